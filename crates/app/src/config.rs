@@ -1,0 +1,91 @@
+//! Where the app keeps its data and which court it talks to.
+
+use std::path::{Path, PathBuf};
+
+use courtside_court_api::CourtUrl;
+use courtside_vault::KdfParams;
+
+/// Environment variable naming the court's base URL (overrides settings).
+pub const COURT_URL_ENV: &str = "COURTSIDE_COURT_URL";
+/// Environment variable naming the data directory (overrides the OS default).
+pub const DATA_DIR_ENV: &str = "COURTSIDE_DATA_DIR";
+
+/// Which court the app talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CourtChoice {
+    /// A court at a validated address.
+    Configured(CourtUrl),
+    /// No court configured: run the reference court on 127.0.0.1 as a demo.
+    Demo,
+}
+
+/// How the application service is set up.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Root of everything the app stores locally.
+    pub data_dir: PathBuf,
+    /// The court to talk to.
+    pub court: CourtChoice,
+    /// Argon2id cost for new passphrases (the strong default outside tests).
+    pub vault_kdf: KdfParams,
+}
+
+impl AppConfig {
+    /// The configuration from the environment: `COURTSIDE_DATA_DIR` (else the OS app-data
+    /// directory) and `COURTSIDE_COURT_URL` (else the demo court).
+    ///
+    /// # Errors
+    /// [`crate::AppError::InvalidInput`] when a variable holds an unacceptable value.
+    pub fn from_env() -> Result<Self, crate::AppError> {
+        let data_dir = match std::env::var_os(DATA_DIR_ENV) {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => default_data_dir()?,
+        };
+        let court = match std::env::var(COURT_URL_ENV) {
+            Ok(url) if !url.trim().is_empty() => CourtChoice::Configured(
+                CourtUrl::parse(&url).map_err(|e| crate::AppError::InvalidInput(format!("{COURT_URL_ENV}: {e}")))?,
+            ),
+            _ => CourtChoice::Demo,
+        };
+        Ok(Self { data_dir, court, vault_kdf: KdfParams::default() })
+    }
+
+    /// A configuration with defaults for everything but the data directory and the court.
+    #[must_use]
+    pub fn new(data_dir: PathBuf, court: CourtChoice) -> Self {
+        Self { data_dir, court, vault_kdf: KdfParams::default() }
+    }
+
+    /// Directory of the encrypted vault.
+    #[must_use]
+    pub fn vault_dir(&self) -> PathBuf {
+        self.data_dir.join("vault")
+    }
+
+    /// Directory of the embedded demo court's own database.
+    ///
+    /// It sits beside, not inside, the encrypted vault: it is the court's data, which a real
+    /// court would hold on its server.
+    #[must_use]
+    pub fn demo_court_dir(&self) -> PathBuf {
+        demo_court_dir(&self.data_dir)
+    }
+}
+
+/// Directory of the demo court's database under a data directory.
+#[must_use]
+pub fn demo_court_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("demo-court")
+}
+
+/// The OS's per-user application data directory for Courtside
+/// (`~/.local/share/courtside` on Linux, `%APPDATA%\Courtside\Courtside\data` on Windows,
+/// `~/Library/Application Support/org.courtside.Courtside` on macOS).
+///
+/// # Errors
+/// [`crate::AppError::InvalidInput`] when the OS reports no home directory.
+pub fn default_data_dir() -> Result<PathBuf, crate::AppError> {
+    directories::ProjectDirs::from("org", "courtside", "Courtside")
+        .map(|d| d.data_dir().to_owned())
+        .ok_or_else(|| crate::AppError::InvalidInput("no home directory: pass --data-dir".to_owned()))
+}

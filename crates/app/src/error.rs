@@ -1,0 +1,35 @@
+//! Errors of the application service.
+
+use courtside_court_api::CourtError;
+
+/// What can go wrong in the application service. Converted once, at the IPC boundary, into
+/// [`crate::ipc::IpcError`], and at the CLI boundary into an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The user asked for something that cannot be done as asked.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The court could not be reached or refused the request.
+    #[error(transparent)]
+    Court(#[from] CourtError),
+    /// The embedded demo court could not start.
+    #[error("the demo court could not start: {0}")]
+    DemoCourt(#[from] courtside_court_server::StartError),
+    /// The vault refused (wrong passphrase, damaged key file, disk error).
+    #[error(transparent)]
+    Vault(#[from] courtside_vault::VaultError),
+    /// The operation needs the vault open.
+    #[error("the vault is locked")]
+    Locked,
+    /// A bug or an environment failure the user cannot fix from the app.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// Whether this is the user's to fix (CLI exit code 1) rather than ours (exit code 2).
+    #[must_use]
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, Self::InvalidInput(_) | Self::Court(_) | Self::DemoCourt(_) | Self::Vault(_) | Self::Locked)
+    }
+}

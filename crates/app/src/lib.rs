@@ -1,0 +1,17 @@
+//! The Courtside application service.
+//!
+//! [`App`] wires the core crates together; the desktop shell (`src-tauri`) and the
+//! `courtside` command-line program are both thin layers over it, so every behaviour is
+//! reachable and testable without a webview.
+//!
+//! [`ipc`] holds the data-transfer types the UI sees; their TypeScript twins in
+//! `ui/src/lib/backend/bindings.ts` are generated from them ([`ipc::bindings`]).
+
+pub mod config;
+pub mod error;
+pub mod ipc;
+mod service;
+
+pub use config::{AppConfig, CourtChoice, default_data_dir};
+pub use error::AppError;
+pub use service::{App, unlock_delay};

@@ -1,0 +1,175 @@
+//! The application service: one instance per running app or CLI command.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use courtside_court_api::{CourtClient, CourtError, CourtUrl};
+use courtside_court_server::{CourtConfig, RunningCourt};
+use courtside_vault::Vault;
+
+use crate::ipc::{AppInfo, Connectivity, CourtSummary, CreatedVault, VaultState};
+use crate::{AppConfig, AppError, CourtChoice};
+
+/// The running application: its configuration, its court connection, and (without a
+/// configured court) the embedded demo court.
+#[derive(Debug)]
+pub struct App {
+    config: AppConfig,
+    court: CourtClient,
+    demo_court: Option<RunningCourt>,
+    vault: Mutex<VaultSlot>,
+}
+
+/// The open vault, if any, and the count of failed unlocks since the last success.
+#[derive(Debug, Default)]
+struct VaultSlot {
+    open: Option<Vault>,
+    failed_unlocks: u32,
+}
+
+/// Delay before answering an unlock attempt after `failures` wrong ones: none for the first
+/// two (typos happen), then doubling from one second up to half a minute.
+#[must_use]
+pub fn unlock_delay(failures: u32) -> Duration {
+    match failures {
+        0..=2 => Duration::ZERO,
+        n => Duration::from_secs(1u64 << (n - 3).min(5)).min(Duration::from_secs(30)),
+    }
+}
+
+impl App {
+    /// Starts the service. With no court configured, starts the reference court on
+    /// `127.0.0.1` (a free port) as the demo court, its data under the data directory.
+    ///
+    /// # Errors
+    /// [`AppError`] when the data directory or the demo court cannot be set up.
+    pub async fn start(config: AppConfig) -> Result<Self, AppError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            AppError::InvalidInput(format!("cannot create the data directory {}: {e}", config.data_dir.display()))
+        })?;
+        let (url, demo_court) = match &config.court {
+            CourtChoice::Configured(url) => (url.clone(), None),
+            CourtChoice::Demo => {
+                let court = courtside_court_server::start(CourtConfig::local(config.demo_court_dir())).await?;
+                let url = CourtUrl::parse(&court.base_url())
+                    .map_err(|e| AppError::Internal(format!("demo court address: {e}")))?;
+                (url, Some(court))
+            }
+        };
+        let court = CourtClient::new(url)?;
+        Ok(Self { config, court, demo_court, vault: Mutex::new(VaultSlot::default()) })
+    }
+
+    /// The configuration the service runs with.
+    #[must_use]
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// Version, OS locale and court, for the UI.
+    #[must_use]
+    pub fn info(&self) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            os_locale: sys_locale::get_locale(),
+            court: CourtSummary { url: self.court.base().to_string(), demo: self.demo_court.is_some() },
+        }
+    }
+
+    /// Asks the court whether it is there.
+    pub async fn check_connectivity(&self) -> Connectivity {
+        let result = self.court.health().await;
+        let checked_at = now_millis();
+        match result {
+            Ok(health) => Connectivity::Online { court_name: health.court_name, checked_at },
+            Err(CourtError::ProxyAuthentication) => Connectivity::ProxyAuthRequired { checked_at },
+            Err(CourtError::Certificate(reason)) => Connectivity::CertificateProblem { reason, checked_at },
+            Err(e) => Connectivity::Offline { reason: e.to_string(), checked_at },
+        }
+    }
+
+    /// Whether the vault exists and is open.
+    ///
+    /// # Errors
+    /// [`AppError::Vault`] when the vault directory cannot be read.
+    pub fn vault_state(&self) -> Result<VaultState, AppError> {
+        if self.lock_slot()?.open.is_some() {
+            return Ok(VaultState::Unlocked);
+        }
+        Ok(match Vault::state(&self.config.vault_dir())? {
+            courtside_vault::VaultState::Absent => VaultState::Absent,
+            courtside_vault::VaultState::Present => VaultState::Locked,
+        })
+    }
+
+    /// Creates the vault and leaves it open; returns the recovery key to show once.
+    ///
+    /// # Errors
+    /// [`AppError::Vault`] (weak passphrase, a vault exists, disk errors).
+    pub async fn create_vault(&self, passphrase: String) -> Result<CreatedVault, AppError> {
+        let dir = self.config.vault_dir();
+        let kdf = self.config.vault_kdf;
+        let (vault, recovery) = blocking(move || Vault::create(&dir, &passphrase, kdf)).await??;
+        self.lock_slot()?.open = Some(vault);
+        Ok(CreatedVault { recovery_key: recovery.display_string() })
+    }
+
+    /// Opens the vault with the passphrase. After repeated failures each answer is delayed
+    /// ([`unlock_delay`]) to slow down guessing.
+    ///
+    /// # Errors
+    /// [`AppError::Vault`] with `WrongPassphrase` when it does not open the vault.
+    pub async fn unlock_vault(&self, passphrase: String) -> Result<(), AppError> {
+        let dir = self.config.vault_dir();
+        let result = blocking(move || Vault::unlock(&dir, &passphrase)).await?;
+        let delay = {
+            let mut slot = self.lock_slot()?;
+            match result {
+                Ok(vault) => {
+                    slot.open = Some(vault);
+                    slot.failed_unlocks = 0;
+                    return Ok(());
+                }
+                Err(e) => {
+                    if matches!(e, courtside_vault::VaultError::WrongPassphrase) {
+                        slot.failed_unlocks = slot.failed_unlocks.saturating_add(1);
+                    }
+                    (unlock_delay(slot.failed_unlocks), e)
+                }
+            }
+        };
+        tokio::time::sleep(delay.0).await;
+        Err(delay.1.into())
+    }
+
+    /// Closes the vault: the data key is dropped and zeroized.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] only if the vault's lock was poisoned by a panic.
+    pub fn lock_vault(&self) -> Result<(), AppError> {
+        self.lock_slot()?.open = None;
+        Ok(())
+    }
+
+    fn lock_slot(&self) -> Result<std::sync::MutexGuard<'_, VaultSlot>, AppError> {
+        self.vault.lock().map_err(|_| AppError::Internal("vault state poisoned by an earlier panic".to_owned()))
+    }
+
+    /// Stops the demo court (if any), letting requests in flight finish.
+    pub async fn shutdown(self) {
+        if let Some(court) = self.demo_court
+            && let Err(e) = court.stop().await
+        {
+            tracing::warn!(error = %e, "demo court ended with an error");
+        }
+    }
+}
+
+/// Runs CPU-heavy work (key derivation) off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(format!("background task failed: {e}")))
+}
+
+fn now_millis() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

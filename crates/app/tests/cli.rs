@@ -1,0 +1,109 @@
+//! The `courtside` binary as a user runs it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_courtside");
+
+/// A `courtside court serve` process on a free port; killed when dropped.
+struct CourtProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl CourtProcess {
+    /// Starts the court and waits for its readiness line (printed only after binding).
+    fn start(data_dir: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["court", "serve", "--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start courtside court serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("readiness line");
+        let base_url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in readiness line {line:?}"))
+            .to_owned();
+        Self { child, base_url }
+    }
+}
+
+impl Drop for CourtProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn court_serve_answers_health_with_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let court = CourtProcess::start(dir.path());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let response = reqwest::get(format!("{}v1/health", court.base_url)).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["apiVersion"], "v1");
+    });
+    assert!(dir.path().join("court.sqlite3").exists(), "the court keeps its database in --data-dir");
+}
+
+#[test]
+fn status_reports_the_court_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let court = CourtProcess::start(&dir.path().join("court"));
+    let out = Command::new(BIN)
+        .arg("status")
+        .arg("--data-dir")
+        .arg(dir.path().join("app"))
+        .env("COURTSIDE_COURT_URL", &court.base_url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["state"], "online");
+    drop(court);
+
+    let out = Command::new(BIN)
+        .arg("status")
+        .arg("--data-dir")
+        .arg(dir.path().join("app"))
+        .env("COURTSIDE_COURT_URL", "http://127.0.0.1:9/")
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["state"], "offline");
+}
+
+#[test]
+fn version_and_exit_codes() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("courtside {}", env!("CARGO_PKG_VERSION")));
+
+    // A usage mistake is the user's error: exit 1 and a message on stderr.
+    let out = Command::new(BIN).args(["court", "serve", "--port", "not-a-port"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!out.stderr.is_empty());
+
+    // An unacceptable court address is refused before any request is made: one line, exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("status")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("COURTSIDE_COURT_URL", "http://court.example/")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("https"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}

@@ -1,0 +1,100 @@
+//! The vault's key hierarchy through its public API, on real files.
+
+use courtside_vault::{KEY_FILE, KdfParams, MIN_PASSPHRASE_CHARS, RecoveryKey, Vault, VaultError, VaultState};
+
+fn cheap() -> KdfParams {
+    KdfParams::insecure_for_tests()
+}
+
+#[test]
+fn create_then_unlock_with_the_passphrase_only() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(Vault::state(dir.path()).unwrap(), VaultState::Absent);
+    let (_vault, _recovery) = Vault::create(dir.path(), "correct horse battery", cheap()).unwrap();
+    assert_eq!(Vault::state(dir.path()).unwrap(), VaultState::Present);
+    Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    assert!(matches!(Vault::unlock(dir.path(), "correct horse batterY"), Err(VaultError::WrongPassphrase)));
+    assert!(matches!(Vault::unlock(dir.path(), ""), Err(VaultError::WrongPassphrase)));
+}
+
+#[test]
+fn the_key_file_holds_no_passphrase_or_key_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_vault, recovery) = Vault::create(dir.path(), "passphrase-marker-7f3a", cheap()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join(KEY_FILE)).unwrap();
+    assert!(!text.contains("passphrase-marker-7f3a"));
+    assert!(!text.contains(&recovery.display_string()));
+}
+
+#[test]
+fn recovery_key_opens_the_vault_and_survives_retyping() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_vault, recovery) = Vault::create(dir.path(), "correct horse battery", cheap()).unwrap();
+    let printed = recovery.display_string();
+    assert!(printed.starts_with("CSRK-"));
+    Vault::unlock_with_recovery_key(dir.path(), &printed).unwrap();
+    let retyped = printed.to_lowercase().replace('-', " ");
+    Vault::unlock_with_recovery_key(dir.path(), &retyped).unwrap();
+
+    let (_other, other_key) = Vault::create(&dir.path().join("other"), "another passphrase", cheap()).unwrap();
+    assert!(matches!(
+        Vault::unlock_with_recovery_key(dir.path(), &other_key.display_string()),
+        Err(VaultError::WrongRecoveryKey)
+    ));
+    assert!(matches!(Vault::unlock_with_recovery_key(dir.path(), "CSRK-NOPE"), Err(VaultError::WrongRecoveryKey)));
+}
+
+#[test]
+fn change_passphrase_rewraps_and_the_old_one_stops_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, recovery) = Vault::create(dir.path(), "first passphrase", cheap()).unwrap();
+    vault.change_passphrase("second passphrase", cheap()).unwrap();
+    assert!(matches!(Vault::unlock(dir.path(), "first passphrase"), Err(VaultError::WrongPassphrase)));
+    Vault::unlock(dir.path(), "second passphrase").unwrap();
+    // The recovery key still works: only the passphrase slot changed.
+    Vault::unlock_with_recovery_key(dir.path(), &recovery.display_string()).unwrap();
+    assert!(!dir.path().join("vault.json.tmp").exists());
+}
+
+#[test]
+fn weak_passphrase_and_existing_vault_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = "x".repeat(MIN_PASSPHRASE_CHARS - 1);
+    assert!(matches!(Vault::create(dir.path(), &short, cheap()), Err(VaultError::WeakPassphrase { .. })));
+    Vault::create(dir.path(), "correct horse battery", cheap()).unwrap();
+    assert!(matches!(Vault::create(dir.path(), "correct horse battery", cheap()), Err(VaultError::AlreadyExists(_))));
+}
+
+#[test]
+fn damaged_key_files_give_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    Vault::create(dir.path(), "correct horse battery", cheap()).unwrap();
+    let path = dir.path().join(KEY_FILE);
+    let original = std::fs::read(&path).unwrap();
+
+    std::fs::write(&path, b"{ not json").unwrap();
+    assert!(matches!(Vault::unlock(dir.path(), "correct horse battery"), Err(VaultError::Corrupt { .. })));
+
+    std::fs::write(&path, &original[..original.len() / 2]).unwrap();
+    assert!(matches!(Vault::unlock(dir.path(), "correct horse battery"), Err(VaultError::Corrupt { .. })));
+
+    // A flipped bit inside the wrapped key is indistinguishable from a wrong passphrase
+    // to GCM, and must not open the vault.
+    let mut json: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let ct = json["passphrase"]["wrapped"]["ciphertext"].as_str().unwrap().to_owned();
+    let mut bytes = data_encoding::BASE64.decode(ct.as_bytes()).unwrap();
+    bytes[0] ^= 1;
+    json["passphrase"]["wrapped"]["ciphertext"] = data_encoding::BASE64.encode(&bytes).into();
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    assert!(matches!(Vault::unlock(dir.path(), "correct horse battery"), Err(VaultError::WrongPassphrase)));
+
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(Vault::unlock(dir.path(), "correct horse battery"), Err(VaultError::NotFound(_))));
+}
+
+#[test]
+fn recovery_key_parser_never_panics() {
+    for input in ["", "-", "CSRK", "CSRK-", "🙂", "CSRK-AAAA", &"A".repeat(1000), "csrk-0000-1111"] {
+        assert!(RecoveryKey::parse(input).is_err(), "{input}");
+    }
+}

@@ -1,0 +1,4 @@
+//! IPC commands, one module per domain.
+
+pub(crate) mod system;
+pub(crate) mod vault;

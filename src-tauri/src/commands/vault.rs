@@ -1,0 +1,25 @@
+//! Vault lifecycle: create, unlock, lock.
+
+use courtside_app::App;
+use courtside_app::ipc::{CreatedVault, IpcError, VaultState};
+use tauri::State;
+
+#[tauri::command]
+pub(crate) fn vault_state(app: State<'_, App>) -> Result<VaultState, IpcError> {
+    Ok(app.vault_state()?)
+}
+
+#[tauri::command]
+pub(crate) async fn create_vault(app: State<'_, App>, passphrase: String) -> Result<CreatedVault, IpcError> {
+    Ok(app.create_vault(passphrase).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn unlock_vault(app: State<'_, App>, passphrase: String) -> Result<(), IpcError> {
+    Ok(app.unlock_vault(passphrase).await?)
+}
+
+#[tauri::command]
+pub(crate) fn lock_vault(app: State<'_, App>) -> Result<(), IpcError> {
+    Ok(app.lock_vault()?)
+}

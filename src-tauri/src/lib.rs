@@ -1,0 +1,46 @@
+//! The Tauri shell: window, IPC commands and capabilities, nothing else. Every command is a
+//! one-line call into `courtside_app::App`; errors cross the boundary once, as `IpcError`.
+
+mod commands;
+
+use std::time::Instant;
+
+use courtside_app::{App, AppConfig};
+use tauri::Manager;
+
+/// When the process started; the bench reads how long the first screen took.
+pub(crate) struct Started(pub Instant);
+
+/// Builds and runs the app until its last window closes.
+///
+/// # Panics
+/// If the window system or the webview cannot start: nothing can be shown then.
+pub fn run() {
+    let started = Started(Instant::now());
+    init_logging();
+    tauri::Builder::default()
+        .setup(move |app| {
+            let config = AppConfig::from_env()?;
+            let service = tauri::async_runtime::block_on(App::start(config))?;
+            app.manage(service);
+            app.manage(started);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::system::app_info,
+            commands::system::check_connectivity,
+            commands::system::ui_ready,
+            commands::vault::vault_state,
+            commands::vault::create_vault,
+            commands::vault::unlock_vault,
+            commands::vault::lock_vault,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the Courtside window could not start");
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COURTSIDE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

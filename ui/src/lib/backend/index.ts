@@ -1,0 +1,63 @@
+/**
+ * The only door from the UI to Rust. Components call these typed functions; nothing else
+ * in the UI imports `@tauri-apps/*` (CI checks). In the desktop app the calls go over Tauri
+ * IPC; in a plain browser (the web build the Playwright suite drives) a fake backend with
+ * the same behaviour stands in.
+ */
+import type { AppInfo, Connectivity, CreatedVault, ErrorCode, IpcError, VaultState } from './bindings';
+
+export type { AppInfo, Connectivity, CreatedVault, ErrorCode, IpcError, VaultState } from './bindings';
+
+/** Everything the UI can ask of the backend. */
+export interface Backend {
+  /** Version, OS locale and the court in use. */
+  appInfo(): Promise<AppInfo>;
+  /** Asks the court whether it answers now. */
+  checkConnectivity(): Promise<Connectivity>;
+  /** Whether a vault exists and whether it is open. */
+  vaultState(): Promise<VaultState>;
+  /** Creates the vault; the recovery key is shown to the user once. */
+  createVault(passphrase: string): Promise<CreatedVault>;
+  /** Opens the vault with the passphrase. */
+  unlockVault(passphrase: string): Promise<void>;
+  /** Closes the vault and forgets its keys. */
+  lockVault(): Promise<void>;
+  /** Tells the backend the first screen is interactive (start-up time is measured by it). */
+  uiReady(): Promise<void>;
+}
+
+/** A failed backend call, in the one error shape `{ code, message, details? }`. */
+export class BackendError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(e: IpcError) {
+    super(e.message);
+    this.name = 'BackendError';
+    this.code = e.code;
+    this.details = e.details;
+  }
+}
+
+/** Turns whatever a call threw into a `BackendError`. */
+export function toBackendError(e: unknown): BackendError {
+  if (e instanceof BackendError) return e;
+  if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
+    return new BackendError(e as IpcError);
+  }
+  return new BackendError({ code: 'internal', message: e instanceof Error ? e.message : String(e) });
+}
+
+let chosen: Promise<Backend> | undefined;
+
+/** The backend for this environment (Tauri IPC in the app, the fake in a browser). */
+export function backend(): Promise<Backend> {
+  chosen ??= inTauri()
+    ? import('./tauri').then((m) => m.tauriBackend)
+    : import('./fake').then((m) => m.createFakeBackend());
+  return chosen;
+}
+
+function inTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}

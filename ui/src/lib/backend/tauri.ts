@@ -1,0 +1,21 @@
+import { invoke } from '@tauri-apps/api/core';
+import { toBackendError, type Backend } from './index';
+
+/** Calls a Rust command; every rejection becomes a `BackendError`. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toBackendError(e);
+  }
+}
+
+export const tauriBackend: Backend = {
+  appInfo: () => call('app_info'),
+  checkConnectivity: () => call('check_connectivity'),
+  vaultState: () => call('vault_state'),
+  createVault: (passphrase) => call('create_vault', { passphrase }),
+  unlockVault: (passphrase) => call('unlock_vault', { passphrase }),
+  lockVault: () => call('lock_vault'),
+  uiReady: () => call('ui_ready')
+};

@@ -1,0 +1,121 @@
+// The UI web build in headless Chromium with the fake backend: every screen in both
+// languages and both themes, checked with axe-core (serious or critical violations fail).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { serveBuild } from '../support/static-server.mjs';
+
+const SCREENS = ['cases', 'drafts', 'evidence', 'filings', 'hearings', 'inbox', 'settings'];
+let server;
+let browser;
+
+before(async () => {
+  server = await serveBuild();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function newPage(colorScheme = 'light') {
+  const context = await browser.newContext({ colorScheme, viewport: { width: 1200, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  return { page, errors, close: () => context.close() };
+}
+
+async function assertAccessible(page, label) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `accessibility violations on ${label}`
+  );
+}
+
+for (const [locale, colorScheme] of [['en-US', 'light'], ['zh-CN', 'dark']]) {
+  test(`create vault, recovery key, every screen: ${locale}, ${colorScheme}`, async () => {
+    const { page, errors, close } = await newPage(colorScheme);
+    const zh = locale === 'zh-CN';
+    await page.goto(`${server.url}/?locale=${locale}`);
+    await page.getByTestId('unlock-title').waitFor();
+    assert.equal(await page.getByTestId('unlock-title').textContent(), zh ? '创建加密保险库' : 'Create your encrypted vault');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), zh ? 'zh-CN' : 'en');
+    await assertAccessible(page, 'create vault');
+
+    await page.getByTestId('passphrase').fill('correct horse battery');
+    await page.getByTestId('passphrase-confirm').fill('correct horse battery staple');
+    await page.getByTestId('unlock-submit').click();
+    assert.equal(await page.getByTestId('unlock-error').textContent(), zh ? '两次输入的口令不一致。' : 'The two passphrases differ.');
+    await assertAccessible(page, 'create vault with an error');
+
+    await page.getByTestId('passphrase-confirm').fill('correct horse battery');
+    await page.getByTestId('unlock-submit').click();
+    await page.getByTestId('recovery-key').waitFor();
+    await assertAccessible(page, 'recovery key');
+    assert.ok(await page.getByTestId('recovery-continue').isDisabled(), 'continue waits for the confirmation');
+    await page.getByTestId('recovery-saved').check();
+    await page.getByTestId('recovery-continue').click();
+
+    for (const screen of SCREENS) {
+      await page.getByTestId(`nav-${screen}`).click();
+      await page.waitForURL(`**/${screen}`);
+      assert.equal(await page.getByTestId(`nav-${screen}`).getAttribute('aria-current'), 'page');
+      await assertAccessible(page, `${screen} (${locale}, ${colorScheme})`);
+    }
+    assert.deepEqual(errors, []);
+    await close();
+  });
+}
+
+test('unlock: wrong passphrase is refused, the right one opens; lock returns to the unlock screen', async () => {
+  const { page, close } = await newPage();
+  await page.goto(`${server.url}/cases?locale=en&vault=open-sesame-123`);
+  await page.getByTestId('unlock-title').waitFor();
+  assert.equal(await page.getByTestId('unlock-title').textContent(), 'Unlock Courtside');
+  await page.getByTestId('passphrase').fill('nope nope nope');
+  await page.getByTestId('unlock-submit').click();
+  assert.equal(await page.getByTestId('unlock-error').textContent(), 'That passphrase does not open this vault.');
+  assert.equal(await page.getByTestId('passphrase').getAttribute('aria-invalid'), 'true');
+  await assertAccessible(page, 'unlock with an error');
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('nav-cases').waitFor();
+  await page.getByTestId('lock').click();
+  await page.getByTestId('unlock-title').waitFor();
+  await close();
+});
+
+test('language follows the OS, and the choice in Settings wins and persists', async () => {
+  const { page, close } = await newPage();
+  await page.goto(`${server.url}/settings?locale=zh-CN&vault=open-sesame-123`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  assert.equal(await page.getByTestId('nav-cases').textContent(), '案件');
+  await page.getByTestId('language-select').selectOption('en');
+  assert.equal(await page.getByTestId('nav-cases').textContent(), 'Cases');
+  await page.reload();
+  await page.getByTestId('unlock-title').waitFor();
+  assert.equal(await page.getByTestId('unlock-title').textContent(), 'Unlock Courtside');
+  await close();
+});
+
+test('offline court: the indicator says so and offers a retry', async () => {
+  const { page, close } = await newPage();
+  await page.goto(`${server.url}/?locale=en&offline`);
+  const status = page.getByTestId('connectivity');
+  await status.locator('[role="status"]').filter({ hasText: 'Offline' }).waitFor();
+  assert.equal(await status.getAttribute('data-state'), 'offline');
+  await status.getByRole('button', { name: 'Check again' }).waitFor();
+  await assertAccessible(page, 'offline indicator');
+  await close();
+});

@@ -1,0 +1,172 @@
+//! `cargo xtask bench`: the performance table. Each figure stands beside a reference
+//! measured in the same run on the same machine, and is reported as a ratio.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::env::{self, Project, Xvfb};
+use crate::Profile;
+
+/// Runs per app; the median is reported.
+const RUNS: usize = 5;
+/// How long an app sits idle after its first screen before its memory is read.
+const IDLE: Duration = Duration::from_secs(5);
+/// Longest wait for a first screen.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub(crate) fn bench() -> Result<()> {
+    let p = Project::locate()?;
+    let mut packages = env::BUILD_PACKAGES.to_vec();
+    packages.extend_from_slice(&env::TEST_PACKAGES);
+    env::ensure_system_packages(&packages)?;
+    p.ensure_npm()?;
+    p.build_ui()?;
+    let courtside = p.build_app(Profile::Release)?;
+    let minimal = build_minimal(&p)?;
+    let bundles = crate::dist()?;
+    let deb = bundles.iter().find(|b| b.extension().is_some_and(|e| e == "deb")).context("no .deb built")?;
+    let deb_bytes = std::fs::metadata(deb)?.len();
+
+    let display = Xvfb::start()?;
+    let mut rows = Vec::new();
+    for (name, bin) in [("minimal Tauri app", &minimal), ("Courtside", &courtside)] {
+        let mut starts = Vec::new();
+        let mut pss = Vec::new();
+        for run in 0..RUNS {
+            let m = measure(bin, display.display()).with_context(|| format!("{name}, run {}", run + 1))?;
+            eprintln!("bench: {name} run {}: first screen {} ms, idle PSS {} KiB", run + 1, m.start.as_millis(), m.pss_kib);
+            starts.push(m.start);
+            pss.push(m.pss_kib);
+        }
+        rows.push((name, median(&mut starts), median(&mut pss)));
+    }
+    let (_, min_start, min_pss) = rows[0];
+    let (_, cs_start, cs_pss) = rows[1];
+    let start_ratio = cs_start.as_secs_f64() / min_start.as_secs_f64();
+    let pss_ratio = cs_pss as f64 / min_pss as f64;
+    println!();
+    println!("| figure | Courtside | reference (minimal Tauri app) | ratio | target |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| start to first interactive screen (release, Xvfb, median of {RUNS}) | {} ms | {} ms | {start_ratio:.2}x | <= 1.5x |",
+        cs_start.as_millis(),
+        min_start.as_millis()
+    );
+    println!(
+        "| idle memory, PSS of app + webview processes ({}s after first screen) | {:.1} MiB | {:.1} MiB | {pss_ratio:.2}x | <= 1.5x |",
+        IDLE.as_secs(),
+        cs_pss as f64 / 1024.0,
+        min_pss as f64 / 1024.0
+    );
+    println!("| Linux .deb size ({}) | {:.2} MB | - | - | <= 20 MB |", file_name(deb), deb_bytes as f64 / 1e6);
+    Ok(())
+}
+
+fn build_minimal(p: &Project) -> Result<PathBuf> {
+    let mut c = p.tauri(&["build", "--no-bundle"]);
+    c.env("TAURI_APP_PATH", "fixtures/minimal-tauri");
+    p.step("minimal Tauri app (release)", &mut c)?;
+    let bin = p.target_dir().join("release").join(format!("minimal-tauri{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        bail!("{} was not built", bin.display());
+    }
+    Ok(bin)
+}
+
+struct Measurement {
+    start: Duration,
+    pss_kib: u64,
+}
+
+/// Starts the app with a fresh data directory, waits for its `courtside-ready` line (printed
+/// when the page calls back over IPC), lets it idle, then sums the PSS of its process tree.
+fn measure(bin: &Path, display: &str) -> Result<Measurement> {
+    let data = std::env::temp_dir().join(format!("courtside-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .env("DISPLAY", display)
+        .env("COURTSIDE_REPORT_READY", "1")
+        .env("COURTSIDE_DATA_DIR", &data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start {}", bin.display()))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("courtside-ready") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let ready = rx.recv_timeout(READY_TIMEOUT);
+    let start = started.elapsed();
+    if ready.is_err() {
+        kill_tree(&mut child);
+        bail!("no first screen within {READY_TIMEOUT:?}");
+    }
+    std::thread::sleep(IDLE);
+    let pss_kib = tree_pids(child.id()).iter().map(|pid| pss_kib(*pid)).sum();
+    kill_tree(&mut child);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(Measurement { start, pss_kib })
+}
+
+/// The process and all its descendants (WebKit's web and network processes).
+fn tree_pids(root: u32) -> Vec<u32> {
+    let mut parents = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            // The command name may contain spaces; fields resume after the last ')'.
+            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+            if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|s| s.parse::<u32>().ok()) {
+                parents.push((pid, ppid));
+            }
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    tree
+}
+
+fn pss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Pss:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn kill_tree(child: &mut Child) {
+    for pid in tree_pids(child.id()).into_iter().rev() {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    let _ = child.wait();
+}
+
+fn median<T: Copy + Ord>(values: &mut [T]) -> T {
+    values.sort_unstable();
+    values[values.len() / 2]
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}

@@ -1,0 +1,150 @@
+//! Project automation, in Rust so it runs the same everywhere: `cargo xtask <task>`.
+//!
+//! - `run`: installs what is missing (Debian/Ubuntu packages, npm dependencies), builds the
+//!   UI and the desktop app, and starts it (with the embedded demo court when no court is
+//!   configured).
+//! - `test`: every suite: formatting, lints, Rust tests, UI type check and unit tests, the
+//!   Playwright suite against the web build, the WebDriver suite against the release app
+//!   under Xvfb.
+//! - `dist`: `.deb` and `.rpm` bundles, copied to `target/dist/`.
+//! - `codegen`: regenerates the committed TypeScript IPC bindings.
+//! - `bench`: the performance table (start time and idle memory against a minimal Tauri app,
+//!   bundle size).
+
+mod bench;
+mod env;
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use env::{Project, cmd};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("dist") => dist().map(|_| ()),
+        Some("codegen") => codegen(),
+        Some("bench") => bench::bench(),
+        _ => {
+            eprintln!("usage: cargo xtask <run|test|dist|codegen|bench>");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Builds everything and starts the desktop app; extra arguments go to the app.
+fn run(app_args: &[String]) -> Result<()> {
+    let p = Project::locate()?;
+    env::ensure_system_packages(&env::BUILD_PACKAGES)?;
+    p.ensure_npm()?;
+    p.build_ui()?;
+    let bin = p.build_app(Profile::Debug)?;
+    eprintln!("xtask: starting {}", bin.display());
+    let status = Command::new(&bin).args(app_args).status().with_context(|| format!("start {}", bin.display()))?;
+    if !status.success() {
+        bail!("the app exited with {status}");
+    }
+    Ok(())
+}
+
+/// Every suite, in order of speed, stopping at the first failure.
+fn test() -> Result<()> {
+    let p = Project::locate()?;
+    let mut packages = env::BUILD_PACKAGES.to_vec();
+    packages.extend_from_slice(&env::TEST_PACKAGES);
+    env::ensure_system_packages(&packages)?;
+    p.ensure_npm()?;
+
+    p.step("rustfmt", cmd("cargo", &["fmt", "--all", "--", "--check"]).current_dir(&p.root))?;
+    p.step("clippy (core crates)", cmd("cargo", &["clippy", "--all-targets", "--", "-D", "warnings"]).current_dir(&p.root))?;
+    p.step("rust tests", cmd("cargo", &["test", "--no-fail-fast"]).current_dir(&p.root))?;
+    p.step("ui: no @tauri-apps imports outside lib/backend", &mut p.npm(&["run", "--silent", "check:door"]))?;
+    p.step("ui: svelte-check", &mut p.npm(&["run", "--silent", "check"]))?;
+    p.step("ui: unit tests (vitest)", &mut p.npm(&["run", "--silent", "test:unit"]))?;
+    p.build_ui()?;
+    p.step("ui: web build suite (playwright + axe)", &mut p.npm(&["run", "--silent", "test:web"]))?;
+
+    let bin = p.build_app(Profile::Release)?;
+    p.step("clippy (desktop shell)", cmd("cargo", &["clippy", "-p", "courtside-desktop", "--release", "--", "-D", "warnings"]).current_dir(&p.root))?;
+    let display = env::Xvfb::start()?;
+    let mut webdriver = p.npm(&["run", "--silent", "test:app"]);
+    webdriver.env("DISPLAY", display.display()).env("COURTSIDE_APP_BINARY", &bin);
+    p.step("desktop app suite (WebDriver, Xvfb)", &mut webdriver)?;
+    Ok(())
+}
+
+/// Builds the `.deb` and `.rpm` and copies them to `target/dist/`.
+fn dist() -> Result<Vec<std::path::PathBuf>> {
+    let p = Project::locate()?;
+    env::ensure_system_packages(&env::BUILD_PACKAGES)?;
+    p.ensure_npm()?;
+    p.build_ui()?;
+    p.step("tauri build (deb, rpm)", &mut p.tauri(&["build", "--bundles", "deb,rpm"]))?;
+    let out = p.root.join("target/dist");
+    std::fs::create_dir_all(&out)?;
+    let mut bundles = Vec::new();
+    for kind in ["deb", "rpm"] {
+        let dir = p.target_dir().join("release/bundle").join(kind);
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("read {}", dir.display()))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == kind) {
+                let dest = out.join(path.file_name().context("bundle name")?);
+                std::fs::copy(&path, &dest)?;
+                eprintln!("xtask: {}", dest.display());
+                bundles.push(dest);
+            }
+        }
+    }
+    Ok(bundles)
+}
+
+/// Regenerates `ui/src/lib/backend/bindings.ts` from the Rust IPC types.
+fn codegen() -> Result<()> {
+    let p = Project::locate()?;
+    p.step(
+        "generate TypeScript bindings",
+        cmd("cargo", &["test", "--quiet", "-p", "courtside-app", "--test", "bindings"])
+            .current_dir(&p.root)
+            .env("COURTSIDE_UPDATE_BINDINGS", "1"),
+    )
+}
+
+/// Which cargo profile an app build uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Profile {
+    Debug,
+    Release,
+}
+
+impl Profile {
+    fn dir(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Release => "release",
+        }
+    }
+}
+
+impl Project {
+    /// `tauri build --no-bundle` of the desktop app; returns the binary.
+    pub(crate) fn build_app(&self, profile: Profile) -> Result<std::path::PathBuf> {
+        let mut args = vec!["build", "--no-bundle"];
+        if profile == Profile::Debug {
+            args.push("--debug");
+        }
+        self.step(&format!("desktop app ({})", profile.dir()), &mut self.tauri(&args))?;
+        let bin = self.target_dir().join(profile.dir()).join(format!("courtside-desktop{}", std::env::consts::EXE_SUFFIX));
+        if !Path::new(&bin).exists() {
+            bail!("{} was not built", bin.display());
+        }
+        Ok(bin)
+    }
+}
