@@ -2,9 +2,12 @@
 //! capabilities can grant exactly the commands a window needs.
 
 /// Every command the shell exposes. Keep in sync with `tauri::generate_handler!` in lib.rs.
-const COMMANDS: &[&str] = &["app_info", "check_connectivity", "ui_ready", "vault_state", "create_vault", "unlock_vault", "lock_vault"];
+const COMMANDS: &[&str] =
+    &["app_info", "check_connectivity", "ui_ready", "vault_state", "create_vault", "unlock_vault", "lock_vault"];
 
 fn main() {
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)))
-        .expect("tauri build script");
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build script");
 }

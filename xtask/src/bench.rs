@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::env::{self, Project, Xvfb};
 use crate::Profile;
+use crate::env::{self, Project, Xvfb};
 
 /// Runs per app; the median is reported.
 const RUNS: usize = 5;
@@ -39,7 +39,12 @@ pub(crate) fn bench() -> Result<()> {
         let mut pss = Vec::new();
         for run in 0..RUNS {
             let m = measure(bin, display.display()).with_context(|| format!("{name}, run {}", run + 1))?;
-            eprintln!("bench: {name} run {}: first screen {} ms, idle PSS {} KiB", run + 1, m.start.as_millis(), m.pss_kib);
+            eprintln!(
+                "bench: {name} run {}: first screen {} ms, idle PSS {} KiB",
+                run + 1,
+                m.start.as_millis(),
+                m.pss_kib
+            );
             starts.push(m.start);
             pss.push(m.pss_kib);
         }

@@ -122,7 +122,9 @@ pub(crate) fn ensure_system_packages(packages: &[&str]) -> Result<()> {
     }
     // Some machines delete downloaded .debs after each dpkg call, which breaks a large
     // install half-way; keeping the archives in our own cache avoids that.
-    let cache = std::env::var("HOME").map(|h| format!("{h}/.cache/courtside-apt/")).unwrap_or_else(|_| "/tmp/courtside-apt/".into());
+    let cache = std::env::var("HOME")
+        .map(|h| format!("{h}/.cache/courtside-apt/"))
+        .unwrap_or_else(|_| "/tmp/courtside-apt/".into());
     std::fs::create_dir_all(format!("{cache}partial"))?;
     let archives = format!("Dir::Cache::Archives={cache}");
     let run = |args: &[&str]| -> Result<()> {

@@ -64,7 +64,10 @@ fn test() -> Result<()> {
     p.ensure_npm()?;
 
     p.step("rustfmt", cmd("cargo", &["fmt", "--all", "--", "--check"]).current_dir(&p.root))?;
-    p.step("clippy (core crates)", cmd("cargo", &["clippy", "--all-targets", "--", "-D", "warnings"]).current_dir(&p.root))?;
+    p.step(
+        "clippy (core crates)",
+        cmd("cargo", &["clippy", "--all-targets", "--", "-D", "warnings"]).current_dir(&p.root),
+    )?;
     p.step("rust tests", cmd("cargo", &["test", "--no-fail-fast"]).current_dir(&p.root))?;
     p.step("ui: no @tauri-apps imports outside lib/backend", &mut p.npm(&["run", "--silent", "check:door"]))?;
     p.step("ui: svelte-check", &mut p.npm(&["run", "--silent", "check"]))?;
@@ -73,7 +76,10 @@ fn test() -> Result<()> {
     p.step("ui: web build suite (playwright + axe)", &mut p.npm(&["run", "--silent", "test:web"]))?;
 
     let bin = p.build_app(Profile::Release)?;
-    p.step("clippy (desktop shell)", cmd("cargo", &["clippy", "-p", "courtside-desktop", "--release", "--", "-D", "warnings"]).current_dir(&p.root))?;
+    p.step(
+        "clippy (desktop shell)",
+        cmd("cargo", &["clippy", "-p", "courtside-desktop", "--release", "--", "-D", "warnings"]).current_dir(&p.root),
+    )?;
     let display = env::Xvfb::start()?;
     let mut webdriver = p.npm(&["run", "--silent", "test:app"]);
     webdriver.env("DISPLAY", display.display()).env("COURTSIDE_APP_BINARY", &bin);
@@ -141,7 +147,8 @@ impl Project {
             args.push("--debug");
         }
         self.step(&format!("desktop app ({})", profile.dir()), &mut self.tauri(&args))?;
-        let bin = self.target_dir().join(profile.dir()).join(format!("courtside-desktop{}", std::env::consts::EXE_SUFFIX));
+        let bin =
+            self.target_dir().join(profile.dir()).join(format!("courtside-desktop{}", std::env::consts::EXE_SUFFIX));
         if !Path::new(&bin).exists() {
             bail!("{} was not built", bin.display());
         }

@@ -87,7 +87,8 @@ impl CourtClient {
                 .unwrap_or_else(|| Problem::new(status.as_u16(), status.canonical_reason().unwrap_or("error")));
             return Err(CourtError::Court(problem));
         }
-        let body = body.ok_or_else(|| CourtError::InvalidResponse(format!("answer larger than {MAX_JSON_BODY} bytes")))?;
+        let body =
+            body.ok_or_else(|| CourtError::InvalidResponse(format!("answer larger than {MAX_JSON_BODY} bytes")))?;
         serde_json::from_slice(&body).map_err(|e| CourtError::InvalidResponse(e.to_string()))
     }
 

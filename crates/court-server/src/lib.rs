@@ -106,7 +106,8 @@ impl RunningCourt {
 /// [`StartError`] when the store or the socket cannot be set up.
 pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
     let store = store::Store::open(&config.data_dir)?;
-    let listener = TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let router = routes::router(routes::CourtState::new(store, config.court_name));
     let (tx, rx) = oneshot::channel::<()>();

@@ -141,7 +141,12 @@ pub(crate) fn state(path: &Path) -> Result<VaultState, VaultError> {
 }
 
 impl KeyFile {
-    pub(crate) fn seal(data_key: &DataKey, passphrase: &str, recovery: &RecoveryKey, kdf: KdfParams) -> Result<Self, VaultError> {
+    pub(crate) fn seal(
+        data_key: &DataKey,
+        passphrase: &str,
+        recovery: &RecoveryKey,
+        kdf: KdfParams,
+    ) -> Result<Self, VaultError> {
         let passphrase = PassphraseSlot::seal(data_key, passphrase, kdf)?;
         let recovery_kek = recovery_kek(recovery);
         let recovery = Wrapped::seal(&recovery_kek, AAD_RECOVERY, &data_key.0)?;
@@ -177,7 +182,12 @@ impl KeyFile {
         self.recovery.open(&recovery_kek(recovery), AAD_RECOVERY).ok_or(VaultError::WrongRecoveryKey)
     }
 
-    pub(crate) fn rewrap_passphrase(&mut self, data_key: &DataKey, passphrase: &str, kdf: KdfParams) -> Result<(), VaultError> {
+    pub(crate) fn rewrap_passphrase(
+        &mut self,
+        data_key: &DataKey,
+        passphrase: &str,
+        kdf: KdfParams,
+    ) -> Result<(), VaultError> {
         self.passphrase = PassphraseSlot::seal(data_key, passphrase, kdf)?;
         Ok(())
     }
@@ -190,7 +200,8 @@ impl KeyFile {
             move |source| VaultError::Io { path: p, source }
         };
         let dir = path.parent().unwrap_or(Path::new("."));
-        let json = serde_json::to_vec_pretty(self).map_err(|e| VaultError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
+        let json = serde_json::to_vec_pretty(self)
+            .map_err(|e| VaultError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
         let tmp = path.with_extension("json.tmp");
         {
             let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
