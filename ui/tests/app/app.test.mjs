@@ -76,7 +76,7 @@ test('Chinese OS locale: create a vault, lock it, a wrong passphrase is refused,
     await s.type(input, 'not the passphrase');
     await s.click(await s.find('[data-testid="unlock-submit"]'));
     await s.waitFor('[data-testid="unlock-error"]', { timeout: 30_000, text: (t) => t === '该口令无法打开此保险库。' });
-    await s.execute(`const el = arguments[0]; el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));`, [{ 'element-6066-11e4-a52e-4f735466cecc': input }]);
+    await s.execute(`const el = arguments[0]; el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));`, [{ 'element-6066-11e4-a52e-4f735466cecf': input }]);
     await s.type(input, 'correct horse battery');
     await s.click(await s.find('[data-testid="unlock-submit"]'));
     await s.waitFor('[data-testid="nav-settings"]', { timeout: 30_000 });

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
@@ -22,7 +22,11 @@ export function freePort() {
 export async function startDriver(env) {
   const port = await freePort();
   const binary = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
-  const proc = spawn(binary, [`--port=${port}`], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Tauri lets WebKit be automated only when the app is started with this variable.
+  const proc = spawn(binary, [`--port=${port}`], {
+    env: { ...process.env, TAURI_WEBVIEW_AUTOMATION: 'true', ...env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
