@@ -77,7 +77,13 @@ impl Project {
         c
     }
 
-    /// `npm ci` when `node_modules` is missing or older than the lock file.
+    /// Installs the locked npm dependencies when `node_modules` is missing or older than the
+    /// lock file.
+    ///
+    /// `npm install --no-save` rather than `npm ci`: the registry this project is built
+    /// against serves only the Linux builds of `@tauri-apps/cli`, so the lock file cannot
+    /// list the other platforms' optional packages and `npm ci` refuses it. `install` with
+    /// an existing lock installs the locked versions; `--no-save` keeps the lock untouched.
     pub(crate) fn ensure_npm(&self) -> Result<()> {
         let lock = self.ui().join("package-lock.json");
         let stamp = self.ui().join("node_modules/.package-lock.json");
@@ -88,7 +94,10 @@ impl Project {
         if fresh {
             return Ok(());
         }
-        self.step("npm ci (ui)", &mut self.npm(&["ci", "--no-audit", "--no-fund"]))
+        self.step(
+            "npm install (ui, locked versions)",
+            &mut self.npm(&["install", "--no-save", "--no-audit", "--no-fund"]),
+        )
     }
 
     /// `vite build` of the UI into `ui/build`.
