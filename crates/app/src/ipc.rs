@@ -113,6 +113,8 @@ pub enum ErrorCode {
     WrongRecoveryKey,
     /// The operation needs the vault unlocked.
     Locked,
+    /// An item in the vault failed its integrity check (altered, moved, rolled back).
+    Tampered,
     /// The vault's files are damaged or cannot be read or written.
     Vault,
     /// Something the user cannot fix.
@@ -143,9 +145,13 @@ impl From<AppError> for IpcError {
                 VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
                 VaultError::WrongRecoveryKey => ErrorCode::WrongRecoveryKey,
                 VaultError::WeakPassphrase { .. } | VaultError::AlreadyExists(_) => ErrorCode::InvalidInput,
-                VaultError::NotFound(_) | VaultError::Corrupt { .. } | VaultError::Io { .. } | VaultError::Random => {
-                    ErrorCode::Vault
-                }
+                VaultError::Tampered { .. } => ErrorCode::Tampered,
+                VaultError::NotFound(_)
+                | VaultError::Corrupt { .. }
+                | VaultError::Io { .. }
+                | VaultError::Database { .. }
+                | VaultError::InvalidId(_)
+                | VaultError::Random => ErrorCode::Vault,
             },
             AppError::Locked => ErrorCode::Locked,
             AppError::Internal(_) => ErrorCode::Internal,

@@ -63,6 +63,26 @@ pub enum VaultError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// An item failed its integrity check: altered, moved, rolled back or missing. Names the
+    /// item (`table/id` or `blobs/id`), never its content.
+    #[error("{item} failed its integrity check: {reason}")]
+    Tampered {
+        /// The damaged item.
+        item: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The vault database refused an operation (disk full, locked, damaged file).
+    #[error("the vault database {path} failed: {source}")]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// An id that could escape the vault's directories or is otherwise unusable.
+    #[error("invalid item id {0:?}")]
+    InvalidId(String),
     /// The OS random number generator failed.
     #[error("the system's random number generator failed")]
     Random,

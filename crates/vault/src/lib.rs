@@ -9,23 +9,36 @@
 //!
 //! Changing the passphrase rewraps the data key; nothing else is re-encrypted.
 
+mod blobs;
 mod keyfile;
 mod keys;
+mod records;
 
+pub use blobs::BlobInfo;
 pub use keyfile::{KdfParams, VaultError, VaultState};
 pub use keys::RecoveryKey;
+pub use records::Record;
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use keys::DataKey;
+use records::RecordStore;
 
 /// Name of the key file inside a vault directory.
 pub const KEY_FILE: &str = "vault.json";
+/// Name of the record database inside a vault directory.
+pub const DB_FILE: &str = "vault.sqlite3";
+/// Directory of the blob files inside a vault directory.
+pub const BLOB_DIR: &str = "blobs";
 
-/// An open vault: holds the data key in memory (zeroized when dropped).
+/// An open vault: holds the data key in memory (zeroized when dropped, that is on lock).
 pub struct Vault {
     dir: PathBuf,
     data_key: DataKey,
+    store: Mutex<RecordStore>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -62,7 +75,7 @@ impl Vault {
         let recovery = RecoveryKey::generate()?;
         let file = keyfile::KeyFile::seal(&data_key, passphrase, &recovery, kdf)?;
         file.write_atomically(&path)?;
-        Ok((Self { dir: dir.to_owned(), data_key }, recovery))
+        Ok((Self::open(dir, data_key)?, recovery))
     }
 
     /// Opens the vault in `dir` with the passphrase.
@@ -73,7 +86,7 @@ impl Vault {
     pub fn unlock(dir: &Path, passphrase: &str) -> Result<Self, VaultError> {
         let file = keyfile::KeyFile::read(&dir.join(KEY_FILE))?;
         let data_key = file.open_with_passphrase(passphrase)?;
-        Ok(Self { dir: dir.to_owned(), data_key })
+        Self::open(dir, data_key)
     }
 
     /// Opens the vault in `dir` with the recovery key (as printed; spaces and dashes ignored).
@@ -84,7 +97,7 @@ impl Vault {
         let key = RecoveryKey::parse(recovery_key)?;
         let file = keyfile::KeyFile::read(&dir.join(KEY_FILE))?;
         let data_key = file.open_with_recovery_key(&key)?;
-        Ok(Self { dir: dir.to_owned(), data_key })
+        Self::open(dir, data_key)
     }
 
     /// Replaces the passphrase: the data key is rewrapped, nothing else is re-encrypted.
@@ -106,6 +119,85 @@ impl Vault {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    fn open(dir: &Path, data_key: DataKey) -> Result<Self, VaultError> {
+        let store = RecordStore::open(dir, &data_key)?;
+        Ok(Self { dir: dir.to_owned(), data_key, store: Mutex::new(store) })
+    }
+
+    fn store(&self) -> MutexGuard<'_, RecordStore> {
+        // A panic while holding the lock cannot leave the store half-written: every write is
+        // one SQLite transaction, and the in-memory map is replaced only after commit.
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Seals and writes a record (its next revision); returns the new revision.
+    ///
+    /// # Errors
+    /// [`VaultError::Database`] when the write fails (nothing is changed then).
+    pub fn put(&self, table: &str, id: &str, schema_version: u32, plaintext: &[u8]) -> Result<u64, VaultError> {
+        self.store().put(&self.data_key, table, id, schema_version, plaintext, now_millis())
+    }
+
+    /// Reads and opens a record; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// [`VaultError::Tampered`] naming the record when it fails its integrity check.
+    pub fn get(&self, table: &str, id: &str) -> Result<Option<Record>, VaultError> {
+        self.store().get(&self.data_key, table, id)
+    }
+
+    /// Every record of a table, opened, in id order.
+    ///
+    /// # Errors
+    /// The first record that fails its integrity check, or a database error.
+    pub fn list(&self, table: &str) -> Result<Vec<Record>, VaultError> {
+        self.store().list(&self.data_key, table)
+    }
+
+    /// Opens every record and every blob and reports each one that fails its integrity
+    /// check (an empty list when the vault is intact).
+    ///
+    /// # Errors
+    /// Only when the database cannot be read at all.
+    pub fn verify(&self) -> Result<Vec<VaultError>, VaultError> {
+        let mut problems = self.store().verify(&self.data_key)?;
+        let dir = self.dir.join(BLOB_DIR);
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                if let Err(e) = blobs::read_blob(&dir, &self.data_key, &name, &mut std::io::sink()) {
+                    problems.push(e);
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Encrypts a stream into the blob `id` (hashing it in the same pass) and returns its
+    /// plaintext size and SHA-256. Replaces an existing blob of that id atomically.
+    ///
+    /// # Errors
+    /// [`VaultError::InvalidId`] for an id with characters other than ASCII letters, digits,
+    /// `-` and `_`; I/O errors (the previous blob, if any, is left intact).
+    pub fn write_blob(&self, id: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
+        blobs::write_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, source)
+    }
+
+    /// Decrypts the blob `id` into `sink`, verifying every chunk.
+    ///
+    /// # Errors
+    /// [`VaultError::Tampered`] naming the blob when any chunk fails.
+    pub fn read_blob(&self, id: &str, sink: &mut dyn Write) -> Result<BlobInfo, VaultError> {
+        blobs::read_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, sink)
+    }
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Shortest passphrase a vault accepts.

@@ -14,7 +14,17 @@ const SCREENSHOTS = process.env.COURTSIDE_SCREENSHOT_DIR;
 async function withApp(locale, body, dataDir = mkdtempSync(join(tmpdir(), 'courtside-app-'))) {
   assert.ok(APP, 'COURTSIDE_APP_BINARY must name the built app');
   const lang = locale === 'zh-CN' ? 'zh_CN.UTF-8' : 'en_US.UTF-8';
-  const driver = await startDriver({ COURTSIDE_DATA_DIR: dataDir, LANG: lang, LC_ALL: lang, LANGUAGE: locale.replace('-', '_') });
+  // The webview keeps its own storage (UI preferences) under the XDG directories: point
+  // them into the test's directory too, so every test starts as a first run.
+  const driver = await startDriver({
+    COURTSIDE_DATA_DIR: dataDir,
+    XDG_DATA_HOME: join(dataDir, 'xdg-data'),
+    XDG_CONFIG_HOME: join(dataDir, 'xdg-config'),
+    XDG_CACHE_HOME: join(dataDir, 'xdg-cache'),
+    LANG: lang,
+    LC_ALL: lang,
+    LANGUAGE: locale.replace('-', '_')
+  });
   const session = await Session.start(driver.url, APP);
   try {
     await body(session, dataDir);
@@ -52,7 +62,7 @@ test('first start follows the OS locale (English), talks to the demo court, and 
     assert.equal(await s.execute('return document.documentElement.lang'), 'zh-CN');
     await shoot(s, 'unlock-zh-CN.png');
   });
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test('Chinese OS locale: create a vault, lock it, a wrong passphrase is refused, the right one opens it', async () => {
@@ -84,5 +94,5 @@ test('Chinese OS locale: create a vault, lock it, a wrong passphrase is refused,
     const url = await s.waitFor('[data-testid="court-url"]');
     assert.match(await s.text(url), /^http:\/\/127\.0\.0\.1:\d+\/$/);
   }, dir);
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });

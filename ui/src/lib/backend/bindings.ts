@@ -63,7 +63,7 @@ export type CreatedVault = {
  */
 recoveryKey: string, };
 
-export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "vault" | "internal";
+export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "tampered" | "vault" | "internal";
 
 export type IpcError = { 
 /**

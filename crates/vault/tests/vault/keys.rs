@@ -1,4 +1,4 @@
-//! The vault's key hierarchy through its public API, on real files.
+//! The key hierarchy: passphrase, recovery key, passphrase change, damaged key files.
 
 use courtside_vault::{KEY_FILE, KdfParams, MIN_PASSPHRASE_CHARS, RecoveryKey, Vault, VaultError, VaultState};
 

@@ -1,0 +1,190 @@
+//! Streaming-encrypted blob files (evidence, attachments, rendered PDFs).
+//!
+//! Layout: a 16-byte header (`CSB1`, format byte, chunk-size exponent, 7-byte random nonce
+//! prefix, 3 reserved zero bytes), then chunks of up to `chunk` plaintext bytes, each sealed
+//! with AES-256-GCM under the blob's key (HKDF of the data key over the blob id) with nonce
+//! `prefix ‖ counter (u32 BE) ‖ last-chunk flag` and the header as associated data (the
+//! STREAM construction). Reordered, dropped, spliced or truncated chunks fail to open. The
+//! SHA-256 of the plaintext is computed in the same pass as the encryption.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::digest;
+use zeroize::Zeroizing;
+
+use crate::VaultError;
+use crate::keys::{DataKey, KEY_LEN, random_bytes};
+use crate::records::derive;
+
+const MAGIC: &[u8; 4] = b"CSB1";
+const HEADER_LEN: usize = 16;
+const TAG_LEN: usize = 16;
+/// 256 KiB chunks: large enough for full disk and AES throughput, small enough that a
+/// resumed read or a damaged chunk costs little.
+const CHUNK_EXP: u8 = 18;
+
+/// What was stored: size and SHA-256 of the plaintext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Plaintext bytes.
+    pub size: u64,
+    /// SHA-256 of the plaintext, lowercase hex.
+    pub sha256: String,
+}
+
+/// Encrypts everything `source` yields into the blob `id` under `dir`, atomically (temp file,
+/// fsync, rename, fsync of the directory).
+pub(crate) fn write_blob(dir: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
+    check_id(id)?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join(id);
+    let tmp = dir.join(format!(".{id}.tmp"));
+    let result = write_to(&tmp, key, id, source).and_then(|info| {
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        #[cfg(unix)]
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
+        Ok(info)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_to(tmp: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
+    let chunk = 1usize << CHUNK_EXP;
+    let prefix: [u8; 7] = random_bytes()?;
+    let mut header = [0u8; HEADER_LEN];
+    header[..4].copy_from_slice(MAGIC);
+    header[4] = 1;
+    header[5] = CHUNK_EXP;
+    header[6..13].copy_from_slice(&prefix);
+    let aead = blob_aead(key, id);
+    let file = File::create(tmp).map_err(io(tmp))?;
+    let mut out = BufWriter::with_capacity(chunk + TAG_LEN, file);
+    out.write_all(&header).map_err(io(tmp))?;
+    let mut sha = digest::Context::new(&digest::SHA256);
+    let mut size = 0u64;
+    // Read one chunk ahead so the last chunk can be flagged as such.
+    let mut current = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
+    let mut next = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
+    fill(source, &mut current, chunk).map_err(io(tmp))?;
+    let mut counter: u32 = 0;
+    loop {
+        fill(source, &mut next, chunk).map_err(io(tmp))?;
+        let last = next.is_empty();
+        sha.update(&current);
+        size += current.len() as u64;
+        aead.seal_in_place_append_tag(chunk_nonce(&prefix, counter, last), Aad::from(&header), &mut *current)
+            .map_err(|_| VaultError::Random)?;
+        out.write_all(&current).map_err(io(tmp))?;
+        if last {
+            break;
+        }
+        counter = counter
+            .checked_add(1)
+            .ok_or_else(|| VaultError::Io { path: tmp.to_owned(), source: std::io::Error::other("blob too large") })?;
+        std::mem::swap(&mut current, &mut next);
+    }
+    let file = out.into_inner().map_err(|e| VaultError::Io { path: tmp.to_owned(), source: e.into_error() })?;
+    file.sync_all().map_err(io(tmp))?;
+    Ok(BlobInfo { size, sha256: hex(sha.finish().as_ref()) })
+}
+
+/// Decrypts the blob `id` into `sink`, verifying every chunk; returns size and SHA-256.
+/// On any damage, nothing after the damaged chunk is written and the error names the blob.
+pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Write) -> Result<BlobInfo, VaultError> {
+    check_id(id)?;
+    let path = dir.join(id);
+    let tampered = |reason: &str| VaultError::Tampered { item: format!("blobs/{id}"), reason: reason.to_owned() };
+    let file = File::open(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => tampered("the blob file is missing"),
+        _ => VaultError::Io { path: path.clone(), source: e },
+    })?;
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    let mut header = [0u8; HEADER_LEN];
+    input.read_exact(&mut header).map_err(|_| tampered("the header is truncated"))?;
+    if &header[..4] != MAGIC || header[4] != 1 || !(12..=24).contains(&header[5]) {
+        return Err(tampered("not a Courtside blob"));
+    }
+    let chunk = 1usize << header[5];
+    let mut prefix = [0u8; 7];
+    prefix.copy_from_slice(&header[6..13]);
+    let aead = blob_aead(key, id);
+    let mut sha = digest::Context::new(&digest::SHA256);
+    let mut size = 0u64;
+    let mut buf = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
+    let mut next = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
+    fill(&mut input, &mut buf, chunk + TAG_LEN).map_err(io(&path))?;
+    let mut counter: u32 = 0;
+    loop {
+        if buf.len() < TAG_LEN {
+            return Err(tampered("it is truncated"));
+        }
+        fill(&mut input, &mut next, chunk + TAG_LEN).map_err(io(&path))?;
+        let last = next.is_empty();
+        let plain = aead
+            .open_in_place(chunk_nonce(&prefix, counter, last), Aad::from(&header), &mut buf)
+            .map_err(|_| tampered(&format!("chunk {counter} was altered, reordered or cut")))?;
+        sha.update(plain);
+        size += plain.len() as u64;
+        sink.write_all(plain).map_err(io(&path))?;
+        if last {
+            break;
+        }
+        counter = counter.checked_add(1).ok_or_else(|| tampered("too many chunks"))?;
+        std::mem::swap(&mut buf, &mut next);
+    }
+    Ok(BlobInfo { size, sha256: hex(sha.finish().as_ref()) })
+}
+
+/// Blob ids are generated by the app (UUIDs or hex); anything that could escape the blob
+/// directory is refused.
+fn check_id(id: &str) -> Result<(), VaultError> {
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(VaultError::InvalidId(id.chars().take(64).collect()));
+    }
+    Ok(())
+}
+
+/// Reads until `buf` holds `want` bytes or the source ends.
+fn fill(source: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<()> {
+    buf.clear();
+    buf.resize(want, 0);
+    let mut filled = 0;
+    while filled < want {
+        match source.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(())
+}
+
+fn chunk_nonce(prefix: &[u8; 7], counter: u32, last: bool) -> Nonce {
+    let mut n = [0u8; NONCE_LEN];
+    n[..7].copy_from_slice(prefix);
+    n[7..11].copy_from_slice(&counter.to_be_bytes());
+    n[11] = u8::from(last);
+    Nonce::assume_unique_for_key(n)
+}
+
+fn blob_aead(key: &DataKey, id: &str) -> LessSafeKey {
+    let k: Zeroizing<[u8; KEY_LEN]> = derive(key, &[b"courtside/v1/blob-key|", id.as_bytes()]);
+    #[allow(clippy::unwrap_used, reason = "a 32-byte key is always valid for AES-256-GCM")]
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &*k).unwrap())
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> VaultError + '_ {
+    move |source| VaultError::Io { path: PathBuf::from(path), source }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

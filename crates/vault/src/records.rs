@@ -1,0 +1,354 @@
+//! Sealed records in SQLite.
+//!
+//! Each record is encrypted with AES-256-GCM under its own key (HKDF of the data key over the
+//! table and id), with associated data binding `table|id|schema version|revision`: a
+//! ciphertext moved to another row, or another table, does not open. A sealed **revision
+//! map** (every record's latest revision) catches a single row put back to an older
+//! revision. Plaintext columns are only the table, the opaque id, sizes, timestamps and the
+//! revision.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::hkdf;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::VaultError;
+use crate::keys::{DataKey, KEY_LEN, random_bytes};
+
+/// Schema migrations of the vault database, in order (`PRAGMA user_version` counts them).
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE records (
+        tbl TEXT NOT NULL,
+        id TEXT NOT NULL,
+        schema_version INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tbl, id)
+    ) STRICT;
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL
+    ) STRICT;
+"];
+
+const REVISION_MAP: &str = "revisions";
+
+/// One decrypted record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The kind of thing (`drafts`, `draft_versions`, `cases`, …).
+    pub table: String,
+    /// Opaque id, unique within the table.
+    pub id: String,
+    /// Version of the plaintext's format, for migrations of the content.
+    pub schema_version: u32,
+    /// How many times the record was written (1 for the first write).
+    pub revision: u64,
+    /// Milliseconds since the Unix epoch of the last write.
+    pub updated_at: i64,
+    /// The plaintext (callers parse it, usually JSON).
+    pub plaintext: Zeroizing<Vec<u8>>,
+}
+
+/// The records of one vault. Not `Sync`: the vault wraps it in a mutex.
+pub(crate) struct RecordStore {
+    conn: Connection,
+    path: PathBuf,
+    revisions: BTreeMap<String, u64>,
+    map_revision: u64,
+}
+
+impl RecordStore {
+    pub(crate) fn open(dir: &Path, data_key: &DataKey) -> Result<Self, VaultError> {
+        let path = dir.join(crate::DB_FILE);
+        let db = |source: rusqlite::Error| VaultError::Database { path: path.clone(), source };
+        let mut conn = Connection::open(&path).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        // FULL: a write reported as saved survives a power cut, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+        conn.pragma_update(None, "secure_delete", "ON").map_err(db)?;
+        let found: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)?;
+        if found > MIGRATIONS.len() {
+            return Err(VaultError::Corrupt {
+                path,
+                reason: format!("schema version {found} is newer than this app ({})", MIGRATIONS.len()),
+            });
+        }
+        let tx = conn.transaction().map_err(db)?;
+        for sql in &MIGRATIONS[found..] {
+            tx.execute_batch(sql).map_err(db)?;
+        }
+        tx.pragma_update(None, "user_version", MIGRATIONS.len()).map_err(db)?;
+        tx.commit().map_err(db)?;
+        let mut store = Self { conn, path, revisions: BTreeMap::new(), map_revision: 0 };
+        store.load_revision_map(data_key)?;
+        Ok(store)
+    }
+
+    fn db_err(&self) -> impl Fn(rusqlite::Error) -> VaultError + use<> {
+        let path = self.path.clone();
+        move |source| VaultError::Database { path: path.clone(), source }
+    }
+
+    /// Writes a record (a new revision of it) and the revision map in one transaction.
+    pub(crate) fn put(
+        &mut self,
+        key: &DataKey,
+        table: &str,
+        id: &str,
+        schema_version: u32,
+        plaintext: &[u8],
+        now: i64,
+    ) -> Result<u64, VaultError> {
+        let name = item_name(table, id);
+        let revision = self.revisions.get(&name).copied().unwrap_or(0) + 1;
+        let aad = record_aad(table, id, schema_version, revision);
+        let (nonce, ciphertext) = seal(&record_key(key, table, id), &aad, plaintext)?;
+        let mut revisions = self.revisions.clone();
+        revisions.insert(name, revision);
+        let map_revision = self.map_revision + 1;
+        let (map_nonce, map_ct) = seal_revision_map(key, &revisions, map_revision)?;
+        let err = self.db_err();
+        let tx = self.conn.unchecked_transaction().map_err(&err)?;
+        tx.execute(
+            "INSERT INTO records (tbl, id, schema_version, revision, nonce, ciphertext, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (tbl, id) DO UPDATE SET schema_version = ?3, revision = ?4, nonce = ?5, ciphertext = ?6, updated_at = ?7",
+            params![table, id, schema_version, revision_to_sql(revision), nonce.as_slice(), ciphertext, now],
+        )
+        .map_err(&err)?;
+        write_map(&tx, map_revision, &map_nonce, &map_ct).map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        self.revisions = revisions;
+        self.map_revision = map_revision;
+        Ok(revision)
+    }
+
+    /// Reads and opens one record; `None` when it does not exist.
+    pub(crate) fn get(&self, key: &DataKey, table: &str, id: &str) -> Result<Option<Record>, VaultError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT schema_version, revision, nonce, ciphertext, updated_at FROM records WHERE tbl = ?1 AND id = ?2",
+                params![table, id],
+                |r| Ok(RawRow { id: id.to_owned(), schema_version: r.get(0)?, revision: r.get(1)?, nonce: r.get(2)?, ciphertext: r.get(3)?, updated_at: r.get(4)? }),
+            )
+            .optional()
+            .map_err(self.db_err())?;
+        match row {
+            Some(row) => self.open_row(key, table, row).map(Some),
+            None if self.revisions.contains_key(&item_name(table, id)) => {
+                Err(VaultError::Tampered { item: item_name(table, id), reason: "the record is missing".to_owned() })
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Every record of a table, opened, in id order.
+    pub(crate) fn list(&self, key: &DataKey, table: &str) -> Result<Vec<Record>, VaultError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, schema_version, revision, nonce, ciphertext, updated_at FROM records WHERE tbl = ?1 ORDER BY id",
+            )
+            .map_err(self.db_err())?;
+        let rows = stmt
+            .query_map(params![table], |r| {
+                Ok(RawRow {
+                    id: r.get(0)?,
+                    schema_version: r.get(1)?,
+                    revision: r.get(2)?,
+                    nonce: r.get(3)?,
+                    ciphertext: r.get(4)?,
+                    updated_at: r.get(5)?,
+                })
+            })
+            .map_err(self.db_err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.db_err())?;
+        rows.into_iter().map(|row| self.open_row(key, table, row)).collect()
+    }
+
+    /// Ids of the records of a table, without opening them.
+    pub(crate) fn ids(&self, table: &str) -> Result<Vec<String>, VaultError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id FROM records WHERE tbl = ?1 ORDER BY id").map_err(self.db_err())?;
+        let ids =
+            stmt.query_map(params![table], |r| r.get(0)).map_err(self.db_err())?.collect::<Result<Vec<String>, _>>();
+        ids.map_err(self.db_err())
+    }
+
+    /// Opens every record of every table and checks it against the revision map; returns
+    /// one problem per damaged item (an empty list when all is well).
+    pub(crate) fn verify(&self, key: &DataKey) -> Result<Vec<VaultError>, VaultError> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let tables: Vec<String> = {
+            let mut stmt = self.conn.prepare("SELECT DISTINCT tbl FROM records").map_err(self.db_err())?;
+            let t = stmt.query_map([], |r| r.get(0)).map_err(self.db_err())?.collect::<Result<Vec<String>, _>>();
+            t.map_err(self.db_err())?
+        };
+        for table in tables {
+            for id in self.ids(&table)? {
+                seen.insert(item_name(&table, &id));
+                if let Err(e) = self.get(key, &table, &id) {
+                    problems.push(e);
+                }
+            }
+        }
+        for name in self.revisions.keys().filter(|n| !seen.contains(*n)) {
+            problems.push(VaultError::Tampered { item: name.clone(), reason: "the record is missing".to_owned() });
+        }
+        Ok(problems)
+    }
+
+    fn open_row(&self, key: &DataKey, table: &str, row: RawRow) -> Result<Record, VaultError> {
+        let name = item_name(table, &row.id);
+        let tampered = |reason: &str| VaultError::Tampered { item: name.clone(), reason: reason.to_owned() };
+        let revision = u64::try_from(row.revision).map_err(|_| tampered("invalid revision"))?;
+        let schema_version = u32::try_from(row.schema_version).map_err(|_| tampered("invalid schema version"))?;
+        match self.revisions.get(&name) {
+            Some(expected) if *expected == revision => {}
+            Some(expected) if *expected > revision => {
+                return Err(tampered(&format!("revision {revision} was put back in place of revision {expected}")));
+            }
+            _ => return Err(tampered("the record was not written by this vault")),
+        }
+        let aad = record_aad(table, &row.id, schema_version, revision);
+        let plaintext = open(&record_key(key, table, &row.id), &aad, &row.nonce, row.ciphertext)
+            .ok_or_else(|| tampered("its ciphertext was altered or belongs to another record"))?;
+        Ok(Record {
+            table: table.to_owned(),
+            id: row.id,
+            schema_version,
+            revision,
+            updated_at: row.updated_at,
+            plaintext,
+        })
+    }
+
+    fn load_revision_map(&mut self, key: &DataKey) -> Result<(), VaultError> {
+        let row: Option<(i64, Vec<u8>, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT revision, nonce, ciphertext FROM meta WHERE key = ?1", params![REVISION_MAP], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+            .map_err(self.db_err())?;
+        let Some((revision, nonce, ciphertext)) = row else { return Ok(()) };
+        let tampered =
+            |reason: &str| VaultError::Tampered { item: "revision map".to_owned(), reason: reason.to_owned() };
+        let revision = u64::try_from(revision).map_err(|_| tampered("invalid revision"))?;
+        let plain =
+            open(&map_key(key), &map_aad(revision), &nonce, ciphertext).ok_or_else(|| tampered("it was altered"))?;
+        let map: RevisionMap = serde_json::from_slice(&plain).map_err(|e| tampered(&e.to_string()))?;
+        self.revisions = map.0;
+        self.map_revision = revision;
+        Ok(())
+    }
+}
+
+struct RawRow {
+    id: String,
+    schema_version: i64,
+    revision: i64,
+    nonce: Vec<u8>,
+    ciphertext: Vec<u8>,
+    updated_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RevisionMap(BTreeMap<String, u64>);
+
+fn write_map(
+    tx: &rusqlite::Transaction<'_>,
+    revision: u64,
+    nonce: &[u8],
+    ciphertext: &[u8],
+) -> rusqlite::Result<usize> {
+    tx.execute(
+        "INSERT INTO meta (key, revision, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (key) DO UPDATE SET revision = ?2, nonce = ?3, ciphertext = ?4",
+        params![REVISION_MAP, revision_to_sql(revision), nonce, ciphertext],
+    )
+}
+
+fn seal_revision_map(
+    key: &DataKey,
+    map: &BTreeMap<String, u64>,
+    revision: u64,
+) -> Result<([u8; NONCE_LEN], Vec<u8>), VaultError> {
+    let json = Zeroizing::new(serde_json::to_vec(&RevisionMap(map.clone())).map_err(|_| VaultError::Random)?);
+    seal(&map_key(key), &map_aad(revision), &json)
+}
+
+/// How an item is named in errors: `table/id` (ids are opaque, never user content).
+pub(crate) fn item_name(table: &str, id: &str) -> String {
+    format!("{table}/{id}")
+}
+
+fn revision_to_sql(revision: u64) -> i64 {
+    i64::try_from(revision).unwrap_or(i64::MAX)
+}
+
+fn record_aad(table: &str, id: &str, schema_version: u32, revision: u64) -> Vec<u8> {
+    format!("courtside/v1/record|{table}|{id}|{schema_version}|{revision}").into_bytes()
+}
+
+fn map_aad(revision: u64) -> Vec<u8> {
+    format!("courtside/v1/meta|{REVISION_MAP}|{revision}").into_bytes()
+}
+
+fn record_key(key: &DataKey, table: &str, id: &str) -> Zeroizing<[u8; KEY_LEN]> {
+    derive(key, &[b"courtside/v1/record-key|", table.as_bytes(), b"|", id.as_bytes()])
+}
+
+fn map_key(key: &DataKey) -> Zeroizing<[u8; KEY_LEN]> {
+    derive(key, &[b"courtside/v1/meta-key"])
+}
+
+/// HKDF-SHA256 of the data key with `info`: one independent key per purpose and item.
+pub(crate) fn derive(key: &DataKey, info: &[&[u8]]) -> Zeroizing<[u8; KEY_LEN]> {
+    struct Len;
+    impl hkdf::KeyType for Len {
+        fn len(&self) -> usize {
+            KEY_LEN
+        }
+    }
+    let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, &key.0);
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    #[allow(clippy::unwrap_used, reason = "HKDF-SHA256 can always expand 32 bytes")]
+    prk.expand(info, Len).unwrap().fill(out.as_mut()).unwrap();
+    out
+}
+
+fn aead(key: &[u8; KEY_LEN]) -> LessSafeKey {
+    #[allow(clippy::unwrap_used, reason = "a 32-byte key is always valid for AES-256-GCM")]
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap())
+}
+
+fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<([u8; NONCE_LEN], Vec<u8>), VaultError> {
+    let nonce: [u8; NONCE_LEN] = random_bytes()?;
+    let mut buf = Vec::with_capacity(plaintext.len() + AES_256_GCM.tag_len());
+    buf.extend_from_slice(plaintext);
+    aead(key)
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+        .map_err(|_| VaultError::Random)?;
+    Ok((nonce, buf))
+}
+
+fn open(key: &[u8; KEY_LEN], aad: &[u8], nonce: &[u8], ciphertext: Vec<u8>) -> Option<Zeroizing<Vec<u8>>> {
+    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let mut buf = Zeroizing::new(ciphertext);
+    let len = aead(key).open_in_place(nonce, Aad::from(aad), &mut buf).ok()?.len();
+    buf.truncate(len);
+    Some(buf)
+}

@@ -1,0 +1,186 @@
+//! Sealed records and blobs: round trips, and every kind of tampering detected by name.
+
+use std::io::Cursor;
+
+use courtside_vault::{BLOB_DIR, DB_FILE, KdfParams, Vault, VaultError};
+use rusqlite::Connection;
+
+fn vault() -> (tempfile::TempDir, Vault) {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _) = Vault::create(dir.path(), "correct horse battery", KdfParams::insecure_for_tests()).unwrap();
+    (dir, vault)
+}
+
+fn tampered_item(e: &VaultError) -> &str {
+    match e {
+        VaultError::Tampered { item, .. } => item,
+        other => panic!("expected a tampering error, got {other:?}"),
+    }
+}
+
+fn raw(dir: &std::path::Path) -> Connection {
+    Connection::open(dir.join(DB_FILE)).unwrap()
+}
+
+#[test]
+fn records_round_trip_and_count_revisions() {
+    let (dir, vault) = vault();
+    assert_eq!(vault.put("drafts", "d1", 1, "起诉状 第一稿".as_bytes()).unwrap(), 1);
+    assert_eq!(vault.put("drafts", "d1", 1, "起诉状 第二稿".as_bytes()).unwrap(), 2);
+    vault.put("drafts", "d2", 1, b"other").unwrap();
+    let d1 = vault.get("drafts", "d1").unwrap().unwrap();
+    assert_eq!(d1.revision, 2);
+    assert_eq!(&d1.plaintext[..], "起诉状 第二稿".as_bytes());
+    assert_eq!(vault.list("drafts").unwrap().len(), 2);
+    assert!(vault.get("drafts", "nope").unwrap().is_none());
+    drop(vault);
+    let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    assert_eq!(vault.get("drafts", "d1").unwrap().unwrap().revision, 2);
+    assert!(vault.verify().unwrap().is_empty());
+}
+
+#[test]
+fn a_flipped_byte_in_a_record_is_named_and_harms_no_other_record() {
+    let (dir, vault) = vault();
+    vault.put("cases", "c1", 1, b"case one").unwrap();
+    vault.put("cases", "c2", 1, b"case two").unwrap();
+    let conn = raw(dir.path());
+    let mut ct: Vec<u8> = conn.query_row("SELECT ciphertext FROM records WHERE id = 'c1'", [], |r| r.get(0)).unwrap();
+    for i in [0, ct.len() / 2, ct.len() - 1] {
+        ct[i] ^= 0x01;
+        conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = 'c1'", [&ct]).unwrap();
+        assert_eq!(tampered_item(&vault.get("cases", "c1").unwrap_err()), "cases/c1");
+        ct[i] ^= 0x01;
+    }
+    ct[3] ^= 0x80;
+    conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = 'c1'", [&ct]).unwrap();
+    assert_eq!(&vault.get("cases", "c2").unwrap().unwrap().plaintext[..], b"case two");
+    let problems = vault.verify().unwrap();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(tampered_item(&problems[0]), "cases/c1");
+}
+
+#[test]
+fn swapped_ciphertexts_are_detected() {
+    let (dir, vault) = vault();
+    vault.put("parties", "p1", 1, b"plaintiff").unwrap();
+    vault.put("parties", "p2", 1, b"defendant").unwrap();
+    let conn = raw(dir.path());
+    conn.execute_batch(
+        "UPDATE records SET id = 'tmp' WHERE id = 'p1';
+         UPDATE records SET id = 'p1' WHERE id = 'p2';
+         UPDATE records SET id = 'p2' WHERE id = 'tmp';",
+    )
+    .unwrap();
+    assert_eq!(tampered_item(&vault.get("parties", "p1").unwrap_err()), "parties/p1");
+    assert_eq!(tampered_item(&vault.get("parties", "p2").unwrap_err()), "parties/p2");
+}
+
+#[test]
+fn an_older_revision_put_back_is_detected() {
+    let (dir, vault) = vault();
+    vault.put("drafts", "d1", 1, b"version one").unwrap();
+    let conn = raw(dir.path());
+    let old: (i64, Vec<u8>, Vec<u8>) = conn
+        .query_row("SELECT revision, nonce, ciphertext FROM records WHERE id = 'd1'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    vault.put("drafts", "d1", 1, b"version two").unwrap();
+    conn.execute(
+        "UPDATE records SET revision = ?1, nonce = ?2, ciphertext = ?3 WHERE id = 'd1'",
+        rusqlite::params![old.0, old.1, old.2],
+    )
+    .unwrap();
+    let err = vault.get("drafts", "d1").unwrap_err();
+    assert_eq!(tampered_item(&err), "drafts/d1");
+    assert!(err.to_string().contains("revision 1 was put back in place of revision 2"), "{err}");
+    // Also after a restart, when the revision map is read back from disk.
+    drop(vault);
+    let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    assert_eq!(tampered_item(&vault.get("drafts", "d1").unwrap_err()), "drafts/d1");
+}
+
+#[test]
+fn a_deleted_record_is_reported_missing() {
+    let (dir, vault) = vault();
+    vault.put("notes", "n1", 1, b"note").unwrap();
+    raw(dir.path()).execute("DELETE FROM records WHERE id = 'n1'", []).unwrap();
+    assert_eq!(tampered_item(&vault.get("notes", "n1").unwrap_err()), "notes/n1");
+    assert_eq!(vault.verify().unwrap().len(), 1);
+}
+
+fn sample(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn blobs_round_trip_with_the_plaintext_hash() {
+    let (_dir, vault) = vault();
+    for len in [0, 1, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 3 * 256 * 1024 + 17] {
+        let data = sample(len);
+        let info = vault.write_blob("b1", &mut Cursor::new(&data)).unwrap();
+        assert_eq!(info.size, len as u64);
+        let expected: String =
+            ring::digest::digest(&ring::digest::SHA256, &data).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(info.sha256, expected);
+        let mut out = Vec::new();
+        assert_eq!(vault.read_blob("b1", &mut out).unwrap(), info);
+        assert_eq!(out, data, "length {len}");
+    }
+}
+
+#[test]
+fn damaged_blobs_are_named() {
+    let (dir, vault) = vault();
+    let data = sample(3 * 256 * 1024 + 100);
+    vault.write_blob("evidence-1", &mut Cursor::new(&data)).unwrap();
+    vault.write_blob("evidence-2", &mut Cursor::new(b"untouched")).unwrap();
+    let path = dir.path().join(BLOB_DIR).join("evidence-1");
+    let original = std::fs::read(&path).unwrap();
+    let chunk = 256 * 1024 + 16;
+
+    let mut flipped = original.clone();
+    flipped[16 + chunk + 5] ^= 1;
+    let mut truncated_at_boundary = original.clone();
+    truncated_at_boundary.truncate(16 + 2 * chunk);
+    let mut truncated_mid = original.clone();
+    truncated_mid.truncate(original.len() - 7);
+    let mut reordered = original[..16].to_vec();
+    reordered.extend_from_slice(&original[16 + chunk..16 + 2 * chunk]);
+    reordered.extend_from_slice(&original[16..16 + chunk]);
+    reordered.extend_from_slice(&original[16 + 2 * chunk..]);
+    let mut extended = original.clone();
+    extended.extend_from_slice(&original[16..16 + chunk]);
+
+    for (what, bytes) in [
+        ("flipped byte", flipped),
+        ("truncated at a chunk boundary", truncated_at_boundary),
+        ("truncated mid-chunk", truncated_mid),
+        ("reordered chunks", reordered),
+        ("a chunk appended", extended),
+        ("header only", original[..16].to_vec()),
+        ("empty file", Vec::new()),
+    ] {
+        std::fs::write(&path, &bytes).unwrap();
+        let err = vault.read_blob("evidence-1", &mut std::io::sink()).unwrap_err();
+        assert_eq!(tampered_item(&err), "blobs/evidence-1", "{what}");
+        let problems = vault.verify().unwrap();
+        assert_eq!(problems.len(), 1, "{what}: only the damaged blob is reported");
+    }
+    let mut out = Vec::new();
+    vault.read_blob("evidence-2", &mut out).unwrap();
+    assert_eq!(out, b"untouched");
+
+    // A blob copied over another one's name does not open under the other's key.
+    std::fs::copy(dir.path().join(BLOB_DIR).join("evidence-2"), &path).unwrap();
+    assert_eq!(tampered_item(&vault.read_blob("evidence-1", &mut std::io::sink()).unwrap_err()), "blobs/evidence-1");
+}
+
+#[test]
+fn blob_ids_cannot_escape_the_blob_directory() {
+    let (_dir, vault) = vault();
+    for id in ["../vault.json", "a/b", "", ".hidden", "a b", "..", "x\0y"] {
+        assert!(matches!(vault.write_blob(id, &mut Cursor::new(b"x")), Err(VaultError::InvalidId(_))), "{id:?}");
+    }
+}

@@ -1,0 +1,5 @@
+//! The vault through its public API, on real files (one test binary for the crate).
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly by design")]
+
+mod integrity;
+mod keys;
