@@ -59,7 +59,7 @@ impl AppConfig {
     /// Directory of the encrypted vault.
     #[must_use]
     pub fn vault_dir(&self) -> PathBuf {
-        self.data_dir.join("vault")
+        vault_dir(&self.data_dir)
     }
 
     /// Directory of the embedded demo court's own database.
@@ -70,6 +70,12 @@ impl AppConfig {
     pub fn demo_court_dir(&self) -> PathBuf {
         demo_court_dir(&self.data_dir)
     }
+}
+
+/// Directory of the encrypted vault under a data directory.
+#[must_use]
+pub fn vault_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("vault")
 }
 
 /// Directory of the demo court's database under a data directory.

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use courtside_app::config::demo_court_dir;
+use courtside_app::config::{demo_court_dir, vault_dir};
 use courtside_app::{AppConfig, AppError, default_data_dir};
+use courtside_casework::Drafts;
 use courtside_court_server::{CourtConfig, DEMO_COURT_NAME};
+use courtside_vault::{KdfParams, Vault, VaultState};
 
 #[derive(Debug, Parser)]
 #[command(name = "courtside", version, about = "Courtside: prepare, file and follow court cases, offline first.")]
@@ -30,6 +32,75 @@ enum Command {
     },
     /// Check whether the configured court (or the demo court) answers.
     Status,
+    /// The encrypted vault (passphrase from COURTSIDE_PASSPHRASE, else prompted).
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+    /// Drafts: complaints, statements, notes (stored encrypted, every save a version).
+    Draft {
+        #[command(subcommand)]
+        command: DraftCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VaultCommand {
+    /// Create the vault; prints the recovery key once.
+    Init,
+    /// Exit 0 when the passphrase opens the vault, 1 when it does not.
+    UnlockCheck,
+    /// Replace the passphrase with COURTSIDE_NEW_PASSPHRASE (or a prompted one).
+    ChangePassphrase,
+    /// Check every record and blob; exit 1 and name each damaged item.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum DraftCommand {
+    /// Create a draft from a text file; prints its id.
+    New {
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// File with the text (UTF-8); `-` reads standard input.
+        #[arg(long, value_name = "FILE")]
+        body_file: PathBuf,
+        /// The case it belongs to.
+        #[arg(long)]
+        case: Option<String>,
+    },
+    /// Replace a draft's text (a new version).
+    Save {
+        /// Draft id.
+        id: String,
+        /// File with the new text; `-` reads standard input.
+        #[arg(long, value_name = "FILE")]
+        body_file: PathBuf,
+        /// New title (default: unchanged).
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// List drafts, most recent first: id, version, title.
+    List,
+    /// Print a draft (or one of its versions): title, blank line, text.
+    Show {
+        /// Draft id.
+        id: String,
+        /// Version number (default: current).
+        #[arg(long)]
+        version: Option<u64>,
+    },
+    /// List a draft's versions.
+    History {
+        /// Draft id.
+        id: String,
+    },
+    /// Find drafts containing TEXT: id, title, snippet.
+    Search {
+        /// Text to find (case-insensitive).
+        text: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +154,8 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             };
             serve_court(court_dir, SocketAddr::new(host, port)).await
         }
+        Command::Vault { command } => vault_command(&data_dir_or_default(cli.data_dir)?, command).await,
+        Command::Draft { command } => draft_command(&data_dir_or_default(cli.data_dir)?, command),
         Command::Status => {
             let mut config = AppConfig::from_env()?;
             if let Some(dir) = cli.data_dir {
@@ -95,6 +168,124 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             Ok(())
         }
     }
+}
+
+fn data_dir_or_default(dir: Option<PathBuf>) -> Result<PathBuf, AppError> {
+    dir.map_or_else(default_data_dir, Ok)
+}
+
+/// The passphrase from `var`, else asked for on the terminal (never echoed).
+fn passphrase(var: &str, prompt: &str) -> Result<String, AppError> {
+    if let Ok(p) = std::env::var(var) {
+        return Ok(p);
+    }
+    rpassword::prompt_password(prompt)
+        .map_err(|_| AppError::InvalidInput(format!("no passphrase: set {var} or run in a terminal")))
+}
+
+fn open_vault(data_dir: &std::path::Path) -> Result<Vault, AppError> {
+    let dir = vault_dir(data_dir);
+    if Vault::state(&dir)? == VaultState::Absent {
+        return Err(AppError::InvalidInput(format!("no vault in {}: run `courtside vault init`", data_dir.display())));
+    }
+    Ok(Vault::unlock(&dir, &passphrase(PASSPHRASE_ENV, "Passphrase: ")?)?)
+}
+
+const PASSPHRASE_ENV: &str = "COURTSIDE_PASSPHRASE";
+
+async fn vault_command(data_dir: &std::path::Path, command: VaultCommand) -> Result<(), AppError> {
+    match command {
+        VaultCommand::Init => {
+            let pass = passphrase(PASSPHRASE_ENV, "New passphrase: ")?;
+            let dir = vault_dir(data_dir);
+            let (_vault, recovery) =
+                tokio::task::spawn_blocking(move || Vault::create(&dir, &pass, KdfParams::default()))
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))??;
+            println!("Vault created in {}.", data_dir.display());
+            println!("Recovery key (write it down; it will not be shown again):");
+            println!("{}", recovery.display_string());
+            Ok(())
+        }
+        VaultCommand::UnlockCheck => open_vault(data_dir).map(|_| ()),
+        VaultCommand::ChangePassphrase => {
+            let vault = open_vault(data_dir)?;
+            let new = passphrase("COURTSIDE_NEW_PASSPHRASE", "New passphrase: ")?;
+            vault.change_passphrase(&new, KdfParams::default())?;
+            println!("Passphrase changed.");
+            Ok(())
+        }
+        VaultCommand::Verify => {
+            let problems = open_vault(data_dir)?.verify()?;
+            if problems.is_empty() {
+                println!("All records and blobs passed their integrity checks.");
+                return Ok(());
+            }
+            for p in &problems {
+                println!("{p}");
+            }
+            Err(AppError::InvalidInput(format!("{} item(s) failed their integrity checks", problems.len())))
+        }
+    }
+}
+
+fn draft_command(data_dir: &std::path::Path, command: DraftCommand) -> Result<(), AppError> {
+    let vault = std::sync::Arc::new(open_vault(data_dir)?);
+    let mut drafts = Drafts::load(vault).map_err(draft_error)?;
+    match command {
+        DraftCommand::New { title, body_file, case } => {
+            let draft = drafts.create(&title, &read_text(&body_file)?, case.as_deref()).map_err(draft_error)?;
+            println!("{}", draft.id);
+        }
+        DraftCommand::Save { id, body_file, title } => {
+            let current = drafts.get(&id).map_err(draft_error)?;
+            let title = title.unwrap_or(current.title);
+            let draft = drafts.save(&id, &title, &read_text(&body_file)?).map_err(draft_error)?;
+            println!("{} version {}", draft.id, draft.version);
+        }
+        DraftCommand::List => {
+            for d in drafts.list() {
+                println!("{}\t{}\t{}", d.id, d.version, d.title);
+            }
+        }
+        DraftCommand::Show { id, version } => {
+            let d = match version {
+                Some(n) => drafts.version(&id, n),
+                None => drafts.get(&id),
+            }
+            .map_err(draft_error)?;
+            println!("{}\n\n{}", d.title, d.body);
+        }
+        DraftCommand::History { id } => {
+            for v in drafts.history(&id).map_err(draft_error)? {
+                println!("{}\t{}\t{} chars\t{}", v.number, v.saved_at, v.chars, v.title);
+            }
+        }
+        DraftCommand::Search { text } => {
+            for hit in drafts.search(&text) {
+                println!("{}\t{}\t{}", hit.id, hit.title, hit.snippet);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn draft_error(e: courtside_casework::DraftError) -> AppError {
+    match e {
+        courtside_casework::DraftError::Vault(v) => AppError::Vault(v),
+        other => AppError::InvalidInput(other.to_string()),
+    }
+}
+
+fn read_text(path: &std::path::Path) -> Result<String, AppError> {
+    let bytes = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| AppError::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|_| AppError::InvalidInput(format!("{} is not UTF-8 text", path.display())))
 }
 
 async fn serve_court(court_dir: PathBuf, listen: SocketAddr) -> Result<(), AppError> {

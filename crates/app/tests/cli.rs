@@ -107,3 +107,70 @@ fn version_and_exit_codes() {
     assert!(stderr.contains("https"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 }
+
+fn courtside(data_dir: &Path, args: &[&str], pass: &str) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("COURTSIDE_PASSPHRASE", pass)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn vault_and_drafts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let init = stdout(&courtside(data, &["vault", "init"], "correct horse battery"));
+    assert!(init.lines().any(|l| l.starts_with("CSRK-")), "{init}");
+    assert!(courtside(data, &["vault", "unlock-check"], "correct horse battery").status.success());
+    let wrong = courtside(data, &["vault", "unlock-check"], "wrong horse battery");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("passphrase does not open"));
+
+    let body = dir.path().join("body.txt");
+    std::fs::write(&body, "原告张三诉被告李四买卖合同纠纷一案。").unwrap();
+    let id = stdout(&courtside(
+        data,
+        &["draft", "new", "--title", "起诉状", "--body-file", body.to_str().unwrap()],
+        "correct horse battery",
+    ));
+    let id = id.trim();
+    std::fs::write(&body, "原告张三诉被告李四买卖合同纠纷一案，请求支付货款。").unwrap();
+    let saved = stdout(&courtside(
+        data,
+        &["draft", "save", id, "--body-file", body.to_str().unwrap()],
+        "correct horse battery",
+    ));
+    assert_eq!(saved.trim(), format!("{id} version 2"));
+    let list = stdout(&courtside(data, &["draft", "list"], "correct horse battery"));
+    assert_eq!(list.trim(), format!("{id}\t2\t起诉状"));
+    let shown = stdout(&courtside(data, &["draft", "show", id, "--version", "1"], "correct horse battery"));
+    assert_eq!(shown.trim_end(), "起诉状\n\n原告张三诉被告李四买卖合同纠纷一案。");
+    let found = stdout(&courtside(data, &["draft", "search", "货款"], "correct horse battery"));
+    assert!(found.starts_with(id), "{found}");
+    assert_eq!(stdout(&courtside(data, &["draft", "history", id], "correct horse battery")).lines().count(), 2);
+
+    let changed = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["vault", "change-passphrase"])
+        .env("COURTSIDE_PASSPHRASE", "correct horse battery")
+        .env("COURTSIDE_NEW_PASSPHRASE", "a new passphrase")
+        .output()
+        .unwrap();
+    assert!(changed.status.success(), "{}", String::from_utf8_lossy(&changed.stderr));
+    assert_eq!(courtside(data, &["vault", "unlock-check"], "correct horse battery").status.code(), Some(1));
+    assert!(stdout(&courtside(data, &["vault", "verify"], "a new passphrase")).contains("passed"));
+
+    let missing = courtside(&dir.path().join("nothing-here"), &["draft", "list"], "x");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("vault init"));
+}

@@ -17,7 +17,7 @@ mod records;
 pub use blobs::BlobInfo;
 pub use keyfile::{KdfParams, VaultError, VaultState};
 pub use keys::RecoveryKey;
-pub use records::Record;
+pub use records::{Record, RecordWrite};
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -136,7 +136,17 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Database`] when the write fails (nothing is changed then).
     pub fn put(&self, table: &str, id: &str, schema_version: u32, plaintext: &[u8]) -> Result<u64, VaultError> {
-        self.store().put(&self.data_key, table, id, schema_version, plaintext, now_millis())
+        let revisions = self.put_all(&[RecordWrite { table, id, schema_version, plaintext }])?;
+        Ok(revisions[0])
+    }
+
+    /// Seals and writes several records in one transaction: after a crash either all of them
+    /// are saved or none. Returns their new revisions, in order.
+    ///
+    /// # Errors
+    /// [`VaultError::Database`] when the write fails (nothing is changed then).
+    pub fn put_all(&self, writes: &[RecordWrite<'_>]) -> Result<Vec<u64>, VaultError> {
+        self.store().put_all(&self.data_key, writes, now_millis())
     }
 
     /// Reads and opens a record; `None` when it does not exist.

@@ -58,6 +58,19 @@ pub struct Record {
     pub plaintext: Zeroizing<Vec<u8>>,
 }
 
+/// One record to write with [`crate::Vault::put_all`].
+#[derive(Debug, Clone, Copy)]
+pub struct RecordWrite<'a> {
+    /// The kind of thing.
+    pub table: &'a str,
+    /// Opaque id within the table.
+    pub id: &'a str,
+    /// Version of the plaintext's format.
+    pub schema_version: u32,
+    /// The content.
+    pub plaintext: &'a [u8],
+}
+
 /// The records of one vault. Not `Sync`: the vault wraps it in a mutex.
 pub(crate) struct RecordStore {
     conn: Connection,
@@ -98,38 +111,54 @@ impl RecordStore {
         move |source| VaultError::Database { path: path.clone(), source }
     }
 
-    /// Writes a record (a new revision of it) and the revision map in one transaction.
-    pub(crate) fn put(
+    /// Writes records (a new revision of each) and the revision map in one transaction:
+    /// all of them are saved, or none.
+    pub(crate) fn put_all(
         &mut self,
         key: &DataKey,
-        table: &str,
-        id: &str,
-        schema_version: u32,
-        plaintext: &[u8],
+        writes: &[RecordWrite<'_>],
         now: i64,
-    ) -> Result<u64, VaultError> {
-        let name = item_name(table, id);
-        let revision = self.revisions.get(&name).copied().unwrap_or(0) + 1;
-        let aad = record_aad(table, id, schema_version, revision);
-        let (nonce, ciphertext) = seal(&record_key(key, table, id), &aad, plaintext)?;
+    ) -> Result<Vec<u64>, VaultError> {
         let mut revisions = self.revisions.clone();
-        revisions.insert(name, revision);
+        let mut sealed = Vec::with_capacity(writes.len());
+        for w in writes {
+            let name = item_name(w.table, w.id);
+            let revision = revisions.get(&name).copied().unwrap_or(0) + 1;
+            let aad = record_aad(w.table, w.id, w.schema_version, revision);
+            let (nonce, ciphertext) = seal(&record_key(key, w.table, w.id), &aad, w.plaintext)?;
+            revisions.insert(name, revision);
+            sealed.push((revision, nonce, ciphertext));
+        }
         let map_revision = self.map_revision + 1;
         let (map_nonce, map_ct) = seal_revision_map(key, &revisions, map_revision)?;
         let err = self.db_err();
         let tx = self.conn.unchecked_transaction().map_err(&err)?;
-        tx.execute(
-            "INSERT INTO records (tbl, id, schema_version, revision, nonce, ciphertext, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (tbl, id) DO UPDATE SET schema_version = ?3, revision = ?4, nonce = ?5, ciphertext = ?6, updated_at = ?7",
-            params![table, id, schema_version, revision_to_sql(revision), nonce.as_slice(), ciphertext, now],
-        )
-        .map_err(&err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO records (tbl, id, schema_version, revision, nonce, ciphertext, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (tbl, id) DO UPDATE SET schema_version = ?3, revision = ?4, nonce = ?5, ciphertext = ?6, updated_at = ?7",
+                )
+                .map_err(&err)?;
+            for (w, (revision, nonce, ciphertext)) in writes.iter().zip(&sealed) {
+                stmt.execute(params![
+                    w.table,
+                    w.id,
+                    w.schema_version,
+                    revision_to_sql(*revision),
+                    nonce.as_slice(),
+                    ciphertext,
+                    now
+                ])
+                .map_err(&err)?;
+            }
+        }
         write_map(&tx, map_revision, &map_nonce, &map_ct).map_err(&err)?;
         tx.commit().map_err(&err)?;
         self.revisions = revisions;
         self.map_revision = map_revision;
-        Ok(revision)
+        Ok(sealed.into_iter().map(|(r, _, _)| r).collect())
     }
 
     /// Reads and opens one record; `None` when it does not exist.
