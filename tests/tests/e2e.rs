@@ -1,4 +1,5 @@
 //! One integration-test binary for the whole workspace, so the suite links once.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly by design")]
 
 use courtside_app::ipc::Connectivity;
 use courtside_app::{App, AppConfig, CourtChoice};

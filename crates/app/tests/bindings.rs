@@ -1,4 +1,5 @@
 //! The committed TypeScript bindings must match the Rust IPC types.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly by design")]
 //! `cargo xtask codegen` runs this test with `COURTSIDE_UPDATE_BINDINGS=1` to rewrite them.
 
 #[test]

@@ -1,4 +1,5 @@
 //! The `courtside` binary as a user runs it.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly by design")]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
