@@ -3,7 +3,7 @@
 //! - `run`: installs what is missing (Debian/Ubuntu packages, npm dependencies), builds the
 //!   UI and the desktop app, and starts it (with the embedded demo court when no court is
 //!   configured).
-//! - `test`: every suite: formatting, lints, Rust tests, UI type check and unit tests, the
+//! - `test`: every suite: formatting, lints, supply chain (`cargo deny`), Rust tests, UI type check and unit tests, the
 //!   Playwright suite against the web build, the WebDriver suite against the release app
 //!   under Xvfb.
 //! - `dist`: `.deb` and `.rpm` bundles, copied to `target/dist/`.
@@ -13,6 +13,7 @@
 
 mod bench;
 mod env;
+mod supply_chain;
 
 use std::path::Path;
 use std::process::Command;
@@ -68,6 +69,7 @@ fn test() -> Result<()> {
         "clippy (core crates)",
         cmd("cargo", &["clippy", "--all-targets", "--", "-D", "warnings"]).current_dir(&p.root),
     )?;
+    supply_chain::check(&p)?;
     p.step("rust tests", cmd("cargo", &["test", "--no-fail-fast"]).current_dir(&p.root))?;
     p.step("ui: no @tauri-apps imports outside lib/backend", &mut p.npm(&["run", "--silent", "check:door"]))?;
     p.step("ui: svelte-check", &mut p.npm(&["run", "--silent", "check"]))?;
