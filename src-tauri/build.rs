@@ -2,8 +2,22 @@
 //! capabilities can grant exactly the commands a window needs.
 
 /// Every command the shell exposes. Keep in sync with `tauri::generate_handler!` in lib.rs.
-const COMMANDS: &[&str] =
-    &["app_info", "check_connectivity", "ui_ready", "vault_state", "create_vault", "unlock_vault", "lock_vault"];
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "check_connectivity",
+    "ui_ready",
+    "vault_state",
+    "create_vault",
+    "unlock_vault",
+    "lock_vault",
+    "list_drafts",
+    "create_draft",
+    "save_draft",
+    "get_draft",
+    "draft_history",
+    "restore_draft",
+    "search_drafts",
+];
 
 fn main() {
     tauri_build::try_build(

@@ -34,6 +34,13 @@ pub fn run() {
             commands::vault::create_vault,
             commands::vault::unlock_vault,
             commands::vault::lock_vault,
+            commands::drafts::list_drafts,
+            commands::drafts::create_draft,
+            commands::drafts::save_draft,
+            commands::drafts::get_draft,
+            commands::drafts::draft_history,
+            commands::drafts::restore_draft,
+            commands::drafts::search_drafts,
         ])
         .run(tauri::generate_context!())
         .expect("the Courtside window could not start");

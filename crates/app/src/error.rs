@@ -26,6 +26,19 @@ pub enum AppError {
     Internal(String),
 }
 
+impl From<courtside_casework::DraftError> for AppError {
+    fn from(e: courtside_casework::DraftError) -> Self {
+        use courtside_casework::DraftError;
+        match e {
+            DraftError::Vault(v) => Self::Vault(v),
+            DraftError::Decode(..) => Self::Internal(e.to_string()),
+            DraftError::NotFound(_) | DraftError::NoSuchVersion(..) | DraftError::TooLarge(_) => {
+                Self::InvalidInput(e.to_string())
+            }
+        }
+    }
+}
+
 impl AppError {
     /// Whether this is the user's to fix (CLI exit code 1) rather than ours (exit code 2).
     #[must_use]

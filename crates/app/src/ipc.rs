@@ -170,6 +170,10 @@ pub fn bindings() -> String {
         Connectivity::decl(&cfg),
         VaultState::decl(&cfg),
         CreatedVault::decl(&cfg),
+        courtside_casework::Draft::decl(&cfg),
+        courtside_casework::DraftSummary::decl(&cfg),
+        courtside_casework::VersionSummary::decl(&cfg),
+        courtside_casework::SearchHit::decl(&cfg),
         ErrorCode::decl(&cfg),
         IpcError::decl(&cfg),
     ];

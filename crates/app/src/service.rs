@@ -1,8 +1,9 @@
 //! The application service: one instance per running app or CLI command.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use courtside_casework::{Draft, DraftSummary, Drafts, SearchHit, VersionSummary};
 use courtside_court_api::{CourtClient, CourtError, CourtUrl};
 use courtside_court_server::{CourtConfig, RunningCourt};
 use courtside_vault::Vault;
@@ -23,8 +24,20 @@ pub struct App {
 /// The open vault, if any, and the count of failed unlocks since the last success.
 #[derive(Debug, Default)]
 struct VaultSlot {
-    open: Option<Vault>,
+    open: Option<OpenVault>,
     failed_unlocks: u32,
+}
+
+/// What exists only while the vault is unlocked: the vault and the drafts' search copy.
+#[derive(Debug)]
+struct OpenVault {
+    drafts: Drafts,
+}
+
+impl OpenVault {
+    fn new(vault: Vault) -> Result<Self, AppError> {
+        Ok(Self { drafts: Drafts::load(Arc::new(vault))? })
+    }
 }
 
 /// Delay before answering an unlock attempt after `failures` wrong ones: none for the first
@@ -110,7 +123,7 @@ impl App {
         let dir = self.config.vault_dir();
         let kdf = self.config.vault_kdf;
         let (vault, recovery) = blocking(move || Vault::create(&dir, &passphrase, kdf)).await??;
-        self.lock_slot()?.open = Some(vault);
+        self.lock_slot()?.open = Some(OpenVault::new(vault)?);
         Ok(CreatedVault { recovery_key: recovery.display_string() })
     }
 
@@ -121,7 +134,8 @@ impl App {
     /// [`AppError::Vault`] with `WrongPassphrase` when it does not open the vault.
     pub async fn unlock_vault(&self, passphrase: String) -> Result<(), AppError> {
         let dir = self.config.vault_dir();
-        let result = blocking(move || Vault::unlock(&dir, &passphrase)).await?;
+        let result =
+            blocking(move || Vault::unlock(&dir, &passphrase).map_err(AppError::from).and_then(OpenVault::new)).await?;
         let delay = {
             let mut slot = self.lock_slot()?;
             match result {
@@ -131,7 +145,7 @@ impl App {
                     return Ok(());
                 }
                 Err(e) => {
-                    if matches!(e, courtside_vault::VaultError::WrongPassphrase) {
+                    if matches!(e, AppError::Vault(courtside_vault::VaultError::WrongPassphrase)) {
                         slot.failed_unlocks = slot.failed_unlocks.saturating_add(1);
                     }
                     (unlock_delay(slot.failed_unlocks), e)
@@ -139,7 +153,7 @@ impl App {
             }
         };
         tokio::time::sleep(delay.0).await;
-        Err(delay.1.into())
+        Err(delay.1)
     }
 
     /// Closes the vault: the data key is dropped and zeroized.
@@ -149,6 +163,73 @@ impl App {
     pub fn lock_vault(&self) -> Result<(), AppError> {
         self.lock_slot()?.open = None;
         Ok(())
+    }
+
+    /// All drafts, most recently saved first.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`] when the vault is not open.
+    pub fn list_drafts(&self) -> Result<Vec<DraftSummary>, AppError> {
+        self.with_open(|o| Ok(o.drafts.list()))
+    }
+
+    /// Creates a draft (its first version).
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], or the draft's or vault's error.
+    pub fn create_draft(&self, title: &str, body: &str, case_id: Option<&str>) -> Result<Draft, AppError> {
+        self.with_open(|o| Ok(o.drafts.create(title, body, case_id)?))
+    }
+
+    /// Saves new content as the next version (autosave).
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], or the draft's or vault's error.
+    pub fn save_draft(&self, id: &str, title: &str, body: &str) -> Result<Draft, AppError> {
+        self.with_open(|o| Ok(o.drafts.save(id, title, body)?))
+    }
+
+    /// A draft's current content, or one of its versions.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], or no such draft or version.
+    pub fn get_draft(&self, id: &str, version: Option<u64>) -> Result<Draft, AppError> {
+        self.with_open(|o| {
+            Ok(match version {
+                Some(n) => o.drafts.version(id, n)?,
+                None => o.drafts.get(id)?,
+            })
+        })
+    }
+
+    /// Every version of a draft, oldest first.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], or no such draft.
+    pub fn draft_history(&self, id: &str) -> Result<Vec<VersionSummary>, AppError> {
+        self.with_open(|o| Ok(o.drafts.history(id)?))
+    }
+
+    /// Makes an old version current again, as a new version.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], or no such draft or version.
+    pub fn restore_draft(&self, id: &str, version: u64) -> Result<Draft, AppError> {
+        self.with_open(|o| Ok(o.drafts.restore(id, version)?))
+    }
+
+    /// Drafts containing the text (case-insensitive).
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    pub fn search_drafts(&self, query: &str) -> Result<Vec<SearchHit>, AppError> {
+        self.with_open(|o| Ok(o.drafts.search(query)))
+    }
+
+    fn with_open<T>(&self, f: impl FnOnce(&mut OpenVault) -> Result<T, AppError>) -> Result<T, AppError> {
+        let mut slot = self.lock_slot()?;
+        let open = slot.open.as_mut().ok_or(AppError::Locked)?;
+        f(open)
     }
 
     fn lock_slot(&self) -> Result<std::sync::MutexGuard<'_, VaultSlot>, AppError> {

@@ -44,6 +44,7 @@ pub enum DraftError {
 
 /// A draft's current content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Draft {
     /// Opaque id.
@@ -55,15 +56,19 @@ pub struct Draft {
     /// Markdown text.
     pub body: String,
     /// Number of the current version (1 after creation).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub version: u64,
     /// Milliseconds since the Unix epoch of creation.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created_at: i64,
     /// Milliseconds since the Unix epoch of the last save.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub saved_at: i64,
 }
 
 /// One line of the drafts list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DraftSummary {
     /// Opaque id.
@@ -73,27 +78,34 @@ pub struct DraftSummary {
     /// The case it belongs to, if any.
     pub case_id: Option<String>,
     /// Current version.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub version: u64,
     /// Last save.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub saved_at: i64,
 }
 
 /// One entry of a draft's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct VersionSummary {
     /// Version number, from 1.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub number: u64,
     /// Title at that version.
     pub title: String,
     /// Body length in characters.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub chars: usize,
     /// When it was saved.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub saved_at: i64,
 }
 
 /// A search result: the draft and a snippet around the first match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
     /// The draft.

@@ -15,6 +15,8 @@ class Session {
   theme = $state<ThemePreference>('system');
   startupError = $state<string | null>(null);
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Work that must finish before the vault locks (e.g. saving the draft being edited). */
+  readonly beforeLock = new Set<() => Promise<void>>();
 
   async start(): Promise<void> {
     try {
@@ -38,6 +40,13 @@ class Session {
     } finally {
       this.checking = false;
     }
+  }
+
+  /** Saves what is pending, then locks the vault and forgets its keys. */
+  async lock(): Promise<void> {
+    await Promise.allSettled([...this.beforeLock].map((flush) => flush()));
+    await (await backend()).lockVault();
+    this.vault = 'locked';
   }
 
   setTheme(theme: ThemePreference, persist = true): void {

@@ -119,3 +119,52 @@ test('offline court: the indicator says so and offers a retry', async () => {
   await assertAccessible(page, 'offline indicator');
   await close();
 });
+
+test('drafts: autosave makes versions, history restores, search finds Chinese text', async () => {
+  const { page, errors, close } = await newPage();
+  await page.goto(`${server.url}/drafts?locale=zh-CN&vault=open-sesame-123`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('draft-new').click();
+  const status = page.getByTestId('draft-status');
+  assert.equal(await status.textContent(), '已保存 · 第 1 版');
+  await page.getByTestId('draft-title').fill('民事起诉状');
+  await page.getByTestId('draft-body').fill('原告张三诉被告李四买卖合同纠纷。');
+  await page.locator('[data-testid="draft-status"][data-state="saved"]').waitFor();
+  assert.equal(await status.textContent(), '已保存 · 第 2 版');
+  await page.getByTestId('draft-body').fill('原告张三诉被告李四买卖合同纠纷，请求支付货款十万元。');
+  await page.locator('[data-testid="draft-status"]', { hasText: '第 3 版' }).waitFor();
+
+  await page.getByTestId('draft-history-toggle').click();
+  const history = page.getByTestId('draft-history');
+  assert.equal(await history.locator('li').count(), 3);
+  await assertAccessible(page, 'drafts with history (zh-CN)');
+  await history.getByRole('button', { name: '恢复第 2 版' }).click();
+  await page.locator('[data-testid="draft-status"]', { hasText: '第 4 版' }).waitFor();
+  assert.equal(await page.getByTestId('draft-body').inputValue(), '原告张三诉被告李四买卖合同纠纷。');
+  assert.equal(await history.locator('li').count(), 4);
+
+  await page.getByTestId('draft-search').fill('买卖合同');
+  await page.getByTestId('draft-item').first().waitFor();
+  assert.equal(await page.getByTestId('draft-item').count(), 1);
+  await page.getByTestId('draft-search').fill('不存在的词');
+  await page.getByTestId('draft-no-results').waitFor();
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('locking while a draft has unsaved changes saves them first', async () => {
+  const { page, close } = await newPage();
+  await page.goto(`${server.url}/drafts?locale=en&vault=open-sesame-123`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('draft-new').click();
+  await page.getByTestId('draft-body').fill('typed just before locking');
+  await page.getByTestId('lock').click();
+  await page.getByTestId('unlock-title').waitFor();
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('draft-item').first().click();
+  assert.equal(await page.getByTestId('draft-body').inputValue(), 'typed just before locking');
+  await close();
+});

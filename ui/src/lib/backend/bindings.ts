@@ -63,6 +63,90 @@ export type CreatedVault = {
  */
 recoveryKey: string, };
 
+export type Draft = { 
+/**
+ * Opaque id.
+ */
+id: string, 
+/**
+ * The case it belongs to, if any.
+ */
+caseId: string | null, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * Markdown text.
+ */
+body: string, 
+/**
+ * Number of the current version (1 after creation).
+ */
+version: number, 
+/**
+ * Milliseconds since the Unix epoch of creation.
+ */
+createdAt: number, 
+/**
+ * Milliseconds since the Unix epoch of the last save.
+ */
+savedAt: number, };
+
+export type DraftSummary = { 
+/**
+ * Opaque id.
+ */
+id: string, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * The case it belongs to, if any.
+ */
+caseId: string | null, 
+/**
+ * Current version.
+ */
+version: number, 
+/**
+ * Last save.
+ */
+savedAt: number, };
+
+export type VersionSummary = { 
+/**
+ * Version number, from 1.
+ */
+number: number, 
+/**
+ * Title at that version.
+ */
+title: string, 
+/**
+ * Body length in characters.
+ */
+chars: number, 
+/**
+ * When it was saved.
+ */
+savedAt: number, };
+
+export type SearchHit = { 
+/**
+ * The draft.
+ */
+id: string, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Text around the first match.
+ */
+snippet: string, };
+
 export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "tampered" | "vault" | "internal";
 
 export type IpcError = { 

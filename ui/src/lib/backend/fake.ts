@@ -1,16 +1,38 @@
 import { BackendError, type Backend } from './index';
-import type { VaultState } from './bindings';
+import type { Draft, VaultState } from './bindings';
 
 /**
  * An in-memory backend for the web build (Playwright suite, UI development in a browser).
- * It keeps the real backend's rules that the UI relies on (wrong passphrase is refused,
- * a locked vault stays locked) so UI tests exercise real flows. `?offline` in the page URL
- * makes the court unreachable; `?locale=zh-CN` sets the "OS" locale.
+ * It keeps the real backend's rules that the UI relies on (wrong passphrase is refused, a
+ * locked vault refuses drafts, every changed save is a new version) so UI tests exercise
+ * real flows. `?offline` in the page URL makes the court unreachable; `?locale=zh-CN` sets
+ * the "OS" locale; `?vault=PASS` starts with a locked vault opened by PASS.
  */
 export function createFakeBackend(): Backend {
   const params = new URLSearchParams(globalThis.location?.search ?? '');
   let state: VaultState = params.has('vault') ? 'locked' : 'absent';
   let passphrase = params.get('vault') ?? '';
+  const drafts = new Map<string, Draft[]>();
+  let nextId = 1;
+
+  const unlocked = () => {
+    if (state !== 'unlocked') throw new BackendError({ code: 'locked', message: 'the vault is locked' });
+  };
+  const versions = (id: string) => {
+    const v = drafts.get(id);
+    if (!v) throw new BackendError({ code: 'invalidInput', message: `no draft ${id}` });
+    return v;
+  };
+  const current = (id: string) => versions(id)[versions(id).length - 1] as Draft;
+  const push = (id: string, title: string, body: string): Draft => {
+    const list = drafts.get(id) ?? [];
+    const prev = list[list.length - 1];
+    const now = Date.now();
+    const draft: Draft = { id, caseId: prev?.caseId ?? null, title, body, version: list.length + 1, createdAt: prev?.createdAt ?? now, savedAt: now };
+    drafts.set(id, [...list, draft]);
+    return draft;
+  };
+
   return {
     appInfo: async () => ({
       version: '0.0.0-web',
@@ -20,7 +42,7 @@ export function createFakeBackend(): Backend {
     checkConnectivity: async () =>
       params.has('offline')
         ? { state: 'offline', reason: 'the court at http://127.0.0.1:0/ cannot be reached', checkedAt: Date.now() }
-        : { state: 'online', courtName: '示范基层人民法院 (Demo Basic People\'s Court)', checkedAt: Date.now() },
+        : { state: 'online', courtName: "示范基层人民法院 (Demo Basic People's Court)", checkedAt: Date.now() },
     vaultState: async () => state,
     createVault: async (p) => {
       if (state !== 'absent') throw new BackendError({ code: 'invalidInput', message: 'a vault already exists' });
@@ -34,6 +56,50 @@ export function createFakeBackend(): Backend {
     },
     lockVault: async () => {
       state = 'locked';
+    },
+    listDrafts: async () => {
+      unlocked();
+      return [...drafts.keys()]
+        .map((id) => current(id))
+        .sort((a, b) => b.savedAt - a.savedAt)
+        .map(({ id, title, caseId, version, savedAt }) => ({ id, title, caseId, version, savedAt }));
+    },
+    createDraft: async (title, body, caseId) => {
+      unlocked();
+      const id = `fake${nextId++}`;
+      const d = push(id, title, body);
+      d.caseId = caseId;
+      return d;
+    },
+    saveDraft: async (id, title, body) => {
+      unlocked();
+      const d = current(id);
+      return d.title === title && d.body === body ? d : push(id, title, body);
+    },
+    getDraft: async (id, version) => {
+      unlocked();
+      const v = version === null ? current(id) : versions(id)[version - 1];
+      if (!v) throw new BackendError({ code: 'invalidInput', message: `no version ${version}` });
+      return v;
+    },
+    draftHistory: async (id) => {
+      unlocked();
+      return versions(id).map((d) => ({ number: d.version, title: d.title, chars: [...d.body].length, savedAt: d.savedAt }));
+    },
+    restoreDraft: async (id, version) => {
+      unlocked();
+      const old = versions(id)[version - 1];
+      if (!old) throw new BackendError({ code: 'invalidInput', message: `no version ${version}` });
+      return push(id, old.title, old.body);
+    },
+    searchDrafts: async (query) => {
+      unlocked();
+      const q = query.trim().toLowerCase();
+      if (!q) return [];
+      return [...drafts.keys()]
+        .map((id) => current(id))
+        .filter((d) => `${d.title}\n${d.body}`.toLowerCase().includes(q))
+        .map((d) => ({ id: d.id, title: d.title, snippet: d.body.slice(0, 80) }));
     },
     uiReady: async () => {}
   };

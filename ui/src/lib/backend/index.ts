@@ -4,9 +4,31 @@
  * IPC; in a plain browser (the web build the Playwright suite drives) a fake backend with
  * the same behaviour stands in.
  */
-import type { AppInfo, Connectivity, CreatedVault, ErrorCode, IpcError, VaultState } from './bindings';
+import type {
+  AppInfo,
+  Connectivity,
+  CreatedVault,
+  Draft,
+  DraftSummary,
+  ErrorCode,
+  IpcError,
+  SearchHit,
+  VaultState,
+  VersionSummary
+} from './bindings';
 
-export type { AppInfo, Connectivity, CreatedVault, ErrorCode, IpcError, VaultState } from './bindings';
+export type {
+  AppInfo,
+  Connectivity,
+  CreatedVault,
+  Draft,
+  DraftSummary,
+  ErrorCode,
+  IpcError,
+  SearchHit,
+  VaultState,
+  VersionSummary
+} from './bindings';
 
 /** Everything the UI can ask of the backend. */
 export interface Backend {
@@ -22,6 +44,20 @@ export interface Backend {
   unlockVault(passphrase: string): Promise<void>;
   /** Closes the vault and forgets its keys. */
   lockVault(): Promise<void>;
+  /** All drafts, most recently saved first. */
+  listDrafts(): Promise<DraftSummary[]>;
+  /** Creates a draft (version 1). */
+  createDraft(title: string, body: string, caseId: string | null): Promise<Draft>;
+  /** Saves new content as the next version; unchanged content writes nothing. */
+  saveDraft(id: string, title: string, body: string): Promise<Draft>;
+  /** A draft's current content, or one version of it. */
+  getDraft(id: string, version: number | null): Promise<Draft>;
+  /** Every version of a draft, oldest first. */
+  draftHistory(id: string): Promise<VersionSummary[]>;
+  /** Makes an old version current again, as a new version. */
+  restoreDraft(id: string, version: number): Promise<Draft>;
+  /** Drafts containing the text. */
+  searchDrafts(query: string): Promise<SearchHit[]>;
   /** Tells the backend the first screen is interactive (start-up time is measured by it). */
   uiReady(): Promise<void>;
 }

@@ -17,5 +17,12 @@ export const tauriBackend: Backend = {
   createVault: (passphrase) => call('create_vault', { passphrase }),
   unlockVault: (passphrase) => call('unlock_vault', { passphrase }),
   lockVault: () => call('lock_vault'),
+  listDrafts: () => call('list_drafts'),
+  createDraft: (title, body, caseId) => call('create_draft', { title, body, caseId }),
+  saveDraft: (id, title, body) => call('save_draft', { id, title, body }),
+  getDraft: (id, version) => call('get_draft', { id, version }),
+  draftHistory: (id) => call('draft_history', { id }),
+  restoreDraft: (id, version) => call('restore_draft', { id, version }),
+  searchDrafts: (query) => call('search_drafts', { query }),
   uiReady: () => call('ui_ready')
 };
