@@ -7,6 +7,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+pub use courtside_casework::{Draft, DraftSummary, SearchHit, VersionSummary};
 use courtside_vault::VaultError;
 
 use crate::AppError;
@@ -170,10 +171,10 @@ pub fn bindings() -> String {
         Connectivity::decl(&cfg),
         VaultState::decl(&cfg),
         CreatedVault::decl(&cfg),
-        courtside_casework::Draft::decl(&cfg),
-        courtside_casework::DraftSummary::decl(&cfg),
-        courtside_casework::VersionSummary::decl(&cfg),
-        courtside_casework::SearchHit::decl(&cfg),
+        Draft::decl(&cfg),
+        DraftSummary::decl(&cfg),
+        VersionSummary::decl(&cfg),
+        SearchHit::decl(&cfg),
         ErrorCode::decl(&cfg),
         IpcError::decl(&cfg),
     ];

@@ -1,8 +1,7 @@
 //! Drafts: list, create, autosave, history, restore, search.
 
 use courtside_app::App;
-use courtside_app::ipc::IpcError;
-use courtside_casework::{Draft, DraftSummary, SearchHit, VersionSummary};
+use courtside_app::ipc::{Draft, DraftSummary, IpcError, SearchHit, VersionSummary};
 use tauri::State;
 
 #[tauri::command]
