@@ -82,19 +82,44 @@ fn test() -> Result<()> {
         "clippy (desktop shell)",
         cmd("cargo", &["clippy", "-p", "courtside-desktop", "--release", "--", "-D", "warnings"]).current_dir(&p.root),
     )?;
+    check_deb(&bundle(&p)?)?;
     let display = env::Xvfb::start()?;
     let mut webdriver = p.npm(&["run", "--silent", "test:app"]);
     webdriver.env("DISPLAY", display.display()).env("COURTSIDE_APP_BINARY", &bin);
-    p.step("desktop app suite (WebDriver, Xvfb)", &mut webdriver)?;
+    p.step("desktop app suite (WebDriver, Xvfb)", &mut webdriver)
+}
+
+/// The `.deb` must say what it is and what it needs, as `dpkg-deb` reads it.
+fn check_deb(bundles: &[std::path::PathBuf]) -> Result<()> {
+    let deb = bundles.iter().find(|b| b.extension().is_some_and(|e| e == "deb")).context("no .deb was built")?;
+    let out = Command::new("dpkg-deb").arg("--field").arg(deb).args(["Package", "Version", "Depends"]).output()?;
+    let fields = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        fields.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::to_owned).unwrap_or_default()
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let ok = out.status.success()
+        && field("Package") == "courtside"
+        && field("Version") == version
+        && field("Depends").contains("libwebkit2gtk-4.1-0");
+    eprintln!("\n== .deb check: {}\n{fields}", if ok { "ok" } else { "FAILED" });
+    if !ok {
+        bail!("{} does not read as package courtside {version} depending on libwebkit2gtk-4.1-0", deb.display());
+    }
     Ok(())
 }
 
 /// Builds the `.deb` and `.rpm` and copies them to `target/dist/`.
-fn dist() -> Result<Vec<std::path::PathBuf>> {
+pub(crate) fn dist() -> Result<Vec<std::path::PathBuf>> {
     let p = Project::locate()?;
     env::ensure_system_packages(&env::BUILD_PACKAGES)?;
     p.ensure_npm()?;
     p.build_ui()?;
+    bundle(&p)
+}
+
+/// `tauri build` of the bundles from the UI already built; returns the copies in `target/dist/`.
+fn bundle(p: &Project) -> Result<Vec<std::path::PathBuf>> {
     p.step("tauri build (deb, rpm)", &mut p.tauri(&["build", "--bundles", "deb,rpm"]))?;
     let out = p.root.join("target/dist");
     std::fs::create_dir_all(&out)?;
