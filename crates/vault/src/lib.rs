@@ -13,6 +13,7 @@ mod blobs;
 mod keyfile;
 mod keys;
 mod records;
+mod revisions;
 
 pub use blobs::BlobInfo;
 pub use keyfile::{KdfParams, VaultError, VaultState};

@@ -3,21 +3,20 @@
 //! Each record is encrypted with AES-256-GCM under its own key (HKDF of the data key over the
 //! table and id), with associated data binding `table|id|schema version|revision`: a
 //! ciphertext moved to another row, or another table, does not open. A sealed **revision
-//! map** (every record's latest revision) catches a single row put back to an older
+//! index** (every record's latest revision) catches a single row put back to an older
 //! revision. Plaintext columns are only the table, the opaque id, sizes, timestamps and the
 //! revision.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hkdf;
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::VaultError;
 use crate::keys::{DataKey, KEY_LEN, random_bytes};
+use crate::revisions::RevisionIndex;
 
 /// Schema migrations of the vault database, in order (`PRAGMA user_version` counts them).
 const MIGRATIONS: &[&str] = &["
@@ -38,8 +37,6 @@ const MIGRATIONS: &[&str] = &["
         ciphertext BLOB NOT NULL
     ) STRICT;
 "];
-
-const REVISION_MAP: &str = "revisions";
 
 /// One decrypted record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +72,7 @@ pub struct RecordWrite<'a> {
 pub(crate) struct RecordStore {
     conn: Connection,
     path: PathBuf,
-    revisions: BTreeMap<String, u64>,
-    map_revision: u64,
+    revisions: RevisionIndex,
 }
 
 impl RecordStore {
@@ -101,9 +97,8 @@ impl RecordStore {
         }
         tx.pragma_update(None, "user_version", MIGRATIONS.len()).map_err(db)?;
         tx.commit().map_err(db)?;
-        let mut store = Self { conn, path, revisions: BTreeMap::new(), map_revision: 0 };
-        store.load_revision_map(data_key)?;
-        Ok(store)
+        let revisions = RevisionIndex::load(&conn, data_key)?;
+        Ok(Self { conn, path, revisions })
     }
 
     fn db_err(&self) -> impl Fn(rusqlite::Error) -> VaultError + use<> {
@@ -111,7 +106,7 @@ impl RecordStore {
         move |source| VaultError::Database { path: path.clone(), source }
     }
 
-    /// Writes records (a new revision of each) and the revision map in one transaction:
+    /// Writes records (a new revision of each) and the revision index in one transaction:
     /// all of them are saved, or none.
     pub(crate) fn put_all(
         &mut self,
@@ -119,18 +114,18 @@ impl RecordStore {
         writes: &[RecordWrite<'_>],
         now: i64,
     ) -> Result<Vec<u64>, VaultError> {
-        let mut revisions = self.revisions.clone();
+        let mut updates: Vec<(String, u64)> = Vec::with_capacity(writes.len());
         let mut sealed = Vec::with_capacity(writes.len());
         for w in writes {
             let name = item_name(w.table, w.id);
-            let revision = revisions.get(&name).copied().unwrap_or(0) + 1;
+            let previous = updates.iter().rev().find(|(n, _)| *n == name).map(|(_, r)| *r);
+            let revision = previous.or_else(|| self.revisions.get(&name)).unwrap_or(0) + 1;
             let aad = record_aad(w.table, w.id, w.schema_version, revision);
             let (nonce, ciphertext) = seal(&record_key(key, w.table, w.id), &aad, w.plaintext)?;
-            revisions.insert(name, revision);
+            updates.push((name, revision));
             sealed.push((revision, nonce, ciphertext));
         }
-        let map_revision = self.map_revision + 1;
-        let (map_nonce, map_ct) = seal_revision_map(key, &revisions, map_revision)?;
+        let staged = self.revisions.stage(key, &updates)?;
         let err = self.db_err();
         let tx = self.conn.unchecked_transaction().map_err(&err)?;
         {
@@ -154,10 +149,9 @@ impl RecordStore {
                 .map_err(&err)?;
             }
         }
-        write_map(&tx, map_revision, &map_nonce, &map_ct).map_err(&err)?;
+        RevisionIndex::write(&tx, &staged).map_err(&err)?;
         tx.commit().map_err(&err)?;
-        self.revisions = revisions;
-        self.map_revision = map_revision;
+        self.revisions.apply(staged);
         Ok(sealed.into_iter().map(|(r, _, _)| r).collect())
     }
 
@@ -174,7 +168,7 @@ impl RecordStore {
             .map_err(self.db_err())?;
         match row {
             Some(row) => self.open_row(key, table, row).map(Some),
-            None if self.revisions.contains_key(&item_name(table, id)) => {
+            None if self.revisions.get(&item_name(table, id)).is_some() => {
                 Err(VaultError::Tampered { item: item_name(table, id), reason: "the record is missing".to_owned() })
             }
             None => Ok(None),
@@ -215,7 +209,7 @@ impl RecordStore {
         ids.map_err(self.db_err())
     }
 
-    /// Opens every record of every table and checks it against the revision map; returns
+    /// Opens every record of every table and checks it against the revision index; returns
     /// one problem per damaged item (an empty list when all is well).
     pub(crate) fn verify(&self, key: &DataKey) -> Result<Vec<VaultError>, VaultError> {
         let mut problems = Vec::new();
@@ -233,7 +227,7 @@ impl RecordStore {
                 }
             }
         }
-        for name in self.revisions.keys().filter(|n| !seen.contains(*n)) {
+        for name in self.revisions.names().filter(|n| !seen.contains(*n)) {
             problems.push(VaultError::Tampered { item: name.clone(), reason: "the record is missing".to_owned() });
         }
         Ok(problems)
@@ -245,8 +239,8 @@ impl RecordStore {
         let revision = u64::try_from(row.revision).map_err(|_| tampered("invalid revision"))?;
         let schema_version = u32::try_from(row.schema_version).map_err(|_| tampered("invalid schema version"))?;
         match self.revisions.get(&name) {
-            Some(expected) if *expected == revision => {}
-            Some(expected) if *expected > revision => {
+            Some(expected) if expected == revision => {}
+            Some(expected) if expected > revision => {
                 return Err(tampered(&format!("revision {revision} was put back in place of revision {expected}")));
             }
             _ => return Err(tampered("the record was not written by this vault")),
@@ -263,26 +257,6 @@ impl RecordStore {
             plaintext,
         })
     }
-
-    fn load_revision_map(&mut self, key: &DataKey) -> Result<(), VaultError> {
-        let row: Option<(i64, Vec<u8>, Vec<u8>)> = self
-            .conn
-            .query_row("SELECT revision, nonce, ciphertext FROM meta WHERE key = ?1", params![REVISION_MAP], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()
-            .map_err(self.db_err())?;
-        let Some((revision, nonce, ciphertext)) = row else { return Ok(()) };
-        let tampered =
-            |reason: &str| VaultError::Tampered { item: "revision map".to_owned(), reason: reason.to_owned() };
-        let revision = u64::try_from(revision).map_err(|_| tampered("invalid revision"))?;
-        let plain =
-            open(&map_key(key), &map_aad(revision), &nonce, ciphertext).ok_or_else(|| tampered("it was altered"))?;
-        let map: RevisionMap = serde_json::from_slice(&plain).map_err(|e| tampered(&e.to_string()))?;
-        self.revisions = map.0;
-        self.map_revision = revision;
-        Ok(())
-    }
 }
 
 struct RawRow {
@@ -292,31 +266,6 @@ struct RawRow {
     nonce: Vec<u8>,
     ciphertext: Vec<u8>,
     updated_at: i64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct RevisionMap(BTreeMap<String, u64>);
-
-fn write_map(
-    tx: &rusqlite::Transaction<'_>,
-    revision: u64,
-    nonce: &[u8],
-    ciphertext: &[u8],
-) -> rusqlite::Result<usize> {
-    tx.execute(
-        "INSERT INTO meta (key, revision, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (key) DO UPDATE SET revision = ?2, nonce = ?3, ciphertext = ?4",
-        params![REVISION_MAP, revision_to_sql(revision), nonce, ciphertext],
-    )
-}
-
-fn seal_revision_map(
-    key: &DataKey,
-    map: &BTreeMap<String, u64>,
-    revision: u64,
-) -> Result<([u8; NONCE_LEN], Vec<u8>), VaultError> {
-    let json = Zeroizing::new(serde_json::to_vec(&RevisionMap(map.clone())).map_err(|_| VaultError::Random)?);
-    seal(&map_key(key), &map_aad(revision), &json)
 }
 
 /// How an item is named in errors: `table/id` (ids are opaque, never user content).
@@ -332,16 +281,8 @@ fn record_aad(table: &str, id: &str, schema_version: u32, revision: u64) -> Vec<
     format!("courtside/v1/record|{table}|{id}|{schema_version}|{revision}").into_bytes()
 }
 
-fn map_aad(revision: u64) -> Vec<u8> {
-    format!("courtside/v1/meta|{REVISION_MAP}|{revision}").into_bytes()
-}
-
 fn record_key(key: &DataKey, table: &str, id: &str) -> Zeroizing<[u8; KEY_LEN]> {
     derive(key, &[b"courtside/v1/record-key|", table.as_bytes(), b"|", id.as_bytes()])
-}
-
-fn map_key(key: &DataKey) -> Zeroizing<[u8; KEY_LEN]> {
-    derive(key, &[b"courtside/v1/meta-key"])
 }
 
 /// HKDF-SHA256 of the data key with `info`: one independent key per purpose and item.
@@ -364,7 +305,11 @@ fn aead(key: &[u8; KEY_LEN]) -> LessSafeKey {
     LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap())
 }
 
-fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<([u8; NONCE_LEN], Vec<u8>), VaultError> {
+pub(crate) fn seal(
+    key: &[u8; KEY_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<([u8; NONCE_LEN], Vec<u8>), VaultError> {
     let nonce: [u8; NONCE_LEN] = random_bytes()?;
     let mut buf = Vec::with_capacity(plaintext.len() + AES_256_GCM.tag_len());
     buf.extend_from_slice(plaintext);
@@ -374,7 +319,7 @@ fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<([u8; NONCE
     Ok((nonce, buf))
 }
 
-fn open(key: &[u8; KEY_LEN], aad: &[u8], nonce: &[u8], ciphertext: Vec<u8>) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn open(key: &[u8; KEY_LEN], aad: &[u8], nonce: &[u8], ciphertext: Vec<u8>) -> Option<Zeroizing<Vec<u8>>> {
     let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut buf = Zeroizing::new(ciphertext);
     let len = aead(key).open_in_place(nonce, Aad::from(aad), &mut buf).ok()?.len();

@@ -184,3 +184,40 @@ fn blob_ids_cannot_escape_the_blob_directory() {
         assert!(matches!(vault.write_blob(id, &mut Cursor::new(b"x")), Err(VaultError::InvalidId(_))), "{id:?}");
     }
 }
+
+#[test]
+fn putting_back_a_record_together_with_its_old_index_bucket_is_detected() {
+    let (dir, vault) = vault();
+    vault.put("drafts", "d1", 1, b"version one").unwrap();
+    let conn = raw(dir.path());
+    let old_record: (i64, Vec<u8>, Vec<u8>) = conn
+        .query_row("SELECT revision, nonce, ciphertext FROM records WHERE id = 'd1'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    let old_buckets: Vec<(String, i64, Vec<u8>, Vec<u8>)> = conn
+        .prepare("SELECT key, revision, nonce, ciphertext FROM meta WHERE key != 'revisions/root'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    vault.put("drafts", "d1", 1, b"version two").unwrap();
+    drop(vault);
+    conn.execute(
+        "UPDATE records SET revision = ?1, nonce = ?2, ciphertext = ?3 WHERE id = 'd1'",
+        rusqlite::params![old_record.0, old_record.1, old_record.2],
+    )
+    .unwrap();
+    for (key, revision, nonce, ct) in &old_buckets {
+        conn.execute(
+            "UPDATE meta SET revision = ?2, nonce = ?3, ciphertext = ?4 WHERE key = ?1",
+            rusqlite::params![key, revision, nonce, ct],
+        )
+        .unwrap();
+    }
+    match Vault::unlock(dir.path(), "correct horse battery") {
+        Err(VaultError::Tampered { item, .. }) => assert!(item.starts_with("revisions/"), "{item}"),
+        other => panic!("expected the index to be reported, got {other:?}"),
+    }
+}
