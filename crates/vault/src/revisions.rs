@@ -128,7 +128,10 @@ impl RevisionIndex {
     }
 }
 
-fn read(conn: &Connection, key: &DataKey, name: &str) -> Result<Option<(u64, Zeroizing<Vec<u8>>)>, String> {
+/// A sealed meta row, opened: its revision and plaintext.
+type OpenedRow = (u64, Zeroizing<Vec<u8>>);
+
+fn read(conn: &Connection, key: &DataKey, name: &str) -> Result<Option<OpenedRow>, String> {
     let row: Option<(i64, Vec<u8>, Vec<u8>)> = conn
         .query_row("SELECT revision, nonce, ciphertext FROM meta WHERE key = ?1", params![name], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
