@@ -69,6 +69,29 @@ pub(crate) fn bench() -> Result<()> {
         min_pss as f64 / 1024.0
     );
     println!("| Linux .deb size ({}) | {:.2} MB | - | - | <= 20 MB |", file_name(deb), deb_bytes as f64 / 1e6);
+    vault_figures(&p)
+}
+
+/// The vault's figures, from the `vault_bench` example built in release.
+fn vault_figures(p: &Project) -> Result<()> {
+    p.step(
+        "vault bench (release)",
+        crate::env::cmd(
+            "cargo",
+            &["build", "--quiet", "--release", "-p", "courtside-casework", "--example", "vault_bench"],
+        )
+        .current_dir(&p.root),
+    )?;
+    let bin = p.target_dir().join("release/examples").join(format!("vault_bench{}", std::env::consts::EXE_SUFFIX));
+    let work = std::env::temp_dir().join(format!("courtside-vault-bench-{}", std::process::id()));
+    let out = Command::new(&bin).arg(&work).stderr(Stdio::inherit()).output().context("run vault_bench")?;
+    if !out.status.success() {
+        bail!("vault_bench failed ({})", out.status);
+    }
+    println!();
+    println!("| vault figure | measured | reference | target |");
+    println!("|---|---|---|---|");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
     Ok(())
 }
 
