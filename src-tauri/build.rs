@@ -10,6 +10,8 @@ const COMMANDS: &[&str] = &[
     "create_vault",
     "unlock_vault",
     "lock_vault",
+    "unlock_with_recovery_key",
+    "change_passphrase",
     "list_drafts",
     "create_draft",
     "save_draft",

@@ -34,6 +34,8 @@ pub fn run() {
             commands::vault::create_vault,
             commands::vault::unlock_vault,
             commands::vault::lock_vault,
+            commands::vault::unlock_with_recovery_key,
+            commands::vault::change_passphrase,
             commands::drafts::list_drafts,
             commands::drafts::create_draft,
             commands::drafts::save_draft,

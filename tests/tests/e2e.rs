@@ -96,3 +96,28 @@ fn unlock_delay_grows_and_is_capped() {
     assert_eq!(courtside_app::unlock_delay(8), Duration::from_secs(30));
     assert_eq!(courtside_app::unlock_delay(u32::MAX), Duration::from_secs(30));
 }
+
+#[tokio::test]
+async fn recovery_key_unlock_and_passphrase_change_through_the_app_service() {
+    use courtside_app::ipc::{ErrorCode, IpcError, VaultState};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AppConfig::new(dir.path().to_owned(), CourtChoice::Demo);
+    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
+    let app = App::start(config).await.unwrap();
+    let created = app.create_vault("first passphrase".into()).await.unwrap();
+    app.create_draft("起诉状", "正文", None).unwrap();
+    app.change_passphrase("second passphrase".into()).await.unwrap();
+    app.lock_vault().unwrap();
+    assert!(matches!(app.list_drafts(), Err(courtside_app::AppError::Locked)));
+
+    let old = IpcError::from(app.unlock_vault("first passphrase".into()).await.unwrap_err());
+    assert_eq!(old.code, ErrorCode::WrongPassphrase);
+    let bad_key = IpcError::from(app.unlock_with_recovery_key("CSRK-AAAA".into()).await.unwrap_err());
+    assert_eq!(bad_key.code, ErrorCode::WrongRecoveryKey);
+    app.unlock_with_recovery_key(created.recovery_key.to_lowercase()).await.unwrap();
+    assert_eq!(app.vault_state().unwrap(), VaultState::Unlocked);
+    assert_eq!(app.list_drafts().unwrap()[0].title, "起诉状");
+    app.lock_vault().unwrap();
+    app.unlock_vault("second passphrase".into()).await.unwrap();
+    app.shutdown().await;
+}

@@ -156,6 +156,47 @@ impl App {
         Err(delay.1)
     }
 
+    /// Opens the vault with the recovery key (when the passphrase is forgotten).
+    ///
+    /// # Errors
+    /// [`AppError::Vault`] with `WrongRecoveryKey` when it does not open the vault.
+    pub async fn unlock_with_recovery_key(&self, recovery_key: String) -> Result<(), AppError> {
+        let dir = self.config.vault_dir();
+        let open = blocking(move || {
+            Vault::unlock_with_recovery_key(&dir, &recovery_key).map_err(AppError::from).and_then(OpenVault::new)
+        })
+        .await?;
+        match open {
+            Ok(open) => {
+                let mut slot = self.lock_slot()?;
+                slot.open = Some(open);
+                slot.failed_unlocks = 0;
+                Ok(())
+            }
+            Err(e) => {
+                let failures = {
+                    let mut slot = self.lock_slot()?;
+                    slot.failed_unlocks = slot.failed_unlocks.saturating_add(1);
+                    slot.failed_unlocks
+                };
+                tokio::time::sleep(unlock_delay(failures)).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Replaces the passphrase of the open vault (the data key is rewrapped; instant apart
+    /// from the key derivation).
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], or a weak passphrase.
+    pub async fn change_passphrase(&self, new_passphrase: String) -> Result<(), AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let kdf = self.config.vault_kdf;
+        blocking(move || vault.change_passphrase(&new_passphrase, kdf)).await??;
+        Ok(())
+    }
+
     /// Closes the vault: the data key is dropped and zeroized.
     ///
     /// # Errors

@@ -152,6 +152,12 @@ impl Drafts {
         Ok(Self { vault, heads })
     }
 
+    /// The vault the drafts live in.
+    #[must_use]
+    pub fn vault(&self) -> Arc<Vault> {
+        Arc::clone(&self.vault)
+    }
+
     /// Creates a draft with its first version.
     ///
     /// # Errors

@@ -23,3 +23,13 @@ pub(crate) async fn unlock_vault(app: State<'_, App>, passphrase: String) -> Res
 pub(crate) fn lock_vault(app: State<'_, App>) -> Result<(), IpcError> {
     Ok(app.lock_vault()?)
 }
+
+#[tauri::command]
+pub(crate) async fn unlock_with_recovery_key(app: State<'_, App>, recovery_key: String) -> Result<(), IpcError> {
+    Ok(app.unlock_with_recovery_key(recovery_key).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn change_passphrase(app: State<'_, App>, new_passphrase: String) -> Result<(), IpcError> {
+    Ok(app.change_passphrase(new_passphrase).await?)
+}

@@ -1,8 +1,11 @@
 import { backend, toBackendError, type AppInfo, type Connectivity, type VaultState } from './backend';
 import { i18n } from './i18n/index.svelte';
 
+import { DEFAULT_AUTO_LOCK_MINUTES, shouldAutoLock } from './security';
+
 export type ThemePreference = 'system' | 'light' | 'dark';
 const THEME_KEY = 'courtside.theme';
+const AUTO_LOCK_KEY = 'courtside.autoLockMinutes';
 /** How often the court is asked whether it is there, while the app is open. */
 const CONNECTIVITY_INTERVAL_MS = 30_000;
 
@@ -14,6 +17,8 @@ class Session {
   checking = $state(false);
   theme = $state<ThemePreference>('system');
   startupError = $state<string | null>(null);
+  autoLockMinutes = $state(DEFAULT_AUTO_LOCK_MINUTES);
+  #lastActivity = Date.now();
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Work that must finish before the vault locks (e.g. saving the draft being edited). */
   readonly beforeLock = new Set<() => Promise<void>>();
@@ -24,9 +29,12 @@ class Session {
       this.info = await b.appInfo();
       i18n.load(safeStorage(), this.info.osLocale);
       this.setTheme((safeStorage()?.getItem(THEME_KEY) as ThemePreference | null) ?? 'system', false);
+      const saved = Number(safeStorage()?.getItem(AUTO_LOCK_KEY) ?? NaN);
+      if (Number.isFinite(saved) && saved >= 0) this.autoLockMinutes = saved;
       this.vault = await b.vaultState();
       void this.refreshConnectivity();
       this.#timer ??= setInterval(() => void this.refreshConnectivity(), CONNECTIVITY_INTERVAL_MS);
+      this.#watchIdle();
     } catch (e) {
       this.startupError = toBackendError(e).message;
     }
@@ -40,6 +48,25 @@ class Session {
     } finally {
       this.checking = false;
     }
+  }
+
+  setAutoLock(minutes: number): void {
+    this.autoLockMinutes = minutes;
+    safeStorage()?.setItem(AUTO_LOCK_KEY, String(minutes));
+  }
+
+  /** Locks the vault after the chosen minutes without keyboard, mouse or touch input. */
+  #watchIdle(): void {
+    if (typeof window === 'undefined') return;
+    const touch = () => (this.#lastActivity = Date.now());
+    for (const event of ['keydown', 'pointerdown', 'pointermove', 'wheel', 'focus']) {
+      window.addEventListener(event, touch, { passive: true, capture: true });
+    }
+    setInterval(() => {
+      if (this.vault === 'unlocked' && shouldAutoLock(this.#lastActivity, Date.now(), this.autoLockMinutes)) {
+        void this.lock();
+      }
+    }, 15_000);
   }
 
   /** Saves what is pending, then locks the vault and forgets its keys. */

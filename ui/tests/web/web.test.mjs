@@ -168,3 +168,39 @@ test('locking while a draft has unsaved changes saves them first', async () => {
   assert.equal(await page.getByTestId('draft-body').inputValue(), 'typed just before locking');
   await close();
 });
+
+test('recovery key unlock, and a passphrase changed in Settings opens the vault next time', async () => {
+  const { page, close } = await newPage();
+  await page.goto(`${server.url}/settings?locale=en&vault=open-sesame-123`);
+  await page.getByTestId('recovery-toggle').click();
+  await page.getByTestId('recovery-input').fill('csrk-fake-0000-0000-0000-0000-0000-000X');
+  await page.getByTestId('unlock-submit').click();
+  assert.equal(await page.getByTestId('unlock-error').textContent(), 'That recovery key does not open this vault.');
+  await page.getByTestId('recovery-input').fill('csrk fake 0000 0000 0000 0000 0000 0000');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('change-passphrase').waitFor();
+  await assertAccessible(page, 'settings with security');
+  await page.getByTestId('new-passphrase').fill('brand new passphrase');
+  await page.getByTestId('new-passphrase-confirm').fill('brand new passphrase');
+  await page.getByTestId('change-passphrase').click();
+  assert.equal(await page.getByTestId('security-message').textContent(), 'Passphrase changed.');
+  await page.getByTestId('lock').click();
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('unlock-error').waitFor();
+  await page.getByTestId('passphrase').fill('brand new passphrase');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('nav-cases').waitFor();
+  await close();
+});
+
+test('the strength meter follows the passphrase being created', async () => {
+  const { page, close } = await newPage();
+  await page.goto(`${server.url}/?locale=en`);
+  const strength = page.getByTestId('strength');
+  await page.getByTestId('passphrase').fill('abc');
+  assert.match(await strength.textContent(), /weak/);
+  await page.getByTestId('passphrase').fill('correct horse battery');
+  assert.match(await strength.textContent(), /strong/);
+  await close();
+});

@@ -54,6 +54,17 @@ export function createFakeBackend(): Backend {
       if (p !== passphrase) throw new BackendError({ code: 'wrongPassphrase', message: 'wrong passphrase' });
       state = 'unlocked';
     },
+    unlockWithRecoveryKey: async (key) => {
+      if (key.replace(/[\s-]/g, '').toUpperCase() !== 'CSRKFAKE000000000000000000000000') {
+        throw new BackendError({ code: 'wrongRecoveryKey', message: 'wrong recovery key' });
+      }
+      state = 'unlocked';
+    },
+    changePassphrase: async (p) => {
+      unlocked();
+      if (p.length < 8) throw new BackendError({ code: 'invalidInput', message: 'the passphrase must have at least 8 characters' });
+      passphrase = p;
+    },
     lockVault: async () => {
       state = 'locked';
     },

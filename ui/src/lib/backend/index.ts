@@ -42,6 +42,10 @@ export interface Backend {
   createVault(passphrase: string): Promise<CreatedVault>;
   /** Opens the vault with the passphrase. */
   unlockVault(passphrase: string): Promise<void>;
+  /** Opens the vault with the recovery key (as printed; case, spaces and dashes ignored). */
+  unlockWithRecoveryKey(recoveryKey: string): Promise<void>;
+  /** Replaces the passphrase of the open vault. */
+  changePassphrase(newPassphrase: string): Promise<void>;
   /** Closes the vault and forgets its keys. */
   lockVault(): Promise<void>;
   /** All drafts, most recently saved first. */
