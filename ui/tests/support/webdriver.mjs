@@ -23,9 +23,13 @@ export async function startDriver(env) {
   const port = await freePort();
   const binary = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
   // Tauri lets WebKit be automated only when the app is started with this variable.
+  // The driver gets a process group of its own so that stopping it also stops the app it
+  // launched (ending a session does not always end a Tauri app), and no output pipe of
+  // ours, so a straggler cannot keep the test runner waiting.
   const proc = spawn(binary, [`--port=${port}`], {
     env: { ...process.env, TAURI_WEBVIEW_AUTOMATION: 'true', ...env },
-    stdio: ['ignore', 'ignore', 'inherit']
+    stdio: ['ignore', 'ignore', 'ignore'],
+    detached: true
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
@@ -44,8 +48,21 @@ export async function startDriver(env) {
     url,
     stop: () =>
       new Promise((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once('exit', () => resolve());
+        const group = () => {
+          try {
+            process.kill(-proc.pid, 'SIGKILL');
+          } catch {
+            // the group is gone already
+          }
+        };
+        if (proc.exitCode !== null) {
+          group();
+          return resolve();
+        }
+        proc.once('exit', () => {
+          group();
+          resolve();
+        });
         proc.kill('SIGTERM');
       })
   };
