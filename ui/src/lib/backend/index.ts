@@ -17,18 +17,7 @@ import type {
   VersionSummary
 } from './bindings';
 
-export type {
-  AppInfo,
-  Connectivity,
-  CreatedVault,
-  Draft,
-  DraftSummary,
-  ErrorCode,
-  IpcError,
-  SearchHit,
-  VaultState,
-  VersionSummary
-} from './bindings';
+export type * from './bindings';
 
 /** Everything the UI can ask of the backend. */
 export interface Backend {
