@@ -114,6 +114,10 @@ pub enum ErrorCode {
     WrongRecoveryKey,
     /// The operation needs the vault unlocked.
     Locked,
+    /// This computer's keychain cannot be used; the passphrase is the way in.
+    KeychainUnavailable,
+    /// Device unlock is off, or the keychain's key no longer opens the vault.
+    DeviceUnlockUnavailable,
     /// An item in the vault failed its integrity check (altered, moved, rolled back).
     Tampered,
     /// The vault's files are damaged or cannot be read or written.
@@ -147,6 +151,8 @@ impl From<AppError> for IpcError {
                 VaultError::WrongRecoveryKey => ErrorCode::WrongRecoveryKey,
                 VaultError::WeakPassphrase { .. } | VaultError::AlreadyExists(_) => ErrorCode::InvalidInput,
                 VaultError::Tampered { .. } => ErrorCode::Tampered,
+                VaultError::KeychainUnavailable(_) => ErrorCode::KeychainUnavailable,
+                VaultError::DeviceUnlockOff | VaultError::WrongDeviceKey => ErrorCode::DeviceUnlockUnavailable,
                 VaultError::NotFound(_)
                 | VaultError::Corrupt { .. }
                 | VaultError::Io { .. }

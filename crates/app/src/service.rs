@@ -185,6 +185,44 @@ impl App {
         }
     }
 
+    /// Whether the vault can be opened with this device's keychain.
+    ///
+    /// # Errors
+    /// The key file cannot be read.
+    pub fn device_unlock_enabled(&self) -> Result<bool, AppError> {
+        let dir = self.config.vault_dir();
+        if Vault::state(&dir)? == courtside_vault::VaultState::Absent {
+            return Ok(false);
+        }
+        Ok(Vault::device_unlock_enabled(&dir)?)
+    }
+
+    /// Turns "unlock with this device" on or off for the open vault.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`]; `KeychainUnavailable` where no OS keychain answers (nothing
+    /// changes then).
+    pub async fn set_device_unlock(&self, on: bool) -> Result<(), AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        blocking(move || vault.set_device_unlock(on)).await??;
+        Ok(())
+    }
+
+    /// Opens the vault with the key in this device's keychain.
+    ///
+    /// # Errors
+    /// `DeviceUnlockOff`, `KeychainUnavailable` or `WrongDeviceKey` from the vault.
+    pub async fn unlock_with_this_device(&self) -> Result<(), AppError> {
+        let dir = self.config.vault_dir();
+        let open =
+            blocking(move || Vault::unlock_with_this_device(&dir).map_err(AppError::from).and_then(OpenVault::new))
+                .await??;
+        let mut slot = self.lock_slot()?;
+        slot.open = Some(open);
+        slot.failed_unlocks = 0;
+        Ok(())
+    }
+
     /// Replaces the passphrase of the open vault (the data key is rewrapped; instant apart
     /// from the key derivation).
     ///

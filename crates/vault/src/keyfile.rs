@@ -16,6 +16,7 @@ const SALT_LEN: usize = 16;
 const AAD_PASSPHRASE: &[u8] = b"courtside-vault/v1/data-key/passphrase";
 const AAD_RECOVERY: &[u8] = b"courtside-vault/v1/data-key/recovery";
 const HKDF_RECOVERY_INFO: &[u8] = b"courtside-vault/v1/recovery-kek";
+const AAD_DEVICE: &[u8] = b"courtside-vault/v1/data-key/device";
 
 /// Whether a directory holds a vault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,15 @@ pub enum VaultError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// Unlocking with this device was not turned on for the vault.
+    #[error("unlocking with this device is not turned on for this vault")]
+    DeviceUnlockOff,
+    /// The key from the OS keychain does not open the vault (it was replaced or reset).
+    #[error("the key stored on this device no longer opens the vault; unlock with your passphrase")]
+    WrongDeviceKey,
+    /// The OS keychain cannot be used here (none installed or running, access refused).
+    #[error("this computer's keychain is not available ({0}); unlock with your passphrase instead")]
+    KeychainUnavailable(String),
     /// An item failed its integrity check: altered, moved, rolled back or missing. Names the
     /// item (`table/id` or `blobs/id`), never its content.
     #[error("{item} failed its integrity check: {reason}")]
@@ -132,6 +142,9 @@ pub(crate) struct KeyFile {
     format: u32,
     passphrase: PassphraseSlot,
     recovery: Wrapped,
+    /// The data key wrapped by a key kept in the OS keychain ("unlock with this device").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<Wrapped>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -171,7 +184,7 @@ impl KeyFile {
         let passphrase = PassphraseSlot::seal(data_key, passphrase, kdf)?;
         let recovery_kek = recovery_kek(recovery);
         let recovery = Wrapped::seal(&recovery_kek, AAD_RECOVERY, &data_key.0)?;
-        Ok(Self { format: FORMAT, passphrase, recovery })
+        Ok(Self { format: FORMAT, passphrase, recovery, device: None })
     }
 
     pub(crate) fn read(path: &Path) -> Result<Self, VaultError> {
@@ -201,6 +214,24 @@ impl KeyFile {
 
     pub(crate) fn open_with_recovery_key(&self, recovery: &RecoveryKey) -> Result<DataKey, VaultError> {
         self.recovery.open(&recovery_kek(recovery), AAD_RECOVERY).ok_or(VaultError::WrongRecoveryKey)
+    }
+
+    pub(crate) fn open_with_device_key(&self, device_key: &[u8; KEY_LEN]) -> Result<DataKey, VaultError> {
+        let wrapped = self.device.as_ref().ok_or(VaultError::DeviceUnlockOff)?;
+        wrapped.open(device_key, AAD_DEVICE).ok_or(VaultError::WrongDeviceKey)
+    }
+
+    pub(crate) fn set_device_key(
+        &mut self,
+        data_key: &DataKey,
+        device_key: Option<&[u8; KEY_LEN]>,
+    ) -> Result<(), VaultError> {
+        self.device = device_key.map(|k| Wrapped::seal(k, AAD_DEVICE, &data_key.0)).transpose()?;
+        Ok(())
+    }
+
+    pub(crate) fn has_device_key(&self) -> bool {
+        self.device.is_some()
     }
 
     pub(crate) fn rewrap_passphrase(

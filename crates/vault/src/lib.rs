@@ -10,6 +10,7 @@
 //! Changing the passphrase rewraps the data key; nothing else is re-encrypted.
 
 mod blobs;
+mod device;
 mod keyfile;
 mod keys;
 mod records;
@@ -99,6 +100,67 @@ impl Vault {
         let file = keyfile::KeyFile::read(&dir.join(KEY_FILE))?;
         let data_key = file.open_with_recovery_key(&key)?;
         Self::open(dir, data_key)
+    }
+
+    /// Opens the vault with the device key kept in the OS keychain.
+    ///
+    /// # Errors
+    /// [`VaultError::DeviceUnlockOff`] when the vault has no device slot,
+    /// [`VaultError::WrongDeviceKey`] when the key does not open it.
+    pub fn unlock_with_device_key(dir: &Path, device_key: &[u8; 32]) -> Result<Self, VaultError> {
+        let file = keyfile::KeyFile::read(&dir.join(KEY_FILE))?;
+        let data_key = file.open_with_device_key(device_key)?;
+        Self::open(dir, data_key)
+    }
+
+    /// Opens the vault with the key this device keeps in its OS keychain.
+    ///
+    /// # Errors
+    /// [`VaultError::DeviceUnlockOff`], [`VaultError::KeychainUnavailable`], or
+    /// [`VaultError::WrongDeviceKey`] when the keychain's key does not open the vault.
+    pub fn unlock_with_this_device(dir: &Path) -> Result<Self, VaultError> {
+        if !Self::device_unlock_enabled(dir)? {
+            return Err(VaultError::DeviceUnlockOff);
+        }
+        let key = device::load(dir)?;
+        Self::unlock_with_device_key(dir, &key)
+    }
+
+    /// Turns "unlock with this device" on (a new key in the OS keychain wraps the data key)
+    /// or off (the slot and the keychain entry are removed).
+    ///
+    /// # Errors
+    /// [`VaultError::KeychainUnavailable`] when turning it on where no keychain answers; the
+    /// vault is left as it was.
+    pub fn set_device_unlock(&self, on: bool) -> Result<(), VaultError> {
+        if on {
+            let key = device::new_device_key()?;
+            device::store(&self.dir, &key)?;
+            self.set_device_key(Some(&key))
+        } else {
+            self.set_device_key(None)?;
+            device::delete(&self.dir)
+        }
+    }
+
+    /// Whether the vault in `dir` can be opened with a device key.
+    ///
+    /// # Errors
+    /// The key file cannot be read.
+    pub fn device_unlock_enabled(dir: &Path) -> Result<bool, VaultError> {
+        Ok(keyfile::KeyFile::read(&dir.join(KEY_FILE))?.has_device_key())
+    }
+
+    /// Lets `device_key` (32 random bytes the caller keeps in the OS keychain) open the vault,
+    /// or, with `None`, removes that possibility.
+    ///
+    /// # Errors
+    /// I/O errors writing the key file (which is then unchanged).
+    pub fn set_device_key(&self, device_key: Option<&[u8; 32]>) -> Result<(), VaultError> {
+        let path = self.dir.join(KEY_FILE);
+        let mut file = keyfile::KeyFile::read(&path)?;
+        file.set_device_key(&self.data_key, device_key)?;
+        file.write_atomically(&path)
     }
 
     /// Replaces the passphrase: the data key is rewrapped, nothing else is re-encrypted.

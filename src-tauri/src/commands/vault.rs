@@ -33,3 +33,18 @@ pub(crate) async fn unlock_with_recovery_key(app: State<'_, App>, recovery_key: 
 pub(crate) async fn change_passphrase(app: State<'_, App>, new_passphrase: String) -> Result<(), IpcError> {
     Ok(app.change_passphrase(new_passphrase).await?)
 }
+
+#[tauri::command]
+pub(crate) fn device_unlock_enabled(app: State<'_, App>) -> Result<bool, IpcError> {
+    Ok(app.device_unlock_enabled()?)
+}
+
+#[tauri::command]
+pub(crate) async fn set_device_unlock(app: State<'_, App>, on: bool) -> Result<(), IpcError> {
+    Ok(app.set_device_unlock(on).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn unlock_with_this_device(app: State<'_, App>) -> Result<(), IpcError> {
+    Ok(app.unlock_with_this_device().await?)
+}

@@ -204,3 +204,16 @@ test('the strength meter follows the passphrase being created', async () => {
   assert.match(await strength.textContent(), /strong/);
   await close();
 });
+
+test('turning on device unlock where there is no keychain explains it and leaves it off', async () => {
+  const { page, close } = await newPage();
+  await page.goto(`${server.url}/settings?locale=zh-CN&vault=open-sesame-123`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('device-unlock').click();
+  await page.getByTestId('device-unlock-message').waitFor();
+  assert.equal(await page.getByTestId('device-unlock-message').textContent(), '本机没有可用的系统钥匙串，保险库只能用口令打开。');
+  assert.equal(await page.getByTestId('device-unlock').isChecked(), false);
+  await assertAccessible(page, 'settings after a keychain error');
+  await close();
+});

@@ -98,3 +98,46 @@ fn recovery_key_parser_never_panics() {
         assert!(RecoveryKey::parse(input).is_err(), "{input}");
     }
 }
+
+#[test]
+fn a_device_key_opens_the_vault_until_it_is_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _) = Vault::create(dir.path(), "correct horse battery", cheap()).unwrap();
+    assert!(!Vault::device_unlock_enabled(dir.path()).unwrap());
+    assert!(matches!(Vault::unlock_with_device_key(dir.path(), &[7; 32]), Err(VaultError::DeviceUnlockOff)));
+    vault.set_device_key(Some(&[7; 32])).unwrap();
+    assert!(Vault::device_unlock_enabled(dir.path()).unwrap());
+    Vault::unlock_with_device_key(dir.path(), &[7; 32]).unwrap();
+    assert!(matches!(Vault::unlock_with_device_key(dir.path(), &[8; 32]), Err(VaultError::WrongDeviceKey)));
+    // The passphrase keeps working beside it, and changing it keeps the device slot.
+    vault.change_passphrase("another passphrase", cheap()).unwrap();
+    Vault::unlock_with_device_key(dir.path(), &[7; 32]).unwrap();
+    vault.set_device_key(None).unwrap();
+    assert!(matches!(Vault::unlock_with_device_key(dir.path(), &[7; 32]), Err(VaultError::DeviceUnlockOff)));
+    Vault::unlock(dir.path(), "another passphrase").unwrap();
+}
+
+/// Where the OS keychain answers, turning device unlock on makes it work; where none does
+/// (headless Linux, as in CI), the error says so and the vault is unchanged.
+#[test]
+fn device_unlock_uses_the_os_keychain_or_says_it_is_not_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _) = Vault::create(dir.path(), "correct horse battery", cheap()).unwrap();
+    match vault.set_device_unlock(true) {
+        Ok(()) => {
+            Vault::unlock_with_this_device(dir.path()).unwrap();
+            vault.set_device_unlock(false).unwrap();
+            assert!(matches!(Vault::unlock_with_this_device(dir.path()), Err(VaultError::DeviceUnlockOff)));
+        }
+        Err(VaultError::KeychainUnavailable(reason)) => {
+            assert!(!reason.is_empty());
+            println!("no keychain here: {reason}");
+            let message = VaultError::KeychainUnavailable(reason).to_string();
+            assert!(message.contains("unlock with your passphrase"), "{message}");
+            assert!(!Vault::device_unlock_enabled(dir.path()).unwrap(), "nothing was changed");
+            assert!(matches!(Vault::unlock_with_this_device(dir.path()), Err(VaultError::DeviceUnlockOff)));
+            Vault::unlock(dir.path(), "correct horse battery").unwrap();
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}

@@ -147,7 +147,7 @@ title: string,
  */
 snippet: string, };
 
-export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "tampered" | "vault" | "internal";
+export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "keychainUnavailable" | "deviceUnlockUnavailable" | "tampered" | "vault" | "internal";
 
 export type IpcError = { 
 /**

@@ -65,6 +65,20 @@ export function createFakeBackend(): Backend {
       if (p.length < 8) throw new BackendError({ code: 'invalidInput', message: 'the passphrase must have at least 8 characters' });
       passphrase = p;
     },
+    // The web build has no keychain, like a headless Linux machine.
+    deviceUnlockEnabled: async () => false,
+    setDeviceUnlock: async (on) => {
+      unlocked();
+      if (on) {
+        throw new BackendError({
+          code: 'keychainUnavailable',
+          message: "this computer's keychain is not available (no secret service); unlock with your passphrase instead"
+        });
+      }
+    },
+    unlockWithThisDevice: async () => {
+      throw new BackendError({ code: 'deviceUnlockUnavailable', message: 'unlocking with this device is not turned on for this vault' });
+    },
     lockVault: async () => {
       state = 'locked';
     },

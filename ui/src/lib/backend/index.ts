@@ -35,6 +35,12 @@ export interface Backend {
   unlockWithRecoveryKey(recoveryKey: string): Promise<void>;
   /** Replaces the passphrase of the open vault. */
   changePassphrase(newPassphrase: string): Promise<void>;
+  /** Whether the vault can be opened with this device's keychain. */
+  deviceUnlockEnabled(): Promise<boolean>;
+  /** Turns "unlock with this device" on or off (fails where there is no keychain). */
+  setDeviceUnlock(on: boolean): Promise<void>;
+  /** Opens the vault with the key in this device's keychain. */
+  unlockWithThisDevice(): Promise<void>;
   /** Closes the vault and forgets its keys. */
   lockVault(): Promise<void>;
   /** All drafts, most recently saved first. */
