@@ -5,10 +5,11 @@
 //! the new version and the head in one vault transaction, so after a crash the head always
 //! names a version that exists, and every version reported as saved is intact.
 //!
-//! Search runs over an in-memory copy of the heads, built at unlock and kept current by
-//! every save: the text never leaves memory unencrypted. Matching is by case-insensitive
+//! Search runs over an in-memory copy of the heads, lowercased on the first search and
+//! refreshed by every save: the text never leaves memory unencrypted. Matching is by case-insensitive
 //! substring, which is what Chinese text (no spaces between words) needs.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -127,7 +128,8 @@ struct StoredVersion {
 /// The drafts of one open vault, with the in-memory search copy.
 pub struct Drafts {
     vault: Arc<Vault>,
-    heads: BTreeMap<String, (Draft, String)>,
+    /// Each head with its lowercased search text, made on the first search (unlock stays fast).
+    heads: BTreeMap<String, (Draft, OnceCell<String>)>,
 }
 
 impl std::fmt::Debug for Drafts {
@@ -146,8 +148,7 @@ impl Drafts {
         for record in vault.list(HEADS)? {
             let draft: Draft = serde_json::from_slice(&record.plaintext)
                 .map_err(|e| DraftError::Decode(record.id.clone(), e.to_string()))?;
-            let folded = fold(&draft.title, &draft.body);
-            heads.insert(draft.id.clone(), (draft, folded));
+            heads.insert(draft.id.clone(), (draft, OnceCell::new()));
         }
         Ok(Self { vault, heads })
     }
@@ -262,6 +263,7 @@ impl Drafts {
             .heads
             .values()
             .filter_map(|(d, folded)| {
+                let folded = folded.get_or_init(|| fold(&d.title, &d.body));
                 let at = folded.find(&needle)?;
                 Some((
                     d,
@@ -292,8 +294,7 @@ impl Drafts {
             RecordWrite { table: VERSIONS, id: &version_id, schema_version: SCHEMA, plaintext: &version_json },
             RecordWrite { table: HEADS, id: &draft.id, schema_version: SCHEMA, plaintext: &head_json },
         ])?;
-        let folded = fold(&draft.title, &draft.body);
-        self.heads.insert(draft.id.clone(), (draft.clone(), folded));
+        self.heads.insert(draft.id.clone(), (draft.clone(), OnceCell::new()));
         Ok(draft)
     }
 
