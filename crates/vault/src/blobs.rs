@@ -12,7 +12,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::digest;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::VaultError;
@@ -66,32 +66,59 @@ fn write_to(tmp: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Resul
     let file = File::create(tmp).map_err(io(tmp))?;
     let mut out = BufWriter::with_capacity(chunk + TAG_LEN, file);
     out.write_all(&header).map_err(io(tmp))?;
-    let mut sha = digest::Context::new(&digest::SHA256);
-    let mut size = 0u64;
-    // Read one chunk ahead so the last chunk can be flagged as such.
-    let mut current = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
-    let mut next = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
-    fill(source, &mut current, chunk).map_err(io(tmp))?;
-    let mut counter: u32 = 0;
-    loop {
-        fill(source, &mut next, chunk).map_err(io(tmp))?;
-        let last = next.is_empty();
-        sha.update(&current);
-        size += current.len() as u64;
-        aead.seal_in_place_append_tag(chunk_nonce(&prefix, counter, last), Aad::from(&header), &mut *current)
-            .map_err(|_| VaultError::Random)?;
-        out.write_all(&current).map_err(io(tmp))?;
-        if last {
-            break;
-        }
-        counter = counter
-            .checked_add(1)
-            .ok_or_else(|| VaultError::Io { path: tmp.to_owned(), source: std::io::Error::other("blob too large") })?;
-        std::mem::swap(&mut current, &mut next);
+    // SHA-256 runs on a second thread while this one encrypts and writes, so ingest takes
+    // about as long as hashing alone. Plaintext copies travel in a few recycled buffers
+    // (zeroized once, when dropped at the end, rather than once per chunk).
+    const IN_FLIGHT: usize = 4;
+    let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(IN_FLIGHT);
+    let (to_reader, free) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(IN_FLIGHT + 1);
+    for _ in 0..=IN_FLIGHT {
+        let _ = to_reader.send(Zeroizing::new(Vec::with_capacity(chunk)));
     }
-    let file = out.into_inner().map_err(|e| VaultError::Io { path: tmp.to_owned(), source: e.into_error() })?;
-    file.sync_all().map_err(io(tmp))?;
-    Ok(BlobInfo { size, sha256: hex(sha.finish().as_ref()) })
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut sha = Sha256::new();
+            for buffer in chunks {
+                sha.update(&*buffer);
+                // The reader may be gone (an error); the buffer is then dropped and zeroized.
+                let _ = to_reader.send(buffer);
+            }
+            sha.finalize()
+        });
+        let size = (move || -> Result<u64, VaultError> {
+            let mut size = 0u64;
+            // Read one chunk ahead so the last chunk can be flagged as such.
+            let mut current = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
+            let mut next = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
+            fill(source, &mut current, chunk).map_err(io(tmp))?;
+            let mut counter: u32 = 0;
+            loop {
+                fill(source, &mut next, chunk).map_err(io(tmp))?;
+                let last = next.is_empty();
+                let mut copy = free.recv().map_err(|_| VaultError::Random)?;
+                copy.clear();
+                copy.extend_from_slice(&current);
+                to_hasher.send(copy).map_err(|_| VaultError::Random)?;
+                size += current.len() as u64;
+                aead.seal_in_place_append_tag(chunk_nonce(&prefix, counter, last), Aad::from(&header), &mut *current)
+                    .map_err(|_| VaultError::Random)?;
+                out.write_all(&current).map_err(io(tmp))?;
+                if last {
+                    break;
+                }
+                counter = counter.checked_add(1).ok_or_else(|| VaultError::Io {
+                    path: tmp.to_owned(),
+                    source: std::io::Error::other("blob too large"),
+                })?;
+                std::mem::swap(&mut current, &mut next);
+            }
+            let file = out.into_inner().map_err(|e| VaultError::Io { path: tmp.to_owned(), source: e.into_error() })?;
+            file.sync_all().map_err(io(tmp))?;
+            Ok(size)
+        })();
+        let digest = hasher.join().map_err(|_| VaultError::Random)?;
+        Ok(BlobInfo { size: size?, sha256: hex(&digest) })
+    })
 }
 
 /// Decrypts the blob `id` into `sink`, verifying every chunk; returns size and SHA-256.
@@ -114,7 +141,7 @@ pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Writ
     let mut prefix = [0u8; 7];
     prefix.copy_from_slice(&header[6..13]);
     let aead = blob_aead(key, id);
-    let mut sha = digest::Context::new(&digest::SHA256);
+    let mut sha = Sha256::new();
     let mut size = 0u64;
     let mut buf = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
     let mut next = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
@@ -129,7 +156,7 @@ pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Writ
         let plain = aead
             .open_in_place(chunk_nonce(&prefix, counter, last), Aad::from(&header), &mut buf)
             .map_err(|_| tampered(&format!("chunk {counter} was altered, reordered or cut")))?;
-        sha.update(plain);
+        sha.update(&*plain);
         size += plain.len() as u64;
         sink.write_all(plain).map_err(io(&path))?;
         if last {
@@ -138,7 +165,7 @@ pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Writ
         counter = counter.checked_add(1).ok_or_else(|| tampered("too many chunks"))?;
         std::mem::swap(&mut buf, &mut next);
     }
-    Ok(BlobInfo { size, sha256: hex(sha.finish().as_ref()) })
+    Ok(BlobInfo { size, sha256: hex(&sha.finalize()) })
 }
 
 /// Blob ids are generated by the app (UUIDs or hex); anything that could escape the blob
