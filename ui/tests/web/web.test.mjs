@@ -32,6 +32,13 @@ async function newPage(colorScheme = 'light') {
   return { page, errors, close: () => context.close() };
 }
 
+/** Opens `path` with a locked fake vault (passphrase `open-sesame-123`) and unlocks it. */
+async function openUnlocked(page, path, locale) {
+  await page.goto(`${server.url}${path}?locale=${locale}&vault=open-sesame-123`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+}
+
 async function assertAccessible(page, label) {
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
@@ -97,9 +104,7 @@ test('unlock: wrong passphrase is refused, the right one opens; lock returns to 
 
 test('language follows the OS, and the choice in Settings wins and persists', async () => {
   const { page, close } = await newPage();
-  await page.goto(`${server.url}/settings?locale=zh-CN&vault=open-sesame-123`);
-  await page.getByTestId('passphrase').fill('open-sesame-123');
-  await page.getByTestId('unlock-submit').click();
+  await openUnlocked(page, '/settings', 'zh-CN');
   assert.equal(await page.getByTestId('nav-cases').textContent(), '案件');
   await page.getByTestId('language-select').selectOption('en');
   assert.equal(await page.getByTestId('nav-cases').textContent(), 'Cases');
@@ -122,9 +127,7 @@ test('offline court: the indicator says so and offers a retry', async () => {
 
 test('drafts: autosave makes versions, history restores, search finds Chinese text', async () => {
   const { page, errors, close } = await newPage();
-  await page.goto(`${server.url}/drafts?locale=zh-CN&vault=open-sesame-123`);
-  await page.getByTestId('passphrase').fill('open-sesame-123');
-  await page.getByTestId('unlock-submit').click();
+  await openUnlocked(page, '/drafts', 'zh-CN');
   await page.getByTestId('draft-new').click();
   const status = page.getByTestId('draft-status');
   assert.equal(await status.textContent(), '已保存 · 第 1 版');
@@ -155,9 +158,7 @@ test('drafts: autosave makes versions, history restores, search finds Chinese te
 
 test('locking while a draft has unsaved changes saves them first', async () => {
   const { page, close } = await newPage();
-  await page.goto(`${server.url}/drafts?locale=en&vault=open-sesame-123`);
-  await page.getByTestId('passphrase').fill('open-sesame-123');
-  await page.getByTestId('unlock-submit').click();
+  await openUnlocked(page, '/drafts', 'en');
   await page.getByTestId('draft-new').click();
   await page.getByTestId('draft-body').fill('typed just before locking');
   await page.getByTestId('lock').click();
@@ -207,9 +208,7 @@ test('the strength meter follows the passphrase being created', async () => {
 
 test('turning on device unlock where there is no keychain explains it and leaves it off', async () => {
   const { page, close } = await newPage();
-  await page.goto(`${server.url}/settings?locale=zh-CN&vault=open-sesame-123`);
-  await page.getByTestId('passphrase').fill('open-sesame-123');
-  await page.getByTestId('unlock-submit').click();
+  await openUnlocked(page, '/settings', 'zh-CN');
   await page.getByTestId('device-unlock').click();
   await page.getByTestId('device-unlock-message').waitFor();
   assert.equal(await page.getByTestId('device-unlock-message').textContent(), '本机没有可用的系统钥匙串，保险库只能用口令打开。');
