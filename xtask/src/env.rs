@@ -52,10 +52,22 @@ impl Project {
 
     /// Runs one named step, echoing its name and duration; fails with the name.
     pub(crate) fn step(&self, name: &str, command: &mut Command) -> Result<()> {
+        self.run_step(name, command, true)
+    }
+
+    /// Like [`Project::step`], but on success prints nothing after the command, so the
+    /// output of a whole run ends with the last test runner's own summary.
+    pub(crate) fn final_step(&self, name: &str, command: &mut Command) -> Result<()> {
+        self.run_step(name, command, false)
+    }
+
+    fn run_step(&self, name: &str, command: &mut Command, footer: bool) -> Result<()> {
         eprintln!("\n== {name}");
         let started = Instant::now();
         let status = command.status().with_context(|| format!("{name}: cannot start {command:?}"))?;
-        eprintln!("== {name}: {} in {:.1?}", if status.success() { "ok" } else { "FAILED" }, started.elapsed());
+        if footer || !status.success() {
+            eprintln!("== {name}: {} in {:.1?}", if status.success() { "ok" } else { "FAILED" }, started.elapsed());
+        }
         if !status.success() {
             bail!("{name} failed ({status})");
         }

@@ -86,7 +86,7 @@ fn test() -> Result<()> {
     let display = env::Xvfb::start()?;
     let mut webdriver = p.npm(&["run", "--silent", "test:app"]);
     webdriver.env("DISPLAY", display.display()).env("COURTSIDE_APP_BINARY", &bin);
-    p.step("desktop app suite (WebDriver, Xvfb)", &mut webdriver)
+    p.final_step("desktop app suite (WebDriver, Xvfb)", &mut webdriver)
 }
 
 /// The `.deb` must say what it is and what it needs, as `dpkg-deb` reads it.
