@@ -5,6 +5,7 @@
 //! (`courtside-court-server`) serves these same types, so a change here is a protocol change.
 
 mod client;
+pub mod tus;
 mod url_policy;
 mod wire;
 
