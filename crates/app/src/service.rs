@@ -133,27 +133,7 @@ impl App {
     /// # Errors
     /// [`AppError::Vault`] with `WrongPassphrase` when it does not open the vault.
     pub async fn unlock_vault(&self, passphrase: String) -> Result<(), AppError> {
-        let dir = self.config.vault_dir();
-        let result =
-            blocking(move || Vault::unlock(&dir, &passphrase).map_err(AppError::from).and_then(OpenVault::new)).await?;
-        let delay = {
-            let mut slot = self.lock_slot()?;
-            match result {
-                Ok(vault) => {
-                    slot.open = Some(vault);
-                    slot.failed_unlocks = 0;
-                    return Ok(());
-                }
-                Err(e) => {
-                    if matches!(e, AppError::Vault(courtside_vault::VaultError::WrongPassphrase)) {
-                        slot.failed_unlocks = slot.failed_unlocks.saturating_add(1);
-                    }
-                    (unlock_delay(slot.failed_unlocks), e)
-                }
-            }
-        };
-        tokio::time::sleep(delay.0).await;
-        Err(delay.1)
+        self.open_vault(move |dir| Vault::unlock(dir, &passphrase)).await
     }
 
     /// Opens the vault with the recovery key (when the passphrase is forgotten).
@@ -161,28 +141,7 @@ impl App {
     /// # Errors
     /// [`AppError::Vault`] with `WrongRecoveryKey` when it does not open the vault.
     pub async fn unlock_with_recovery_key(&self, recovery_key: String) -> Result<(), AppError> {
-        let dir = self.config.vault_dir();
-        let open = blocking(move || {
-            Vault::unlock_with_recovery_key(&dir, &recovery_key).map_err(AppError::from).and_then(OpenVault::new)
-        })
-        .await?;
-        match open {
-            Ok(open) => {
-                let mut slot = self.lock_slot()?;
-                slot.open = Some(open);
-                slot.failed_unlocks = 0;
-                Ok(())
-            }
-            Err(e) => {
-                let failures = {
-                    let mut slot = self.lock_slot()?;
-                    slot.failed_unlocks = slot.failed_unlocks.saturating_add(1);
-                    slot.failed_unlocks
-                };
-                tokio::time::sleep(unlock_delay(failures)).await;
-                Err(e)
-            }
-        }
+        self.open_vault(move |dir| Vault::unlock_with_recovery_key(dir, &recovery_key)).await
     }
 
     /// Whether the vault can be opened with this device's keychain.
@@ -213,14 +172,37 @@ impl App {
     /// # Errors
     /// `DeviceUnlockOff`, `KeychainUnavailable` or `WrongDeviceKey` from the vault.
     pub async fn unlock_with_this_device(&self) -> Result<(), AppError> {
+        self.open_vault(Vault::unlock_with_this_device).await
+    }
+
+    /// The one way the vault is opened: the key derivation runs off the async threads; a
+    /// wrong passphrase or recovery key counts as a failed guess, and every failure is
+    /// answered after [`unlock_delay`] of the guesses so far.
+    async fn open_vault(
+        &self,
+        open: impl FnOnce(&std::path::Path) -> Result<Vault, courtside_vault::VaultError> + Send + 'static,
+    ) -> Result<(), AppError> {
         let dir = self.config.vault_dir();
-        let open =
-            blocking(move || Vault::unlock_with_this_device(&dir).map_err(AppError::from).and_then(OpenVault::new))
-                .await??;
-        let mut slot = self.lock_slot()?;
-        slot.open = Some(open);
-        slot.failed_unlocks = 0;
-        Ok(())
+        let result = blocking(move || open(&dir).map_err(AppError::from).and_then(OpenVault::new)).await?;
+        let (failures, error) = {
+            let mut slot = self.lock_slot()?;
+            match result {
+                Ok(vault) => {
+                    slot.open = Some(vault);
+                    slot.failed_unlocks = 0;
+                    return Ok(());
+                }
+                Err(e) => {
+                    use courtside_vault::VaultError::{WrongPassphrase, WrongRecoveryKey};
+                    if matches!(e, AppError::Vault(WrongPassphrase | WrongRecoveryKey)) {
+                        slot.failed_unlocks = slot.failed_unlocks.saturating_add(1);
+                    }
+                    (slot.failed_unlocks, e)
+                }
+            }
+        };
+        tokio::time::sleep(unlock_delay(failures)).await;
+        Err(error)
     }
 
     /// Replaces the passphrase of the open vault (the data key is rewrapped; instant apart
