@@ -22,6 +22,25 @@ fn raw(dir: &std::path::Path) -> Connection {
     Connection::open(dir.join(DB_FILE)).unwrap()
 }
 
+/// A record's sealed columns as stored: revision, nonce, ciphertext.
+type SealedRow = (i64, Vec<u8>, Vec<u8>);
+
+fn sealed_row(conn: &Connection, id: &str) -> SealedRow {
+    conn.query_row("SELECT revision, nonce, ciphertext FROM records WHERE id = ?1", [id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
+    .unwrap()
+}
+
+/// Writes an earlier copy of a record's sealed columns back, as an attacker with the file would.
+fn put_back_row(conn: &Connection, id: &str, row: &SealedRow) {
+    conn.execute(
+        "UPDATE records SET revision = ?1, nonce = ?2, ciphertext = ?3 WHERE id = ?4",
+        rusqlite::params![row.0, row.1, row.2, id],
+    )
+    .unwrap();
+}
+
 #[test]
 fn records_round_trip_and_count_revisions() {
     let (dir, vault) = vault();
@@ -81,17 +100,9 @@ fn an_older_revision_put_back_is_detected() {
     let (dir, vault) = vault();
     vault.put("drafts", "d1", 1, b"version one").unwrap();
     let conn = raw(dir.path());
-    let old: (i64, Vec<u8>, Vec<u8>) = conn
-        .query_row("SELECT revision, nonce, ciphertext FROM records WHERE id = 'd1'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .unwrap();
+    let old = sealed_row(&conn, "d1");
     vault.put("drafts", "d1", 1, b"version two").unwrap();
-    conn.execute(
-        "UPDATE records SET revision = ?1, nonce = ?2, ciphertext = ?3 WHERE id = 'd1'",
-        rusqlite::params![old.0, old.1, old.2],
-    )
-    .unwrap();
+    put_back_row(&conn, "d1", &old);
     let err = vault.get("drafts", "d1").unwrap_err();
     assert_eq!(tampered_item(&err), "drafts/d1");
     assert!(err.to_string().contains("revision 1 was put back in place of revision 2"), "{err}");
@@ -190,11 +201,7 @@ fn putting_back_a_record_together_with_its_old_index_bucket_is_detected() {
     let (dir, vault) = vault();
     vault.put("drafts", "d1", 1, b"version one").unwrap();
     let conn = raw(dir.path());
-    let old_record: (i64, Vec<u8>, Vec<u8>) = conn
-        .query_row("SELECT revision, nonce, ciphertext FROM records WHERE id = 'd1'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .unwrap();
+    let old_record = sealed_row(&conn, "d1");
     let old_buckets: Vec<(String, i64, Vec<u8>, Vec<u8>)> = conn
         .prepare("SELECT key, revision, nonce, ciphertext FROM meta WHERE key != 'revisions/root'")
         .unwrap()
@@ -204,11 +211,7 @@ fn putting_back_a_record_together_with_its_old_index_bucket_is_detected() {
         .unwrap();
     vault.put("drafts", "d1", 1, b"version two").unwrap();
     drop(vault);
-    conn.execute(
-        "UPDATE records SET revision = ?1, nonce = ?2, ciphertext = ?3 WHERE id = 'd1'",
-        rusqlite::params![old_record.0, old_record.1, old_record.2],
-    )
-    .unwrap();
+    put_back_row(&conn, "d1", &old_record);
     for (key, revision, nonce, ct) in &old_buckets {
         conn.execute(
             "UPDATE meta SET revision = ?2, nonce = ?3, ciphertext = ?4 WHERE key = ?1",
