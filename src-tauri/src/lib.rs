@@ -6,7 +6,7 @@ mod commands;
 use std::time::Instant;
 
 use courtside_app::{App, AppConfig};
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
 /// When the process started; the bench reads how long the first screen took.
 pub(crate) struct Started(pub Instant);
@@ -24,6 +24,15 @@ pub fn run() {
             let service = tauri::async_runtime::block_on(App::start(config))?;
             app.manage(service);
             app.manage(started);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let ask_window = || {
+                    if let Err(e) = handle.emit("vault-lock-requested", ()) {
+                        tracing::warn!(error = %e, "could not ask the window to lock");
+                    }
+                };
+                handle.state::<App>().lock_on_sleep(courtside_app::power::watch(), ask_window).await;
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

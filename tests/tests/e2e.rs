@@ -1,6 +1,10 @@
 //! One integration-test binary for the whole workspace, so the suite links once.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly by design")]
 
+#[cfg(target_os = "linux")]
+#[path = "e2e/sleep_lock.rs"]
+mod sleep_lock;
+
 use courtside_app::ipc::Connectivity;
 use courtside_app::{App, AppConfig, CourtChoice};
 use courtside_court_api::{CourtClient, CourtError, CourtUrl, HealthStatus};

@@ -10,8 +10,9 @@
 pub mod config;
 pub mod error;
 pub mod ipc;
+pub mod power;
 mod service;
 
 pub use config::{AppConfig, CourtChoice, default_data_dir};
 pub use error::AppError;
-pub use service::{App, unlock_delay};
+pub use service::{App, SLEEP_LOCK_GRACE, unlock_delay};

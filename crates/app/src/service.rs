@@ -7,8 +7,10 @@ use courtside_casework::{Draft, DraftSummary, Drafts, SearchHit, VersionSummary}
 use courtside_court_api::{CourtClient, CourtError, CourtUrl};
 use courtside_court_server::{CourtConfig, RunningCourt};
 use courtside_vault::Vault;
+use tokio::sync::mpsc;
 
 use crate::ipc::{AppInfo, Connectivity, CourtSummary, CreatedVault, VaultState};
+use crate::power::PowerEvent;
 use crate::{AppConfig, AppError, CourtChoice};
 
 /// The running application: its configuration, its court connection, and (without a
@@ -39,6 +41,10 @@ impl OpenVault {
         Ok(Self { drafts: Drafts::load(Arc::new(vault))? })
     }
 }
+
+/// How long the window gets to save typed text and lock by itself before a sleep; logind
+/// waits up to 5 s by default.
+pub const SLEEP_LOCK_GRACE: Duration = Duration::from_secs(3);
 
 /// Delay before answering an unlock attempt after `failures` wrong ones: none for the first
 /// two (typos happen), then doubling from one second up to half a minute.
@@ -224,6 +230,32 @@ impl App {
     pub fn lock_vault(&self) -> Result<(), AppError> {
         self.lock_slot()?.open = None;
         Ok(())
+    }
+
+    /// Locks the vault whenever the machine sleeps (see [`crate::power`]): `ask_ui` tells the
+    /// window to save what is being typed and lock; if the vault is still open after
+    /// [`SLEEP_LOCK_GRACE`], it is locked here. A sleep inhibitor is released only then.
+    /// Returns when the event source ends.
+    pub async fn lock_on_sleep(&self, mut events: mpsc::Receiver<PowerEvent>, ask_ui: impl Fn()) {
+        while let Some(event) = events.recv().await {
+            if !self.is_unlocked() {
+                continue;
+            }
+            tracing::info!(?event, "locking the vault for sleep");
+            ask_ui();
+            let deadline = tokio::time::Instant::now() + SLEEP_LOCK_GRACE;
+            while self.is_unlocked() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if let Err(e) = self.lock_vault() {
+                tracing::error!(error = %e, "could not lock the vault for sleep");
+            }
+            drop(event);
+        }
+    }
+
+    fn is_unlocked(&self) -> bool {
+        self.lock_slot().is_ok_and(|slot| slot.open.is_some())
     }
 
     /// All drafts, most recently saved first.

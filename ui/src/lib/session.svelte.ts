@@ -35,6 +35,10 @@ class Session {
       void this.refreshConnectivity();
       this.#timer ??= setInterval(() => void this.refreshConnectivity(), CONNECTIVITY_INTERVAL_MS);
       this.#watchIdle();
+      // The machine is going to sleep (or woke up): save what is typed, then lock.
+      await b.onLockRequested(() => {
+        if (this.vault === 'unlocked') void this.lock();
+      });
     } catch (e) {
       this.startupError = toBackendError(e).message;
     }

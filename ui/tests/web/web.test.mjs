@@ -156,19 +156,23 @@ test('drafts: autosave makes versions, history restores, search finds Chinese te
   await close();
 });
 
-test('locking while a draft has unsaved changes saves them first', async () => {
-  const { page, close } = await newPage();
-  await openUnlocked(page, '/drafts', 'en');
-  await page.getByTestId('draft-new').click();
-  await page.getByTestId('draft-body').fill('typed just before locking');
-  await page.getByTestId('lock').click();
-  await page.getByTestId('unlock-title').waitFor();
-  await page.getByTestId('passphrase').fill('open-sesame-123');
-  await page.getByTestId('unlock-submit').click();
-  await page.getByTestId('draft-item').first().click();
-  assert.equal(await page.getByTestId('draft-body').inputValue(), 'typed just before locking');
-  await close();
-});
+for (const how of ['the lock button', 'the machine going to sleep']) {
+  test(`locking by ${how} while a draft has unsaved changes saves them first`, async () => {
+    const { page, close } = await newPage();
+    await openUnlocked(page, '/drafts', 'en');
+    await page.getByTestId('draft-new').click();
+    await page.getByTestId('draft-body').fill(`typed just before ${how}`);
+    if (how === 'the lock button') await page.getByTestId('lock').click();
+    // The fake backend's stand-in for the app's "vault-lock-requested" event.
+    else await page.evaluate(() => globalThis.__courtsideFakeSleep());
+    await page.getByTestId('unlock-title').waitFor();
+    await page.getByTestId('passphrase').fill('open-sesame-123');
+    await page.getByTestId('unlock-submit').click();
+    await page.getByTestId('draft-item').first().click();
+    assert.equal(await page.getByTestId('draft-body').inputValue(), `typed just before ${how}`);
+    await close();
+  });
+}
 
 test('recovery key unlock, and a passphrase changed in Settings opens the vault next time', async () => {
   const { page, close } = await newPage();

@@ -7,6 +7,7 @@ import type { Draft, VaultState } from './bindings';
  * locked vault refuses drafts, every changed save is a new version) so UI tests exercise
  * real flows. `?offline` in the page URL makes the court unreachable; `?locale=zh-CN` sets
  * the "OS" locale; `?vault=PASS` starts with a locked vault opened by PASS.
+ * `globalThis.__courtsideFakeSleep()` plays the app's "the machine is going to sleep" event.
  */
 export function createFakeBackend(): Backend {
   const params = new URLSearchParams(globalThis.location?.search ?? '');
@@ -14,6 +15,8 @@ export function createFakeBackend(): Backend {
   let passphrase = params.get('vault') ?? '';
   const drafts = new Map<string, Draft[]>();
   let nextId = 1;
+  const lockRequests = new Set<() => void>();
+  (globalThis as { __courtsideFakeSleep?: () => void }).__courtsideFakeSleep = () => lockRequests.forEach((h) => h());
 
   const unlocked = () => {
     if (state !== 'unlocked') throw new BackendError({ code: 'locked', message: 'the vault is locked' });
@@ -125,6 +128,10 @@ export function createFakeBackend(): Backend {
         .map((id) => current(id))
         .filter((d) => `${d.title}\n${d.body}`.toLowerCase().includes(q))
         .map((d) => ({ id: d.id, title: d.title, snippet: d.body.slice(0, 80) }));
+    },
+    onLockRequested: async (handler) => {
+      lockRequests.add(handler);
+      return () => lockRequests.delete(handler);
     },
     uiReady: async () => {}
   };

@@ -57,6 +57,11 @@ export interface Backend {
   restoreDraft(id: string, version: number): Promise<Draft>;
   /** Drafts containing the text. */
   searchDrafts(query: string): Promise<SearchHit[]>;
+  /**
+   * Calls `handler` when the app wants the window to save and lock now (the machine is going
+   * to sleep, or woke from it). Resolves to a function that stops listening.
+   */
+  onLockRequested(handler: () => void): Promise<() => void>;
   /** Tells the backend the first screen is interactive (start-up time is measured by it). */
   uiReady(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './index';
 
 /** Calls a Rust command; every rejection becomes a `BackendError`. */
@@ -29,5 +30,6 @@ export const tauriBackend: Backend = {
   draftHistory: (id) => call('draft_history', { id }),
   restoreDraft: (id, version) => call('restore_draft', { id, version }),
   searchDrafts: (query) => call('search_drafts', { query }),
+  onLockRequested: (handler) => listen('vault-lock-requested', () => handler()),
   uiReady: () => call('ui_ready')
 };
