@@ -13,6 +13,7 @@
 
 mod bench;
 mod env;
+mod openapi;
 mod supply_chain;
 
 use std::path::Path;
@@ -71,6 +72,7 @@ fn test() -> Result<()> {
     )?;
     supply_chain::check(&p)?;
     p.step("rust tests", cmd("cargo", &["test", "--no-fail-fast"]).current_dir(&p.root))?;
+    openapi::validate(&p)?;
     p.step("ui: no @tauri-apps imports outside lib/backend", &mut p.npm(&["run", "--silent", "check:door"]))?;
     p.step("ui: svelte-check", &mut p.npm(&["run", "--silent", "check"]))?;
     p.step("ui: unit tests (vitest)", &mut p.npm(&["run", "--silent", "test:unit"]))?;
@@ -139,7 +141,8 @@ fn bundle(p: &Project) -> Result<Vec<std::path::PathBuf>> {
     Ok(bundles)
 }
 
-/// Regenerates `ui/src/lib/backend/bindings.ts` from the Rust IPC types.
+/// Regenerates `ui/src/lib/backend/bindings.ts` and `docs/openapi.json` from the Rust types, and
+/// validates the OpenAPI document.
 fn codegen() -> Result<()> {
     let p = Project::locate()?;
     p.step(
@@ -147,7 +150,14 @@ fn codegen() -> Result<()> {
         cmd("cargo", &["test", "--quiet", "-p", "courtside-app", "--test", "bindings"])
             .current_dir(&p.root)
             .env("COURTSIDE_UPDATE_BINDINGS", "1"),
-    )
+    )?;
+    p.step(
+        "generate the OpenAPI document",
+        cmd("cargo", &["test", "--quiet", "-p", "courtside-court-server", "--test", "openapi"])
+            .current_dir(&p.root)
+            .env("COURTSIDE_UPDATE_OPENAPI", "1"),
+    )?;
+    openapi::validate(&p)
 }
 
 /// Which cargo profile an app build uses.

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use courtside_app::config::{demo_court_dir, vault_dir};
 use courtside_app::{AppConfig, AppError, default_data_dir};
 use courtside_casework::Drafts;
-use courtside_court_server::{CourtConfig, DEMO_COURT_NAME};
+use courtside_court_server::CourtConfig;
 use courtside_vault::{KdfParams, Vault, VaultState};
 
 #[derive(Debug, Parser)]
@@ -114,6 +114,63 @@ enum CourtCommand {
         #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
         host: IpAddr,
     },
+    /// Act as the court's clerk (reference court): review filings, serve documents.
+    Clerk {
+        /// The court's base URL, e.g. http://127.0.0.1:18080/.
+        #[arg(long, env = "COURTSIDE_COURT_URL")]
+        court: String,
+        /// The clerk token (`courtside court serve` keeps it in <court data>/clerk-token).
+        #[arg(long, env = "COURTSIDE_CLERK_TOKEN", hide_env_values = true)]
+        token: String,
+        #[command(subcommand)]
+        command: ClerkCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClerkCommand {
+    /// List every filing: id, status, title.
+    Filings,
+    /// Decide on a filing: exactly one of --start, --docket, --reject, --correct.
+    Review {
+        /// The filing id.
+        id: String,
+        /// Start the review.
+        #[arg(long)]
+        start: bool,
+        /// Accept and docket.
+        #[arg(long)]
+        docket: bool,
+        /// Reject for this reason (repeatable).
+        #[arg(long, value_name = "REASON")]
+        reject: Vec<String>,
+        /// Ask for a correction: ITEM=REASON (repeatable); needs --due.
+        #[arg(long, value_name = "ITEM=REASON")]
+        correct: Vec<String>,
+        /// Last day for the correction (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+    },
+    /// Serve a document on an account.
+    Serve {
+        /// Username of the recipient.
+        #[arg(long)]
+        recipient: String,
+        /// The case id.
+        #[arg(long = "case")]
+        case_id: String,
+        /// Title, e.g. 应诉通知书.
+        #[arg(long)]
+        title: String,
+        /// Kind of document: notice, complaint, judgment, ruling…
+        #[arg(long, default_value = "notice")]
+        kind: String,
+        /// Media type of the file.
+        #[arg(long, default_value = "application/pdf")]
+        media_type: String,
+        /// The file to serve.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -153,6 +210,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 None => demo_court_dir(&default_data_dir()?),
             };
             serve_court(court_dir, SocketAddr::new(host, port)).await
+        }
+        Command::Court { command: CourtCommand::Clerk { court, token, command } } => {
+            clerk_command(&court, &token, command).await
         }
         Command::Vault { command } => vault_command(&data_dir_or_default(cli.data_dir)?, command).await,
         Command::Draft { command } => draft_command(&data_dir_or_default(cli.data_dir)?, command),
@@ -288,15 +348,88 @@ fn read_text(path: &std::path::Path) -> Result<String, AppError> {
     String::from_utf8(bytes).map_err(|_| AppError::InvalidInput(format!("{} is not UTF-8 text", path.display())))
 }
 
+async fn clerk_command(court: &str, token: &str, command: ClerkCommand) -> Result<(), AppError> {
+    use courtside_court_api::filing::{CorrectionItem, FilingStatus, ReviewDecision, ServeDocument};
+    let url = courtside_court_api::CourtUrl::parse(court).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+    let client = courtside_court_api::CourtClient::new(url)?;
+    let clerk = client.clerk(token);
+    let status_line = |s: &FilingStatus| match s {
+        FilingStatus::Submitted => "submitted".to_owned(),
+        FilingStatus::UnderReview => "under-review".to_owned(),
+        FilingStatus::Docketed { case_number, .. } => format!("docketed {case_number}"),
+        FilingStatus::Rejected { reasons } => format!("rejected: {}", reasons.join("; ")),
+        FilingStatus::CorrectionRequested { due, .. } => format!("correction-requested (due {due})"),
+    };
+    match command {
+        ClerkCommand::Filings => {
+            for f in clerk.filings().await? {
+                println!("{}\t{}\t{}", f.id, status_line(&f.status), f.title);
+            }
+        }
+        ClerkCommand::Review { id, start, docket, reject, correct, due } => {
+            let chosen = usize::from(start)
+                + usize::from(docket)
+                + usize::from(!reject.is_empty())
+                + usize::from(!correct.is_empty());
+            if chosen != 1 {
+                return Err(AppError::InvalidInput(
+                    "give exactly one of --start, --docket, --reject, --correct".into(),
+                ));
+            }
+            let decision = if start {
+                ReviewDecision::StartReview
+            } else if docket {
+                ReviewDecision::Docket
+            } else if !reject.is_empty() {
+                ReviewDecision::Reject { reasons: reject }
+            } else {
+                let due = due.ok_or_else(|| AppError::InvalidInput("--correct needs --due YYYY-MM-DD".into()))?;
+                let due = courtside_court_api::policy::iso_date::parse(&due)
+                    .map_err(|e| AppError::InvalidInput(format!("--due {due}: {e}")))?;
+                let items = correct
+                    .iter()
+                    .map(|c| {
+                        c.split_once('=')
+                            .map(|(item, reason)| CorrectionItem {
+                                item: item.trim().into(),
+                                reason: reason.trim().into(),
+                            })
+                            .ok_or_else(|| AppError::InvalidInput(format!("--correct {c:?}: expected ITEM=REASON")))
+                    })
+                    .collect::<Result<_, _>>()?;
+                ReviewDecision::RequestCorrection { items, due }
+            };
+            let filing = clerk.review(&id, &decision).await?;
+            println!("{}\t{}", filing.id, status_line(&filing.status));
+        }
+        ClerkCommand::Serve { recipient, case_id, title, kind, media_type, file } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| AppError::InvalidInput(format!("cannot read {}: {e}", file.display())))?;
+            let served = clerk
+                .serve(&ServeDocument {
+                    recipient,
+                    case_id,
+                    title,
+                    document_kind: kind,
+                    media_type,
+                    content: courtside_court_api::encoding::b64url(&bytes),
+                })
+                .await?;
+            println!("{}\t{}", served.id, served.sha256);
+        }
+    }
+    Ok(())
+}
+
 async fn serve_court(court_dir: PathBuf, listen: SocketAddr) -> Result<(), AppError> {
-    let court = courtside_court_server::start(CourtConfig {
-        data_dir: court_dir.clone(),
-        listen,
-        court_name: DEMO_COURT_NAME.to_owned(),
-    })
-    .await?;
+    let court = courtside_court_server::start(CourtConfig { listen, ..CourtConfig::local(court_dir.clone()) }).await?;
     // One line on stdout with the real address, so scripts and tests can wait for it.
-    println!("court listening on {} (data in {})", court.base_url(), court_dir.display());
+    println!(
+        "court listening on {} (data in {}; clerk token in {})",
+        court.base_url(),
+        court_dir.display(),
+        court_dir.join("clerk-token").display()
+    );
     tokio::select! {
         result = shutdown_signal() => result.map_err(|e| AppError::Internal(format!("signal handler: {e}")))?,
         result = court.wait() => return result.map_err(|e| AppError::Internal(format!("court server: {e}"))),

@@ -175,3 +175,53 @@ fn vault_and_drafts_from_the_command_line() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("vault init"));
 }
+
+#[test]
+fn clerk_commands_talk_to_the_court() {
+    let dir = tempfile::tempdir().unwrap();
+    let court = CourtProcess::start(dir.path());
+    let token = std::fs::read_to_string(dir.path().join("clerk-token")).unwrap();
+    let clerk = |token: &str, args: &[&str]| {
+        Command::new(BIN)
+            .args(["court", "clerk", "--court", &court.base_url])
+            .args(args)
+            .env("COURTSIDE_CLERK_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let listed = clerk(&token, &["filings"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert_eq!(stdout(&listed), "");
+
+    let notice = dir.path().join("notice.txt");
+    std::fs::write(&notice, "应诉通知书").unwrap();
+    let served = clerk(
+        &token,
+        &[
+            "serve",
+            "--recipient",
+            "zhang.san",
+            "--case",
+            "case_1",
+            "--title",
+            "应诉通知书",
+            "--media-type",
+            "text/plain",
+        ]
+        .into_iter()
+        .chain([notice.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+    );
+    assert!(served.status.success(), "{}", String::from_utf8_lossy(&served.stderr));
+    let line = stdout(&served);
+    assert!(line.starts_with("srv_"), "{line}");
+    assert!(line.trim_end().ends_with(&courtside_court_api::encoding::sha256_hex("应诉通知书".as_bytes())), "{line}");
+
+    let wrong = clerk("not-the-token", &["filings"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"), "{}", String::from_utf8_lossy(&wrong.stderr));
+    let unknown = clerk(&token, &["review", "fil_nothing", "--docket"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    let ambiguous = clerk(&token, &["review", "fil_nothing", "--docket", "--start"]);
+    assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("exactly one"));
+}

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::filing::{Filing, ReviewDecision, ServeDocument, ServedDocument};
 use crate::{CourtUrl, Health, Problem};
 
 /// Largest JSON answer the client reads; a larger body is a hostile or broken server.
@@ -37,7 +39,7 @@ pub enum CourtError {
     ProxyAuthentication,
     /// The court answered with an error (problem details when it sent them).
     #[error("the court answered {}: {}", .0.status, .0.detail.as_deref().unwrap_or(&.0.title))]
-    Court(Problem),
+    Court(Box<Problem>),
     /// The court's answer does not follow the protocol.
     #[error("the court's answer could not be understood: {0}")]
     InvalidResponse(String),
@@ -73,8 +75,32 @@ impl CourtClient {
         self.get_json("v1/health").await
     }
 
+    /// The clerk's side of the court (the reference court's `/clerk/v1`), with its token.
+    #[must_use]
+    pub fn clerk(&self, token: &str) -> ClerkClient<'_> {
+        ClerkClient { court: self, token: token.to_owned() }
+    }
+
     async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, CourtError> {
-        let response = self.http.get(self.base.endpoint(path)).send().await.map_err(|e| self.transport_error(&e))?;
+        self.send_json::<(), T>(reqwest::Method::GET, path, None, None).await
+    }
+
+    /// Sends a request with an optional bearer token and JSON body; reads a JSON answer.
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<T, CourtError> {
+        let mut request = self.http.request(method, self.base.endpoint(path));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
             return Err(CourtError::ProxyAuthentication);
@@ -85,7 +111,7 @@ impl CourtClient {
                 .as_deref()
                 .and_then(|b| serde_json::from_slice::<Problem>(b).ok())
                 .unwrap_or_else(|| Problem::new(status.as_u16(), status.canonical_reason().unwrap_or("error")));
-            return Err(CourtError::Court(problem));
+            return Err(CourtError::Court(Box::new(problem)));
         }
         let body =
             body.ok_or_else(|| CourtError::InvalidResponse(format!("answer larger than {MAX_JSON_BODY} bytes")))?;
@@ -100,6 +126,45 @@ impl CourtClient {
             CourtError::Unreachable { url: self.base.to_string(), reason: chain }
         }
     }
+}
+
+/// The clerk API of a court, authenticated by the clerk token.
+#[derive(Debug)]
+pub struct ClerkClient<'a> {
+    court: &'a CourtClient,
+    token: String,
+}
+
+impl ClerkClient<'_> {
+    /// Every filing, oldest first.
+    ///
+    /// # Errors
+    /// Any [`CourtError`] (401 problem for a wrong token).
+    pub async fn filings(&self) -> Result<Vec<Filing>, CourtError> {
+        self.court.send_json::<(), _>(reqwest::Method::GET, "clerk/v1/filings", Some(&self.token), None).await
+    }
+
+    /// Records a decision on a filing; returns the filing with its new status.
+    ///
+    /// # Errors
+    /// Any [`CourtError`] (404 unknown filing, 409 a decision the status does not allow).
+    pub async fn review(&self, filing_id: &str, decision: &ReviewDecision) -> Result<Filing, CourtError> {
+        let path = format!("clerk/v1/filings/{}/review", url_segment(filing_id));
+        self.court.send_json(reqwest::Method::POST, &path, Some(&self.token), Some(decision)).await
+    }
+
+    /// Serves a document on an account.
+    ///
+    /// # Errors
+    /// Any [`CourtError`] (422 unknown recipient).
+    pub async fn serve(&self, document: &ServeDocument) -> Result<ServedDocument, CourtError> {
+        self.court.send_json(reqwest::Method::POST, "clerk/v1/service", Some(&self.token), Some(document)).await
+    }
+}
+
+/// Percent-encodes an id for use as one path segment.
+fn url_segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
 /// Reads a body up to [`MAX_JSON_BODY`]; `None` when it is larger.

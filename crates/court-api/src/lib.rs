@@ -4,11 +4,16 @@
 //! the `/v1` API and the HTTP client that speaks it. The reference court
 //! (`courtside-court-server`) serves these same types, so a change here is a protocol change.
 
+pub mod auth;
 mod client;
+pub mod encoding;
+pub mod filing;
+pub mod policy;
+pub mod signing;
 pub mod tus;
 mod url_policy;
 mod wire;
 
-pub use client::{CourtClient, CourtError};
+pub use client::{ClerkClient, CourtClient, CourtError};
 pub use url_policy::{CourtUrl, CourtUrlError};
-pub use wire::{API_VERSION, Health, HealthStatus, Problem};
+pub use wire::{API_VERSION, Health, HealthStatus, PROBLEM_TYPE_PREFIX, Problem, ProblemError};

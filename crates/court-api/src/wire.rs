@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const API_VERSION: &str = "v1";
 
 /// Answer of `GET /v1/health`: whether the court's service is up and what it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     /// Overall state of the service.
@@ -20,7 +20,7 @@ pub struct Health {
 }
 
 /// State of a court's service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum HealthStatus {
     /// Accepting requests.
@@ -30,7 +30,7 @@ pub enum HealthStatus {
 }
 
 /// An error answer from a court: RFC 9457 problem details (`application/problem+json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// URI reference naming the problem type; `about:blank` when only the status matters.
     #[serde(rename = "type", default = "about_blank")]
@@ -45,7 +45,25 @@ pub struct Problem {
     /// URI reference of this occurrence (usually the request path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+    /// Every individual fault found (extension member, as in RFC 9457 §3's example), so a
+    /// filer can fix them all at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemError>,
 }
+
+/// One fault inside a [`Problem`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProblemError {
+    /// What is wrong.
+    pub detail: String,
+    /// JSON Pointer (RFC 6901) into the request (or its signed manifest) where it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+}
+
+/// Prefix of the problem type URIs the reference court uses; the suffix names the problem,
+/// e.g. `urn:courtside:problem:unknown-case-type`.
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:courtside:problem:";
 
 fn about_blank() -> String {
     "about:blank".to_owned()
@@ -55,7 +73,27 @@ impl Problem {
     /// A problem of the given status with a title and no type URI.
     #[must_use]
     pub fn new(status: u16, title: impl Into<String>) -> Self {
-        Self { kind: about_blank(), title: title.into(), status, detail: None, instance: None }
+        Self { kind: about_blank(), title: title.into(), status, detail: None, instance: None, errors: Vec::new() }
+    }
+
+    /// Names the problem type (`urn:courtside:problem:<name>`).
+    #[must_use]
+    pub fn with_type(mut self, name: &str) -> Self {
+        self.kind = format!("{PROBLEM_TYPE_PREFIX}{name}");
+        self
+    }
+
+    /// The problem type's name when it is one of ours (`unknown-case-type`), else `None`.
+    #[must_use]
+    pub fn type_name(&self) -> Option<&str> {
+        self.kind.strip_prefix(PROBLEM_TYPE_PREFIX)
+    }
+
+    /// Adds the individual faults.
+    #[must_use]
+    pub fn with_errors(mut self, errors: Vec<ProblemError>) -> Self {
+        self.errors = errors;
+        self
     }
 
     /// Adds the occurrence-specific explanation.

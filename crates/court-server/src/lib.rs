@@ -5,17 +5,36 @@
 //! `courtside court serve` command, and every end-to-end test, which start it on
 //! `127.0.0.1` with port 0 and read the bound address from [`RunningCourt::addr`].
 
+mod auth;
+mod faults;
+mod filings;
+mod http;
+mod policy;
 mod routes;
 mod store;
+mod uploads;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ring::signature::{Ed25519KeyPair, KeyPair};
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use auth::{CLIENT_ID, DEMO_ACCOUNTS, DemoAccount};
+pub use faults::{FaultPlan, Faults};
+pub use policy::{MAX_FILE_BYTES, MAX_FILING_BYTES};
+pub use routes::openapi_document;
 pub use store::StoreError;
+
+/// Where the committed OpenAPI document lives, relative to the repository root.
+pub const OPENAPI_PATH: &str = "docs/openapi.json";
+/// Id of the demo court in paths (`/v1/courts/demo-basic/policy`).
+pub const DEMO_COURT_ID: &str = "demo-basic";
 
 /// How to run a reference court.
 #[derive(Debug, Clone)]
@@ -26,6 +45,13 @@ pub struct CourtConfig {
     pub listen: SocketAddr,
     /// Display name of the court.
     pub court_name: String,
+    /// Id of the court in paths and manifests.
+    pub court_id: String,
+    /// Lifetime of access tokens.
+    pub access_token_ttl: Duration,
+    /// The clerk API's bearer token; `None` keeps the one in `<data_dir>/clerk-token`
+    /// (created at first start).
+    pub clerk_token: Option<String>,
 }
 
 impl CourtConfig {
@@ -36,6 +62,9 @@ impl CourtConfig {
             data_dir: data_dir.into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             court_name: DEMO_COURT_NAME.to_owned(),
+            court_id: DEMO_COURT_ID.to_owned(),
+            access_token_ttl: Duration::from_secs(600),
+            clerk_token: None,
         }
     }
 }
@@ -57,12 +86,17 @@ pub enum StartError {
     /// The court's database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The court's files (uploads, signing key, clerk token) could not be set up.
+    #[error("the court's files cannot be set up: {0}")]
+    Files(String),
 }
 
 /// A court serving in the background of the current tokio runtime.
 #[derive(Debug)]
 pub struct RunningCourt {
     addr: SocketAddr,
+    clerk_token: Arc<str>,
+    faults: Faults,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -72,6 +106,18 @@ impl RunningCourt {
     #[must_use]
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The clerk API's bearer token.
+    #[must_use]
+    pub fn clerk_token(&self) -> &str {
+        &self.clerk_token
+    }
+
+    /// The fault-injection switchboard of this court.
+    #[must_use]
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     /// Base URL of the court's API, e.g. `http://127.0.0.1:18080/`.
@@ -106,10 +152,37 @@ impl RunningCourt {
 /// [`StartError`] when the store or the socket cannot be set up.
 pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
     let store = store::Store::open(&config.data_dir)?;
+    let files = |e: &dyn std::fmt::Display| StartError::Files(e.to_string());
+    store.with(|c| auth::seed_accounts(c)).map_err(|e| files(&e))?;
+    let key = court_key(&store).map_err(|e| files(&e))?;
+    let uploads_dir = config.data_dir.join("uploads");
+    std::fs::create_dir_all(&uploads_dir).map_err(|e| files(&e))?;
+    let clerk_token: Arc<str> = match config.clerk_token.clone() {
+        Some(t) => t.into(),
+        None => clerk_token_file(&config.data_dir).map_err(|e| files(&e))?.into(),
+    };
+    let court_key = courtside_court_api::policy::CourtKey {
+        key_id: key.id.clone(),
+        algorithm: "Ed25519".to_owned(),
+        public_key: courtside_court_api::encoding::b64url(key.pair.public_key().as_ref()),
+    };
+    let policy = policy::PublishedPolicy::new(policy::demo_policy(&config.court_id, &config.court_name, court_key));
+    let faults = Faults::default();
+    let state = http::CourtState {
+        store,
+        court_name: config.court_name,
+        court_id: config.court_id,
+        key: Arc::new(key),
+        policy: Arc::new(policy),
+        uploads_dir,
+        access_token_ttl: config.access_token_ttl,
+        clerk_token: clerk_token.clone(),
+        faults: faults.clone(),
+    };
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let router = routes::router(routes::CourtState::new(store, config.court_name));
+    let router = routes::router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -119,5 +192,50 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
             .await
     });
     tracing::info!(%addr, "reference court listening");
-    Ok(RunningCourt { addr, shutdown: Some(tx), task })
+    Ok(RunningCourt { addr, clerk_token, faults, shutdown: Some(tx), task })
+}
+
+/// The court's Ed25519 signing key, created at first start and kept in its database.
+fn court_key(store: &store::Store) -> Result<http::CourtKey, String> {
+    let existing: Option<String> = store
+        .with(|c| {
+            http::optional(c.query_row("SELECT value FROM court_meta WHERE key = 'signing_key'", [], |r| r.get(0)))
+        })
+        .map_err(|e| e.to_string())?;
+    let pkcs8 = match existing.and_then(|v| courtside_court_api::encoding::b64url_decode(&v)) {
+        Some(bytes) => bytes,
+        None => {
+            let doc = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).map_err(|e| e.to_string())?;
+            let bytes = doc.as_ref().to_vec();
+            store
+                .with(|c| {
+                    c.execute(
+                        "INSERT INTO court_meta (key, value) VALUES ('signing_key', ?1)",
+                        [courtside_court_api::encoding::b64url(&bytes)],
+                    )
+                })
+                .map_err(|e| e.to_string())?;
+            bytes
+        }
+    };
+    let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| e.to_string())?;
+    let id = format!("court-{}", &courtside_court_api::encoding::sha256_hex(pair.public_key().as_ref())[..16]);
+    Ok(http::CourtKey { pair, id })
+}
+
+/// The clerk token kept in `<data_dir>/clerk-token` (owner-only), created when missing.
+fn clerk_token_file(dir: &std::path::Path) -> std::io::Result<String> {
+    let path = dir.join("clerk-token");
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        _ => {
+            let token = courtside_court_api::auth::random_token(32);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            std::io::Write::write_all(&mut options.open(&path)?, token.as_bytes())?;
+            Ok(token)
+        }
+    }
 }

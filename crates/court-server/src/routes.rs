@@ -1,31 +1,54 @@
-//! HTTP routes of the reference court.
+//! HTTP routes of the reference court and the OpenAPI document generated from them.
 
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use courtside_court_api::{API_VERSION, Health, HealthStatus, Problem};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::store::Store;
-
-/// What every handler can reach.
-#[derive(Debug, Clone)]
-pub(crate) struct CourtState {
-    store: Store,
-    court_name: String,
-}
-
-impl CourtState {
-    pub(crate) fn new(store: Store, court_name: String) -> Self {
-        Self { store, court_name }
-    }
-}
+use crate::http::{CourtState, problem};
+use crate::{auth, faults, filings, policy, uploads};
 
 pub(crate) fn router(state: CourtState) -> Router {
-    Router::new().route("/v1/health", get(health)).fallback(not_found).with_state(state)
+    let v1 = Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/openapi.json", get(openapi_json))
+        .route("/v1/me", get(auth::me))
+        .route("/v1/devices", post(auth::register_device))
+        .route("/v1/courts", get(policy::list_courts))
+        .route("/v1/courts/{court}/policy", get(policy::get_policy))
+        .route("/v1/uploads", post(uploads::create).options(uploads::options))
+        .route("/v1/uploads/{id}", axum::routing::head(uploads::head).patch(uploads::patch).delete(uploads::delete))
+        .route("/v1/filings", post(filings::submit).get(filings::lookup))
+        .route("/v1/filings/{id}", get(filings::get))
+        .route("/v1/changes", get(filings::changes))
+        .route("/v1/service/{id}", get(filings::service_get))
+        .route("/v1/service/{id}/content", get(filings::service_content))
+        .route("/v1/service/{id}/receipt", post(filings::service_receipt))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), faults::inject))
+        // Uploads stream their bodies; everything else is small JSON.
+        .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024));
+    Router::new()
+        .merge(v1)
+        .route("/.well-known/openid-configuration", get(auth::discovery))
+        .route("/oauth/authorize", get(auth::authorize_page).post(auth::authorize_submit))
+        .route("/oauth/token", post(auth::token))
+        .route("/oauth/jwks", get(auth::jwks))
+        .route("/clerk/v1/filings", get(filings::clerk_list))
+        .route("/clerk/v1/filings/{id}/review", post(filings::clerk_review))
+        .route("/clerk/v1/service", post(filings::clerk_serve))
+        .route("/clerk/v1/faults", put(filings::clerk_faults))
+        .fallback(not_found)
+        .with_state(state)
 }
 
+/// `GET /v1/health`
+#[utoipa::path(get, path = "/v1/health", tag = "service-status",
+    responses((status = 200, description = "The court answers", body = Health),
+              (status = 503, description = "The court's database does not answer", body = Problem, content_type = "application/problem+json")))]
 async fn health(State(state): State<CourtState>) -> Response {
     if !state.store.ping() {
         return problem(Problem::new(503, "Service unavailable").with_detail("the court's database is not answering"));
@@ -39,12 +62,62 @@ async fn health(State(state): State<CourtState>) -> Response {
     .into_response()
 }
 
+/// `GET /v1/openapi.json`: this document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "service-status",
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API", body = serde_json::Value)))]
+async fn openapi_json() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_document()).into_response()
+}
+
 async fn not_found(uri: Uri) -> Response {
     problem(Problem::new(404, "Not found").with_detail("no such endpoint").with_instance(uri.path()))
 }
 
-/// Renders RFC 9457 problem details with their media type.
-pub(crate) fn problem(p: Problem) -> Response {
-    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "application/problem+json")], Json(p)).into_response()
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Courtside court API", version = "1",
+         description = "The protocol between the Courtside client and a court: identity (OpenID Connect with PKCE), \
+court policy, resumable uploads (tus 1.0), filings with idempotency keys and signed manifests, electronic service, \
+and a per-account change feed. Errors are RFC 9457 problem details.",
+         license(name = "Apache-2.0")),
+    paths(
+        health, openapi_json,
+        auth::discovery, auth::jwks, auth::authorize_page, auth::authorize_submit, auth::token, auth::me, auth::register_device,
+        policy::list_courts, policy::get_policy,
+        uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
+        filings::submit, filings::lookup, filings::get, filings::changes,
+        filings::service_get, filings::service_content, filings::service_receipt,
+        filings::clerk_list, filings::clerk_review, filings::clerk_serve, filings::clerk_faults,
+    ),
+    components(schemas(courtside_court_api::filing::SubmissionManifest, courtside_court_api::filing::FilingReceipt,
+                       courtside_court_api::ProblemError)),
+    modifiers(&Security),
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "clerk",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The court's clerk token")).build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document of the court API, pretty-printed with a final newline (the form
+/// committed as `docs/openapi.json`).
+#[must_use]
+pub fn openapi_document() -> String {
+    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
 }

@@ -6,7 +6,44 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &["CREATE TABLE court_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"];
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE court_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+    "CREATE TABLE accounts (
+        id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL,
+        verification_level INTEGER NOT NULL, password_salt BLOB NOT NULL, password_hash BLOB NOT NULL) STRICT;
+     CREATE TABLE auth_codes (
+        code_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), client_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL, challenge TEXT NOT NULL, nonce TEXT, scope TEXT NOT NULL,
+        expires_at INTEGER NOT NULL) STRICT;
+     CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, account_id TEXT NOT NULL REFERENCES accounts(id),
+        client_id TEXT NOT NULL, scope TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0) STRICT;
+     CREATE TABLE devices (
+        id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), public_key TEXT NOT NULL,
+        name TEXT NOT NULL, registered_at INTEGER NOT NULL) STRICT;
+     CREATE TABLE uploads (
+        id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), length INTEGER NOT NULL,
+        offset INTEGER NOT NULL, filename TEXT, media_type TEXT, declared_sha256 TEXT, sha256 TEXT,
+        created_at INTEGER NOT NULL) STRICT;
+     CREATE TABLE idempotency (
+        account_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER, body TEXT,
+        created_at INTEGER NOT NULL, PRIMARY KEY (account_id, key)) STRICT;
+     CREATE TABLE filings (
+        id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), idempotency_key TEXT NOT NULL,
+        body TEXT NOT NULL, manifest BLOB NOT NULL, UNIQUE (account_id, idempotency_key)) STRICT;
+     CREATE TABLE cases (
+        id TEXT PRIMARY KEY, case_number TEXT NOT NULL UNIQUE, case_type TEXT NOT NULL, title TEXT NOT NULL) STRICT;
+     CREATE TABLE case_parties (
+        case_id TEXT NOT NULL REFERENCES cases(id), account_id TEXT NOT NULL REFERENCES accounts(id),
+        PRIMARY KEY (case_id, account_id)) STRICT;
+     CREATE TABLE service (
+        id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), body TEXT NOT NULL,
+        content BLOB NOT NULL) STRICT;
+     CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL REFERENCES accounts(id),
+        at INTEGER NOT NULL, event TEXT NOT NULL) STRICT;
+     CREATE INDEX changes_by_account ON changes (account_id, seq);",
+];
 
 /// Why the court's database is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +102,12 @@ impl Store {
         tx.pragma_update(None, "user_version", MIGRATIONS.len()).map_err(db_err)?;
         tx.commit().map_err(db_err)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` with the connection (briefly: every request shares it).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+        let mut conn = self.conn.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
+        f(&mut conn)
     }
 
     /// Runs a trivial query: the database is open and answering.

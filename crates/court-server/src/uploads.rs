@@ -1,0 +1,351 @@
+//! Resumable uploads: tus 1.0.0 core with the creation, checksum (sha256) and termination
+//! extensions, at `/v1/uploads`, each upload bound to the account that created it.
+//!
+//! A completed upload is hashed; a filing may reference it only when that hash equals the
+//! SHA-256 declared at creation (`Upload-Metadata: sha256 <hex>`) and in the manifest.
+
+use std::io::{Seek, SeekFrom, Write};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use courtside_court_api::encoding::{hex, parse_sha256_hex};
+use courtside_court_api::tus;
+use futures_util::StreamExt;
+use ring::digest;
+
+use crate::faults::cut_connection;
+use crate::http::{ApiError, Caller, CourtState, new_id, optional, unix_now};
+
+use courtside_court_api::tus::TUS_VERSION;
+const TUS_EXTENSIONS: &str = "creation,checksum,termination";
+
+fn tus_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(HeaderName::from_static("tus-resumable"), HeaderValue::from_static(TUS_VERSION));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Every tus request except `OPTIONS` must say which version it speaks.
+fn check_version(headers: &HeaderMap) -> Result<(), ApiError> {
+    if header_str(headers, "tus-resumable") == Some(TUS_VERSION) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            412,
+            "tus-version",
+            "Precondition failed",
+            "this server speaks tus 1.0.0 (Tus-Resumable: 1.0.0)",
+        )
+        .with_header(HeaderName::from_static("tus-version"), TUS_VERSION))
+    }
+}
+
+/// `OPTIONS /v1/uploads`
+#[utoipa::path(options, path = "/v1/uploads", tag = "uploads",
+    responses((status = 204, description = "What this tus server supports", headers(
+        ("Tus-Version" = String), ("Tus-Extension" = String), ("Tus-Max-Size" = u64), ("Tus-Checksum-Algorithm" = String)))))]
+pub(crate) async fn options(State(state): State<CourtState>) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert(HeaderName::from_static("tus-version"), HeaderValue::from_static(TUS_VERSION));
+    h.insert(HeaderName::from_static("tus-extension"), HeaderValue::from_static(TUS_EXTENSIONS));
+    h.insert(HeaderName::from_static("tus-checksum-algorithm"), HeaderValue::from_static("sha256"));
+    if let Ok(v) = HeaderValue::from_str(&state.policy.policy.max_file_bytes.to_string()) {
+        h.insert(HeaderName::from_static("tus-max-size"), v);
+    }
+    tus_headers(r)
+}
+
+/// `POST /v1/uploads` (tus creation)
+#[utoipa::path(post, path = "/v1/uploads", tag = "uploads", security(("bearer" = [])),
+    params(("Tus-Resumable" = String, Header, description = "1.0.0"),
+           ("Upload-Length" = u64, Header, description = "Size of the whole file"),
+           ("Upload-Metadata" = Option<String>, Header, description = "filename, filetype, sha256 (hex), each base64")),
+    responses((status = 201, description = "Created", headers(("Location" = String))),
+              (status = 400, description = "Missing or invalid Upload-Length or metadata", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Unsupported tus version", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 413, description = "Larger than the court accepts", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn create(
+    State(state): State<CourtState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_version(&headers)?;
+    let length = header_str(&headers, "upload-length").and_then(|v| tus::parse_offset(v).ok()).ok_or_else(|| {
+        ApiError::bad_request(
+            "upload-length",
+            "Upload-Length must be a non-negative integer (deferred length is not supported)",
+        )
+    })?;
+    let max = state.policy.policy.max_file_bytes;
+    if length > max {
+        return Err(ApiError::new(
+            413,
+            "file-too-large",
+            "Content too large",
+            format!("the file has {length} bytes; this court accepts at most {max} per file"),
+        ));
+    }
+    let metadata = match header_str(&headers, "upload-metadata") {
+        Some(v) => tus::parse_metadata(v).map_err(|e| ApiError::bad_request("upload-metadata", e.to_string()))?,
+        None => Vec::new(),
+    };
+    let text = |key: &str| {
+        metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.clone())
+            .and_then(|v| String::from_utf8(v).ok())
+            .filter(|s| !s.is_empty())
+    };
+    let declared = match text("sha256") {
+        Some(h) => Some(hex(&parse_sha256_hex(&h)
+            .ok_or_else(|| ApiError::bad_request("upload-metadata", "sha256 must be 64 hex digits"))?)),
+        None => None,
+    };
+    let filename = text("filename").map(|f| f.chars().filter(|c| !c.is_control()).take(255).collect::<String>());
+    let id = new_id("upl");
+    std::fs::File::create(state.uploads_dir.join(&id))?;
+    state.store.with(|c| {
+        c.execute(
+            "INSERT INTO uploads (id, account_id, length, offset, filename, media_type, declared_sha256, created_at)
+             VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7)",
+            rusqlite::params![id, caller.account_id, length, filename, text("filetype"), declared, unix_now()],
+        )
+    })?;
+    if length == 0 {
+        finish(&state, &id).await?;
+    }
+    let mut r = StatusCode::CREATED.into_response();
+    r.headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_str(&format!("/v1/uploads/{id}")).map_err(ApiError::internal)?);
+    Ok(tus_headers(r))
+}
+
+/// An upload's row, for its owner only.
+struct UploadRow {
+    length: u64,
+    offset: u64,
+}
+
+fn owned(state: &CourtState, caller: &Caller, id: &str) -> Result<UploadRow, ApiError> {
+    state
+        .store
+        .with(|c| {
+            optional(c.query_row(
+                "SELECT length, offset FROM uploads WHERE id = ?1 AND account_id = ?2",
+                [id, &caller.account_id],
+                |r| Ok(UploadRow { length: r.get(0)?, offset: r.get(1)? }),
+            ))
+        })?
+        .ok_or_else(|| ApiError::not_found("upload"))
+}
+
+/// `HEAD /v1/uploads/{id}`
+#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path), ("Tus-Resumable" = String, Header)),
+    responses((status = 200, description = "Where the upload stands", headers(("Upload-Offset" = u64), ("Upload-Length" = u64))),
+              (status = 404, description = "No such upload for this account")))]
+pub(crate) async fn head(
+    State(state): State<CourtState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_version(&headers)?;
+    let row = owned(&state, &caller, &id)?;
+    let mut r = StatusCode::OK.into_response();
+    let h = r.headers_mut();
+    h.insert(HeaderName::from_static("upload-offset"), HeaderValue::from(row.offset));
+    h.insert(HeaderName::from_static("upload-length"), HeaderValue::from(row.length));
+    Ok(tus_headers(r))
+}
+
+/// `PATCH /v1/uploads/{id}`: appends bytes at `Upload-Offset`.
+#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path), ("Tus-Resumable" = String, Header),
+           ("Upload-Offset" = u64, Header, description = "Must equal the server's offset"),
+           ("Upload-Checksum" = Option<String>, Header, description = "sha256 <base64 digest of this request's body>")),
+    request_body(content_type = "application/offset+octet-stream", description = "The next bytes of the file"),
+    responses((status = 204, description = "Stored", headers(("Upload-Offset" = u64))),
+              (status = 400, description = "Unsupported checksum algorithm or bad header", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such upload for this account", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Upload-Offset differs from the server's", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 413, description = "More bytes than Upload-Length", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 415, description = "Wrong Content-Type", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 460, description = "Checksum mismatch: nothing of this request was stored", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn patch(
+    State(state): State<CourtState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    check_version(&headers)?;
+    if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
+        return Err(ApiError::new(
+            415,
+            "content-type",
+            "Unsupported media type",
+            "Content-Type must be application/offset+octet-stream",
+        ));
+    }
+    let claimed = header_str(&headers, "upload-offset")
+        .and_then(|v| tus::parse_offset(v).ok())
+        .ok_or_else(|| ApiError::bad_request("upload-offset", "Upload-Offset must be a non-negative integer"))?;
+    let checksum = match header_str(&headers, "upload-checksum") {
+        Some(v) => {
+            Some(tus::parse_checksum(v).map_err(|e| ApiError::bad_request("checksum-algorithm", e.to_string()))?)
+        }
+        None => None,
+    };
+    if let Some(c) = &checksum
+        && c.algorithm != "sha256"
+    {
+        return Err(ApiError::bad_request(
+            "checksum-algorithm",
+            format!("unsupported checksum algorithm {}; use sha256", c.algorithm),
+        ));
+    }
+    let row = owned(&state, &caller, &id)?;
+    if claimed != row.offset {
+        return Err(ApiError::conflict(
+            "offset-mismatch",
+            format!(
+                "Upload-Offset is {claimed} but the server has {}; ask with HEAD and resume from there",
+                row.offset
+            ),
+        ));
+    }
+    let cut = state.faults.take_upload_cut();
+    let path = state.uploads_dir.join(&id);
+    let mut file = std::fs::OpenOptions::new().write(true).open(&path)?;
+    file.seek(SeekFrom::Start(row.offset))?;
+    let mut hasher = digest::Context::new(&digest::SHA256);
+    let mut written = 0u64;
+    let mut stream = body.into_data_stream();
+    let mut broken = false;
+    while let Some(chunk) = stream.next().await {
+        let Ok(mut chunk) = chunk else {
+            broken = true;
+            break;
+        };
+        if row.offset + written + chunk.len() as u64 > row.length {
+            file.set_len(row.offset)?;
+            return Err(ApiError::new(
+                413,
+                "beyond-length",
+                "Content too large",
+                "the bytes sent go past Upload-Length",
+            ));
+        }
+        if let Some(limit) = cut {
+            let room = usize::try_from(limit.saturating_sub(written)).unwrap_or(usize::MAX);
+            if chunk.len() >= room {
+                chunk.truncate(room);
+                broken = true;
+            }
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk)?;
+        written += chunk.len() as u64;
+        if broken {
+            break;
+        }
+    }
+    if let Some(expected) = &checksum
+        && (broken || hasher.finish().as_ref() != expected.digest.as_slice())
+    {
+        // tus checksum extension: a mismatching (or incomplete) request stores nothing.
+        file.set_len(row.offset)?;
+        if broken {
+            return Ok(cut_connection());
+        }
+        return Err(ApiError::new(
+            460,
+            "checksum-mismatch",
+            "Checksum mismatch",
+            "the body's SHA-256 differs from Upload-Checksum; nothing was stored, send the chunk again",
+        ));
+    }
+    file.sync_data()?;
+    let offset = row.offset + written;
+    state.store.with(|c| c.execute("UPDATE uploads SET offset = ?1 WHERE id = ?2", rusqlite::params![offset, id]))?;
+    if offset == row.length {
+        finish(&state, &id).await?;
+    }
+    if broken {
+        return Ok(cut_connection());
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(HeaderName::from_static("upload-offset"), HeaderValue::from(offset));
+    Ok(tus_headers(r))
+}
+
+/// Hashes a completed upload and records the digest.
+async fn finish(state: &CourtState, id: &str) -> Result<(), ApiError> {
+    let path = state.uploads_dir.join(id);
+    let digest = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        let mut file = std::fs::File::open(path)?;
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = std::io::Read::read(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            ctx.update(&buf[..n]);
+        }
+        Ok(hex(ctx.finish().as_ref()))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    state.store.with(|c| c.execute("UPDATE uploads SET sha256 = ?1 WHERE id = ?2", [&digest, id]))?;
+    Ok(())
+}
+
+/// `DELETE /v1/uploads/{id}` (tus termination)
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path), ("Tus-Resumable" = String, Header)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such upload for this account")))]
+pub(crate) async fn delete(
+    State(state): State<CourtState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_version(&headers)?;
+    owned(&state, &caller, &id)?;
+    state.store.with(|c| c.execute("DELETE FROM uploads WHERE id = ?1", [&id]))?;
+    let _ = std::fs::remove_file(state.uploads_dir.join(&id));
+    Ok(tus_headers(StatusCode::NO_CONTENT.into_response()))
+}
+
+/// A completed, verified upload as a filing sees it.
+#[derive(Debug)]
+pub(crate) struct StoredUpload {
+    pub(crate) length: u64,
+    pub(crate) sha256: Option<String>,
+    pub(crate) declared_sha256: Option<String>,
+    pub(crate) complete: bool,
+}
+
+pub(crate) fn stored(state: &CourtState, account_id: &str, id: &str) -> Result<Option<StoredUpload>, ApiError> {
+    Ok(state.store.with(|c| {
+        optional(c.query_row(
+            "SELECT length, offset, sha256, declared_sha256 FROM uploads WHERE id = ?1 AND account_id = ?2",
+            [id, account_id],
+            |r| {
+                let (length, offset): (u64, u64) = (r.get(0)?, r.get(1)?);
+                Ok(StoredUpload { length, complete: offset == length, sha256: r.get(2)?, declared_sha256: r.get(3)? })
+            },
+        ))
+    })?)
+}

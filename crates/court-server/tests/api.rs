@@ -1,0 +1,937 @@
+//! The court API over real HTTP on 127.0.0.1: every endpoint, and every error path answered
+//! with RFC 9457 problem details.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly by design")]
+
+use std::time::Duration;
+
+use courtside_court_api::auth::{Pkce, TokenResponse, random_token};
+use courtside_court_api::encoding::{b64url, sha256_hex};
+use courtside_court_api::filing::{
+    CaseTarget, ChangeEvent, ChangePage, CorrectionItem, DocumentRole, Filing, FilingReceipt, FilingStatus,
+    ManifestDocument, ReviewDecision, ServeDocument, ServedDocument, SubmissionManifest,
+};
+use courtside_court_api::policy::CourtPolicy;
+use courtside_court_api::signing::{SignedEnvelope, public_key_b64};
+use courtside_court_api::tus::{encode_metadata, encode_sha256_checksum};
+use courtside_court_server::{CLIENT_ID, CourtConfig, DEMO_COURT_ID, FaultPlan, RunningCourt};
+use reqwest::{Client, Method, StatusCode};
+use ring::signature::Ed25519KeyPair;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Court {
+    server: RunningCourt,
+    base: String,
+    http: Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn court_with(ttl: Duration) -> Court {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = CourtConfig::local(dir.path());
+    config.access_token_ttl = ttl;
+    let server = courtside_court_server::start(config).await.unwrap();
+    let base = server.base_url().trim_end_matches('/').to_owned();
+    let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    Court { server, base, http, _dir: dir }
+}
+
+async fn court() -> Court {
+    court_with(Duration::from_secs(600)).await
+}
+
+/// Reads a problem answer and checks its media type, status and type name.
+async fn expect_problem(response: reqwest::Response, status: u16, name: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "{:?}", response.headers());
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], format!("urn:courtside:problem:{name}"), "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    body
+}
+
+/// The whole browser step of RFC 8252: the login page is fetched and submitted like a
+/// browser would, and the redirect is delivered to a real loopback listener, as the app's.
+async fn authorize(court: &Court, username: &str, password: &str, pkce: &Pkce) -> (String, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", listener.local_addr().unwrap().port());
+    let state = random_token(16);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", &redirect_uri),
+        ("scope", "openid profile court"),
+        ("state", &state),
+        ("code_challenge", &pkce.challenge()),
+        ("code_challenge_method", "S256"),
+        ("nonce", "n-1"),
+    ];
+    let page = court.http.get(format!("{}/oauth/authorize", court.base)).query(&params).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("name=\"password\""), "{html}");
+    // Submit the form with every hidden field the page carries.
+    let mut form: Vec<(String, String)> = html
+        .split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|s| {
+            let name = s.split("name=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+            let value = s.split("value=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+            (name, value)
+        })
+        .collect();
+    form.push(("username".into(), username.into()));
+    form.push(("password".into(), password.into()));
+    let answer = court.http.post(format!("{}/oauth/authorize", court.base)).form(&form).send().await.unwrap();
+    assert_eq!(answer.status(), 303, "{}", answer.text().await.unwrap());
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&redirect_uri), "{location}");
+    // The browser follows the redirect to the app's loopback listener.
+    let follow = tokio::spawn(async move { reqwest::get(location).await.map(|_| ()) });
+    let (mut socket, _) = listener.accept().await.unwrap();
+    let mut request = vec![0u8; 4096];
+    let n = socket.read(&mut request).await.unwrap();
+    socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await.unwrap();
+    drop(socket);
+    let _ = follow.await;
+    let line = String::from_utf8_lossy(&request[..n]).lines().next().unwrap().to_owned();
+    let target = url::Url::parse(&format!("http://x{}", line.split(' ').nth(1).unwrap())).unwrap();
+    let query: std::collections::HashMap<_, _> = target.query_pairs().into_owned().collect();
+    assert_eq!(query["state"], state);
+    assert_eq!(query["iss"], court.base);
+    (query["code"].clone(), redirect_uri)
+}
+
+async fn exchange(court: &Court, code: &str, verifier: &str, redirect_uri: Option<&str>) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("client_id", CLIENT_ID),
+        ("code_verifier", verifier),
+    ];
+    if let Some(r) = redirect_uri {
+        form.push(("redirect_uri", r));
+    }
+    court.http.post(format!("{}/oauth/token", court.base)).form(&form).send().await.unwrap()
+}
+
+/// Logs in through the authorization endpoint and the token endpoint.
+async fn login(court: &Court, username: &str, password: &str) -> TokenResponse {
+    let pkce = Pkce::generate();
+    let (code, redirect) = authorize(court, username, password, &pkce).await;
+    let response = exchange(court, &code, pkce.verifier(), Some(&redirect)).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn refresh(court: &Court, refresh_token: &str) -> reqwest::Response {
+    court
+        .http
+        .post(format!("{}/oauth/token", court.base))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", CLIENT_ID)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn login_with_pkce_then_refresh_and_expiry() {
+    let court = court_with(Duration::from_secs(2)).await;
+    let discovery: Value = court
+        .http
+        .get(format!("{}/.well-known/openid-configuration", court.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["code_challenge_methods_supported"][0], "S256");
+    assert_eq!(discovery["token_endpoint"], format!("{}/oauth/token", court.base));
+
+    let tokens = login(&court, "wang.lawyer", "demo-lawyer-2026").await;
+    assert_eq!(tokens.token_type, "Bearer");
+    assert_eq!(tokens.expires_in, 2);
+    // The ID token is an EdDSA JWT that verifies with the key in the JWK set.
+    let id_token = tokens.id_token.clone().unwrap();
+    let parts: Vec<&str> = id_token.split('.').collect();
+    let jwks: Value = court.http.get(format!("{}/oauth/jwks", court.base)).send().await.unwrap().json().await.unwrap();
+    let x = courtside_court_api::encoding::b64url_decode(jwks["keys"][0]["x"].as_str().unwrap()).unwrap();
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &x)
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &courtside_court_api::encoding::b64url_decode(parts[2]).unwrap(),
+        )
+        .expect("ID token signature");
+    let claims: Value =
+        serde_json::from_slice(&courtside_court_api::encoding::b64url_decode(parts[1]).unwrap()).unwrap();
+    assert_eq!((claims["aud"].as_str(), claims["nonce"].as_str()), (Some(CLIENT_ID), Some("n-1")));
+
+    let me = |token: String| {
+        let http = court.http.clone();
+        let url = format!("{}/v1/me", court.base);
+        async move { http.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let account: Value = me(tokens.access_token.clone()).await.json().await.unwrap();
+    assert_eq!((account["username"].as_str(), account["role"].as_str()), (Some("wang.lawyer"), Some("lawyer")));
+
+    // Refresh rotates both tokens; the new access token works.
+    let renewed: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
+    assert_ne!(renewed.access_token, tokens.access_token);
+    assert_eq!(me(renewed.access_token.clone()).await.status(), 200);
+
+    // Access tokens expire.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let expired = me(renewed.access_token.clone()).await;
+    assert!(expired.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    expect_problem(expired, 401, "invalid-token").await;
+    let fresh: TokenResponse = refresh(&court, &renewed.refresh_token).await.json().await.unwrap();
+    assert_eq!(me(fresh.access_token.clone()).await.status(), 200);
+
+    // A refresh token used twice means a copy exists: the whole sign-in is revoked.
+    let replay = refresh(&court, &tokens.refresh_token).await;
+    assert_eq!(replay.status(), 400);
+    assert_eq!(replay.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    expect_problem(me(fresh.access_token).await, 401, "invalid-token").await;
+    expect_problem(court.http.get(format!("{}/v1/me", court.base)).send().await.unwrap(), 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn authorization_refuses_what_pkce_and_rfc_8252_forbid() {
+    let court = court().await;
+    // Wrong password: the login page again, with a message, and no code.
+    let pkce = Pkce::generate();
+    let form = [
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", "http://127.0.0.1:9/cb"),
+        ("scope", "openid"),
+        ("state", "s"),
+        ("code_challenge", &pkce.challenge()),
+        ("code_challenge_method", "S256"),
+        ("username", "zhang.san"),
+        ("password", "wrong"),
+    ];
+    let answer = court.http.post(format!("{}/oauth/authorize", court.base)).form(&form).send().await.unwrap();
+    assert_eq!(answer.status(), 401);
+    assert!(answer.text().await.unwrap().contains("Wrong username or password"));
+
+    // A redirect URI that is not loopback is never redirected to.
+    let page = court
+        .http
+        .get(format!("{}/oauth/authorize", court.base))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", "https://evil.example/cb"),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("code_challenge", &pkce.challenge()),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    // Plain PKCE is refused back to the (valid) redirect URI.
+    let plain = court
+        .http
+        .get(format!("{}/oauth/authorize", court.base))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", "http://127.0.0.1:9/cb"),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("code_challenge", "abc"),
+            ("code_challenge_method", "plain"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 303);
+    assert!(plain.headers()["location"].to_str().unwrap().contains("error=invalid_request"));
+
+    // A code is bound to its verifier and redirect URI, and is single-use.
+    let (code, redirect) = authorize(&court, "zhang.san", "demo-litigant-1", &pkce).await;
+    let other = Pkce::generate();
+    let wrong = exchange(&court, &code, other.verifier(), Some(&redirect)).await;
+    assert_eq!(wrong.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let (code, redirect) = authorize(&court, "zhang.san", "demo-litigant-1", &pkce).await;
+    assert_eq!(exchange(&court, &code, pkce.verifier(), Some("http://127.0.0.1:1/other")).await.status(), 400);
+    let (code, redirect2) = authorize(&court, "zhang.san", "demo-litigant-1", &pkce).await;
+    assert_eq!(exchange(&court, &code, pkce.verifier(), Some(&redirect2)).await.status(), 200);
+    assert_eq!(exchange(&court, &code, pkce.verifier(), Some(&redirect2)).await.status(), 400, "codes are single-use");
+    let _ = redirect;
+    let unknown_grant = court
+        .http
+        .post(format!("{}/oauth/token", court.base))
+        .form(&[("grant_type", "password"), ("client_id", CLIENT_ID)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown_grant.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+}
+
+#[tokio::test]
+async fn policy_is_cacheable_and_carries_the_fee_schedule_and_holidays() {
+    let court = court().await;
+    let courts: Value = court.http.get(format!("{}/v1/courts", court.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(courts[0]["id"], DEMO_COURT_ID);
+    let url = format!("{}/v1/courts/{DEMO_COURT_ID}/policy", court.base);
+    let first = court.http.get(&url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let policy: CourtPolicy = first.json().await.unwrap();
+    assert_eq!(policy.fee_schedule.property.tiers[1].rate_bp, 250);
+    let y2026 = policy.calendar.iter().find(|y| y.year == 2026).unwrap();
+    assert!(y2026.make_up_working_days.iter().any(|d| d.to_string() == "2026-02-14"));
+    assert!(policy.case_types.iter().any(|t| t.code == "civil-contract"));
+    let again = court.http.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    let stale = court.http.get(&url).header("if-none-match", "\"old\"").send().await.unwrap();
+    assert_eq!(stale.status(), 200);
+    expect_problem(
+        court.http.get(format!("{}/v1/courts/nowhere/policy", court.base)).send().await.unwrap(),
+        404,
+        "unknown-court",
+    )
+    .await;
+}
+
+/// An account with a registered device key, ready to upload and file.
+struct Filer {
+    token: String,
+    device: String,
+    key: Ed25519KeyPair,
+}
+
+async fn filer(court: &Court, username: &str, password: &str) -> Filer {
+    let token = login(court, username, password).await.access_token;
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let bad = court
+        .http
+        .post(format!("{}/v1/devices", court.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"publicKey": "AAAA", "name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad, 400, "bad-device-key").await;
+    let device: Value = court
+        .http
+        .post(format!("{}/v1/devices", court.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"publicKey": public_key_b64(&key), "name": "laptop"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Filer { token, device: device["id"].as_str().unwrap().to_owned(), key }
+}
+
+fn tus(court: &Court, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+    court.http.request(method, format!("{}{path}", court.base)).bearer_auth(token).header("tus-resumable", "1.0.0")
+}
+
+/// Uploads `bytes` in one PATCH with a checksum; returns the upload id.
+async fn upload(court: &Court, f: &Filer, name: &str, bytes: &[u8]) -> String {
+    let metadata =
+        encode_metadata(&[("filename", Some(name.as_bytes())), ("sha256", Some(sha256_hex(bytes).as_bytes()))])
+            .unwrap();
+    let created = tus(court, Method::POST, "/v1/uploads", &f.token)
+        .header("upload-length", bytes.len().to_string())
+        .header("upload-metadata", metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().try_into().unwrap();
+    let patched = tus(court, Method::PATCH, &location, &f.token)
+        .header("upload-offset", "0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-checksum", encode_sha256_checksum(&digest))
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 204);
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+async fn upload_offset(court: &Court, token: &str, location: &str) -> u64 {
+    let head = tus(court, Method::HEAD, location, token).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    head.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn tus_uploads_resume_verify_checksums_and_refuse_what_the_protocol_forbids() {
+    let court = court().await;
+    let f = filer(&court, "zhang.san", "demo-litigant-1").await;
+    let other = filer(&court, "li.si", "demo-litigant-2").await;
+    let options = court.http.request(Method::OPTIONS, format!("{}/v1/uploads", court.base)).send().await.unwrap();
+    assert_eq!(options.status(), 204);
+    assert_eq!(options.headers()["tus-extension"], "creation,checksum,termination");
+    assert_eq!(options.headers()["tus-checksum-algorithm"], "sha256");
+
+    let no_version = court
+        .http
+        .post(format!("{}/v1/uploads", court.base))
+        .bearer_auth(&f.token)
+        .header("upload-length", "10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_version.headers()["tus-version"], "1.0.0");
+    expect_problem(no_version, 412, "tus-version").await;
+    expect_problem(tus(&court, Method::POST, "/v1/uploads", &f.token).send().await.unwrap(), 400, "upload-length")
+        .await;
+    let huge = (courtside_court_server::MAX_FILE_BYTES + 1).to_string();
+    expect_problem(
+        tus(&court, Method::POST, "/v1/uploads", &f.token).header("upload-length", huge).send().await.unwrap(),
+        413,
+        "file-too-large",
+    )
+    .await;
+    expect_problem(
+        court
+            .http
+            .post(format!("{}/v1/uploads", court.base))
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", "1")
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
+
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let created = tus(&court, Method::POST, "/v1/uploads", &f.token)
+        .header("upload-length", data.len().to_string())
+        .send()
+        .await
+        .unwrap();
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let patch = |offset: usize, chunk: &[u8], checksum: Option<[u8; 32]>| {
+        let mut r = tus(&court, Method::PATCH, &location, &f.token)
+            .header("upload-offset", offset.to_string())
+            .header("content-type", "application/offset+octet-stream")
+            .body(chunk.to_vec());
+        if let Some(d) = checksum {
+            r = r.header("upload-checksum", encode_sha256_checksum(&d));
+        }
+        r.send()
+    };
+    expect_problem(patch(5, &data[..10], None).await.unwrap(), 409, "offset-mismatch").await;
+    let wrong_type = tus(&court, Method::PATCH, &location, &f.token)
+        .header("upload-offset", "0")
+        .body(vec![1u8])
+        .send()
+        .await
+        .unwrap();
+    expect_problem(wrong_type, 415, "content-type").await;
+    expect_problem(patch(0, &data[..100_000], Some([0; 32])).await.unwrap(), 460, "checksum-mismatch").await;
+    assert_eq!(upload_offset(&court, &f.token, &location).await, 0, "a mismatching chunk stores nothing");
+    let sha1 = tus(&court, Method::PATCH, &location, &f.token)
+        .header("upload-offset", "0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-checksum", "sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0=")
+        .body(vec![1u8])
+        .send()
+        .await
+        .unwrap();
+    expect_problem(sha1, 400, "checksum-algorithm").await;
+    // Another account cannot see or touch it.
+    expect_problem(
+        tus(&court, Method::PATCH, &location, &other.token)
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .body(vec![1u8])
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not-found",
+    )
+    .await;
+
+    let first_digest: [u8; 32] =
+        ring::digest::digest(&ring::digest::SHA256, &data[..100_000]).as_ref().try_into().unwrap();
+    assert_eq!(patch(0, &data[..100_000], Some(first_digest)).await.unwrap().status(), 204);
+    // The connection is cut 50,000 bytes into the next chunk: what arrived is kept
+    // (no checksum on this request), and the upload resumes from the server's offset.
+    court.server.faults().set(FaultPlan { cut_upload_after: Some(50_000), ..FaultPlan::default() });
+    let cut = patch(100_000, &data[100_000..], None).await;
+    let broken = match cut {
+        Err(_) => true,
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(broken, "the client must see the cut");
+    let offset = upload_offset(&court, &f.token, &location).await;
+    assert_eq!(offset, 150_000);
+    assert_eq!(patch(150_000, &data[150_000..], None).await.unwrap().status(), 204);
+    assert_eq!(upload_offset(&court, &f.token, &location).await, data.len() as u64);
+    expect_problem(patch(data.len(), &[1], None).await.unwrap(), 413, "beyond-length").await;
+
+    let done = tus(&court, Method::DELETE, &location, &f.token).send().await.unwrap();
+    assert_eq!(done.status(), 204);
+    assert_eq!(tus(&court, Method::HEAD, &location, &f.token).send().await.unwrap().status(), 404);
+}
+
+fn manifest(f_key: &str, case_type: &str, documents: Vec<ManifestDocument>) -> SubmissionManifest {
+    SubmissionManifest {
+        idempotency_key: f_key.to_owned(),
+        court: DEMO_COURT_ID.to_owned(),
+        case: CaseTarget::New { cause_of_action: "买卖合同纠纷".into() },
+        case_type: case_type.to_owned(),
+        title: "民事起诉状 张三诉李四买卖合同纠纷".into(),
+        amount_in_controversy_fen: Some(10_000_000),
+        parties: vec![],
+        documents,
+        signed_at: time::OffsetDateTime::now_utc(),
+    }
+}
+
+fn doc(upload_id: &str, kind: &str, role: DocumentRole, bytes: &[u8]) -> ManifestDocument {
+    ManifestDocument {
+        upload_id: upload_id.to_owned(),
+        title: kind.to_owned(),
+        role,
+        kind: Some(kind.to_owned()),
+        sha256: sha256_hex(bytes),
+        bytes: bytes.len() as u64,
+        media_type: "application/pdf".into(),
+    }
+}
+
+async fn file(court: &Court, f: &Filer, key: &str, m: &SubmissionManifest) -> reqwest::Response {
+    let envelope = SignedEnvelope::sign(m, &f.key, &f.device);
+    court
+        .http
+        .post(format!("{}/v1/filings", court.base))
+        .bearer_auth(&f.token)
+        .header("idempotency-key", key)
+        .json(&envelope)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn complete_documents(court: &Court, f: &Filer) -> Vec<ManifestDocument> {
+    let mut docs = Vec::new();
+    for (kind, role) in [
+        ("complaint", DocumentRole::Lead),
+        ("identity", DocumentRole::Attachment),
+        ("evidence-list", DocumentRole::Evidence),
+    ] {
+        let bytes = format!("%PDF-1.7 {kind} {}", random_token(8)).into_bytes();
+        let id = upload(court, f, &format!("{kind}.pdf"), &bytes).await;
+        docs.push(doc(&id, kind, role, &bytes));
+    }
+    docs
+}
+
+#[tokio::test]
+async fn filings_are_exactly_once_signed_both_ways_and_checked_against_policy() {
+    let court = court().await;
+    let f = filer(&court, "zhang.san", "demo-litigant-1").await;
+    let docs = complete_documents(&court, &f).await;
+    let key = "0b6e3c1a-6f0e-4a57-9d0c-2f7c1e9b0a11";
+    let m = manifest(key, "civil-contract", docs.clone());
+
+    let no_key = court
+        .http
+        .post(format!("{}/v1/filings", court.base))
+        .bearer_auth(&f.token)
+        .json(&SignedEnvelope::sign(&m, &f.key, &f.device))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(no_key, 400, "idempotency-key-missing").await;
+
+    // Refusals: unknown case type, missing documents, a hash that does not match, a bad
+    // signature, an unknown device. None of them burns the key.
+    let unknown =
+        expect_problem(file(&court, &f, key, &manifest(key, "maritime", docs.clone())).await, 422, "unknown-case-type")
+            .await;
+    assert_eq!(unknown["errors"][0]["pointer"], "/caseType");
+    let missing = expect_problem(
+        file(&court, &f, key, &manifest(key, "civil-contract", docs[..1].to_vec())).await,
+        422,
+        "filing-invalid",
+    )
+    .await;
+    assert_eq!(missing["errors"].as_array().unwrap().len(), 2, "{missing}");
+    let mut tampered = docs.clone();
+    tampered[0].sha256 = sha256_hex(b"something else");
+    let wrong_hash =
+        expect_problem(file(&court, &f, key, &manifest(key, "civil-contract", tampered)).await, 422, "filing-invalid")
+            .await;
+    assert_eq!(wrong_hash["errors"][0]["pointer"], "/documents/0/sha256");
+    let mut forged = SignedEnvelope::sign(&m, &f.key, &f.device);
+    forged.payload = b64url(&serde_json::to_vec(&manifest(key, "civil-loan", docs.clone())).unwrap());
+    let bad_sig = court
+        .http
+        .post(format!("{}/v1/filings", court.base))
+        .bearer_auth(&f.token)
+        .header("idempotency-key", key)
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad_sig, 422, "bad-signature").await;
+    let stranger = Filer {
+        token: f.token.clone(),
+        device: "dev_nobody".into(),
+        key: Ed25519KeyPair::from_pkcs8(
+            Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap().as_ref(),
+        )
+        .unwrap(),
+    };
+    expect_problem(file(&court, &stranger, key, &m).await, 422, "unknown-device").await;
+    expect_problem(file(&court, &f, "another-key", &m).await, 422, "key-mismatch").await;
+
+    // Accepted, with a receipt the court signed over the manifest and each file's hash.
+    let envelope = SignedEnvelope::sign(&m, &f.key, &f.device);
+    let send = || {
+        court
+            .http
+            .post(format!("{}/v1/filings", court.base))
+            .bearer_auth(&f.token)
+            .header("idempotency-key", key)
+            .json(&envelope)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first_body = first.text().await.unwrap();
+    let filing: Filing = serde_json::from_str(&first_body).unwrap();
+    assert_eq!(filing.status, FilingStatus::Submitted);
+    let policy: CourtPolicy = court
+        .http
+        .get(format!("{}/v1/courts/{DEMO_COURT_ID}/policy", court.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let court_key = courtside_court_api::encoding::b64url_decode(&policy.signing_keys[0].public_key).unwrap();
+    assert_eq!(filing.receipt.key_id, policy.signing_keys[0].key_id);
+    let (receipt, _): (FilingReceipt, _) = filing.receipt.open(&court_key).unwrap();
+    assert_eq!(receipt.filing_id, filing.id);
+    assert_eq!(
+        receipt.manifest_sha256,
+        sha256_hex(&courtside_court_api::encoding::b64url_decode(&envelope.payload).unwrap())
+    );
+    assert_eq!(
+        receipt.documents.iter().map(|d| d.sha256.clone()).collect::<Vec<_>>(),
+        docs.iter().map(|d| d.sha256.clone()).collect::<Vec<_>>()
+    );
+
+    // Same key, same body: the same answer, marked as replayed. Same key, other body: 422.
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.text().await.unwrap(), first_body);
+    expect_problem(
+        file(&court, &f, key, &manifest(key, "civil-loan", docs.clone())).await,
+        422,
+        "idempotency-key-reused",
+    )
+    .await;
+
+    // Lookup by key (what a client does when it does not know whether a send arrived).
+    let found: Filing = court
+        .http
+        .get(format!("{}/v1/filings", court.base))
+        .bearer_auth(&f.token)
+        .query(&[("idempotencyKey", key)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.id, filing.id);
+    expect_problem(
+        court
+            .http
+            .get(format!("{}/v1/filings", court.base))
+            .bearer_auth(&f.token)
+            .query(&[("idempotencyKey", "never-sent")])
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not-found",
+    )
+    .await;
+    let by_id: Filing = court
+        .http
+        .get(format!("{}/v1/filings/{}", court.base, filing.id))
+        .bearer_auth(&f.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_id, filing);
+    let other = filer(&court, "li.si", "demo-litigant-2").await;
+    expect_problem(
+        court
+            .http
+            .get(format!("{}/v1/filings/{}", court.base, filing.id))
+            .bearer_auth(&other.token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not-found",
+    )
+    .await;
+
+    // A concurrent duplicate meets the first one in progress.
+    court.server.faults().set(FaultPlan { hold_filings_ms: 700, ..FaultPlan::default() });
+    let key2 = "5d1f0c7e-2b9a-4c3d-8e6f-7a8b9c0d1e2f";
+    let m2 = manifest(key2, "civil-contract", docs.clone());
+    let (slow, duplicate) = tokio::join!(file(&court, &f, key2, &m2), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        file(&court, &f, key2, &m2).await
+    });
+    assert_eq!(slow.status(), 201);
+    expect_problem(duplicate, 409, "idempotency-in-progress").await;
+}
+
+#[tokio::test]
+async fn clerk_review_service_and_the_change_feed() {
+    let court = court().await;
+    let f = filer(&court, "zhang.san", "demo-litigant-1").await;
+    let docs = complete_documents(&court, &f).await;
+    let filing: Filing =
+        file(&court, &f, "k-1", &manifest("k-1", "civil-contract", docs.clone())).await.json().await.unwrap();
+    let rejected: Filing =
+        file(&court, &f, "k-2", &manifest("k-2", "civil-contract", docs.clone())).await.json().await.unwrap();
+    let corrected: Filing =
+        file(&court, &f, "k-3", &manifest("k-3", "civil-contract", docs)).await.json().await.unwrap();
+
+    let clerk = |method: Method, path: &str| {
+        court.http.request(method, format!("{}{path}", court.base)).bearer_auth(court.server.clerk_token())
+    };
+    expect_problem(
+        court.http.get(format!("{}/clerk/v1/filings", court.base)).bearer_auth(&f.token).send().await.unwrap(),
+        401,
+        "not-a-clerk",
+    )
+    .await;
+    let all: Vec<Filing> = clerk(Method::GET, "/clerk/v1/filings").send().await.unwrap().json().await.unwrap();
+    assert_eq!(all.len(), 3);
+
+    let review =
+        |id: &str, d: ReviewDecision| clerk(Method::POST, &format!("/clerk/v1/filings/{id}/review")).json(&d).send();
+    assert_eq!(review(&filing.id, ReviewDecision::StartReview).await.unwrap().status(), 200);
+    let docketed: Filing = review(&filing.id, ReviewDecision::Docket).await.unwrap().json().await.unwrap();
+    let FilingStatus::Docketed { case_id, case_number } = docketed.status.clone() else { panic!("{docketed:?}") };
+    assert!(case_number.contains("民初"), "{case_number}");
+    expect_problem(
+        review(&filing.id, ReviewDecision::Reject { reasons: vec!["late".into()] }).await.unwrap(),
+        409,
+        "invalid-transition",
+    )
+    .await;
+    expect_problem(review("fil_missing", ReviewDecision::Docket).await.unwrap(), 404, "not-found").await;
+    review(&rejected.id, ReviewDecision::Reject { reasons: vec!["不属于本院管辖".into()] }).await.unwrap();
+    let due = time::macros::date!(2026 - 12 - 07);
+    review(
+        &corrected.id,
+        ReviewDecision::RequestCorrection {
+            items: vec![CorrectionItem { item: "identity".into(), reason: "身份证复印件不清晰".into() }],
+            due,
+        },
+    )
+    .await
+    .unwrap();
+
+    // Serve a document on the filer.
+    let content = "应诉通知书 (2026)示0101民初1号".as_bytes();
+    let served: ServedDocument = clerk(Method::POST, "/clerk/v1/service")
+        .json(&ServeDocument {
+            recipient: "zhang.san".into(),
+            case_id: case_id.clone(),
+            title: "应诉通知书".into(),
+            document_kind: "notice".into(),
+            media_type: "text/plain".into(),
+            content: b64url(content),
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bad = clerk(Method::POST, "/clerk/v1/service")
+        .json(&ServeDocument {
+            recipient: "nobody".into(),
+            case_id,
+            title: "x".into(),
+            document_kind: "notice".into(),
+            media_type: "text/plain".into(),
+            content: b64url(b"x"),
+        })
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad, 422, "unknown-recipient").await;
+
+    // The feed, page by page, resumable from any cursor.
+    let page = |cursor: String, limit: u32| {
+        court
+            .http
+            .get(format!("{}/v1/changes", court.base))
+            .bearer_auth(&f.token)
+            .query(&[("cursor", cursor), ("limit", limit.to_string())])
+            .send()
+    };
+    let mut events = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let p: ChangePage = page(cursor.clone(), 2).await.unwrap().json().await.unwrap();
+        events.extend(p.changes.iter().map(|c| c.event.clone()));
+        cursor = p.next_cursor;
+        if !p.more {
+            break;
+        }
+    }
+    assert_eq!(events.len(), 3 + 2 + 1 + 1 + 1, "{events:#?}");
+    assert!(
+        matches!(&events[4], ChangeEvent::FilingStatus { status: FilingStatus::Docketed { .. }, .. }),
+        "{:?}",
+        events[4]
+    );
+    assert!(matches!(events.last(), Some(ChangeEvent::DocumentServed { service_id, .. }) if *service_id == served.id));
+    let tail: ChangePage = page(cursor.clone(), 10).await.unwrap().json().await.unwrap();
+    assert!(tail.changes.is_empty() && tail.next_cursor == cursor && !tail.more);
+    let replay: ChangePage = page("3".into(), 100).await.unwrap().json().await.unwrap();
+    assert_eq!(replay.changes.len(), events.len() - 3);
+    expect_problem(page("not-a-cursor".into(), 10).await.unwrap(), 400, "bad-cursor").await;
+    let other = filer(&court, "li.si", "demo-litigant-2").await;
+    let theirs: ChangePage = court
+        .http
+        .get(format!("{}/v1/changes", court.base))
+        .bearer_auth(&other.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs.changes.is_empty(), "each account sees only its own feed");
+
+    // Download and acknowledge: the receipt time is recorded once.
+    let bytes = court
+        .http
+        .get(format!("{}/v1/service/{}/content", court.base, served.id))
+        .bearer_auth(&f.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(sha256_hex(&bytes), served.sha256);
+    let acked: ServedDocument = court
+        .http
+        .post(format!("{}/v1/service/{}/receipt", court.base, served.id))
+        .bearer_auth(&f.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let received = acked.received_at.expect("receipt time");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let again: ServedDocument = court
+        .http
+        .post(format!("{}/v1/service/{}/receipt", court.base, served.id))
+        .bearer_auth(&f.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.received_at, Some(received), "the first receipt counts");
+    let fetched: ServedDocument = court
+        .http
+        .get(format!("{}/v1/service/{}", court.base, served.id))
+        .bearer_auth(&f.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched.received_at, Some(received));
+    expect_problem(
+        court
+            .http
+            .post(format!("{}/v1/service/{}/receipt", court.base, served.id))
+            .bearer_auth(&other.token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not-found",
+    )
+    .await;
+
+    // A follow-up filing into the docketed case is accepted without the new-case documents.
+    let docs = complete_documents(&court, &f).await;
+    let mut follow_up = manifest("k-4", "civil-contract", vec![docs[0].clone()]);
+    follow_up.case = CaseTarget::Existing { case_id: docketed.case_id.clone().unwrap() };
+    assert_eq!(file(&court, &f, "k-4", &follow_up).await.status(), 201);
+    let mut intruder = manifest("k-5", "civil-contract", vec![complete_documents(&court, &other).await[0].clone()]);
+    intruder.case = CaseTarget::Existing { case_id: docketed.case_id.unwrap() };
+    expect_problem(file(&court, &other, "k-5", &intruder).await, 422, "filing-invalid").await;
+}
+
+#[tokio::test]
+async fn injected_faults_answer_as_planned_and_the_clerk_can_switch_them() {
+    let court = court().await;
+    let set = court
+        .http
+        .put(format!("{}/clerk/v1/faults", court.base))
+        .bearer_auth(court.server.clerk_token())
+        .json(&FaultPlan { fail_next: 2, status: Some(502), ..FaultPlan::default() })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    for _ in 0..2 {
+        let r = court.http.get(format!("{}/v1/health", court.base)).send().await.unwrap();
+        assert_eq!(r.headers()["retry-after"], "1");
+        expect_problem(r, 502, "injected-fault").await;
+    }
+    assert_eq!(court.http.get(format!("{}/v1/health", court.base)).send().await.unwrap().status(), 200);
+    court.server.faults().set(FaultPlan { latency_ms: 300, ..FaultPlan::default() });
+    let started = std::time::Instant::now();
+    assert_eq!(court.http.get(format!("{}/v1/health", court.base)).send().await.unwrap().status(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let unknown = court.http.get(format!("{}/v1/nothing-here", court.base)).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let doc: Value =
+        court.http.get(format!("{}/v1/openapi.json", court.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+}
