@@ -348,3 +348,43 @@ pub enum ChangeEvent {
         document_kind: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_with_their_wire_names() {
+        let status = FilingStatus::CorrectionRequested {
+            items: vec![CorrectionItem { item: "identity".into(), reason: "unreadable".into() }],
+            due: time::macros::date!(2026 - 02 - 24),
+        };
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(json["state"], "correctionRequested");
+        assert_eq!(json["due"], "2026-02-24");
+        assert_eq!(serde_json::from_value::<FilingStatus>(json).unwrap(), status);
+    }
+
+    proptest! {
+        /// Court answers are hostile input: arbitrary bytes never panic the parsers.
+        #[test]
+        fn arbitrary_answers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = serde_json::from_slice::<ChangePage>(&bytes);
+            let _ = serde_json::from_slice::<Filing>(&bytes);
+            let _ = serde_json::from_slice::<ServedDocument>(&bytes);
+            let _ = serde_json::from_slice::<crate::policy::CourtPolicy>(&bytes);
+        }
+
+        /// Structurally valid JSON with wrong shapes or dates is refused, not misread.
+        #[test]
+        fn malformed_dates_are_refused(day in "[0-9-]{0,12}") {
+            let json = format!(r#"{{"state":"correctionRequested","items":[],"due":"{day}"}}"#);
+            let parsed = serde_json::from_str::<FilingStatus>(&json);
+            if let Ok(FilingStatus::CorrectionRequested { due, .. }) = parsed {
+                prop_assert_eq!(crate::policy::iso_date::parse(&day).ok(), Some(due));
+            }
+        }
+    }
+}

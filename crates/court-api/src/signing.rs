@@ -104,3 +104,20 @@ mod tests {
         assert_eq!(envelope.open::<serde_json::Value>(&[0; 31]), Err(EnvelopeError::BadKey));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Envelopes come from the network: any strings must give an error, never a panic
+        /// and never an accepted payload.
+        #[test]
+        fn hostile_envelopes_are_refused(payload in ".{0,200}", signature in ".{0,120}", key in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let envelope = SignedEnvelope { payload, signature, key_id: "k".into() };
+            prop_assert!(envelope.open::<serde_json::Value>(&key).is_err());
+        }
+    }
+}
