@@ -73,6 +73,14 @@ fn test() -> Result<()> {
     supply_chain::check(&p)?;
     p.step("rust tests", cmd("cargo", &["test", "--no-fail-fast"]).current_dir(&p.root))?;
     openapi::validate(&p)?;
+    p.step(
+        "courtside CLI",
+        cmd("cargo", &["build", "-p", "courtside-app", "--bin", "courtside"]).current_dir(&p.root),
+    )?;
+    let mut court_suite = p.npm(&["run", "--silent", "test:court"]);
+    court_suite
+        .env("COURTSIDE_CLI", p.target_dir().join("debug").join(format!("courtside{}", std::env::consts::EXE_SUFFIX)));
+    p.step("reference court in Chromium (PKCE sign-in, WebRTC hearing room)", &mut court_suite)?;
     p.step("ui: no @tauri-apps imports outside lib/backend", &mut p.npm(&["run", "--silent", "check:door"]))?;
     p.step("ui: svelte-check", &mut p.npm(&["run", "--silent", "check"]))?;
     p.step("ui: unit tests (vitest)", &mut p.npm(&["run", "--silent", "test:unit"]))?;

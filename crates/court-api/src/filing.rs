@@ -347,6 +347,63 @@ pub enum ChangeEvent {
         /// Kind of document.
         document_kind: String,
     },
+    /// A hearing was scheduled in one of the account's cases.
+    HearingScheduled {
+        /// Hearing id.
+        hearing_id: String,
+        /// Case id.
+        case_id: String,
+        /// Start.
+        #[serde(with = "time::serde::rfc3339")]
+        starts_at: OffsetDateTime,
+    },
+    /// A fee is to be paid.
+    FeeNotice {
+        /// Fee id.
+        fee_id: String,
+        /// Case id.
+        case_id: String,
+        /// Amount in fen.
+        amount_fen: u64,
+        /// Last day to pay.
+        #[schema(value_type = String, format = Date)]
+        #[serde(with = "crate::policy::iso_date")]
+        due: Date,
+    },
+    /// A fee was paid.
+    FeePaid {
+        /// Fee id.
+        fee_id: String,
+        /// The court's receipt number.
+        receipt_number: String,
+    },
+    /// A message arrived in a case's mediation thread.
+    MediationMessage {
+        /// Case id.
+        case_id: String,
+        /// Message id.
+        message_id: String,
+        /// Author.
+        from: String,
+    },
+    /// Another party submitted an exhibit for evidence exchange.
+    ExhibitSubmitted {
+        /// Case id.
+        case_id: String,
+        /// Exhibit id.
+        exhibit_id: String,
+        /// The submitting party.
+        from: String,
+    },
+    /// Another party gave a cross-examination opinion on the account's exhibit.
+    CrossExamination {
+        /// Case id.
+        case_id: String,
+        /// Exhibit id.
+        exhibit_id: String,
+        /// The party giving the opinion.
+        from: String,
+    },
 }
 
 #[cfg(test)]

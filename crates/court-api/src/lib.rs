@@ -8,6 +8,7 @@ pub mod auth;
 mod client;
 pub mod encoding;
 pub mod filing;
+pub mod hearing;
 pub mod policy;
 pub mod signing;
 pub mod tus;

@@ -22,7 +22,7 @@ use crate::http::{ApiError, Caller, Clerk, CourtState, from_unix, new_id, option
 use crate::uploads;
 
 /// Appends an event to an account's change feed (inside the caller's transaction).
-fn record_change(conn: &Connection, account_id: &str, event: &ChangeEvent) -> rusqlite::Result<()> {
+pub(crate) fn record_change(conn: &Connection, account_id: &str, event: &ChangeEvent) -> rusqlite::Result<()> {
     let json = serde_json::to_string(event).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.execute(
         "INSERT INTO changes (account_id, at, event) VALUES (?1, ?2, ?3)",
@@ -368,7 +368,7 @@ fn load_filing(conn: &Connection, sql_where: &str, params: &[&str]) -> rusqlite:
     params(("id" = String, Path)),
     responses((status = 200, description = "The filing", body = Filing),
               (status = 404, description = "No such filing for this account", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
-pub(crate) async fn get(
+pub(crate) async fn get_filing(
     State(state): State<CourtState>,
     caller: Caller,
     Path(id): Path<String>,

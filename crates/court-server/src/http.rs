@@ -30,6 +30,7 @@ pub(crate) struct CourtState {
     pub(crate) access_token_ttl: Duration,
     pub(crate) clerk_token: Arc<str>,
     pub(crate) faults: Faults,
+    pub(crate) rooms: crate::hearings::Rooms,
 }
 
 impl std::fmt::Debug for CourtState {
@@ -205,4 +206,58 @@ pub(crate) fn optional<T>(r: rusqlite::Result<T>) -> rusqlite::Result<Option<T>>
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Serialises a stored JSON column.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Reads a stored JSON column.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// The first column of the first row, parsed from JSON, if there is a row.
+pub(crate) fn load_json<T: serde::de::DeserializeOwned>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Option<T>> {
+    optional(conn.query_row(sql, params, |r| r.get::<_, String>(0)))?.map(|t| from_json(&t)).transpose()
+}
+
+/// Every row's first column, parsed from JSON.
+pub(crate) fn load_json_rows<T: serde::de::DeserializeOwned>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare(sql)?;
+    let texts = stmt.query_map(params, |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    texts.iter().map(|t| from_json(t)).collect()
+}
+
+/// The parties of a case that have accounts: (account id, username).
+pub(crate) fn case_parties(conn: &rusqlite::Connection, case_id: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT a.id, a.username FROM case_parties p JOIN accounts a ON a.id = p.account_id WHERE p.case_id = ?1 ORDER BY a.username",
+    )?;
+    stmt.query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}
+
+/// The caller's username, when the caller is a party to the case.
+pub(crate) fn party_name(state: &CourtState, case_id: &str, account_id: &str) -> Result<String, ApiError> {
+    let parties = state.store.with(|c| case_parties(c, case_id))?;
+    parties
+        .into_iter()
+        .find(|(id, _)| id == account_id)
+        .map(|(_, name)| name)
+        .ok_or_else(|| ApiError::not_found("case"))
+}
+
+/// The account id of a username.
+pub(crate) fn account_of(conn: &rusqlite::Connection, username: &str) -> rusqlite::Result<Option<String>> {
+    optional(conn.query_row("SELECT id FROM accounts WHERE username = ?1", [username], |r| r.get(0)))
 }

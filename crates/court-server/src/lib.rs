@@ -6,8 +6,10 @@
 //! `127.0.0.1` with port 0 and read the bound address from [`RunningCourt::addr`].
 
 mod auth;
+mod exchange;
 mod faults;
 mod filings;
+mod hearings;
 mod http;
 mod policy;
 mod routes;
@@ -178,6 +180,7 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
         access_token_ttl: config.access_token_ttl,
         clerk_token: clerk_token.clone(),
         faults: faults.clone(),
+        rooms: hearings::Rooms::default(),
     };
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;

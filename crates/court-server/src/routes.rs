@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::http::{CourtState, problem};
-use crate::{auth, faults, filings, policy, uploads};
+use crate::{auth, exchange, faults, filings, hearings, policy, uploads};
 
 pub(crate) fn router(state: CourtState) -> Router {
     let v1 = Router::new()
@@ -23,11 +23,22 @@ pub(crate) fn router(state: CourtState) -> Router {
         .route("/v1/uploads", post(uploads::create).options(uploads::options))
         .route("/v1/uploads/{id}", axum::routing::head(uploads::head).patch(uploads::patch).delete(uploads::delete))
         .route("/v1/filings", post(filings::submit).get(filings::lookup))
-        .route("/v1/filings/{id}", get(filings::get))
+        .route("/v1/filings/{id}", get(filings::get_filing))
         .route("/v1/changes", get(filings::changes))
         .route("/v1/service/{id}", get(filings::service_get))
         .route("/v1/service/{id}/content", get(filings::service_content))
         .route("/v1/service/{id}/receipt", post(filings::service_receipt))
+        .route("/v1/cases/{id}", get(exchange::get_case))
+        .route("/v1/cases/{id}/mediation", get(exchange::mediation_thread).post(exchange::mediation_post))
+        .route("/v1/cases/{id}/exhibits", get(exchange::exhibits).post(exchange::submit_exhibit))
+        .route("/v1/cases/{case}/exhibits/{id}/opinions", post(exchange::cross_examine))
+        .route("/v1/hearings", get(hearings::list_hearings))
+        .route("/v1/hearings/{id}", get(hearings::get_hearing))
+        .route("/v1/hearings/{id}/check-in", post(hearings::check_in))
+        .route("/v1/hearings/{id}/join", post(hearings::join))
+        .route("/v1/hearings/{id}/statements", post(hearings::statement))
+        .route("/v1/fees/{id}", get(exchange::get_fee))
+        .route("/v1/fees/{id}/payment", post(exchange::start_payment))
         .layer(axum::middleware::from_fn_with_state(state.clone(), faults::inject))
         // Uploads stream their bodies; everything else is small JSON.
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024));
@@ -41,6 +52,14 @@ pub(crate) fn router(state: CourtState) -> Router {
         .route("/clerk/v1/filings/{id}/review", post(filings::clerk_review))
         .route("/clerk/v1/service", post(filings::clerk_serve))
         .route("/clerk/v1/faults", put(filings::clerk_faults))
+        .route("/clerk/v1/cases", post(exchange::open_case))
+        .route("/clerk/v1/cases/{id}/mediation", post(exchange::mediator_post))
+        .route("/clerk/v1/hearings", post(hearings::schedule))
+        .route("/clerk/v1/fees", post(exchange::post_fee))
+        .route("/pay/{token}", get(exchange::payment_form).post(exchange::payment_confirm))
+        .route("/rooms/{id}", get(hearings::room_page))
+        .route("/rooms/assets/{name}", get(hearings::room_asset))
+        .route("/rooms/{id}/signal", get(hearings::signal))
         .fallback(not_found)
         .with_state(state)
 }
@@ -78,16 +97,21 @@ async fn not_found(uri: Uri) -> Response {
     info(title = "Courtside court API", version = "1",
          description = "The protocol between the Courtside client and a court: identity (OpenID Connect with PKCE), \
 court policy, resumable uploads (tus 1.0), filings with idempotency keys and signed manifests, electronic service, \
-and a per-account change feed. Errors are RFC 9457 problem details.",
+hearings (check-in, join tickets for the court's WebRTC room, asynchronous statements), fee notices and payment, \
+mediation, evidence exchange, and a per-account change feed. Errors are RFC 9457 problem details.",
          license(name = "Apache-2.0")),
     paths(
         health, openapi_json,
         auth::discovery, auth::jwks, auth::authorize_page, auth::authorize_submit, auth::token, auth::me, auth::register_device,
         policy::list_courts, policy::get_policy,
         uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
-        filings::submit, filings::lookup, filings::get, filings::changes,
+        filings::submit, filings::lookup, filings::get_filing, filings::changes,
         filings::service_get, filings::service_content, filings::service_receipt,
         filings::clerk_list, filings::clerk_review, filings::clerk_serve, filings::clerk_faults,
+        exchange::get_case, exchange::open_case, exchange::post_fee, exchange::get_fee, exchange::start_payment,
+        exchange::mediation_thread, exchange::mediation_post, exchange::mediator_post,
+        exchange::exhibits, exchange::submit_exhibit, exchange::cross_examine,
+        hearings::schedule, hearings::list_hearings, hearings::get_hearing, hearings::check_in, hearings::join, hearings::statement,
     ),
     components(schemas(courtside_court_api::filing::SubmissionManifest, courtside_court_api::filing::FilingReceipt,
                        courtside_court_api::ProblemError)),

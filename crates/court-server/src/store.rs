@@ -43,6 +43,24 @@ const MIGRATIONS: &[&str] = &[
         seq INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL REFERENCES accounts(id),
         at INTEGER NOT NULL, event TEXT NOT NULL) STRICT;
      CREATE INDEX changes_by_account ON changes (account_id, seq);",
+    "CREATE TABLE hearings (id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), body TEXT NOT NULL) STRICT;
+     CREATE TABLE check_ins (
+        hearing_id TEXT NOT NULL REFERENCES hearings(id), account_id TEXT NOT NULL REFERENCES accounts(id),
+        body TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (hearing_id, account_id)) STRICT;
+     CREATE TABLE join_tokens (
+        token_hash TEXT PRIMARY KEY, hearing_id TEXT NOT NULL REFERENCES hearings(id),
+        account_id TEXT NOT NULL REFERENCES accounts(id), expires_at INTEGER NOT NULL) STRICT;
+     CREATE TABLE statements (
+        id TEXT PRIMARY KEY, hearing_id TEXT NOT NULL REFERENCES hearings(id),
+        account_id TEXT NOT NULL REFERENCES accounts(id), question_id TEXT NOT NULL, text TEXT NOT NULL,
+        at INTEGER NOT NULL) STRICT;
+     CREATE TABLE fees (
+        id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), body TEXT NOT NULL,
+        pay_token_hash TEXT UNIQUE) STRICT;
+     CREATE TABLE mediation (id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), body TEXT NOT NULL) STRICT;
+     CREATE TABLE exhibits (
+        id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), account_id TEXT NOT NULL REFERENCES accounts(id),
+        body TEXT NOT NULL) STRICT;",
 ];
 
 /// Why the court's database is unusable.

@@ -935,3 +935,408 @@ async fn injected_faults_answer_as_planned_and_the_clerk_can_switch_them() {
         court.http.get(format!("{}/v1/openapi.json", court.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
 }
+
+use courtside_court_api::hearing::{
+    CheckIn, CourtCase, CrossExamination, DeviceCheck, EnvironmentCheck, ExchangedExhibit, FeeNotice, FeeStatus,
+    Hearing, HearingQuestion, JoinTicket, MediationMessage, OpenCase, PaymentSession, ScheduleHearing, Stance,
+};
+
+async fn open_case(court: &Court, parties: &[&str]) -> CourtCase {
+    let r = court
+        .http
+        .post(format!("{}/clerk/v1/cases", court.base))
+        .bearer_auth(court.server.clerk_token())
+        .json(&OpenCase {
+            case_type: "civil-contract".into(),
+            title: "张三诉李四买卖合同纠纷".into(),
+            parties: parties.iter().map(|p| (*p).to_owned()).collect(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+async fn feed(court: &Court, token: &str) -> Vec<ChangeEvent> {
+    let page: ChangePage = court
+        .http
+        .get(format!("{}/v1/changes", court.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page.changes.into_iter().map(|c| c.event).collect()
+}
+
+fn good_check_in() -> CheckIn {
+    CheckIn {
+        device_check: DeviceCheck {
+            camera: true,
+            microphone: true,
+            speaker: true,
+            round_trip_ms: 12,
+            throughput_kbps: 20_000,
+        },
+        environment: EnvironmentCheck { quiet: true, lit: true, alone: true },
+        identity_confirmed: true,
+        rules_acknowledged: true,
+    }
+}
+
+#[tokio::test]
+async fn hearings_check_in_join_and_asynchronous_statements() {
+    let court = court().await;
+    let zhang = filer(&court, "zhang.san", "demo-litigant-1").await;
+    let outsider = filer(&court, "wang.lawyer", "demo-lawyer-2026").await;
+    let case = open_case(&court, &["zhang.san", "li.si"]).await;
+    assert_eq!(case.parties, vec!["li.si".to_owned(), "zhang.san".to_owned()]);
+    let bad_party = court
+        .http
+        .post(format!("{}/clerk/v1/cases", court.base))
+        .bearer_auth(court.server.clerk_token())
+        .json(&OpenCase { case_type: "civil-contract".into(), title: "x".into(), parties: vec!["nobody".into()] })
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad_party, 422, "unknown-party").await;
+    let got: CourtCase = court
+        .http
+        .get(format!("{}/v1/cases/{}", court.base, case.id))
+        .bearer_auth(&zhang.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got, case);
+    expect_problem(
+        court
+            .http
+            .get(format!("{}/v1/cases/{}", court.base, case.id))
+            .bearer_auth(&outsider.token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not-found",
+    )
+    .await;
+
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let schedule = |platform: &str, case_id: &str, questions: Vec<HearingQuestion>| {
+        court
+            .http
+            .post(format!("{}/clerk/v1/hearings", court.base))
+            .bearer_auth(court.server.clerk_token())
+            .json(&ScheduleHearing {
+                case_id: case_id.into(),
+                title: "开庭审理".into(),
+                starts_at: now + time::Duration::days(2),
+                duration_minutes: 90,
+                platform: platform.into(),
+                questions,
+            })
+            .send()
+    };
+    expect_problem(schedule("zoom", &case.id, vec![]).await.unwrap(), 422, "unknown-platform").await;
+    expect_problem(schedule("court-room", "case_missing", vec![]).await.unwrap(), 422, "unknown-case").await;
+    let live: Hearing = schedule("court-room", &case.id, vec![]).await.unwrap().json().await.unwrap();
+    let in_person: Hearing = schedule("in-person", &case.id, vec![]).await.unwrap().json().await.unwrap();
+    let question = |opens: time::Duration, closes: time::Duration| HearingQuestion {
+        id: String::new(),
+        text: "被告是否已收到货物？".into(),
+        opens_at: now + opens,
+        closes_at: now + closes,
+    };
+    let written: Hearing = schedule(
+        "court-room",
+        &case.id,
+        vec![
+            question(time::Duration::hours(-1), time::Duration::hours(1)),
+            question(time::Duration::hours(-3), time::Duration::hours(-2)),
+        ],
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        matches!(feed(&court, &zhang.token).await.first(), Some(ChangeEvent::HearingScheduled { hearing_id, .. }) if *hearing_id == live.id)
+    );
+    let listed: Vec<Hearing> = court
+        .http
+        .get(format!("{}/v1/hearings", court.base))
+        .bearer_auth(&zhang.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+    let theirs: Vec<Hearing> = court
+        .http
+        .get(format!("{}/v1/hearings", court.base))
+        .bearer_auth(&outsider.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs.is_empty());
+    expect_problem(
+        court
+            .http
+            .get(format!("{}/v1/hearings/{}", court.base, live.id))
+            .bearer_auth(&outsider.token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not-found",
+    )
+    .await;
+
+    let post =
+        |path: String, token: &str| court.http.post(format!("{}{path}", court.base)).bearer_auth(token.to_owned());
+    expect_problem(
+        post(format!("/v1/hearings/{}/join", live.id), &zhang.token).send().await.unwrap(),
+        409,
+        "check-in-required",
+    )
+    .await;
+    let incomplete = CheckIn { identity_confirmed: false, rules_acknowledged: false, ..good_check_in() };
+    let refused = expect_problem(
+        post(format!("/v1/hearings/{}/check-in", live.id), &zhang.token).json(&incomplete).send().await.unwrap(),
+        422,
+        "check-in-incomplete",
+    )
+    .await;
+    assert_eq!(refused["errors"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        post(format!("/v1/hearings/{}/check-in", live.id), &zhang.token)
+            .json(&good_check_in())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let ticket: JoinTicket =
+        post(format!("/v1/hearings/{}/join", live.id), &zhang.token).send().await.unwrap().json().await.unwrap();
+    assert!(ticket.room_url.starts_with(&format!("{}/rooms/{}?token=", court.base, live.id)), "{}", ticket.room_url);
+    let room = court.http.get(&ticket.room_url).send().await.unwrap();
+    assert_eq!(room.status(), 200);
+    assert!(room.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    let script = court.http.get(format!("{}/rooms/assets/room.js", court.base)).send().await.unwrap();
+    assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
+    expect_problem(
+        court.http.get(format!("{}/rooms/{}?token=forged", court.base, live.id)).send().await.unwrap(),
+        403,
+        "not-admitted",
+    )
+    .await;
+    expect_problem(
+        court.http.get(format!("{}/rooms/{}/signal?token=forged", court.base, live.id)).send().await.unwrap(),
+        403,
+        "not-admitted",
+    )
+    .await;
+    post(format!("/v1/hearings/{}/check-in", in_person.id), &zhang.token).json(&good_check_in()).send().await.unwrap();
+    expect_problem(
+        post(format!("/v1/hearings/{}/join", in_person.id), &zhang.token).send().await.unwrap(),
+        409,
+        "not-in-court-room",
+    )
+    .await;
+
+    // Asynchronous hearing (Art. 20): answers only inside each question's window.
+    let statement = |qid: &str, text: &str| {
+        post(format!("/v1/hearings/{}/statements", written.id), &zhang.token)
+            .json(&serde_json::json!({"questionId": qid, "text": text}))
+            .send()
+    };
+    assert_eq!(statement(&written.questions[0].id, "已收到，但质量不合格。").await.unwrap().status(), 201);
+    expect_problem(statement(&written.questions[1].id, "太晚了").await.unwrap(), 422, "outside-window").await;
+    expect_problem(statement("q_nope", "x").await.unwrap(), 422, "unknown-question").await;
+    expect_problem(statement(&written.questions[0].id, "  ").await.unwrap(), 422, "empty-statement").await;
+}
+
+#[tokio::test]
+async fn fee_notice_hosted_payment_and_receipt() {
+    let court = court().await;
+    let zhang = filer(&court, "zhang.san", "demo-litigant-1").await;
+    let li = filer(&court, "li.si", "demo-litigant-2").await;
+    let case = open_case(&court, &["zhang.san"]).await;
+    let notice = |recipient: &str, amount: u64| {
+        court
+            .http
+            .post(format!("{}/clerk/v1/fees", court.base))
+            .bearer_auth(court.server.clerk_token())
+            .json(&courtside_court_api::hearing::PostFeeNotice {
+                recipient: recipient.into(),
+                case_id: case.id.clone(),
+                amount_fen: amount,
+                reason: "案件受理费".into(),
+            })
+            .send()
+    };
+    expect_problem(notice("zhang.san", 0).await.unwrap(), 422, "zero-fee").await;
+    expect_problem(notice("li.si", 230_000).await.unwrap(), 422, "not-a-party").await;
+    let fee: FeeNotice = notice("zhang.san", 230_000).await.unwrap().json().await.unwrap();
+    assert_eq!(fee.due, (time::OffsetDateTime::now_utc() + time::Duration::days(7)).date());
+    assert!(matches!(
+        feed(&court, &zhang.token).await.last(),
+        Some(ChangeEvent::FeeNotice { amount_fen: 230_000, .. })
+    ));
+    expect_problem(
+        court.http.get(format!("{}/v1/fees/{}", court.base, fee.id)).bearer_auth(&li.token).send().await.unwrap(),
+        404,
+        "not-found",
+    )
+    .await;
+
+    let session: PaymentSession = court
+        .http
+        .post(format!("{}/v1/fees/{}/payment", court.base, fee.id))
+        .bearer_auth(&zhang.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let page = court.http.get(&session.payment_url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("¥2300.00"), "{page}");
+    let paid_page = court.http.post(&session.payment_url).send().await.unwrap().text().await.unwrap();
+    assert!(paid_page.contains("id=\"paid\""), "{paid_page}");
+    let after: FeeNotice = court
+        .http
+        .get(format!("{}/v1/fees/{}", court.base, fee.id))
+        .bearer_auth(&zhang.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let FeeStatus::Paid { receipt_number, .. } = after.status else { panic!("{after:?}") };
+    assert!(
+        matches!(feed(&court, &zhang.token).await.last(), Some(ChangeEvent::FeePaid { receipt_number: r, .. }) if *r == receipt_number)
+    );
+    // Paying twice changes nothing; a new session is refused.
+    court.http.post(&session.payment_url).send().await.unwrap();
+    assert_eq!(feed(&court, &zhang.token).await.len(), 2);
+    expect_problem(
+        court
+            .http
+            .post(format!("{}/v1/fees/{}/payment", court.base, fee.id))
+            .bearer_auth(&zhang.token)
+            .send()
+            .await
+            .unwrap(),
+        409,
+        "already-paid",
+    )
+    .await;
+    expect_problem(court.http.get(format!("{}/pay/forged", court.base)).send().await.unwrap(), 404, "not-found").await;
+}
+
+#[tokio::test]
+async fn mediation_threads_and_evidence_exchange() {
+    let court = court().await;
+    let zhang = filer(&court, "zhang.san", "demo-litigant-1").await;
+    let li = filer(&court, "li.si", "demo-litigant-2").await;
+    let outsider = filer(&court, "wang.lawyer", "demo-lawyer-2026").await;
+    let case = open_case(&court, &["zhang.san", "li.si"]).await;
+    let url = |path: &str| format!("{}/v1/cases/{}/{path}", court.base, case.id);
+
+    let say = |token: &str, text: &str| {
+        court.http.post(url("mediation")).bearer_auth(token.to_owned()).json(&serde_json::json!({"text": text})).send()
+    };
+    assert_eq!(say(&zhang.token, "同意调解，请求分期付款。").await.unwrap().status(), 201);
+    let mediator = court
+        .http
+        .post(format!("{}/clerk/v1/cases/{}/mediation", court.base, case.id))
+        .bearer_auth(court.server.clerk_token())
+        .json(&serde_json::json!({"text": "请双方于本周五前提交调解方案。"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mediator.status(), 201);
+    expect_problem(say(&outsider.token, "hello").await.unwrap(), 404, "not-found").await;
+    expect_problem(say(&li.token, " ").await.unwrap(), 422, "empty-message").await;
+    let bad_attachment = court
+        .http
+        .post(url("mediation"))
+        .bearer_auth(&li.token)
+        .json(&serde_json::json!({"text": "见附件", "attachments": ["upl_nope"]}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad_attachment, 422, "bad-attachment").await;
+    let thread: Vec<MediationMessage> =
+        court.http.get(url("mediation")).bearer_auth(&li.token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(thread.iter().map(|m| m.from.as_str()).collect::<Vec<_>>(), ["zhang.san", "mediator"]);
+    let li_feed = feed(&court, &li.token).await;
+    assert_eq!(li_feed.iter().filter(|e| matches!(e, ChangeEvent::MediationMessage { .. })).count(), 2);
+    assert!(
+        feed(&court, &zhang.token)
+            .await
+            .iter()
+            .all(|e| !matches!(e, ChangeEvent::MediationMessage { from, .. } if from == "zhang.san"))
+    );
+
+    // Li submits an exhibit; Zhang sees it and cross-examines; Li cannot judge her own.
+    let bytes = b"%PDF-1.7 delivery note".to_vec();
+    let upload_id = upload(&court, &li, "delivery.pdf", &bytes).await;
+    let submit = |token: &str, upload: &str| {
+        court
+            .http
+            .post(url("exhibits"))
+            .bearer_auth(token.to_owned())
+            .json(&serde_json::json!({"uploadId": upload, "title": "送货单", "proves": "货物已于2026年3月1日交付"}))
+            .send()
+    };
+    expect_problem(submit(&li.token, "upl_nope").await.unwrap(), 422, "bad-upload").await;
+    let exhibit: ExchangedExhibit = submit(&li.token, &upload_id).await.unwrap().json().await.unwrap();
+    assert_eq!(exhibit.sha256, sha256_hex(&bytes));
+    assert!(
+        matches!(feed(&court, &zhang.token).await.last(), Some(ChangeEvent::ExhibitSubmitted { exhibit_id, .. }) if *exhibit_id == exhibit.id)
+    );
+    let seen: Vec<ExchangedExhibit> =
+        court.http.get(url("exhibits")).bearer_auth(&zhang.token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen, vec![exhibit.clone()]);
+    let opinion = CrossExamination {
+        by: "forged".into(),
+        authenticity: Stance::Admit,
+        legality: Stance::Admit,
+        relevance: Stance::Dispute,
+        remarks: "送货单未载明货物规格。".into(),
+    };
+    let opine = |token: &str| {
+        court
+            .http
+            .post(url(&format!("exhibits/{}/opinions", exhibit.id)))
+            .bearer_auth(token.to_owned())
+            .json(&opinion)
+            .send()
+    };
+    let judged: ExchangedExhibit = opine(&zhang.token).await.unwrap().json().await.unwrap();
+    assert_eq!(judged.opinions.len(), 1);
+    assert_eq!(judged.opinions[0].by, "zhang.san", "the court names the author, whatever the client claims");
+    let again: ExchangedExhibit = opine(&zhang.token).await.unwrap().json().await.unwrap();
+    assert_eq!(again.opinions.len(), 1, "a later opinion replaces the earlier");
+    expect_problem(opine(&li.token).await.unwrap(), 422, "own-exhibit").await;
+    expect_problem(opine(&outsider.token).await.unwrap(), 404, "not-found").await;
+    assert!(
+        matches!(feed(&court, &li.token).await.last(), Some(ChangeEvent::CrossExamination { from, .. }) if from == "zhang.san")
+    );
+}
