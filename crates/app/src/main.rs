@@ -151,6 +151,51 @@ enum ClerkCommand {
         #[arg(long, value_name = "DATE")]
         due: Option<String>,
     },
+    /// Open a case (e.g. one filed on paper) with these parties.
+    OpenCase {
+        /// Case type code from the court's policy.
+        #[arg(long, default_value = "civil-contract")]
+        case_type: String,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Username of a party (repeatable).
+        #[arg(long = "party", required = true)]
+        parties: Vec<String>,
+    },
+    /// Schedule a hearing in a case.
+    Schedule {
+        /// The case id.
+        #[arg(long = "case")]
+        case_id: String,
+        /// Start, RFC 3339 (e.g. 2026-12-01T09:30:00+08:00).
+        #[arg(long)]
+        at: String,
+        /// Planned length in minutes.
+        #[arg(long, default_value_t = 60)]
+        minutes: u32,
+        /// Hearing platform id from the policy.
+        #[arg(long, default_value = "court-room")]
+        platform: String,
+        /// Title.
+        #[arg(long, default_value = "开庭审理")]
+        title: String,
+    },
+    /// Post a fee notice (due in the policy's payment days).
+    Fee {
+        /// Username who must pay.
+        #[arg(long)]
+        recipient: String,
+        /// The case id.
+        #[arg(long = "case")]
+        case_id: String,
+        /// Amount in yuan, e.g. 2300 or 2300.50.
+        #[arg(long)]
+        yuan: String,
+        /// What it is for.
+        #[arg(long, default_value = "案件受理费")]
+        reason: String,
+    },
     /// Serve a document on an account.
     Serve {
         /// Username of the recipient.
@@ -402,6 +447,32 @@ async fn clerk_command(court: &str, token: &str, command: ClerkCommand) -> Resul
             let filing = clerk.review(&id, &decision).await?;
             println!("{}\t{}", filing.id, status_line(&filing.status));
         }
+        ClerkCommand::OpenCase { case_type, title, parties } => {
+            let case = clerk.open_case(&courtside_court_api::hearing::OpenCase { case_type, title, parties }).await?;
+            println!("{}\t{}", case.id, case.case_number);
+        }
+        ClerkCommand::Schedule { case_id, at, minutes, platform, title } => {
+            let starts_at = time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| AppError::InvalidInput(format!("--at {at}: {e} (expected RFC 3339)")))?;
+            let hearing = clerk
+                .schedule_hearing(&courtside_court_api::hearing::ScheduleHearing {
+                    case_id,
+                    title,
+                    starts_at,
+                    duration_minutes: minutes,
+                    platform,
+                    questions: Vec::new(),
+                })
+                .await?;
+            println!("{}\t{}", hearing.id, at);
+        }
+        ClerkCommand::Fee { recipient, case_id, yuan, reason } => {
+            let amount_fen = parse_yuan(&yuan)?;
+            let fee = clerk
+                .post_fee(&courtside_court_api::hearing::PostFeeNotice { recipient, case_id, amount_fen, reason })
+                .await?;
+            println!("{}\t{}\tdue {}", fee.id, fee.amount_fen, fee.due);
+        }
         ClerkCommand::Serve { recipient, case_id, title, kind, media_type, file } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| AppError::InvalidInput(format!("cannot read {}: {e}", file.display())))?;
@@ -419,6 +490,21 @@ async fn clerk_command(court: &str, token: &str, command: ClerkCommand) -> Resul
         }
     }
     Ok(())
+}
+
+/// Yuan as typed ("2300", "2300.5", "2300.50") in fen; anything else is refused.
+fn parse_yuan(text: &str) -> Result<u64, AppError> {
+    let bad = || AppError::InvalidInput(format!("--yuan {text:?}: expected an amount like 2300 or 2300.50"));
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || fraction.len() > 2
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let fen: u64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    whole.parse::<u64>().ok().and_then(|y| y.checked_mul(100)).and_then(|f| f.checked_add(fen)).ok_or_else(bad)
 }
 
 async fn serve_court(court_dir: PathBuf, listen: SocketAddr) -> Result<(), AppError> {

@@ -217,6 +217,25 @@ fn clerk_commands_talk_to_the_court() {
     assert!(line.starts_with("srv_"), "{line}");
     assert!(line.trim_end().ends_with(&courtside_court_api::encoding::sha256_hex("应诉通知书".as_bytes())), "{line}");
 
+    let opened =
+        clerk(&token, &["open-case", "--title", "张三诉李四买卖合同纠纷", "--party", "zhang.san", "--party", "li.si"]);
+    assert!(opened.status.success(), "{}", String::from_utf8_lossy(&opened.stderr));
+    let opened = stdout(&opened);
+    let case_id = opened.split('\t').next().unwrap().to_owned();
+    assert!(opened.contains("民初"), "{opened}");
+    let scheduled = clerk(&token, &["schedule", "--case", &case_id, "--at", "2026-12-01T09:30:00+08:00"]);
+    assert!(scheduled.status.success(), "{}", String::from_utf8_lossy(&scheduled.stderr));
+    assert!(stdout(&scheduled).starts_with("hrg_"));
+    let bad_time = clerk(&token, &["schedule", "--case", &case_id, "--at", "tomorrow"]);
+    assert_eq!(bad_time.status.code(), Some(1));
+    let fee = clerk(&token, &["fee", "--recipient", "zhang.san", "--case", &case_id, "--yuan", "2300.5"]);
+    assert!(fee.status.success(), "{}", String::from_utf8_lossy(&fee.stderr));
+    assert!(stdout(&fee).contains("\t230050\tdue "), "{}", stdout(&fee));
+    for bad in ["12.345", "-1", "1e3", ""] {
+        let refused = clerk(&token, &["fee", "--recipient", "zhang.san", "--case", &case_id, "--yuan", bad]);
+        assert_eq!(refused.status.code(), Some(1), "{bad}");
+    }
+
     let wrong = clerk("not-the-token", &["filings"]);
     assert_eq!(wrong.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"), "{}", String::from_utf8_lossy(&wrong.stderr));

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::filing::{Filing, ReviewDecision, ServeDocument, ServedDocument};
+use crate::hearing::{CourtCase, FeeNotice, Hearing, OpenCase, PostFeeNotice, ScheduleHearing};
 use crate::{CourtUrl, Health, Problem};
 
 /// Largest JSON answer the client reads; a larger body is a hostile or broken server.
@@ -151,6 +152,30 @@ impl ClerkClient<'_> {
     pub async fn review(&self, filing_id: &str, decision: &ReviewDecision) -> Result<Filing, CourtError> {
         let path = format!("clerk/v1/filings/{}/review", url_segment(filing_id));
         self.court.send_json(reqwest::Method::POST, &path, Some(&self.token), Some(decision)).await
+    }
+
+    /// Opens a case with these parties.
+    ///
+    /// # Errors
+    /// Any [`CourtError`] (422 unknown case type or party).
+    pub async fn open_case(&self, case: &OpenCase) -> Result<CourtCase, CourtError> {
+        self.court.send_json(reqwest::Method::POST, "clerk/v1/cases", Some(&self.token), Some(case)).await
+    }
+
+    /// Schedules a hearing; every party's change feed announces it.
+    ///
+    /// # Errors
+    /// Any [`CourtError`] (422 unknown case or platform).
+    pub async fn schedule_hearing(&self, hearing: &ScheduleHearing) -> Result<Hearing, CourtError> {
+        self.court.send_json(reqwest::Method::POST, "clerk/v1/hearings", Some(&self.token), Some(hearing)).await
+    }
+
+    /// Posts a fee notice.
+    ///
+    /// # Errors
+    /// Any [`CourtError`] (422 unknown recipient, not a party, zero amount).
+    pub async fn post_fee(&self, notice: &PostFeeNotice) -> Result<FeeNotice, CourtError> {
+        self.court.send_json(reqwest::Method::POST, "clerk/v1/fees", Some(&self.token), Some(notice)).await
     }
 
     /// Serves a document on an account.

@@ -36,6 +36,14 @@ pub struct FaultPlan {
     /// meanwhile meets it in progress.
     #[serde(default)]
     pub hold_filings_ms: u64,
+    /// The next this-many `/v1` requests are carried out, but their answers are lost (the
+    /// connection breaks off): the client cannot know the outcome and must ask.
+    #[serde(default)]
+    pub lose_responses: u32,
+    /// The next change-feed page starts this many events before the cursor asked for, so
+    /// the client receives events it has already applied (at-least-once delivery).
+    #[serde(default)]
+    pub replay_changes: u32,
 }
 
 /// The switchboard shared by the server and whoever controls it.
@@ -61,6 +69,18 @@ impl Faults {
         self.0.lock().ok().and_then(|mut p| p.cut_upload_after.take())
     }
 
+    /// Takes the one-shot change replay, if armed.
+    pub(crate) fn take_replay(&self) -> u32 {
+        self.0.lock().map(|mut p| std::mem::take(&mut p.replay_changes)).unwrap_or(0)
+    }
+
+    fn take_lost_response(&self) -> bool {
+        let Ok(mut p) = self.0.lock() else { return false };
+        let lose = p.lose_responses > 0;
+        p.lose_responses = p.lose_responses.saturating_sub(1);
+        lose
+    }
+
     fn take_failure(&self) -> Option<u16> {
         let mut p = self.0.lock().ok()?;
         if p.fail_next == 0 {
@@ -83,7 +103,11 @@ pub(crate) async fn inject(State(state): State<CourtState>, request: Request, ne
             .with_header(header::RETRY_AFTER, "1")
             .into_response();
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if state.faults.take_lost_response() {
+        return cut_connection();
+    }
+    response
 }
 
 /// An answer whose body breaks off: the client sees the connection cut mid-response.

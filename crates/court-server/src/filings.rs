@@ -432,6 +432,8 @@ pub(crate) async fn changes(
             .filter(|n| *n >= 0)
             .ok_or_else(|| ApiError::bad_request("bad-cursor", "the cursor is not one this feed gave out"))?,
     };
+    let asked = after;
+    let after = after.saturating_sub(i64::from(state.faults.take_replay()));
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let rows = state.store.with(|c| {
         let mut stmt =
@@ -449,7 +451,7 @@ pub(crate) async fn changes(
         let event = serde_json::from_str(&event).map_err(ApiError::internal)?;
         changes.push(Change { cursor: seq.to_string(), at: from_unix(at), event });
     }
-    let next_cursor = changes.last().map_or_else(|| after.to_string(), |c| c.cursor.clone());
+    let next_cursor = changes.last().map_or_else(|| asked.to_string(), |c| c.cursor.clone());
     Ok(Json(ChangePage { changes, next_cursor, more }))
 }
 

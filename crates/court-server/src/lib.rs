@@ -96,6 +96,7 @@ pub enum StartError {
 /// A court serving in the background of the current tokio runtime.
 #[derive(Debug)]
 pub struct RunningCourt {
+    config: CourtConfig,
     addr: SocketAddr,
     clerk_token: Arc<str>,
     faults: Faults,
@@ -139,6 +140,20 @@ impl RunningCourt {
         (&mut self.task).await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
+    /// Stops the court and starts it again on the same address and data (fault injection:
+    /// "the court restarted"). Fault plans are not kept.
+    ///
+    /// # Errors
+    /// [`StartError`] when it cannot start again.
+    pub async fn restart(self) -> Result<RunningCourt, StartError> {
+        let config =
+            CourtConfig { listen: self.addr, clerk_token: Some(self.clerk_token.to_string()), ..self.config.clone() };
+        if let Err(e) = self.stop().await {
+            tracing::warn!(error = %e, "the court ended with an error before its restart");
+        }
+        start(config).await
+    }
+
     /// Waits until the server ends (it runs until stopped or the process ends).
     ///
     /// # Errors
@@ -153,6 +168,7 @@ impl RunningCourt {
 /// # Errors
 /// [`StartError`] when the store or the socket cannot be set up.
 pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
+    let kept = config.clone();
     let store = store::Store::open(&config.data_dir)?;
     let files = |e: &dyn std::fmt::Display| StartError::Files(e.to_string());
     store.with(|c| auth::seed_accounts(c)).map_err(|e| files(&e))?;
@@ -195,7 +211,7 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
             .await
     });
     tracing::info!(%addr, "reference court listening");
-    Ok(RunningCourt { addr, clerk_token, faults, shutdown: Some(tx), task })
+    Ok(RunningCourt { config: kept, addr, clerk_token, faults, shutdown: Some(tx), task })
 }
 
 /// The court's Ed25519 signing key, created at first start and kept in its database.

@@ -1340,3 +1340,111 @@ async fn mediation_threads_and_evidence_exchange() {
         matches!(feed(&court, &li.token).await.last(), Some(ChangeEvent::CrossExamination { from, .. }) if from == "zhang.san")
     );
 }
+
+#[tokio::test]
+async fn lost_answers_replayed_changes_and_a_restart_lose_nothing() {
+    let court = court().await;
+    let f = filer(&court, "zhang.san", "demo-litigant-1").await;
+    let docs = complete_documents(&court, &f).await;
+
+    // The filing is made but its answer is lost: the client asks by key, then a resend
+    // of the same body gets the same filing back.
+    let m = manifest("k-lost", "civil-contract", docs);
+    court.server.faults().set(FaultPlan { lose_responses: 1, ..FaultPlan::default() });
+    let envelope = SignedEnvelope::sign(&m, &f.key, &f.device);
+    let lost = court
+        .http
+        .post(format!("{}/v1/filings", court.base))
+        .bearer_auth(&f.token)
+        .header("idempotency-key", "k-lost")
+        .json(&envelope)
+        .send()
+        .await;
+    let broken = match lost {
+        Err(_) => true,
+        Ok(r) => r.text().await.is_err(),
+    };
+    assert!(broken, "the answer must break off");
+    let found: Filing = court
+        .http
+        .get(format!("{}/v1/filings", court.base))
+        .bearer_auth(&f.token)
+        .query(&[("idempotencyKey", "k-lost")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let resent = file(&court, &f, "k-lost", &m).await;
+    assert_eq!(resent.headers()["idempotent-replayed"], "true");
+    assert_eq!(resent.json::<Filing>().await.unwrap().id, found.id);
+
+    // At-least-once delivery: the feed may send events the client already has.
+    let page: ChangePage = court
+        .http
+        .get(format!("{}/v1/changes", court.base))
+        .bearer_auth(&f.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.changes.len(), 1);
+    court.server.faults().set(FaultPlan { replay_changes: 1, ..FaultPlan::default() });
+    let again: ChangePage = court
+        .http
+        .get(format!("{}/v1/changes", court.base))
+        .bearer_auth(&f.token)
+        .query(&[("cursor", &page.next_cursor)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.changes, page.changes, "the same event, with the same cursor, comes again");
+
+    // A restart mid-upload: the offset, the account's token and the data survive.
+    let data = vec![7u8; 64 * 1024];
+    let created = tus(&court, Method::POST, "/v1/uploads", &f.token)
+        .header("upload-length", data.len().to_string())
+        .send()
+        .await
+        .unwrap();
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let half = tus(&court, Method::PATCH, &location, &f.token)
+        .header("upload-offset", "0")
+        .header("content-type", "application/offset+octet-stream")
+        .body(data[..32 * 1024].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(half.status(), 204);
+    let Court { server, base, http, _dir } = court;
+    let clerk_token = server.clerk_token().to_owned();
+    let server = server.restart().await.unwrap();
+    assert_eq!(server.clerk_token(), clerk_token);
+    let court = Court { server, base, http, _dir };
+    assert_eq!(upload_offset(&court, &f.token, &location).await, 32 * 1024);
+    let rest = tus(&court, Method::PATCH, &location, &f.token)
+        .header("upload-offset", (32 * 1024).to_string())
+        .header("content-type", "application/offset+octet-stream")
+        .body(data[32 * 1024..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 204);
+    let still: Filing = court
+        .http
+        .get(format!("{}/v1/filings/{}", court.base, found.id))
+        .bearer_auth(&f.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still.id, found.id);
+}
