@@ -54,6 +54,23 @@ pub struct CourtConfig {
     /// The clerk API's bearer token; `None` keeps the one in `<data_dir>/clerk-token`
     /// (created at first start).
     pub clerk_token: Option<String>,
+    /// Largest file and largest filing in bytes, as the policy states them.
+    pub size_limits: SizeLimits,
+}
+
+/// Size limits a court's policy states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeLimits {
+    /// Largest single file.
+    pub file: u64,
+    /// Largest total of one filing's files.
+    pub filing: u64,
+}
+
+impl Default for SizeLimits {
+    fn default() -> Self {
+        Self { file: MAX_FILE_BYTES, filing: MAX_FILING_BYTES }
+    }
 }
 
 impl CourtConfig {
@@ -67,6 +84,7 @@ impl CourtConfig {
             court_id: DEMO_COURT_ID.to_owned(),
             access_token_ttl: Duration::from_secs(600),
             clerk_token: None,
+            size_limits: SizeLimits::default(),
         }
     }
 }
@@ -184,7 +202,10 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
         algorithm: "Ed25519".to_owned(),
         public_key: courtside_court_api::encoding::b64url(key.pair.public_key().as_ref()),
     };
-    let policy = policy::PublishedPolicy::new(policy::demo_policy(&config.court_id, &config.court_name, court_key));
+    let mut demo = policy::demo_policy(&config.court_id, &config.court_name, court_key);
+    demo.max_file_bytes = config.size_limits.file;
+    demo.max_filing_bytes = config.size_limits.filing;
+    let policy = policy::PublishedPolicy::new(demo);
     let faults = Faults::default();
     let state = http::CourtState {
         store,

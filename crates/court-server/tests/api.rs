@@ -1448,3 +1448,40 @@ async fn lost_answers_replayed_changes_and_a_restart_lose_nothing() {
         .unwrap();
     assert_eq!(still.id, found.id);
 }
+
+#[tokio::test]
+async fn a_filing_over_the_courts_total_limit_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = CourtConfig::local(dir.path());
+    config.size_limits = courtside_court_server::SizeLimits { file: 1000, filing: 1500 };
+    let server = courtside_court_server::start(config).await.unwrap();
+    let base = server.base_url().trim_end_matches('/').to_owned();
+    let court = Court {
+        server,
+        base,
+        http: Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        _dir: dir,
+    };
+    let f = filer(&court, "zhang.san", "demo-litigant-1").await;
+    let too_big =
+        tus(&court, Method::POST, "/v1/uploads", &f.token).header("upload-length", "1001").send().await.unwrap();
+    expect_problem(too_big, 413, "file-too-large").await;
+    let mut docs = Vec::new();
+    for kind in ["complaint", "identity", "evidence-list"] {
+        let bytes = vec![b'x'; 600];
+        let id = upload(&court, &f, "part.pdf", &bytes).await;
+        docs.push(doc(
+            &id,
+            kind,
+            if kind == "complaint" { DocumentRole::Lead } else { DocumentRole::Evidence },
+            &bytes,
+        ));
+    }
+    let refused = expect_problem(
+        file(&court, &f, "k-big", &manifest("k-big", "civil-contract", docs)).await,
+        413,
+        "filing-too-large",
+    )
+    .await;
+    assert!(refused["detail"].as_str().unwrap().contains("1800"), "{refused}");
+}
