@@ -4,6 +4,10 @@
 #[cfg(target_os = "linux")]
 #[path = "e2e/sleep_lock.rs"]
 mod sleep_lock;
+#[path = "e2e/support.rs"]
+mod support;
+#[path = "e2e/uploads.rs"]
+mod uploads;
 
 use courtside_app::ipc::Connectivity;
 use courtside_app::{App, AppConfig, CourtChoice};

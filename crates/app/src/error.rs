@@ -12,6 +12,9 @@ pub enum AppError {
     /// The court could not be reached or refused the request.
     #[error(transparent)]
     Court(#[from] CourtError),
+    /// An upload to a court (or another tus server) did not complete.
+    #[error("the upload did not complete: {0}")]
+    Upload(#[from] courtside_sync::tus::TusError),
     /// The embedded demo court could not start.
     #[error("the demo court could not start: {0}")]
     DemoCourt(#[from] courtside_court_server::StartError),
@@ -43,6 +46,14 @@ impl AppError {
     /// Whether this is the user's to fix (CLI exit code 1) rather than ours (exit code 2).
     #[must_use]
     pub fn is_user_error(&self) -> bool {
-        matches!(self, Self::InvalidInput(_) | Self::Court(_) | Self::DemoCourt(_) | Self::Vault(_) | Self::Locked)
+        matches!(
+            self,
+            Self::InvalidInput(_)
+                | Self::Court(_)
+                | Self::Upload(_)
+                | Self::DemoCourt(_)
+                | Self::Vault(_)
+                | Self::Locked
+        )
     }
 }

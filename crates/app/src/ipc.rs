@@ -144,7 +144,7 @@ impl From<AppError> for IpcError {
     fn from(e: AppError) -> Self {
         let code = match &e {
             AppError::InvalidInput(_) => ErrorCode::InvalidInput,
-            AppError::Court(_) => ErrorCode::Court,
+            AppError::Court(_) | AppError::Upload(_) => ErrorCode::Court,
             AppError::DemoCourt(_) => ErrorCode::DemoCourt,
             AppError::Vault(v) => match v {
                 VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,

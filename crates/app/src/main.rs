@@ -42,6 +42,31 @@ enum Command {
         #[command(subcommand)]
         command: DraftCommand,
     },
+    /// Sending to courts and receiving from them.
+    Sync {
+        #[command(subcommand)]
+        command: SyncCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SyncCommand {
+    /// Upload a file through Courtside's tus client to any tus 1.0 creation endpoint,
+    /// printing progress on stderr and, last, the upload URL on stdout (to diagnose a
+    /// court's upload path or a firm's proxy).
+    UploadTest {
+        /// The tus creation endpoint, e.g. https://court.example/v1/uploads.
+        #[arg(long)]
+        endpoint: String,
+        /// Bearer token for the endpoint, if it needs one.
+        #[arg(long, env = "COURTSIDE_BEARER", hide_env_values = true)]
+        bearer: Option<String>,
+        /// Chunk size in KiB.
+        #[arg(long, default_value_t = 4096)]
+        chunk_kib: u64,
+        /// The file to upload.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,6 +286,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Vault { command } => vault_command(&data_dir_or_default(cli.data_dir)?, command).await,
         Command::Draft { command } => draft_command(&data_dir_or_default(cli.data_dir)?, command),
+        Command::Sync { command: SyncCommand::UploadTest { endpoint, bearer, chunk_kib, file } } => {
+            upload_test(&endpoint, bearer, chunk_kib, &file).await
+        }
         Command::Status => {
             let mut config = AppConfig::from_env()?;
             if let Some(dir) = cli.data_dir {
@@ -489,6 +517,51 @@ async fn clerk_command(court: &str, token: &str, command: ClerkCommand) -> Resul
             println!("{}\t{}", served.id, served.sha256);
         }
     }
+    Ok(())
+}
+
+async fn upload_test(
+    endpoint: &str,
+    bearer: Option<String>,
+    chunk_kib: u64,
+    file: &std::path::Path,
+) -> Result<(), AppError> {
+    use courtside_sync::tus::{Endpoint, TusClient};
+    let ep = Endpoint::new(endpoint, bearer).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+    let client = TusClient::new(chunk_kib.saturating_mul(1024), courtside_sync::retry::RetryPolicy::default())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let caps = client.capabilities(&ep).await;
+    eprintln!(
+        "server: sha256 checksums {}, max size {:?}",
+        if caps.sha256_checksums { "yes" } else { "no" },
+        caps.max_size
+    );
+    let started = std::time::Instant::now();
+    let mut last_report = std::time::Instant::now();
+    let mut progress = |p: courtside_sync::tus::Progress| {
+        if last_report.elapsed() >= std::time::Duration::from_millis(500) || p.confirmed == p.total {
+            last_report = std::time::Instant::now();
+            let secs = started.elapsed().as_secs_f64().max(1e-3);
+            #[allow(clippy::cast_precision_loss, reason = "a progress display")]
+            let rate = p.confirmed as f64 / secs / 1_048_576.0;
+            eprintln!("{} / {} bytes ({rate:.1} MiB/s)", p.confirmed, p.total);
+        }
+    };
+    let report = client.upload(&ep, file, None, &mut progress).await.map_err(|e| match e {
+        courtside_sync::tus::TusError::File { .. } | courtside_sync::tus::TusError::BadEndpoint(_) => {
+            AppError::InvalidInput(e.to_string())
+        }
+        other => AppError::Upload(other),
+    })?;
+    eprintln!(
+        "done: {} bytes, sha256 {}, {} bytes sent, {} resumes, {:.2} s",
+        report.bytes,
+        report.sha256,
+        report.bytes_sent,
+        report.resumes,
+        started.elapsed().as_secs_f64()
+    );
+    println!("{}", report.upload_url);
     Ok(())
 }
 

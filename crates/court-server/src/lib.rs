@@ -32,6 +32,7 @@ pub use faults::{FaultPlan, Faults};
 pub use policy::{MAX_FILE_BYTES, MAX_FILING_BYTES};
 pub use routes::openapi_document;
 pub use store::StoreError;
+pub use uploads::UploadStatistics;
 
 /// Where the committed OpenAPI document lives, relative to the repository root.
 pub const OPENAPI_PATH: &str = "docs/openapi.json";

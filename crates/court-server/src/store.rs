@@ -61,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE exhibits (
         id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), account_id TEXT NOT NULL REFERENCES accounts(id),
         body TEXT NOT NULL) STRICT;",
+    "ALTER TABLE uploads ADD COLUMN received_bytes INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Why the court's database is unusable.

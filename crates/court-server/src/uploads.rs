@@ -230,6 +230,8 @@ pub(crate) async fn patch(
     file.seek(SeekFrom::Start(row.offset))?;
     let mut hasher = digest::Context::new(&digest::SHA256);
     let mut written = 0u64;
+    // Every byte that arrived, kept or not: the clerk's statistics show what was sent twice.
+    let mut received = 0u64;
     let mut stream = body.into_data_stream();
     let mut broken = false;
     while let Some(chunk) = stream.next().await {
@@ -239,6 +241,7 @@ pub(crate) async fn patch(
         };
         if row.offset + written + chunk.len() as u64 > row.length {
             file.set_len(row.offset)?;
+            count_received(&state, &id, received + chunk.len() as u64)?;
             return Err(ApiError::new(
                 413,
                 "beyond-length",
@@ -256,10 +259,12 @@ pub(crate) async fn patch(
         hasher.update(&chunk);
         file.write_all(&chunk)?;
         written += chunk.len() as u64;
+        received += chunk.len() as u64;
         if broken {
             break;
         }
     }
+    count_received(&state, &id, received)?;
     if let Some(expected) = &checksum
         && (broken || hasher.finish().as_ref() != expected.digest.as_slice())
     {
@@ -287,6 +292,58 @@ pub(crate) async fn patch(
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(HeaderName::from_static("upload-offset"), HeaderValue::from(offset));
     Ok(tus_headers(r))
+}
+
+fn count_received(state: &CourtState, id: &str, bytes: u64) -> Result<(), ApiError> {
+    state.store.with(|c| {
+        c.execute("UPDATE uploads SET received_bytes = received_bytes + ?1 WHERE id = ?2", rusqlite::params![bytes, id])
+    })?;
+    Ok(())
+}
+
+/// What the court saw of an upload (`GET /clerk/v1/uploads/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadStatistics {
+    /// Declared size.
+    pub length: u64,
+    /// Bytes stored.
+    pub offset: u64,
+    /// Bytes received in all PATCH requests, including those discarded (checksum mismatch,
+    /// cut connections); minus `offset`, what was sent more than once.
+    pub received_bytes: u64,
+    /// SHA-256 of the stored file once complete.
+    pub sha256: Option<String>,
+}
+
+/// `GET /clerk/v1/uploads/{id}`
+#[utoipa::path(get, path = "/clerk/v1/uploads/{id}", tag = "clerk", security(("clerk" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "What the court received", body = UploadStatistics),
+              (status = 404, description = "No such upload", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn statistics(
+    State(state): State<CourtState>,
+    _clerk: crate::http::Clerk,
+    Path(id): Path<String>,
+) -> Result<axum::Json<UploadStatistics>, ApiError> {
+    state
+        .store
+        .with(|c| {
+            optional(c.query_row(
+                "SELECT length, offset, received_bytes, sha256 FROM uploads WHERE id = ?1",
+                [&id],
+                |r| {
+                    Ok(UploadStatistics {
+                        length: r.get(0)?,
+                        offset: r.get(1)?,
+                        received_bytes: r.get(2)?,
+                        sha256: r.get(3)?,
+                    })
+                },
+            ))
+        })?
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found("upload"))
 }
 
 /// Hashes a completed upload and records the digest.

@@ -1,0 +1,431 @@
+//! A tus 1.0 upload client (core, creation, checksum when the server offers it) that works
+//! against the court's `/v1/uploads` and any other tus server.
+//!
+//! After any failure (a cut connection, a 5xx, a checksum mismatch, an offset conflict) it
+//! asks the server for its offset (`HEAD`) and continues from there, so at most the chunk in
+//! flight is sent again. With the checksum extension every chunk carries its SHA-256 and a
+//! damaged chunk is refused by the server instead of stored.
+
+use std::path::Path;
+use std::time::Duration;
+
+use courtside_court_api::encoding::hex;
+use courtside_court_api::tus::{TUS_VERSION, encode_metadata, encode_sha256_checksum, parse_offset};
+use ring::digest;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use url::Url;
+
+use crate::retry::{RetryPolicy, parse_retry_after};
+
+/// Default chunk size: 4 MiB (what a cut can cost at most).
+pub const DEFAULT_CHUNK: u64 = 4 * 1024 * 1024;
+
+/// Where to upload: a tus creation endpoint and, for courts, the account's access token.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    creation: Url,
+    bearer: Option<String>,
+}
+
+impl Endpoint {
+    /// A creation endpoint. HTTPS, or plain HTTP only to this computer (loopback).
+    ///
+    /// # Errors
+    /// [`TusError::BadEndpoint`] for anything else.
+    pub fn new(creation: &str, bearer: Option<String>) -> Result<Self, TusError> {
+        let url = Url::parse(creation).map_err(|e| TusError::BadEndpoint(format!("{creation}: {e}")))?;
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => false,
+        };
+        if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+            return Err(TusError::BadEndpoint(format!("{creation}: use https (plain http only to this computer)")));
+        }
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return Err(TusError::BadEndpoint(format!("{creation}: no credentials or fragment in the address")));
+        }
+        Ok(Self { creation: url, bearer })
+    }
+
+    /// The creation endpoint.
+    #[must_use]
+    pub fn url(&self) -> &Url {
+        &self.creation
+    }
+}
+
+/// What went wrong with an upload.
+#[derive(Debug, thiserror::Error)]
+pub enum TusError {
+    /// The endpoint address is not acceptable.
+    #[error("unusable upload endpoint {0}")]
+    BadEndpoint(String),
+    /// The local file could not be read.
+    #[error("the file {path} cannot be read: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+    /// The server refused for good (e.g. too large, not allowed, upload gone).
+    #[error("the server refused the upload ({status}): {detail}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The server's explanation (problem detail or body).
+        detail: String,
+    },
+    /// The server broke the tus protocol (missing or impossible headers, a foreign upload URL).
+    #[error("the server does not follow tus 1.0: {0}")]
+    Protocol(String),
+    /// Too many failures in a row without progress.
+    #[error("gave up after {attempts} failed attempts in a row; last: {last}")]
+    GaveUp {
+        /// Failures in a row.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+}
+
+/// How far an upload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes the server has confirmed.
+    pub confirmed: u64,
+    /// Size of the file.
+    pub total: u64,
+}
+
+/// The outcome of a completed upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadReport {
+    /// The upload's URL (for the court, the last path segment is the upload id).
+    pub upload_url: Url,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// Size of the file.
+    pub bytes: u64,
+    /// Bytes put on the wire in PATCH bodies, including those sent again after failures.
+    pub bytes_sent: u64,
+    /// How many times the upload continued from the server's offset after a failure.
+    pub resumes: u32,
+}
+
+/// What the server said it supports (`OPTIONS`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The checksum extension with sha256.
+    pub sha256_checksums: bool,
+    /// `Tus-Max-Size`.
+    pub max_size: Option<u64>,
+}
+
+/// A tus client.
+#[derive(Debug, Clone)]
+pub struct TusClient {
+    http: reqwest::Client,
+    chunk: u64,
+    retry: RetryPolicy,
+}
+
+/// One failure, classified.
+enum Failure {
+    /// Worth another try after asking for the offset.
+    Retry { why: String, after: Option<Duration> },
+    /// Final.
+    Fatal(TusError),
+}
+
+impl TusClient {
+    /// A client sending chunks of `chunk` bytes.
+    ///
+    /// # Errors
+    /// [`TusError::Protocol`] if the HTTP stack cannot start.
+    pub fn new(chunk: u64, retry: RetryPolicy) -> Result<Self, TusError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(300))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Courtside/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| TusError::Protocol(format!("HTTP client: {e}")))?;
+        Ok(Self { http, chunk: chunk.max(1), retry })
+    }
+
+    fn request(&self, method: reqwest::Method, url: &Url, ep: &Endpoint) -> reqwest::RequestBuilder {
+        let r = self.http.request(method, url.clone()).header("Tus-Resumable", TUS_VERSION);
+        match &ep.bearer {
+            Some(token) => r.bearer_auth(token),
+            None => r,
+        }
+    }
+
+    /// Asks the server what it supports; a server that does not answer `OPTIONS` gets the
+    /// core protocol only.
+    pub async fn capabilities(&self, ep: &Endpoint) -> Capabilities {
+        let Ok(r) = self.request(reqwest::Method::OPTIONS, &ep.creation, ep).send().await else {
+            return Capabilities::default();
+        };
+        let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let extensions = header("tus-extension").unwrap_or_default();
+        let algorithms = header("tus-checksum-algorithm").unwrap_or_default();
+        Capabilities {
+            sha256_checksums: extensions.split(',').any(|e| e.trim() == "checksum")
+                && algorithms.split(',').any(|a| a.trim().eq_ignore_ascii_case("sha256")),
+            max_size: header("tus-max-size").and_then(|v| parse_offset(&v).ok()),
+        }
+    }
+
+    /// Uploads `path`: creates the upload (unless `resume` names one made earlier, e.g.
+    /// before the app restarted), then sends it chunk by chunk, continuing from the
+    /// server's offset after every failure. `progress` is called after each stored chunk.
+    ///
+    /// # Errors
+    /// [`TusError`]; a failure the server may recover from is retried under the policy.
+    pub async fn upload(
+        &self,
+        ep: &Endpoint,
+        path: &Path,
+        resume: Option<Url>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<UploadReport, TusError> {
+        let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
+        let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
+        let sha256 = hash_file(path).await.map_err(file_err)?;
+        let caps = self.capabilities(ep).await;
+        if let Some(max) = caps.max_size
+            && total > max
+        {
+            return Err(TusError::Refused {
+                status: 413,
+                detail: format!("the file has {total} bytes; the server takes at most {max}"),
+            });
+        }
+        let resuming = resume.is_some();
+        let upload_url = match resume {
+            Some(url) => self.same_origin(ep, url)?,
+            None => self.create(ep, path, total, &sha256).await?,
+        };
+        let mut file = tokio::fs::File::open(path).await.map_err(file_err)?;
+        let mut report = UploadReport { upload_url, sha256: hex(&sha256), bytes: total, bytes_sent: 0, resumes: 0 };
+        let mut offset = if resuming { self.offset(ep, &report.upload_url, total).await? } else { 0 };
+        progress(Progress { confirmed: offset, total });
+        let mut failures = 0u32;
+        let mut buf = Vec::new();
+        while offset < total {
+            let len = self.chunk.min(total - offset);
+            buf.resize(usize::try_from(len).map_err(|_| TusError::Protocol("chunk too large".into()))?, 0);
+            file.seek(std::io::SeekFrom::Start(offset)).await.map_err(file_err)?;
+            file.read_exact(&mut buf).await.map_err(file_err)?;
+            let mut patch = self
+                .request(reqwest::Method::PATCH, &report.upload_url, ep)
+                .header("Upload-Offset", offset.to_string())
+                .header("Content-Type", "application/offset+octet-stream");
+            if caps.sha256_checksums {
+                let d: [u8; 32] = digest::digest(&digest::SHA256, &buf)
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| TusError::Protocol("digest".into()))?;
+                patch = patch.header("Upload-Checksum", encode_sha256_checksum(&d));
+            }
+            report.bytes_sent += len;
+            let outcome = match patch.body(buf.clone()).send().await {
+                Ok(r) if r.status() == reqwest::StatusCode::NO_CONTENT || r.status() == reqwest::StatusCode::OK => {
+                    match r
+                        .headers()
+                        .get("upload-offset")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| parse_offset(v).ok())
+                    {
+                        Some(new) if new > offset && new <= total => Ok(new),
+                        other => Err(Failure::Fatal(TusError::Protocol(format!(
+                            "Upload-Offset {other:?} after sending {len} bytes at {offset}"
+                        )))),
+                    }
+                }
+                Ok(r) => Err(classify(r).await),
+                Err(e) => Err(Failure::Retry { why: transport(&e), after: None }),
+            };
+            match outcome {
+                Ok(new) => {
+                    offset = new;
+                    failures = 0;
+                    progress(Progress { confirmed: offset, total });
+                }
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(Failure::Retry { why, after }) => {
+                    failures += 1;
+                    if failures >= self.retry.max_attempts {
+                        return Err(TusError::GaveUp { attempts: failures, last: why });
+                    }
+                    let wait = self.retry.delay(failures, after);
+                    tracing::info!(%why, ?wait, offset, "upload interrupted; resuming from the server's offset");
+                    tokio::time::sleep(wait).await;
+                    report.resumes += 1;
+                    match self.offset(ep, &report.upload_url, total).await {
+                        Ok(o) => offset = o,
+                        Err(TusError::GaveUp { last, .. }) => tracing::info!(%last, "offset unknown; trying again"),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Creates an upload for `path` without sending its bytes (the outbox records the URL
+    /// first, so that a restart resumes the same upload).
+    ///
+    /// # Errors
+    /// [`TusError`].
+    pub async fn create_upload(&self, ep: &Endpoint, path: &Path) -> Result<Url, TusError> {
+        let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
+        let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
+        let sha256 = hash_file(path).await.map_err(file_err)?;
+        self.create(ep, path, total, &sha256).await
+    }
+
+    async fn create(&self, ep: &Endpoint, path: &Path, total: u64, sha256: &[u8; 32]) -> Result<Url, TusError> {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("upload");
+        let digest = hex(sha256);
+        let metadata = encode_metadata(&[("filename", Some(name.as_bytes())), ("sha256", Some(digest.as_bytes()))])
+            .map_err(|e| TusError::Protocol(e.to_string()))?;
+        let mut failures = 0;
+        loop {
+            let sent = self
+                .request(reqwest::Method::POST, &ep.creation, ep)
+                .header("Upload-Length", total.to_string())
+                .header("Upload-Metadata", &metadata)
+                .send()
+                .await;
+            let failure = match sent {
+                Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                    let location = r
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or_else(|| TusError::Protocol("201 without a Location".into()))?;
+                    let url = ep
+                        .creation
+                        .join(location)
+                        .map_err(|e| TusError::Protocol(format!("Location {location:?}: {e}")))?;
+                    return self.same_origin(ep, url);
+                }
+                Ok(r) => classify(r).await,
+                Err(e) => Failure::Retry { why: transport(&e), after: None },
+            };
+            match failure {
+                Failure::Fatal(e) => return Err(e),
+                Failure::Retry { why, after } => {
+                    failures += 1;
+                    if failures >= self.retry.max_attempts {
+                        return Err(TusError::GaveUp { attempts: failures, last: why });
+                    }
+                    tokio::time::sleep(self.retry.delay(failures, after)).await;
+                }
+            }
+        }
+    }
+
+    /// The server's offset (`HEAD`), retried under the policy.
+    async fn offset(&self, ep: &Endpoint, url: &Url, total: u64) -> Result<u64, TusError> {
+        let mut failures = 0;
+        loop {
+            let failure =
+                match self.request(reqwest::Method::HEAD, url, ep).header("Cache-Control", "no-store").send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let offset = r
+                            .headers()
+                            .get("upload-offset")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| parse_offset(v).ok());
+                        return match offset {
+                            Some(o) if o <= total => Ok(o),
+                            other => Err(TusError::Protocol(format!(
+                                "HEAD gave Upload-Offset {other:?} for a file of {total} bytes"
+                            ))),
+                        };
+                    }
+                    Ok(r) => classify(r).await,
+                    Err(e) => Failure::Retry { why: transport(&e), after: None },
+                };
+            match failure {
+                Failure::Fatal(e) => return Err(e),
+                Failure::Retry { why, after } => {
+                    failures += 1;
+                    if failures >= self.retry.max_attempts {
+                        return Err(TusError::GaveUp { attempts: failures, last: why });
+                    }
+                    tokio::time::sleep(self.retry.delay(failures, after)).await;
+                }
+            }
+        }
+    }
+
+    /// An upload URL must stay on the endpoint's origin: a server cannot send our bytes
+    /// (or our token) elsewhere.
+    fn same_origin(&self, ep: &Endpoint, url: Url) -> Result<Url, TusError> {
+        if url.origin() == ep.creation.origin() {
+            Ok(url)
+        } else {
+            Err(TusError::Protocol(format!(
+                "the upload URL {url} is not on {}",
+                ep.creation.origin().ascii_serialization()
+            )))
+        }
+    }
+}
+
+/// Sorts a non-success answer into "try again" and "stop".
+async fn classify(r: reqwest::Response) -> Failure {
+    let status = r.status().as_u16();
+    let after = r.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+    let detail = explain(r).await;
+    match status {
+        // Offset conflict, checksum mismatch (460, or 417 from some servers), throttling,
+        // server trouble, proxies timing out: ask for the offset and go on.
+        409 | 417 | 423 | 429 | 460 | 500..=599 => Failure::Retry { why: format!("{status}: {detail}"), after },
+        _ => Failure::Fatal(TusError::Refused { status, detail }),
+    }
+}
+
+/// A short explanation from an error body: the problem's detail, else the start of the text.
+async fn explain(r: reqwest::Response) -> String {
+    let text = r.text().await.unwrap_or_default();
+    serde_json_detail(&text).unwrap_or_else(|| text.chars().take(200).collect())
+}
+
+fn serde_json_detail(text: &str) -> Option<String> {
+    let problem: courtside_court_api::Problem = serde_json::from_str(text).ok()?;
+    Some(problem.detail.unwrap_or(problem.title))
+}
+
+fn transport(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// SHA-256 of a file, read in 1 MiB pieces.
+async fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    ctx.finish().as_ref().try_into().map_err(|_| std::io::Error::other("digest length"))
+}

@@ -1,0 +1,93 @@
+//! What several end-to-end tests need: a reference court and a signed-in account.
+
+use courtside_court_api::auth::Pkce;
+use courtside_court_server::{CLIENT_ID, CourtConfig, RunningCourt};
+
+/// A reference court on 127.0.0.1 with its data in a temporary directory.
+pub struct Court {
+    pub server: RunningCourt,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub _dir: tempfile::TempDir,
+}
+
+impl Court {
+    pub async fn start(configure: impl FnOnce(&mut CourtConfig)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = CourtConfig::local(dir.path());
+        configure(&mut config);
+        let server = courtside_court_server::start(config).await.unwrap();
+        let base = server.base_url().trim_end_matches('/').to_owned();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { server, base, http, _dir: dir }
+    }
+
+    /// Signs in through the court's authorization endpoint as a browser would (the code is
+    /// read from the redirect), exchanges the code with PKCE, and returns the access token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let pkce = Pkce::generate();
+        let redirect_uri = "http://127.0.0.1:9/callback";
+        let form = [
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid court"),
+            ("state", "s"),
+            ("code_challenge", &pkce.challenge()),
+            ("code_challenge_method", "S256"),
+            ("username", username),
+            ("password", password),
+        ];
+        let answer = self.http.post(format!("{}/oauth/authorize", self.base)).form(&form).send().await.unwrap();
+        assert_eq!(answer.status(), 303);
+        let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+        let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+        let tokens: serde_json::Value = self
+            .http
+            .post(format!("{}/oauth/token", self.base))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect_uri),
+                ("client_id", CLIENT_ID),
+                ("code_verifier", pkce.verifier()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// What the court saw of an upload (clerk statistics).
+    pub async fn upload_statistics(&self, upload_url: &url::Url) -> courtside_court_server::UploadStatistics {
+        let id = upload_url.path_segments().unwrap().next_back().unwrap();
+        self.http
+            .get(format!("{}/clerk/v1/uploads/{id}", self.base))
+            .bearer_auth(self.server.clerk_token())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// A file of `len` bytes of a repeating, position-dependent pattern.
+pub fn pattern_file(dir: &std::path::Path, name: &str, len: usize) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let mut data = Vec::with_capacity(len);
+    let mut x: u32 = 0x9e37_79b9;
+    while data.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data.extend_from_slice(&x.to_le_bytes());
+    }
+    data.truncate(len);
+    std::fs::write(&path, data).unwrap();
+    path
+}
