@@ -25,40 +25,7 @@ impl Court {
     /// Signs in through the court's authorization endpoint as a browser would (the code is
     /// read from the redirect), exchanges the code with PKCE, and returns the access token.
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let pkce = Pkce::generate();
-        let redirect_uri = "http://127.0.0.1:9/callback";
-        let form = [
-            ("response_type", "code"),
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", redirect_uri),
-            ("scope", "openid court"),
-            ("state", "s"),
-            ("code_challenge", &pkce.challenge()),
-            ("code_challenge_method", "S256"),
-            ("username", username),
-            ("password", password),
-        ];
-        let answer = self.http.post(format!("{}/oauth/authorize", self.base)).form(&form).send().await.unwrap();
-        assert_eq!(answer.status(), 303);
-        let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
-        let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
-        let tokens: serde_json::Value = self
-            .http
-            .post(format!("{}/oauth/token", self.base))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", redirect_uri),
-                ("client_id", CLIENT_ID),
-                ("code_verifier", pkce.verifier()),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens["access_token"].as_str().unwrap().to_owned()
+        self.login_full(username, password).await["access_token"].as_str().unwrap().to_owned()
     }
 
     /// What the court saw of an upload (clerk statistics).
@@ -90,4 +57,70 @@ pub fn pattern_file(dir: &std::path::Path, name: &str, len: usize) -> std::path:
     data.truncate(len);
     std::fs::write(&path, data).unwrap();
     path
+}
+
+/// An open vault in a temporary directory, with the fast key derivation of tests.
+pub fn vault(dir: &std::path::Path) -> std::sync::Arc<courtside_vault::Vault> {
+    let (vault, _) = courtside_vault::Vault::create(
+        &dir.join("vault"),
+        "correct horse battery staple 42",
+        courtside_vault::KdfParams::insecure_for_tests(),
+    )
+    .unwrap();
+    std::sync::Arc::new(vault)
+}
+
+impl Court {
+    /// Tokens for an account, obtained through the authorization endpoint (as [`Court::login`]).
+    pub async fn tokens(&self, username: &str, password: &str) -> courtside_court_api::auth::TokenResponse {
+        let access = self.login_full(username, password).await;
+        serde_json::from_value(access).unwrap()
+    }
+
+    async fn login_full(&self, username: &str, password: &str) -> serde_json::Value {
+        let pkce = Pkce::generate();
+        let redirect_uri = "http://127.0.0.1:9/callback";
+        let form = [
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid court"),
+            ("state", "s"),
+            ("code_challenge", &pkce.challenge()),
+            ("code_challenge_method", "S256"),
+            ("username", username),
+            ("password", password),
+        ];
+        let answer = self.http.post(format!("{}/oauth/authorize", self.base)).form(&form).send().await.unwrap();
+        let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+        let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+        self.http
+            .post(format!("{}/oauth/token", self.base))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect_uri),
+                ("client_id", CLIENT_ID),
+                ("code_verifier", pkce.verifier()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Every filing the court holds (clerk view).
+    pub async fn filings(&self) -> Vec<courtside_court_api::filing::Filing> {
+        self.http
+            .get(format!("{}/clerk/v1/filings", self.base))
+            .bearer_auth(self.server.clerk_token())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
 }

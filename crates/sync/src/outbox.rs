@@ -1,0 +1,626 @@
+//! The durable outbox: filings waiting to reach a court, sealed in the vault.
+//!
+//! Every item gets its UUID when it is queued; the UUID is the filing's `Idempotency-Key`.
+//! Each step is saved before it is taken, so a crash, a restart or a cut at any instant
+//! resumes where it stopped:
+//!
+//! `queued → uploading` (each file's upload URL is saved before its bytes are sent, and
+//! the upload resumes from the court's offset) `→ submitted` (the signed manifest is saved
+//! before the first send, so every resend is byte-identical; once a send was attempted, the
+//! court is asked by key before sending again) `→ receipted` (only after the court's receipt
+//! is verified with the court's key and stored). A refusal the user must fix becomes
+//! `needsAttention` with the court's reasons.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use courtside_court_api::encoding::{b64url_decode, hex, sha256_hex};
+use courtside_court_api::filing::{
+    CaseTarget, DocumentRole, Filing, FilingReceipt, FilingStatus, IDEMPOTENCY_KEY, ManifestDocument, Party,
+    SubmissionManifest,
+};
+use courtside_court_api::policy::CourtPolicy;
+use courtside_court_api::signing::SignedEnvelope;
+use courtside_vault::Vault;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::account::{CourtAccount, Session};
+use crate::tus::{Endpoint, Progress, TusClient, TusError};
+use crate::{SyncError, check, http_client, records};
+
+/// Vault table of outbox items.
+pub const OUTBOX: &str = "outbox";
+
+/// A filing as the user prepared it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilingDraft {
+    /// Court id (as in its policy).
+    pub court_id: String,
+    /// New case or an existing one.
+    pub case: CaseTarget,
+    /// Case type code.
+    pub case_type: String,
+    /// Title.
+    pub title: String,
+    /// Amount in controversy, fen.
+    #[serde(default)]
+    pub amount_in_controversy_fen: Option<u64>,
+    /// Parties.
+    #[serde(default)]
+    pub parties: Vec<Party>,
+    /// The files.
+    pub documents: Vec<DraftDocument>,
+}
+
+/// A file of a filing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftDocument {
+    /// Where the file is.
+    pub path: PathBuf,
+    /// Title shown to the court.
+    pub title: String,
+    /// Lead, attachment or evidence.
+    pub role: DocumentRole,
+    /// Which required document it is.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Media type.
+    pub media_type: String,
+}
+
+/// Where an item stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum ItemState {
+    /// Waiting for a connection.
+    Queued,
+    /// Files are going up.
+    Uploading,
+    /// The signed filing is being sent (or its outcome is being confirmed).
+    Submitted,
+    /// The court's receipt is verified and stored: done.
+    Receipted,
+    /// The court refused, or a file changed; the user must act.
+    NeedsAttention {
+        /// Why, in one sentence.
+        reason: String,
+        /// Every individual fault the court listed.
+        #[serde(default)]
+        details: Vec<String>,
+    },
+    /// Something is wrong that retrying cannot fix (e.g. a receipt that does not verify).
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Upload state of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentUpload {
+    /// SHA-256 of the file when it was queued, hex.
+    pub sha256: String,
+    /// Its size then.
+    pub bytes: u64,
+    /// The upload at the court, once created.
+    #[serde(default)]
+    pub upload_url: Option<String>,
+    /// Whether the court holds all of it.
+    #[serde(default)]
+    pub uploaded: bool,
+}
+
+/// An outbox item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItem {
+    /// UUID; the `Idempotency-Key`.
+    pub id: String,
+    /// Court base URL.
+    pub court: String,
+    /// Account at the court.
+    pub username: String,
+    /// When it was queued (Unix seconds).
+    pub created_at: i64,
+    /// Where it stands.
+    pub state: ItemState,
+    /// What is being filed.
+    pub filing: FilingDraft,
+    /// Upload state per file, in the draft's order.
+    pub uploads: Vec<DocumentUpload>,
+    /// The signed manifest, fixed before the first send.
+    #[serde(default)]
+    pub envelope: Option<SignedEnvelope>,
+    /// Whether a send was attempted (its outcome may be unknown).
+    #[serde(default)]
+    pub send_attempted: bool,
+    /// The court's filing id.
+    #[serde(default)]
+    pub filing_id: Option<String>,
+    /// The court's signed receipt (payload: [`FilingReceipt`]).
+    #[serde(default)]
+    pub receipt: Option<SignedEnvelope>,
+    /// The court's status of the filing, as last heard.
+    #[serde(default)]
+    pub court_status: Option<FilingStatus>,
+    /// Failed attempts so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The last failure.
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+impl OutboxItem {
+    /// Whether the engine still has work to do on it.
+    #[must_use]
+    pub fn pending(&self) -> bool {
+        matches!(self.state, ItemState::Queued | ItemState::Uploading | ItemState::Submitted)
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// SHA-256 (hex) and size of a file.
+fn fingerprint(path: &Path) -> Result<(String, u64), SyncError> {
+    let mut file = std::fs::File::open(path).map_err(|e| SyncError::File(format!("{}: {e}", path.display())))?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf)
+            .map_err(|e| SyncError::File(format!("{}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hex(ctx.finish().as_ref()), total))
+}
+
+/// Queues a filing for an account: fingerprints its files and gives it its UUID.
+///
+/// # Errors
+/// [`SyncError::File`] for an unreadable file; [`SyncError::Vault`].
+pub fn enqueue(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Result<OutboxItem, SyncError> {
+    if filing.documents.is_empty() {
+        return Err(SyncError::File("a filing needs at least one document".into()));
+    }
+    let uploads = filing
+        .documents
+        .iter()
+        .map(|d| {
+            fingerprint(&d.path).map(|(sha256, bytes)| DocumentUpload {
+                sha256,
+                bytes,
+                upload_url: None,
+                uploaded: false,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let item = OutboxItem {
+        id: uuid::Uuid::new_v4().to_string(),
+        court: account.court.clone(),
+        username: account.username.clone(),
+        created_at: now(),
+        state: ItemState::Queued,
+        filing,
+        uploads,
+        envelope: None,
+        send_attempted: false,
+        filing_id: None,
+        receipt: None,
+        court_status: None,
+        attempts: 0,
+        last_error: None,
+    };
+    records::save(vault, OUTBOX, &item.id, &item)?;
+    Ok(item)
+}
+
+/// Every item, oldest first.
+///
+/// # Errors
+/// [`SyncError::Vault`].
+pub fn items(vault: &Vault) -> Result<Vec<OutboxItem>, SyncError> {
+    let mut all: Vec<OutboxItem> = records::list(vault, OUTBOX)?;
+    all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(all)
+}
+
+/// What a drain did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Items receipted in this run.
+    pub receipted: usize,
+    /// Items that now need the user.
+    pub needs_attention: usize,
+    /// Items still waiting (the court was unreachable or busy).
+    pub waiting: usize,
+    /// The last transient failure, if any.
+    pub last_error: Option<String>,
+}
+
+/// Drives one account's pending items as far as the court lets them go.
+#[derive(Debug)]
+pub struct Drain<'a> {
+    vault: Arc<Vault>,
+    session: &'a mut Session,
+    tus: &'a TusClient,
+    http: reqwest::Client,
+    policy: Option<CourtPolicy>,
+}
+
+/// The outcome of one attempt on an item.
+enum Step {
+    /// Finished, or needs the user: nothing more to do now.
+    Settled,
+    /// Try again later; `stop` when the court seems gone (no point trying other items).
+    Later { why: String, stop: bool },
+}
+
+impl<'a> Drain<'a> {
+    /// Prepares a drain for the session's account.
+    ///
+    /// # Errors
+    /// [`SyncError::Protocol`] if the HTTP client cannot start.
+    pub fn new(vault: Arc<Vault>, session: &'a mut Session, tus: &'a TusClient) -> Result<Self, SyncError> {
+        Ok(Self { vault, session, tus, http: http_client()?, policy: None })
+    }
+
+    /// Runs every pending item of the account once through its next steps.
+    ///
+    /// # Errors
+    /// [`SyncError::Vault`] (a vault failure stops everything); court trouble is reported in
+    /// the [`DrainReport`] and left for the next run.
+    pub async fn run(
+        &mut self,
+        progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
+    ) -> Result<DrainReport, SyncError> {
+        let mut report = DrainReport::default();
+        let account = self.session.account().clone();
+        let pending: Vec<OutboxItem> = items(&self.vault)?
+            .into_iter()
+            .filter(|i| i.pending() && i.court == account.court && i.username == account.username)
+            .collect();
+        let mut stopped = false;
+        for mut item in pending {
+            if stopped {
+                report.waiting += 1;
+                continue;
+            }
+            let step = match self.drive(&mut item, progress).await {
+                Ok(step) => step,
+                Err(SyncError::Vault(e)) => return Err(SyncError::Vault(e)),
+                Err(e @ (SyncError::Unreachable(_) | SyncError::NotSignedIn(_))) => {
+                    let stop = true;
+                    Step::Later { why: e.to_string(), stop }
+                }
+                Err(e) => Step::Later { why: e.to_string(), stop: false },
+            };
+            match step {
+                Step::Settled => match item.state {
+                    ItemState::Receipted => report.receipted += 1,
+                    ItemState::NeedsAttention { .. } | ItemState::Failed { .. } => report.needs_attention += 1,
+                    _ => report.waiting += 1,
+                },
+                Step::Later { why, stop } => {
+                    item.attempts += 1;
+                    item.last_error = Some(why.clone());
+                    records::save(&self.vault, OUTBOX, &item.id, &item)?;
+                    report.waiting += 1;
+                    report.last_error = Some(why);
+                    stopped |= stop;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn save(&self, item: &OutboxItem) -> Result<(), SyncError> {
+        records::save(&self.vault, OUTBOX, &item.id, item)
+    }
+
+    fn attention(&self, item: &mut OutboxItem, reason: String, details: Vec<String>) -> Result<Step, SyncError> {
+        item.state = ItemState::NeedsAttention { reason, details };
+        self.save(item)?;
+        Ok(Step::Settled)
+    }
+
+    async fn drive(
+        &mut self,
+        item: &mut OutboxItem,
+        progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
+    ) -> Result<Step, SyncError> {
+        let court = Url::parse(&item.court)?;
+        if matches!(item.state, ItemState::Queued | ItemState::Uploading) {
+            for i in 0..item.uploads.len() {
+                if item.uploads[i].uploaded {
+                    continue;
+                }
+                let path = item.filing.documents[i].path.clone();
+                match fingerprint(&path) {
+                    Ok((sha256, _)) if sha256 == item.uploads[i].sha256 => {}
+                    Ok(_) => {
+                        let title = item.filing.documents[i].title.clone();
+                        return self.attention(
+                            item,
+                            format!("{title}: the file changed after the filing was queued; queue it again"),
+                            Vec::new(),
+                        );
+                    }
+                    Err(e) => return self.attention(item, e.to_string(), Vec::new()),
+                }
+                if let Some(step) = self.upload(item, i, &court, &path, progress).await? {
+                    return Ok(step);
+                }
+            }
+            let envelope = self.sign(item)?;
+            item.envelope = Some(envelope);
+            item.state = ItemState::Submitted;
+            self.save(item)?;
+        }
+        if item.state == ItemState::Submitted {
+            return self.submit(item, &court).await;
+        }
+        Ok(Step::Settled)
+    }
+
+    /// Uploads file `i`; `Some(step)` when the item cannot go further now.
+    async fn upload(
+        &mut self,
+        item: &mut OutboxItem,
+        i: usize,
+        court: &Url,
+        path: &Path,
+        progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
+    ) -> Result<Option<Step>, SyncError> {
+        let creation = court.join("v1/uploads")?;
+        let mut refreshed = false;
+        loop {
+            let ep = Endpoint::new(creation.as_str(), Some(self.session.bearer(refreshed).await?))?;
+            let url = match &item.uploads[i].upload_url {
+                Some(u) => Url::parse(u)?,
+                None => {
+                    let url = match self.tus.create_upload(&ep, path).await {
+                        Err(TusError::Refused { status: 401, .. }) if !refreshed => {
+                            refreshed = true;
+                            continue;
+                        }
+                        other => other?,
+                    };
+                    // Saved before any byte is sent: a restart resumes this very upload.
+                    item.uploads[i].upload_url = Some(url.to_string());
+                    item.state = ItemState::Uploading;
+                    self.save(item)?;
+                    url
+                }
+            };
+            let snapshot = item.clone();
+            let result = self.tus.upload(&ep, path, Some(url), &mut |p| progress(&snapshot, p)).await;
+            match result {
+                Ok(report) if report.sha256 == item.uploads[i].sha256 => {
+                    item.uploads[i].uploaded = true;
+                    self.save(item)?;
+                    return Ok(None);
+                }
+                Ok(report) => {
+                    return self
+                        .attention(
+                            item,
+                            format!(
+                                "{}: the file changed while it was uploaded ({})",
+                                item.filing.documents[i].title, report.sha256
+                            ),
+                            Vec::new(),
+                        )
+                        .map(Some);
+                }
+                Err(TusError::Refused { status: 401, .. }) if !refreshed => refreshed = true,
+                // The court no longer has the upload (expired, deleted): start it again.
+                Err(TusError::Refused { status: 404 | 410, .. }) => {
+                    item.uploads[i].upload_url = None;
+                    self.save(item)?;
+                    return Ok(Some(Step::Later {
+                        why: "the court dropped the upload; it starts again".into(),
+                        stop: false,
+                    }));
+                }
+                Err(TusError::Refused { status, detail }) => {
+                    return self
+                        .attention(
+                            item,
+                            format!(
+                                "{}: the court refused the file ({status}): {detail}",
+                                item.filing.documents[i].title
+                            ),
+                            Vec::new(),
+                        )
+                        .map(Some);
+                }
+                Err(TusError::File { reason, .. }) => return self.attention(item, reason, Vec::new()).map(Some),
+                Err(e) => return Ok(Some(Step::Later { why: e.to_string(), stop: true })),
+            }
+        }
+    }
+
+    fn sign(&self, item: &OutboxItem) -> Result<SignedEnvelope, SyncError> {
+        let account = self.session.account();
+        let documents = item
+            .filing
+            .documents
+            .iter()
+            .zip(&item.uploads)
+            .map(|(d, u)| {
+                let url = u
+                    .upload_url
+                    .as_deref()
+                    .ok_or_else(|| SyncError::Protocol("an uploaded file has no upload URL".into()))?;
+                let upload_id = Url::parse(url)?
+                    .path_segments()
+                    .and_then(|mut s| s.next_back().map(str::to_owned))
+                    .unwrap_or_default();
+                Ok(ManifestDocument {
+                    upload_id,
+                    title: d.title.clone(),
+                    role: d.role,
+                    kind: d.kind.clone(),
+                    sha256: u.sha256.clone(),
+                    bytes: u.bytes,
+                    media_type: d.media_type.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, SyncError>>()?;
+        let manifest = SubmissionManifest {
+            idempotency_key: item.id.clone(),
+            court: item.filing.court_id.clone(),
+            case: item.filing.case.clone(),
+            case_type: item.filing.case_type.clone(),
+            title: item.filing.title.clone(),
+            amount_in_controversy_fen: item.filing.amount_in_controversy_fen,
+            parties: item.filing.parties.clone(),
+            documents,
+            signed_at: time::OffsetDateTime::now_utc(),
+        };
+        Ok(SignedEnvelope::sign(&manifest, &account.device_key()?, &account.device_id))
+    }
+
+    async fn submit(&mut self, item: &mut OutboxItem, court: &Url) -> Result<Step, SyncError> {
+        let envelope =
+            item.envelope.clone().ok_or_else(|| SyncError::Protocol("submitted without a signed manifest".into()))?;
+        if item.send_attempted {
+            // An earlier send's outcome is unknown: ask before sending again.
+            let mut url = court.join("v1/filings")?;
+            url.query_pairs_mut().append_pair("idempotencyKey", &item.id);
+            let bearer = self.session.bearer(false).await?;
+            let answer = self.http.get(url).bearer_auth(bearer).send().await?;
+            if answer.status().is_success() {
+                let filing: Filing = answer.json().await?;
+                return self.accept(item, court, filing).await;
+            }
+            if answer.status() != reqwest::StatusCode::NOT_FOUND {
+                return Ok(Step::Later {
+                    why: check(answer).await.err().map_or_else(String::new, |e| e.to_string()),
+                    stop: false,
+                });
+            }
+        }
+        item.send_attempted = true;
+        self.save(item)?;
+        let mut refreshed = false;
+        loop {
+            let bearer = self.session.bearer(refreshed).await?;
+            let sent = self
+                .http
+                .post(court.join("v1/filings")?)
+                .bearer_auth(bearer)
+                .header(IDEMPOTENCY_KEY, &item.id)
+                .json(&envelope)
+                .send()
+                .await;
+            let answer = match sent {
+                Ok(a) => a,
+                Err(e) => {
+                    return Ok(Step::Later { why: format!("outcome unknown, will ask the court: {e}"), stop: true });
+                }
+            };
+            let status = answer.status().as_u16();
+            if answer.status().is_success() {
+                let filing: Filing = match answer.json().await {
+                    Ok(f) => f,
+                    Err(e) => {
+                        return Ok(Step::Later {
+                            why: format!("outcome unknown, will ask the court: {e}"),
+                            stop: false,
+                        });
+                    }
+                };
+                return self.accept(item, court, filing).await;
+            }
+            let problem = match check(answer).await {
+                Err(SyncError::Court(p)) => p,
+                _ => return Ok(Step::Later { why: format!("unexpected answer {status}"), stop: false }),
+            };
+            match status {
+                401 if !refreshed => refreshed = true,
+                409 | 429 | 500..=599 => {
+                    return Ok(Step::Later {
+                        why: format!("{status}: {}", problem.detail.unwrap_or(problem.title)),
+                        stop: status >= 500,
+                    });
+                }
+                _ => {
+                    let reason = problem.detail.clone().unwrap_or_else(|| problem.title.clone());
+                    let details = problem.errors.iter().map(|e| e.detail.clone()).collect();
+                    // A refusal is final for this manifest: a corrected filing is signed anew.
+                    item.envelope = None;
+                    item.send_attempted = false;
+                    return self.attention(item, reason, details);
+                }
+            }
+        }
+    }
+
+    /// Verifies the court's receipt against the court's key and what was sent, then keeps it.
+    async fn accept(&mut self, item: &mut OutboxItem, court: &Url, filing: Filing) -> Result<Step, SyncError> {
+        match self.verify_receipt(item, court, &filing).await {
+            Ok(()) => {
+                item.filing_id = Some(filing.id.clone());
+                item.receipt = Some(filing.receipt.clone());
+                item.court_status = Some(filing.status.clone());
+                item.state = ItemState::Receipted;
+                item.last_error = None;
+                self.save(item)?;
+                Ok(Step::Settled)
+            }
+            Err(SyncError::Protocol(why)) => {
+                item.state = ItemState::Failed { reason: format!("the court's receipt does not verify: {why}") };
+                self.save(item)?;
+                Ok(Step::Settled)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn verify_receipt(&mut self, item: &OutboxItem, court: &Url, filing: &Filing) -> Result<(), SyncError> {
+        if self.policy.is_none() {
+            let url = court.join(&format!("v1/courts/{}/policy", item.filing.court_id))?;
+            self.policy = Some(check(self.http.get(url).send().await?).await?.json().await?);
+        }
+        let policy = self.policy.as_ref().ok_or_else(|| SyncError::Protocol("no policy".into()))?;
+        let key = policy
+            .signing_keys
+            .iter()
+            .find(|k| k.key_id == filing.receipt.key_id)
+            .and_then(|k| b64url_decode(&k.public_key))
+            .ok_or_else(|| SyncError::Protocol(format!("unknown court key {}", filing.receipt.key_id)))?;
+        let (receipt, _): (FilingReceipt, _) =
+            filing.receipt.open(&key).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let sent = item
+            .envelope
+            .as_ref()
+            .and_then(|e| b64url_decode(&e.payload))
+            .ok_or_else(|| SyncError::Protocol("no manifest".into()))?;
+        if receipt.idempotency_key != item.id || receipt.filing_id != filing.id {
+            return Err(SyncError::Protocol("the receipt names another filing".into()));
+        }
+        if receipt.manifest_sha256 != sha256_hex(&sent) {
+            return Err(SyncError::Protocol("the receipt is for another manifest".into()));
+        }
+        let local: Vec<&str> = item.uploads.iter().map(|u| u.sha256.as_str()).collect();
+        let court_side: Vec<&str> = receipt.documents.iter().map(|d| d.sha256.as_str()).collect();
+        if local != court_side {
+            return Err(SyncError::Protocol("the court's file hashes differ from ours".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,210 @@
+//! The outbox against the reference court with faults: every filing reaches the court
+//! exactly once, with the court holding exactly the local bytes, and nothing queued is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use courtside_court_api::filing::{CaseTarget, DocumentRole};
+use courtside_court_server::FaultPlan;
+use courtside_sync::account::{Session, complete_sign_in};
+use courtside_sync::outbox::{self, DraftDocument, Drain, FilingDraft, ItemState, OutboxItem};
+use courtside_sync::retry::RetryPolicy;
+use courtside_sync::tus::TusClient;
+use courtside_vault::Vault;
+
+use super::support::{Court, pattern_file, vault};
+
+pub fn draft(dir: &std::path::Path, case_type: &str) -> FilingDraft {
+    let doc = |kind: &str, role, len| DraftDocument {
+        path: pattern_file(dir, &format!("{kind}-{}.pdf", uuid_like()), len),
+        title: kind.to_owned(),
+        role,
+        kind: Some(kind.to_owned()),
+        media_type: "application/pdf".into(),
+    };
+    FilingDraft {
+        court_id: courtside_court_server::DEMO_COURT_ID.into(),
+        case: CaseTarget::New { cause_of_action: "买卖合同纠纷".into() },
+        case_type: case_type.into(),
+        title: "民事起诉状 张三诉李四买卖合同纠纷".into(),
+        amount_in_controversy_fen: Some(10_000_000),
+        parties: vec![],
+        documents: vec![
+            doc("complaint", DocumentRole::Lead, 300_000),
+            doc("identity", DocumentRole::Attachment, 1_500_000),
+            doc("evidence-list", DocumentRole::Evidence, 2_500_000),
+        ],
+    }
+}
+
+fn uuid_like() -> String {
+    courtside_court_api::auth::random_token(6)
+}
+
+pub struct Client {
+    pub vault: Arc<Vault>,
+    pub session: Session,
+    pub tus: TusClient,
+}
+
+pub async fn signed_in(court: &Court, dir: &std::path::Path) -> Client {
+    let vault = vault(dir);
+    let tokens = court.tokens("zhang.san", "demo-litigant-1").await;
+    let court_url = url::Url::parse(&format!("{}/", court.base)).unwrap();
+    let account = complete_sign_in(&vault, &court_url, &tokens, "test laptop").await.unwrap();
+    let tus = TusClient::new(
+        512 * 1024,
+        RetryPolicy { base: Duration::from_millis(20), cap: Duration::from_millis(500), max_attempts: 4 },
+    )
+    .unwrap();
+    Client { session: Session::new(vault.clone(), account), vault, tus }
+}
+
+/// Drains until nothing is pending (or `runs` runs), pausing briefly between runs.
+pub async fn drain_until_settled(c: &mut Client, runs: usize) -> Vec<OutboxItem> {
+    for _ in 0..runs {
+        let report = Drain::new(c.vault.clone(), &mut c.session, &c.tus).unwrap().run(&mut |_, _| {}).await.unwrap();
+        if report.waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    outbox::items(&c.vault).unwrap()
+}
+
+async fn assert_exactly_once(court: &Court, items: &[OutboxItem]) {
+    let filings = court.filings().await;
+    for item in items {
+        assert_eq!(item.state, ItemState::Receipted, "{item:#?}");
+        let at_court: Vec<_> = filings.iter().filter(|f| f.idempotency_key == item.id).collect();
+        assert_eq!(at_court.len(), 1, "filing {} exists {} times at the court", item.id, at_court.len());
+        assert_eq!(item.filing_id.as_deref(), Some(at_court[0].id.as_str()));
+        for upload in &item.uploads {
+            let url = url::Url::parse(upload.upload_url.as_deref().unwrap()).unwrap();
+            let seen = court.upload_statistics(&url).await;
+            assert_eq!(seen.sha256.as_deref(), Some(upload.sha256.as_str()), "the court holds exactly the local bytes");
+        }
+    }
+    assert_eq!(filings.len(), items.len());
+}
+
+#[tokio::test]
+async fn a_queued_filing_goes_through_with_a_verified_receipt() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    let item = outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    assert_eq!(item.state, ItemState::Queued);
+    let items = drain_until_settled(&mut c, 1).await;
+    assert_exactly_once(&court, &items).await;
+    assert!(items[0].receipt.is_some());
+}
+
+#[tokio::test]
+async fn bursts_of_5xx_and_lost_answers_still_file_exactly_once() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    for _ in 0..3 {
+        outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    }
+    // A burst of 503s first, then, once the files of the first filing are up, the answer to
+    // its submission is lost.
+    court.server.faults().set(FaultPlan { fail_next: 6, ..FaultPlan::default() });
+    let faults = court.server.faults().clone();
+    let mut armed = false;
+    let mut progress = |item: &OutboxItem, p: courtside_sync::tus::Progress| {
+        let last = item.uploads.iter().filter(|u| !u.uploaded).count() == 1;
+        if last && p.confirmed == p.total && !armed {
+            armed = true;
+            faults.set(FaultPlan { lose_responses: 1, ..FaultPlan::default() });
+        }
+    };
+    let first = Drain::new(c.vault.clone(), &mut c.session, &c.tus).unwrap().run(&mut progress).await.unwrap();
+    assert!(armed);
+    assert!(first.waiting >= 1, "{first:?}");
+    let lost =
+        outbox::items(&c.vault).unwrap().into_iter().find(|i| i.send_attempted && i.state == ItemState::Submitted);
+    assert!(lost.is_some(), "the item whose answer was lost stays submitted, its outcome unknown");
+    let items = drain_until_settled(&mut c, 10).await;
+    assert_exactly_once(&court, &items).await;
+}
+
+#[tokio::test]
+async fn a_court_restart_mid_upload_and_an_app_restart_lose_nothing() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    let queued = outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+
+    // The court goes down (and comes back) while the second file is on its way.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut tx = Some(tx);
+    let mut progress = |item: &OutboxItem, p: courtside_sync::tus::Progress| {
+        if item.uploads.iter().filter(|u| u.uploaded).count() == 1
+            && p.confirmed > 0
+            && p.confirmed < p.total
+            && let Some(tx) = tx.take()
+        {
+            let _ = tx.send(());
+        }
+    };
+    let restart = async {
+        rx.await.unwrap();
+        let super::support::Court { server, base, http, _dir } = court;
+        let server = server.restart().await.unwrap();
+        super::support::Court { server, base, http, _dir }
+    };
+    let mut drainer = Drain::new(c.vault.clone(), &mut c.session, &c.tus).unwrap();
+    let drain = drainer.run(&mut progress);
+    let (report, court) = tokio::join!(drain, restart);
+    let report = report.unwrap();
+    eprintln!("drain across the restart: {report:?}");
+    drop(drainer);
+
+    // The app quits and starts again: the vault is reopened from disk, the item is there.
+    let account = c.session.account().clone();
+    drop(c);
+    let vault = Arc::new(Vault::unlock(&dir.path().join("vault"), "correct horse battery staple 42").unwrap());
+    let items = outbox::items(&vault).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].id, queued.id);
+    let tus = TusClient::new(512 * 1024, RetryPolicy::default()).unwrap();
+    let mut c = Client { session: Session::new(vault.clone(), account), vault, tus };
+    let items = drain_until_settled(&mut c, 5).await;
+    assert_exactly_once(&court, &items).await;
+}
+
+#[tokio::test]
+async fn a_refused_filing_needs_attention_with_the_courts_reasons() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    let mut bad = draft(dir.path(), "civil-contract");
+    bad.documents.truncate(1);
+    outbox::enqueue(&c.vault, c.session.account(), bad).unwrap();
+    outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "maritime")).unwrap();
+    let items = drain_until_settled(&mut c, 1).await;
+    let reasons: Vec<_> = items
+        .iter()
+        .map(|i| match &i.state {
+            ItemState::NeedsAttention { reason, details } => (reason.clone(), details.len()),
+            other => panic!("expected needs-attention, got {other:?}"),
+        })
+        .collect();
+    assert!(reasons.iter().any(|(r, n)| r.contains("missing required document") && *n == 2), "{reasons:?}");
+    assert!(reasons.iter().any(|(r, _)| r.contains("no case type \"maritime\"")), "{reasons:?}");
+    assert!(court.filings().await.is_empty());
+
+    // A file changed after queueing is caught before upload.
+    let good = draft(dir.path(), "civil-contract");
+    let path = good.documents[0].path.clone();
+    outbox::enqueue(&c.vault, c.session.account(), good).unwrap();
+    std::fs::write(&path, b"changed").unwrap();
+    let items = drain_until_settled(&mut c, 1).await;
+    assert!(
+        items
+            .iter()
+            .any(|i| matches!(&i.state, ItemState::NeedsAttention { reason, .. } if reason.contains("changed after")))
+    );
+}
