@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 the user's error (one line on stderr), 2 an internal error.
 
+mod cli_sync;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +49,17 @@ enum Command {
         #[command(subcommand)]
         command: SyncCommand,
     },
+    /// Filings (queued in the encrypted outbox until a connection exists).
+    Filing {
+        #[command(subcommand)]
+        command: FilingCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FilingCommand {
+    /// Queue a filing for a court; prints its UUID (its Idempotency-Key).
+    Queue(cli_sync::QueueFiling),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +80,8 @@ enum SyncCommand {
         /// The file to upload.
         file: PathBuf,
     },
+    #[command(flatten)]
+    Engine(cli_sync::SyncCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +154,17 @@ enum CourtCommand {
         #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
         host: IpAddr,
     },
+    /// Sign in to a court in the browser (the account is sealed in the vault).
+    Login {
+        /// The court's base URL.
+        #[arg(long, env = "COURTSIDE_COURT_URL")]
+        court: String,
+        /// A name for this device, shown at the court.
+        #[arg(long, default_value = "Courtside CLI")]
+        device_name: String,
+    },
+    /// Sign out of a court (tokens and device key are forgotten).
+    Logout(cli_sync::AccountArgs),
     /// Act as the court's clerk (reference court): review filings, serve documents.
     Clerk {
         /// The court's base URL, e.g. http://127.0.0.1:18080/.
@@ -280,6 +306,18 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 None => demo_court_dir(&default_data_dir()?),
             };
             serve_court(court_dir, SocketAddr::new(host, port)).await
+        }
+        Command::Court { command: CourtCommand::Login { court, device_name } } => {
+            cli_sync::login(open_vault(&data_dir_or_default(cli.data_dir)?)?, &court, &device_name).await
+        }
+        Command::Court { command: CourtCommand::Logout(args) } => {
+            cli_sync::logout(&open_vault(&data_dir_or_default(cli.data_dir)?)?, &args)
+        }
+        Command::Filing { command: FilingCommand::Queue(q) } => {
+            cli_sync::queue(&open_vault(&data_dir_or_default(cli.data_dir)?)?, q)
+        }
+        Command::Sync { command: SyncCommand::Engine(command) } => {
+            cli_sync::sync(open_vault(&data_dir_or_default(cli.data_dir)?)?, command).await
         }
         Command::Court { command: CourtCommand::Clerk { court, token, command } } => {
             clerk_command(&court, &token, command).await
