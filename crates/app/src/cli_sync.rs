@@ -55,7 +55,7 @@ pub struct QueueFiling {
 /// `courtside sync …`
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
-    /// Send what is queued for a court and report.
+    /// Send what is queued for a court, then fetch the court's news; print a summary.
     Run {
         #[command(flatten)]
         account: AccountArgs,

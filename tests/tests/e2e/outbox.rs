@@ -208,3 +208,81 @@ async fn a_refused_filing_needs_attention_with_the_courts_reasons() {
             .any(|i| matches!(&i.state, ItemState::NeedsAttention { reason, .. } if reason.contains("changed after")))
     );
 }
+
+#[tokio::test]
+async fn the_change_feed_brings_docketing_service_hearings_and_fees_once() {
+    use courtside_court_api::filing::{FilingStatus, ReviewDecision, ServedDocument};
+    use courtside_sync::feed;
+
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    let items = drain_until_settled(&mut c, 1).await;
+    let filing_id = items[0].filing_id.clone().unwrap();
+
+    let clerk = |method: reqwest::Method, path: &str| {
+        court.http.request(method, format!("{}{path}", court.base)).bearer_auth(court.server.clerk_token())
+    };
+    let docketed: courtside_court_api::filing::Filing =
+        clerk(reqwest::Method::POST, &format!("/clerk/v1/filings/{filing_id}/review"))
+            .json(&ReviewDecision::Docket)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let case_id = docketed.case_id.unwrap();
+    let notice = "应诉通知书：请于十五日内提交答辩状。".as_bytes();
+    let served: ServedDocument = clerk(reqwest::Method::POST, "/clerk/v1/service")
+        .json(&serde_json::json!({"recipient": "zhang.san", "caseId": case_id, "title": "受理通知书", "documentKind": "notice",
+            "mediaType": "text/plain", "content": courtside_court_api::encoding::b64url(notice)}))
+        .send().await.unwrap().json().await.unwrap();
+    let starts = (time::OffsetDateTime::now_utc() + time::Duration::days(20)).replace_nanosecond(0).unwrap();
+    clerk(reqwest::Method::POST, "/clerk/v1/hearings")
+        .json(&serde_json::json!({"caseId": case_id, "title": "开庭审理", "startsAt": starts.format(&time::format_description::well_known::Rfc3339).unwrap(),
+            "durationMinutes": 60, "platform": "court-room"}))
+        .send().await.unwrap();
+    clerk(reqwest::Method::POST, "/clerk/v1/fees")
+        .json(&serde_json::json!({"recipient": "zhang.san", "caseId": case_id, "amountFen": 230_000, "reason": "案件受理费"}))
+        .send().await.unwrap();
+
+    let report = feed::pull(&c.vault, &mut c.session).await.unwrap();
+    // Submitted + docketed + served + hearing + fee.
+    assert_eq!(report.events, 5, "{report:?}");
+    let kinds: Vec<_> = report.notices.iter().map(|n| n.kind).collect();
+    assert_eq!(kinds, ["filing", "served", "hearing", "fee"], "{report:?}");
+    let item = &outbox::items(&c.vault).unwrap()[0];
+    assert!(
+        matches!(&item.court_status, Some(FilingStatus::Docketed { case_number, .. }) if case_number.contains("民初"))
+    );
+
+    // The served document is sealed in the vault, intact, and the court recorded its receipt.
+    let copies = feed::served(&c.vault).unwrap();
+    assert_eq!(copies.len(), 1);
+    let mut content = Vec::new();
+    let info = c.vault.read_blob(&copies[0].blob_id, &mut content).unwrap();
+    assert_eq!(content, notice);
+    assert_eq!(info.sha256, served.sha256);
+    let at_court: ServedDocument = court
+        .http
+        .get(format!("{}/v1/service/{}", court.base, served.id))
+        .bearer_auth(court.login("zhang.san", "demo-litigant-1").await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(at_court.received_at.is_some());
+    assert_eq!(copies[0].document.received_at, at_court.received_at, "the receipt time the court recorded is kept");
+
+    // Nothing new: nothing applied. Events sent again: applied once only.
+    let again = feed::pull(&c.vault, &mut c.session).await.unwrap();
+    assert_eq!((again.events, again.applied), (0, 0));
+    court.server.faults().set(FaultPlan { replay_changes: 4, ..FaultPlan::default() });
+    let replayed = feed::pull(&c.vault, &mut c.session).await.unwrap();
+    assert_eq!((replayed.events, replayed.applied), (4, 0), "{replayed:?}");
+    assert_eq!(feed::served(&c.vault).unwrap().len(), 1);
+}

@@ -1,0 +1,253 @@
+//! Pulling the court's change feed into the vault.
+//!
+//! The cursor is kept in the vault and advanced only after a page is applied, so a crash
+//! re-applies at most one page; every event is applied idempotently (records keyed by the
+//! court's ids; a served document is downloaded, checked against its SHA-256, sealed and
+//! acknowledged once). What needs the user comes back as [`Notice`]s.
+
+use std::sync::Arc;
+
+use courtside_court_api::encoding::sha256_hex;
+use courtside_court_api::filing::{ChangeEvent, ChangePage, FilingStatus, ServedDocument};
+use courtside_court_api::hearing::{FeeNotice, Hearing};
+use courtside_vault::Vault;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::account::Session;
+use crate::outbox::{OUTBOX, OutboxItem};
+use crate::{SyncError, check, http_client, records};
+
+/// Vault table of what the court told us (served documents, hearings, fees, messages).
+pub const REPLICA: &str = "court_replica";
+/// Vault table of change-feed cursors, one per account.
+pub const CURSORS: &str = "feed_cursors";
+
+/// A served document as kept locally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServedCopy {
+    /// The court's record, with the receipt time it recorded.
+    pub document: ServedDocument,
+    /// The vault blob holding the content.
+    pub blob_id: String,
+}
+
+/// Something the user should be told about (a desktop notification).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// What kind of news: `served`, `hearing`, `fee`, `filing`, `mediation`, `evidence`.
+    pub kind: &'static str,
+    /// One line for the notification.
+    pub text: String,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullReport {
+    /// Events read from the feed.
+    pub events: usize,
+    /// Events that changed something here (the rest were already applied).
+    pub applied: usize,
+    /// For the user.
+    pub notices: Vec<Notice>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Cursor {
+    cursor: String,
+}
+
+/// Reads the feed from the stored cursor to its end and applies every event.
+///
+/// # Errors
+/// [`SyncError`]; what was applied before the error stays applied, and the cursor stays at
+/// the last fully applied page.
+pub async fn pull(vault: &Arc<Vault>, session: &mut Session) -> Result<PullReport, SyncError> {
+    let http = http_client()?;
+    let account = session.account().clone();
+    let court = account.court_url()?;
+    let cursor_id = account.id();
+    let mut cursor = records::load::<Cursor>(vault, CURSORS, &cursor_id)?.unwrap_or_default().cursor;
+    let mut report = PullReport::default();
+    loop {
+        let mut url = court.join("v1/changes")?;
+        url.query_pairs_mut().append_pair("cursor", &cursor).append_pair("limit", "100");
+        let page: ChangePage =
+            check(http.get(url).bearer_auth(session.bearer(false).await?).send().await?).await?.json().await?;
+        for change in &page.changes {
+            report.events += 1;
+            let mut applier = Applier { vault, session: &mut *session, http: &http, court: &court };
+            if let Some(notice) = applier.apply(&change.event).await? {
+                report.applied += 1;
+                report.notices.extend(notice);
+            }
+        }
+        cursor.clone_from(&page.next_cursor);
+        records::save(vault, CURSORS, &cursor_id, &Cursor { cursor: cursor.clone() })?;
+        if !page.more {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// A court-given id, accepted only as a plain token (it goes into URL paths and keys).
+fn court_id(id: &str) -> Result<&str, SyncError> {
+    if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        Ok(id)
+    } else {
+        Err(SyncError::Protocol(format!("the court sent an unusable id {:?}", id.chars().take(40).collect::<String>())))
+    }
+}
+
+struct Applier<'a> {
+    vault: &'a Vault,
+    session: &'a mut Session,
+    http: &'a reqwest::Client,
+    court: &'a Url,
+}
+
+impl Applier<'_> {
+    async fn get<T: serde::de::DeserializeOwned>(&mut self, path: &str) -> Result<T, SyncError> {
+        let bearer = self.session.bearer(false).await?;
+        Ok(check(self.http.get(self.court.join(path)?).bearer_auth(bearer).send().await?).await?.json().await?)
+    }
+
+    /// The replica key of a court object: its kind and a digest of account and court id, so
+    /// two courts' ids never collide and the court's ids do not appear in the vault's index.
+    fn key(&self, kind: &str, id: &str) -> String {
+        format!("{kind}:{}", &sha256_hex(format!("{}|{id}", self.session.account().id()).as_bytes())[..32])
+    }
+
+    /// `None` when the event was applied before; `Some(notices)` when it changed something.
+    async fn apply(&mut self, event: &ChangeEvent) -> Result<Option<Vec<Notice>>, SyncError> {
+        match event {
+            ChangeEvent::FilingStatus { idempotency_key, status, .. } => {
+                let Some(mut item) = records::load::<OutboxItem>(self.vault, OUTBOX, idempotency_key)? else {
+                    // Filed from elsewhere (another device): nothing queued here to update.
+                    return Ok(None);
+                };
+                if item.court_status.as_ref() == Some(status) {
+                    return Ok(None);
+                }
+                item.court_status = Some(status.clone());
+                records::save(self.vault, OUTBOX, &item.id, &item)?;
+                let text = match status {
+                    FilingStatus::Docketed { case_number, .. } => {
+                        format!("{}: docketed as {case_number}", item.filing.title)
+                    }
+                    FilingStatus::Rejected { reasons } => {
+                        format!("{}: rejected ({})", item.filing.title, reasons.join("; "))
+                    }
+                    FilingStatus::CorrectionRequested { due, .. } => {
+                        format!("{}: correction requested by {due}", item.filing.title)
+                    }
+                    FilingStatus::Submitted | FilingStatus::UnderReview => return Ok(Some(Vec::new())),
+                };
+                Ok(Some(vec![Notice { kind: "filing", text }]))
+            }
+            ChangeEvent::DocumentServed { service_id, title, .. } => {
+                let service_id = court_id(service_id)?;
+                let id = self.key("served", service_id);
+                if records::load::<ServedCopy>(self.vault, REPLICA, &id)?.is_some() {
+                    return Ok(None);
+                }
+                let document: ServedDocument = self.get(&format!("v1/service/{service_id}")).await?;
+                let bearer = self.session.bearer(false).await?;
+                let content = check(
+                    self.http
+                        .get(self.court.join(&format!("v1/service/{service_id}/content"))?)
+                        .bearer_auth(bearer)
+                        .send()
+                        .await?,
+                )
+                .await?
+                .bytes()
+                .await?;
+                if sha256_hex(&content) != document.sha256 {
+                    return Err(SyncError::Protocol(format!(
+                        "served document {service_id}: the content does not match its SHA-256"
+                    )));
+                }
+                let blob_id = id.replace(':', "-");
+                self.vault.write_blob(&blob_id, &mut content.as_ref())?;
+                // Acknowledge only once the copy is sealed: the receipt time starts periods.
+                let bearer = self.session.bearer(false).await?;
+                let acknowledged: ServedDocument = check(
+                    self.http
+                        .post(self.court.join(&format!("v1/service/{service_id}/receipt"))?)
+                        .bearer_auth(bearer)
+                        .send()
+                        .await?,
+                )
+                .await?
+                .json()
+                .await?;
+                records::save(self.vault, REPLICA, &id, &ServedCopy { document: acknowledged, blob_id })?;
+                Ok(Some(vec![Notice { kind: "served", text: format!("served: {title}") }]))
+            }
+            ChangeEvent::HearingScheduled { hearing_id, .. } => {
+                let hearing_id = court_id(hearing_id)?;
+                let hearing: Hearing = self.get(&format!("v1/hearings/{hearing_id}")).await?;
+                self.upsert(&self.key("hearing", hearing_id), &hearing, || Notice {
+                    kind: "hearing",
+                    text: format!("hearing: {} at {}", hearing.title, hearing.starts_at),
+                })
+            }
+            ChangeEvent::FeeNotice { fee_id, .. } | ChangeEvent::FeePaid { fee_id, .. } => {
+                let fee_id = court_id(fee_id)?;
+                let fee: FeeNotice = self.get(&format!("v1/fees/{fee_id}")).await?;
+                self.upsert(&self.key("fee", fee_id), &fee, || Notice {
+                    kind: "fee",
+                    text: format!("fee: {}.{:02} yuan, due {}", fee.amount_fen / 100, fee.amount_fen % 100, fee.due),
+                })
+            }
+            ChangeEvent::MediationMessage { message_id, .. } => {
+                self.upsert(&self.key("mediation", message_id), event, || Notice {
+                    kind: "mediation",
+                    text: "new mediation message".into(),
+                })
+            }
+            ChangeEvent::ExhibitSubmitted { exhibit_id, .. } => {
+                self.upsert(&self.key("exhibit", exhibit_id), event, || Notice {
+                    kind: "evidence",
+                    text: "the other side submitted evidence".into(),
+                })
+            }
+            ChangeEvent::CrossExamination { exhibit_id, from, .. } => {
+                self.upsert(&self.key("opinion", &format!("{exhibit_id}|{from}")), event, || Notice {
+                    kind: "evidence",
+                    text: format!("{from} gave an opinion on your evidence"),
+                })
+            }
+        }
+    }
+
+    /// Stores `value` under `id` unless the same value is there already.
+    fn upsert<T: Serialize + serde::de::DeserializeOwned + PartialEq>(
+        &self,
+        id: &str,
+        value: &T,
+        notice: impl FnOnce() -> Notice,
+    ) -> Result<Option<Vec<Notice>>, SyncError> {
+        if records::load::<T>(self.vault, REPLICA, id)?.as_ref() == Some(value) {
+            return Ok(None);
+        }
+        records::save(self.vault, REPLICA, id, value)?;
+        Ok(Some(vec![notice()]))
+    }
+}
+
+/// Every served document kept locally.
+///
+/// # Errors
+/// [`SyncError::Vault`].
+pub fn served(vault: &Vault) -> Result<Vec<ServedCopy>, SyncError> {
+    Ok(vault
+        .list(REPLICA)?
+        .iter()
+        .filter(|r| r.id.starts_with("served:"))
+        .filter_map(|r| serde_json::from_slice(&r.plaintext).ok())
+        .collect())
+}
