@@ -69,7 +69,66 @@ pub(crate) fn bench() -> Result<()> {
         min_pss as f64 / 1024.0
     );
     println!("| Linux .deb size ({}) | {:.2} MB | - | - | <= 20 MB |", file_name(deb), deb_bytes as f64 / 1e6);
-    vault_figures(&p)
+    vault_figures(&p)?;
+    sync_figures(&p)
+}
+
+/// The sync engine's figures: the `sync_bench` example (release) against a release
+/// `courtside court serve` on 127.0.0.1.
+fn sync_figures(p: &Project) -> Result<()> {
+    p.step(
+        "sync bench (release)",
+        crate::env::cmd(
+            "cargo",
+            &[
+                "build",
+                "--quiet",
+                "--release",
+                "-p",
+                "courtside-app",
+                "--bin",
+                "courtside",
+                "-p",
+                "courtside-sync",
+                "--example",
+                "sync_bench",
+            ],
+        )
+        .current_dir(&p.root),
+    )?;
+    let release = p.target_dir().join("release");
+    let work = std::env::temp_dir().join(format!("courtside-sync-bench-{}", std::process::id()));
+    let court_dir = work.join("court");
+    let _ = std::fs::remove_dir_all(&work);
+    let mut court = Command::new(release.join(format!("courtside{}", std::env::consts::EXE_SUFFIX)))
+        .args(["court", "serve", "--port", "0", "--max-file-mib", "2048", "--max-filing-mib", "4096", "--data-dir"])
+        .arg(&court_dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("start the reference court")?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(court.stdout.take().context("court stdout")?), &mut line)?;
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).context("court address")?.to_owned();
+    let clerk = std::fs::read_to_string(court_dir.join("clerk-token"))?;
+    let out = Command::new(release.join("examples").join(format!("sync_bench{}", std::env::consts::EXE_SUFFIX)))
+        .arg(work.join("client"))
+        .arg(&url)
+        .arg(clerk.trim())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("run sync_bench");
+    let _ = court.kill();
+    let _ = court.wait();
+    let _ = std::fs::remove_dir_all(&work);
+    let out = out?;
+    if !out.status.success() {
+        bail!("sync_bench failed ({})", out.status);
+    }
+    println!();
+    println!("| sync figure | measured | reference | ratio | target |");
+    println!("|---|---|---|---|---|");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    Ok(())
 }
 
 /// The vault's figures, from the `vault_bench` example built in release.

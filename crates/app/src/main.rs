@@ -153,6 +153,12 @@ enum CourtCommand {
         /// Address to listen on. Anything but loopback exposes the court to the network.
         #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
         host: IpAddr,
+        /// Largest file the court accepts, in MiB.
+        #[arg(long, default_value_t = courtside_court_server::MAX_FILE_BYTES >> 20)]
+        max_file_mib: u64,
+        /// Largest filing (all its files) the court accepts, in MiB.
+        #[arg(long, default_value_t = courtside_court_server::MAX_FILING_BYTES >> 20)]
+        max_filing_mib: u64,
     },
     /// Sign in to a court in the browser (the account is sealed in the vault).
     Login {
@@ -298,14 +304,15 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), AppError> {
     match cli.command {
-        Command::Court { command: CourtCommand::Serve { port, host } } => {
+        Command::Court { command: CourtCommand::Serve { port, host, max_file_mib, max_filing_mib } } => {
             // An explicit --data-dir holds the court's data directly; by default it lives
             // where the desktop app's embedded demo court keeps it.
             let court_dir = match cli.data_dir {
                 Some(dir) => dir,
                 None => demo_court_dir(&default_data_dir()?),
             };
-            serve_court(court_dir, SocketAddr::new(host, port)).await
+            let limits = courtside_court_server::SizeLimits { file: max_file_mib << 20, filing: max_filing_mib << 20 };
+            serve_court(court_dir, SocketAddr::new(host, port), limits).await
         }
         Command::Court { command: CourtCommand::Login { court, device_name } } => {
             cli_sync::login(open_vault(&data_dir_or_default(cli.data_dir)?)?, &court, &device_name).await
@@ -618,8 +625,14 @@ fn parse_yuan(text: &str) -> Result<u64, AppError> {
     whole.parse::<u64>().ok().and_then(|y| y.checked_mul(100)).and_then(|f| f.checked_add(fen)).ok_or_else(bad)
 }
 
-async fn serve_court(court_dir: PathBuf, listen: SocketAddr) -> Result<(), AppError> {
-    let court = courtside_court_server::start(CourtConfig { listen, ..CourtConfig::local(court_dir.clone()) }).await?;
+async fn serve_court(
+    court_dir: PathBuf,
+    listen: SocketAddr,
+    size_limits: courtside_court_server::SizeLimits,
+) -> Result<(), AppError> {
+    let court =
+        courtside_court_server::start(CourtConfig { listen, size_limits, ..CourtConfig::local(court_dir.clone()) })
+            .await?;
     // One line on stdout with the real address, so scripts and tests can wait for it.
     println!(
         "court listening on {} (data in {}; clerk token in {})",

@@ -31,6 +31,7 @@ pub(crate) struct CourtState {
     pub(crate) clerk_token: Arc<str>,
     pub(crate) faults: Faults,
     pub(crate) rooms: crate::hearings::Rooms,
+    pub(crate) digests: crate::uploads::RunningDigests,
 }
 
 impl std::fmt::Debug for CourtState {

@@ -219,6 +219,7 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
         clerk_token: clerk_token.clone(),
         faults: faults.clone(),
         rooms: hearings::Rooms::default(),
+        digests: uploads::RunningDigests::default(),
     };
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;

@@ -54,6 +54,7 @@ pub(crate) fn router(state: CourtState) -> Router {
         .route("/clerk/v1/faults", put(filings::clerk_faults))
         .route("/clerk/v1/cases", post(exchange::open_case))
         .route("/clerk/v1/uploads/{id}", get(uploads::statistics))
+        .route("/clerk/v1/plain-uploads/{name}", put(uploads::plain_upload))
         .route("/clerk/v1/cases/{id}/mediation", post(exchange::mediator_post))
         .route("/clerk/v1/hearings", post(hearings::schedule))
         .route("/clerk/v1/fees", post(exchange::post_fee))
@@ -112,7 +113,7 @@ mediation, evidence exchange, and a per-account change feed. Errors are RFC 9457
         exchange::get_case, exchange::open_case, exchange::post_fee, exchange::get_fee, exchange::start_payment,
         exchange::mediation_thread, exchange::mediation_post, exchange::mediator_post,
         exchange::exhibits, exchange::submit_exhibit, exchange::cross_examine,
-        uploads::statistics,
+        uploads::statistics, uploads::plain_upload,
         hearings::schedule, hearings::list_hearings, hearings::get_hearing, hearings::check_in, hearings::join, hearings::statement,
     ),
     components(schemas(courtside_court_api::filing::SubmissionManifest, courtside_court_api::filing::FilingReceipt,

@@ -180,6 +180,7 @@ pub(crate) async fn head(
               (status = 409, description = "Upload-Offset differs from the server's", body = courtside_court_api::Problem, content_type = "application/problem+json"),
               (status = 413, description = "More bytes than Upload-Length", body = courtside_court_api::Problem, content_type = "application/problem+json"),
               (status = 415, description = "Wrong Content-Type", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 423, description = "Another request is writing to this upload", body = courtside_court_api::Problem, content_type = "application/problem+json"),
               (status = 460, description = "Checksum mismatch: nothing of this request was stored", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn patch(
     State(state): State<CourtState>,
@@ -214,6 +215,14 @@ pub(crate) async fn patch(
             format!("unsupported checksum algorithm {}; use sha256", c.algorithm),
         ));
     }
+    let _busy = state.digests.claim(&id).ok_or_else(|| {
+        ApiError::new(
+            423,
+            "upload-busy",
+            "Locked",
+            "another request is writing to this upload; ask with HEAD and resume",
+        )
+    })?;
     let row = owned(&state, &caller, &id)?;
     if claimed != row.offset {
         return Err(ApiError::conflict(
@@ -226,9 +235,15 @@ pub(crate) async fn patch(
     }
     let cut = state.faults.take_upload_cut();
     let path = state.uploads_dir.join(&id);
-    let mut file = std::fs::OpenOptions::new().write(true).open(&path)?;
-    file.seek(SeekFrom::Start(row.offset))?;
-    let mut hasher = digest::Context::new(&digest::SHA256);
+    let mut raw = std::fs::OpenOptions::new().write(true).open(&path)?;
+    raw.seek(SeekFrom::Start(row.offset))?;
+    // Network frames are small; writes go out in 1 MiB pieces.
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, raw);
+    // The chunk's digest (only with a checksum header) and the whole file's running digest,
+    // which is committed only when this request's bytes are kept.
+    let mut hasher = checksum.as_ref().map(|_| digest::Context::new(&digest::SHA256));
+    let collect = state.digests.follows(&id, row.offset);
+    let mut frames = Vec::new();
     let mut written = 0u64;
     // Every byte that arrived, kept or not: the clerk's statistics show what was sent twice.
     let mut received = 0u64;
@@ -240,7 +255,7 @@ pub(crate) async fn patch(
             break;
         };
         if row.offset + written + chunk.len() as u64 > row.length {
-            file.set_len(row.offset)?;
+            file.get_ref().set_len(row.offset)?;
             count_received(&state, &id, received + chunk.len() as u64)?;
             return Err(ApiError::new(
                 413,
@@ -256,20 +271,26 @@ pub(crate) async fn patch(
                 broken = true;
             }
         }
-        hasher.update(&chunk);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&chunk);
+        }
         file.write_all(&chunk)?;
         written += chunk.len() as u64;
         received += chunk.len() as u64;
+        if collect {
+            frames.push(chunk);
+        }
         if broken {
             break;
         }
     }
     count_received(&state, &id, received)?;
     if let Some(expected) = &checksum
-        && (broken || hasher.finish().as_ref() != expected.digest.as_slice())
+        && (broken || hasher.map(digest::Context::finish).is_none_or(|d| d.as_ref() != expected.digest.as_slice()))
     {
         // tus checksum extension: a mismatching (or incomplete) request stores nothing.
-        file.set_len(row.offset)?;
+        file.flush()?;
+        file.get_ref().set_len(row.offset)?;
         if broken {
             return Ok(cut_connection());
         }
@@ -280,8 +301,13 @@ pub(crate) async fn patch(
             "the body's SHA-256 differs from Upload-Checksum; nothing was stored, send the chunk again",
         ));
     }
-    file.sync_data()?;
+    file.flush()?;
     let offset = row.offset + written;
+    if collect {
+        state.digests.feed(&id, row.offset, frames);
+    } else {
+        state.digests.forget(&id);
+    }
     state.store.with(|c| c.execute("UPDATE uploads SET offset = ?1 WHERE id = ?2", rusqlite::params![offset, id]))?;
     if offset == row.length {
         finish(&state, &id).await?;
@@ -346,11 +372,19 @@ pub(crate) async fn statistics(
         .ok_or_else(|| ApiError::not_found("upload"))
 }
 
-/// Hashes a completed upload and records the digest.
+/// Makes a completed upload durable and records its digest: the running one when every
+/// byte went through this server process in order, else by reading the file again.
 async fn finish(state: &CourtState, id: &str) -> Result<(), ApiError> {
     let path = state.uploads_dir.join(id);
+    let length: u64 =
+        state.store.with(|c| c.query_row("SELECT length FROM uploads WHERE id = ?1", [id], |r| r.get(0)))?;
+    let running = state.digests.take(id, length).await;
     let digest = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
         let mut file = std::fs::File::open(path)?;
+        file.sync_all()?;
+        if let Some(done) = running {
+            return Ok(hex(done.finish().as_ref()));
+        }
         let mut ctx = digest::Context::new(&digest::SHA256);
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -381,6 +415,7 @@ pub(crate) async fn delete(
     check_version(&headers)?;
     owned(&state, &caller, &id)?;
     state.store.with(|c| c.execute("DELETE FROM uploads WHERE id = ?1", [&id]))?;
+    state.digests.forget(&id);
     let _ = std::fs::remove_file(state.uploads_dir.join(&id));
     Ok(tus_headers(StatusCode::NO_CONTENT.into_response()))
 }
@@ -405,4 +440,119 @@ pub(crate) fn stored(state: &CourtState, account_id: &str, id: &str) -> Result<O
             },
         ))
     })?)
+}
+
+/// `PUT /clerk/v1/plain-uploads/{name}`: stores a request body as it comes, with nothing of
+/// tus (no offsets, checksums or resumption). It exists so the bench can compare the tus path
+/// with `curl -T` against the same server.
+#[utoipa::path(put, path = "/clerk/v1/plain-uploads/{name}", tag = "clerk", security(("clerk" = [])),
+    params(("name" = String, Path, description = "Letters, digits, - and _")),
+    request_body(content_type = "application/octet-stream", description = "Any bytes"),
+    responses((status = 201, description = "Stored; the body is the byte count", body = String),
+              (status = 400, description = "Unusable name", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn plain_upload(
+    State(state): State<CourtState>,
+    _clerk: crate::http::Clerk,
+    Path(name): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ApiError::bad_request("bad-name", "the name may hold letters, digits, - and _ only"));
+    }
+    let mut file = std::fs::File::create(state.uploads_dir.join(format!("plain-{name}")))?;
+    let mut stream = body.into_data_stream();
+    let mut total = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("body", e.to_string()))?;
+        file.write_all(&chunk)?;
+        total += chunk.len() as u64;
+    }
+    file.sync_data()?;
+    Ok((StatusCode::CREATED, total.to_string()).into_response())
+}
+
+/// Running SHA-256 of uploads in progress, computed by one task per upload off the request
+/// path (so hashing overlaps the next chunk's transfer), fed only with bytes that were kept.
+/// Lost on restart; the file is then read again at completion.
+#[derive(Clone, Default)]
+pub(crate) struct RunningDigests {
+    hashers: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Hasher>>>,
+    busy: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+/// The hashing task of one upload: how many bytes it was given, and its input.
+struct Hasher {
+    fed: u64,
+    tx: tokio::sync::mpsc::UnboundedSender<axum::body::Bytes>,
+    done: tokio::task::JoinHandle<digest::Context>,
+}
+
+impl std::fmt::Debug for RunningDigests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RunningDigests(..)")
+    }
+}
+
+/// Held while a PATCH writes to an upload; a second PATCH meanwhile is refused (423).
+pub(crate) struct Busy(RunningDigests, String);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.0.busy.lock() {
+            busy.remove(&self.1);
+        }
+    }
+}
+
+impl RunningDigests {
+    fn claim(&self, id: &str) -> Option<Busy> {
+        let mut busy = self.busy.lock().ok()?;
+        busy.insert(id.to_owned()).then(|| Busy(self.clone(), id.to_owned()))
+    }
+
+    /// Whether the hash of upload `id` can be continued from `offset` (else its bytes are
+    /// not collected, and completion reads the file again).
+    fn follows(&self, id: &str, offset: u64) -> bool {
+        offset == 0 || self.hashers.lock().is_ok_and(|m| m.get(id).is_some_and(|h| h.fed == offset))
+    }
+
+    /// Hands the kept bytes of a request (which started at `from`) to the upload's hasher.
+    fn feed(&self, id: &str, from: u64, frames: Vec<axum::body::Bytes>) {
+        let Ok(mut map) = self.hashers.lock() else { return };
+        if from == 0 {
+            map.remove(id);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<axum::body::Bytes>();
+            let done = tokio::spawn(async move {
+                let mut ctx = digest::Context::new(&digest::SHA256);
+                while let Some(bytes) = rx.recv().await {
+                    ctx.update(&bytes);
+                }
+                ctx
+            });
+            map.insert(id.to_owned(), Hasher { fed: 0, tx, done });
+        }
+        let Some(h) = map.get_mut(id).filter(|h| h.fed == from) else {
+            map.remove(id);
+            return;
+        };
+        for f in frames {
+            h.fed += f.len() as u64;
+            let _ = h.tx.send(f);
+        }
+    }
+
+    /// Forgets the running hash (bytes went missing from it).
+    fn forget(&self, id: &str) {
+        if let Ok(mut map) = self.hashers.lock() {
+            map.remove(id);
+        }
+    }
+
+    /// The finished digest of a complete upload of `length` bytes, if every byte was fed.
+    async fn take(&self, id: &str, length: u64) -> Option<digest::Context> {
+        let h = self.hashers.lock().ok()?.remove(id)?;
+        drop(h.tx);
+        let ctx = h.done.await.ok()?;
+        (h.fed == length).then_some(ctx)
+    }
 }

@@ -385,13 +385,15 @@ impl<'a> Drain<'a> {
         progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
     ) -> Result<Option<Step>, SyncError> {
         let creation = court.join("v1/uploads")?;
+        let digest = courtside_court_api::encoding::parse_sha256_hex(&item.uploads[i].sha256)
+            .ok_or_else(|| SyncError::Protocol("a queued file's digest is damaged".into()))?;
         let mut refreshed = false;
         loop {
             let ep = Endpoint::new(creation.as_str(), Some(self.session.bearer(refreshed).await?))?;
             let url = match &item.uploads[i].upload_url {
                 Some(u) => Url::parse(u)?,
                 None => {
-                    let url = match self.tus.create_upload(&ep, path).await {
+                    let url = match self.tus.create_upload_known(&ep, path, &digest).await {
                         Err(TusError::Refused { status: 401, .. }) if !refreshed => {
                             refreshed = true;
                             continue;
@@ -406,7 +408,8 @@ impl<'a> Drain<'a> {
                 }
             };
             let snapshot = item.clone();
-            let result = self.tus.upload(&ep, path, Some(url), &mut |p| progress(&snapshot, p)).await;
+            // The file was fingerprinted just now; the court checks the bytes against it.
+            let result = self.tus.upload_known(&ep, path, &digest, Some(url), &mut |p| progress(&snapshot, p)).await;
             match result {
                 Ok(report) if report.sha256 == item.uploads[i].sha256 => {
                     item.uploads[i].uploaded = true;

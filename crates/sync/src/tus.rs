@@ -12,7 +12,7 @@ use std::time::Duration;
 use courtside_court_api::encoding::hex;
 use courtside_court_api::tus::{TUS_VERSION, encode_metadata, encode_sha256_checksum, parse_offset};
 use ring::digest;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 use url::Url;
 
 use crate::retry::{RetryPolicy, parse_retry_after};
@@ -130,6 +130,7 @@ pub struct TusClient {
     http: reqwest::Client,
     chunk: u64,
     retry: RetryPolicy,
+    checksums: bool,
 }
 
 /// One failure, classified.
@@ -153,7 +154,16 @@ impl TusClient {
             .user_agent(concat!("Courtside/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| TusError::Protocol(format!("HTTP client: {e}")))?;
-        Ok(Self { http, chunk: chunk.max(1), retry })
+        Ok(Self { http, chunk: chunk.max(1), retry, checksums: true })
+    }
+
+    /// Sends no per-chunk checksums even where the server offers them (diagnosis, and the
+    /// bench's measure of what checksums cost). The court still checks the whole file's
+    /// SHA-256 against the manifest.
+    #[must_use]
+    pub fn without_checksums(mut self) -> Self {
+        self.checksums = false;
+        self
     }
 
     fn request(&self, method: reqwest::Method, url: &Url, ep: &Endpoint) -> reqwest::RequestBuilder {
@@ -194,9 +204,28 @@ impl TusClient {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<UploadReport, TusError> {
         let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
-        let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
         let sha256 = hash_file(path).await.map_err(file_err)?;
-        let caps = self.capabilities(ep).await;
+        self.upload_known(ep, path, &sha256, resume, progress).await
+    }
+
+    /// As [`TusClient::upload`], for a file whose SHA-256 is already known (the outbox
+    /// fingerprints files when they are queued); the report's digest is the one given.
+    ///
+    /// # Errors
+    /// [`TusError`].
+    pub async fn upload_known(
+        &self,
+        ep: &Endpoint,
+        path: &Path,
+        sha256: &[u8; 32],
+        resume: Option<Url>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<UploadReport, TusError> {
+        let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
+        let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
+        let sha256 = *sha256;
+        let mut caps = self.capabilities(ep).await;
+        caps.sha256_checksums &= self.checksums;
         if let Some(max) = caps.max_size
             && total > max
         {
@@ -210,30 +239,40 @@ impl TusClient {
             Some(url) => self.same_origin(ep, url)?,
             None => self.create(ep, path, total, &sha256).await?,
         };
-        let mut file = tokio::fs::File::open(path).await.map_err(file_err)?;
         let mut report = UploadReport { upload_url, sha256: hex(&sha256), bytes: total, bytes_sent: 0, resumes: 0 };
         let mut offset = if resuming { self.offset(ep, &report.upload_url, total).await? } else { 0 };
         progress(Progress { confirmed: offset, total });
         let mut failures = 0u32;
-        let mut buf = Vec::new();
+        // The next chunk is read (and its checksum computed) while the current one travels.
+        let mut next: Option<tokio::task::JoinHandle<std::io::Result<Chunk>>> = None;
         while offset < total {
             let len = self.chunk.min(total - offset);
-            buf.resize(usize::try_from(len).map_err(|_| TusError::Protocol("chunk too large".into()))?, 0);
-            file.seek(std::io::SeekFrom::Start(offset)).await.map_err(file_err)?;
-            file.read_exact(&mut buf).await.map_err(file_err)?;
+            let prefetched = match next.take() {
+                Some(handle) => handle.await.ok().and_then(Result::ok).filter(|c| c.offset == offset),
+                None => None,
+            };
+            let chunk = match prefetched {
+                Some(c) => c,
+                None => read_chunk(path.to_owned(), offset, len, caps.sha256_checksums).await.map_err(file_err)?,
+            };
+            let following = offset + len;
+            if following < total {
+                let step = self.chunk.min(total - following);
+                next = Some(tokio::task::spawn_blocking({
+                    let path = path.to_owned();
+                    let checksum = caps.sha256_checksums;
+                    move || read_chunk_blocking(&path, following, step, checksum)
+                }));
+            }
             let mut patch = self
                 .request(reqwest::Method::PATCH, &report.upload_url, ep)
                 .header("Upload-Offset", offset.to_string())
                 .header("Content-Type", "application/offset+octet-stream");
-            if caps.sha256_checksums {
-                let d: [u8; 32] = digest::digest(&digest::SHA256, &buf)
-                    .as_ref()
-                    .try_into()
-                    .map_err(|_| TusError::Protocol("digest".into()))?;
-                patch = patch.header("Upload-Checksum", encode_sha256_checksum(&d));
+            if let Some(d) = &chunk.sha256 {
+                patch = patch.header("Upload-Checksum", encode_sha256_checksum(d));
             }
             report.bytes_sent += len;
-            let outcome = match patch.body(buf.clone()).send().await {
+            let outcome = match patch.body(chunk.data).send().await {
                 Ok(r) if r.status() == reqwest::StatusCode::NO_CONTENT || r.status() == reqwest::StatusCode::OK => {
                     match r
                         .headers()
@@ -287,6 +326,16 @@ impl TusClient {
         let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
         let sha256 = hash_file(path).await.map_err(file_err)?;
         self.create(ep, path, total, &sha256).await
+    }
+
+    /// As [`TusClient::create_upload`], for a file whose SHA-256 is already known.
+    ///
+    /// # Errors
+    /// [`TusError`].
+    pub async fn create_upload_known(&self, ep: &Endpoint, path: &Path, sha256: &[u8; 32]) -> Result<Url, TusError> {
+        let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
+        let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
+        self.create(ep, path, total, sha256).await
     }
 
     async fn create(&self, ep: &Endpoint, path: &Path, total: u64, sha256: &[u8; 32]) -> Result<Url, TusError> {
@@ -413,6 +462,32 @@ fn transport(e: &reqwest::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// A piece of the file ready to send.
+struct Chunk {
+    offset: u64,
+    data: Vec<u8>,
+    sha256: Option<[u8; 32]>,
+}
+
+async fn read_chunk(path: std::path::PathBuf, offset: u64, len: u64, checksum: bool) -> std::io::Result<Chunk> {
+    tokio::task::spawn_blocking(move || read_chunk_blocking(&path, offset, len, checksum))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+fn read_chunk_blocking(path: &Path, offset: u64, len: u64, checksum: bool) -> std::io::Result<Chunk> {
+    use std::io::{Read, Seek};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(std::io::SeekFrom::Start(offset))?;
+    let mut data = vec![0u8; usize::try_from(len).map_err(std::io::Error::other)?];
+    file.read_exact(&mut data)?;
+    let sha256 = checksum
+        .then(|| digest::digest(&digest::SHA256, &data).as_ref().try_into())
+        .transpose()
+        .map_err(std::io::Error::other)?;
+    Ok(Chunk { offset, data, sha256 })
 }
 
 /// SHA-256 of a file, read in 1 MiB pieces.
