@@ -1,6 +1,9 @@
-//! Case preparation. For now: drafts (complaints, statements, notes) with autosave, full
-//! version history, restore, and full-text search, all stored sealed in the vault.
+//! Case preparation: drafts (complaints, statements, notes) with autosave, full version
+//! history, restore and full-text search, all sealed in the vault; litigation fees and
+//! deadlines computed from the court's policy, offline.
 
+pub mod deadlines;
 mod drafts;
+pub mod fees;
 
 pub use drafts::{Draft, DraftError, DraftSummary, Drafts, SearchHit, VersionSummary};

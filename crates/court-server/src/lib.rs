@@ -34,6 +34,13 @@ pub use routes::openapi_document;
 pub use store::StoreError;
 pub use uploads::UploadStatistics;
 
+/// The demo court's policy as the reference court publishes it, signed by `key` (for tests
+/// and tools that need the policy's rules without a running court).
+#[must_use]
+pub fn demo_policy(key: courtside_court_api::policy::CourtKey) -> courtside_court_api::policy::CourtPolicy {
+    policy::demo_policy(DEMO_COURT_ID, DEMO_COURT_NAME, key)
+}
+
 /// Where the committed OpenAPI document lives, relative to the repository root.
 pub const OPENAPI_PATH: &str = "docs/openapi.json";
 /// Id of the demo court in paths (`/v1/courts/demo-basic/policy`).
