@@ -149,3 +149,37 @@ proptest! {
         prop_assert_eq!(d.nominal_end - start, time::Duration::days(i64::from(length)));
     }
 }
+
+#[test]
+fn every_tier_boundary_matches_the_published_tables() {
+    let p = policy();
+    let s = &p.fee_schedule;
+    let contract = case_type("civil-contract");
+    let yuan = |fen: u64| fen as f64 / 100.0;
+    // Art. 13(1), at each boundary and one yuan past it.
+    for (amount, fee, past) in [
+        (10_000, 50.0, 50.025),
+        (100_000, 2_300.0, 2_300.02),
+        (200_000, 4_300.0, 4_300.015),
+        (500_000, 8_800.0, 8_800.01),
+        (1_000_000, 13_800.0, 13_800.009),
+        (2_000_000, 22_800.0, 22_800.008),
+        (5_000_000, 46_800.0, 46_800.007),
+        (10_000_000, 81_800.0, 81_800.006),
+        (20_000_000, 141_800.0, 141_800.005),
+        (30_000_000, 191_800.0, 191_800.005),
+    ] {
+        let at = acceptance_fee(s, &contract, Some(amount * YUAN), &[]).unwrap();
+        assert_eq!(yuan(at.total_fen), fee, "{amount}");
+        let beyond = acceptance_fee(s, &contract, Some((amount + 1) * YUAN), &[]).unwrap();
+        assert_eq!(beyond.subtotal_centifen, (past * 10_000.0_f64).round() as u128, "{amount} + 1");
+    }
+    // Preservation (Art. 14(2)): boundaries and the 5,000 cap, reached at 896,000.
+    for (amount, fee) in [(1_000, 30.0), (100_000, 1_020.0), (896_000, 5_000.0), (1_000_000, 5_000.0)] {
+        assert_eq!(yuan(preservation_fee(s, amount * YUAN).unwrap().total_fen), fee, "preservation {amount}");
+    }
+    // Enforcement (Art. 14(1)).
+    for (amount, fee) in [(10_000, 50.0), (500_000, 7_400.0), (5_000_000, 52_400.0), (10_000_000, 77_400.0), (20_000_000, 87_400.0)] {
+        assert_eq!(yuan(enforcement_fee(s, amount * YUAN).unwrap().total_fen), fee, "enforcement {amount}");
+    }
+}
