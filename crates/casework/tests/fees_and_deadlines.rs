@@ -179,7 +179,62 @@ fn every_tier_boundary_matches_the_published_tables() {
         assert_eq!(yuan(preservation_fee(s, amount * YUAN).unwrap().total_fen), fee, "preservation {amount}");
     }
     // Enforcement (Art. 14(1)).
-    for (amount, fee) in [(10_000, 50.0), (500_000, 7_400.0), (5_000_000, 52_400.0), (10_000_000, 77_400.0), (20_000_000, 87_400.0)] {
+    for (amount, fee) in
+        [(10_000, 50.0), (500_000, 7_400.0), (5_000_000, 52_400.0), (10_000_000, 77_400.0), (20_000_000, 87_400.0)]
+    {
         assert_eq!(yuan(enforcement_fee(s, amount * YUAN).unwrap().total_fen), fee, "enforcement {amount}");
     }
+}
+
+#[test]
+fn the_checklist_names_every_missing_or_invalid_item() {
+    use courtside_casework::checklist::{FilingPlan, Finding, PlannedDocument, check};
+    use courtside_court_api::filing::DocumentRole;
+    let p = policy();
+    let doc = |kind: &str, role, media: &str, bytes| PlannedDocument {
+        title: kind.into(),
+        kind: Some(kind.into()),
+        role,
+        media_type: media.into(),
+        bytes,
+    };
+    let mut plan = FilingPlan {
+        case_type: "civil-contract".into(),
+        new_case: true,
+        title: "民事起诉状".into(),
+        amount_fen: None,
+        documents: vec![doc("identity", DocumentRole::Attachment, "application/msword", 300 << 20)],
+    };
+    let list = check(&p, &plan);
+    assert!(!list.ready());
+    assert_eq!(list.required.iter().filter(|(_, _, present)| *present).count(), 1);
+    let names: Vec<&str> = list
+        .findings
+        .iter()
+        .map(|f| match f {
+            Finding::AmountMissing => "amount",
+            Finding::LeadMissing => "lead",
+            Finding::DocumentMissing { .. } => "missing",
+            Finding::FormatNotAccepted { .. } => "format",
+            Finding::FileTooLarge { .. } => "file-size",
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names, ["amount", "lead", "missing", "missing", "format", "file-size"]);
+
+    plan.amount_fen = Some(100_000 * YUAN);
+    plan.documents = vec![
+        doc("complaint", DocumentRole::Lead, "application/pdf", 200_000),
+        doc("identity", DocumentRole::Attachment, "image/jpeg", 800_000),
+        doc("evidence-list", DocumentRole::Evidence, "application/pdf", 90_000),
+    ];
+    assert!(check(&p, &plan).ready(), "{:?}", check(&p, &plan));
+    // Into an existing case only a lead document is needed.
+    let follow_up =
+        FilingPlan { new_case: false, documents: plan.documents[..1].to_vec(), amount_fen: None, ..plan.clone() };
+    assert!(check(&p, &follow_up).ready());
+    let unknown = FilingPlan { case_type: "maritime".into(), ..plan };
+    assert!(
+        matches!(&check(&p, &unknown).findings[..], [Finding::UnknownCaseType { accepted, .. }] if accepted.len() == 4)
+    );
 }

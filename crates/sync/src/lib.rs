@@ -10,6 +10,7 @@
 pub mod account;
 pub mod feed;
 pub mod outbox;
+pub mod policy;
 pub mod records;
 pub mod retry;
 pub mod signin;

@@ -286,3 +286,23 @@ async fn the_change_feed_brings_docketing_service_hearings_and_fees_once() {
     assert_eq!((replayed.events, replayed.applied), (4, 0), "{replayed:?}");
     assert_eq!(feed::served(&c.vault).unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_policy_is_cached_revalidated_and_used_offline() {
+    use courtside_sync::policy::{Freshness, cached, refresh};
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = super::support::vault(dir.path());
+    let url = url::Url::parse(&format!("{}/", court.base)).unwrap();
+    let id = courtside_court_server::DEMO_COURT_ID;
+    assert!(cached(&vault, &url, id).unwrap().is_none());
+    let (first, how) = refresh(&vault, &url, id).await.unwrap();
+    assert_eq!(how, Freshness::Updated);
+    assert!(first.etag.is_some());
+    let (again, how) = refresh(&vault, &url, id).await.unwrap();
+    assert_eq!((how, &again.policy), (Freshness::Confirmed, &first.policy));
+    court.server.stop().await.unwrap();
+    let (offline, how) = refresh(&vault, &url, id).await.unwrap();
+    assert_eq!((how, &offline.policy), (Freshness::Offline, &first.policy));
+    assert!(matches!(refresh(&vault, &url, "elsewhere").await, Err(courtside_sync::SyncError::Unreachable(_))));
+}

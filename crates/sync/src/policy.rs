@@ -1,0 +1,96 @@
+//! Court policies cached in the vault: refreshed when online (`If-None-Match`, so an
+//! unchanged policy costs a 304), used as stored when the court cannot be reached.
+
+use courtside_court_api::encoding::sha256_hex;
+use courtside_court_api::policy::CourtPolicy;
+use courtside_vault::Vault;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::{SyncError, check, http_client, records};
+
+/// Vault table of cached policies.
+pub const POLICIES: &str = "court_policies";
+
+/// A policy as last received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedPolicy {
+    /// The court's base URL.
+    pub court: String,
+    /// The court id.
+    pub court_id: String,
+    /// The entity tag it came with.
+    #[serde(default)]
+    pub etag: Option<String>,
+    /// When the court last confirmed it (Unix seconds).
+    pub confirmed_at: i64,
+    /// The policy.
+    pub policy: CourtPolicy,
+}
+
+/// Where a policy came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// The court sent a new version.
+    Updated,
+    /// The court confirmed the cached version (304).
+    Confirmed,
+    /// The court could not be reached: the cached version is used.
+    Offline,
+}
+
+fn key(court: &Url, court_id: &str) -> String {
+    sha256_hex(format!("{}|{court_id}", court.as_str().trim_end_matches('/')).as_bytes())[..32].to_owned()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The cached policy of a court, if any.
+///
+/// # Errors
+/// [`SyncError::Vault`].
+pub fn cached(vault: &Vault, court: &Url, court_id: &str) -> Result<Option<CachedPolicy>, SyncError> {
+    records::load(vault, POLICIES, &key(court, court_id))
+}
+
+/// Asks the court for its policy (conditionally when one is cached) and keeps the answer.
+/// Without a connection the cached policy is returned as [`Freshness::Offline`].
+///
+/// # Errors
+/// [`SyncError`] when the court cannot be asked and nothing is cached, or it refuses.
+pub async fn refresh(vault: &Vault, court: &Url, court_id: &str) -> Result<(CachedPolicy, Freshness), SyncError> {
+    let stored = cached(vault, court, court_id)?;
+    let url = court.join(&format!("v1/courts/{court_id}/policy"))?;
+    let mut request = http_client()?.get(url);
+    if let Some(tag) = stored.as_ref().and_then(|s| s.etag.clone()) {
+        request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+    }
+    let answer = match request.send().await {
+        Ok(a) => a,
+        Err(e) => {
+            return stored.map(|s| (s, Freshness::Offline)).ok_or_else(|| SyncError::Unreachable(e.to_string()));
+        }
+    };
+    if answer.status() == reqwest::StatusCode::NOT_MODIFIED
+        && let Some(mut s) = stored
+    {
+        s.confirmed_at = now();
+        records::save(vault, POLICIES, &key(court, court_id), &s)?;
+        return Ok((s, Freshness::Confirmed));
+    }
+    let answer = check(answer).await?;
+    let etag = answer.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let policy: CourtPolicy = answer.json().await?;
+    if policy.court.id != court_id {
+        return Err(SyncError::Protocol(format!("asked for court {court_id}, got the policy of {}", policy.court.id)));
+    }
+    let fresh =
+        CachedPolicy { court: court.to_string(), court_id: court_id.to_owned(), etag, confirmed_at: now(), policy };
+    records::save(vault, POLICIES, &key(court, court_id), &fresh)?;
+    Ok((fresh, Freshness::Updated))
+}
