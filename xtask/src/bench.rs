@@ -131,6 +131,16 @@ fn sync_figures(p: &Project) -> Result<()> {
     Ok(())
 }
 
+/// One part of the bench alone (`cargo xtask bench vault|sync`), without the app builds.
+pub(crate) fn part(name: &str) -> Result<()> {
+    let p = Project::locate()?;
+    env::ensure_system_packages(&["curl"])?;
+    match name {
+        "vault" => vault_figures(&p),
+        _ => sync_figures(&p),
+    }
+}
+
 /// The vault's figures, from the `vault_bench` example built in release.
 fn vault_figures(p: &Project) -> Result<()> {
     p.step(

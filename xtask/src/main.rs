@@ -30,9 +30,16 @@ fn main() {
         Some("test") => test(),
         Some("dist") => dist().map(|_| ()),
         Some("codegen") => codegen(),
-        Some("bench") => bench::bench(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            None => bench::bench(),
+            Some(part @ ("vault" | "sync")) => bench::part(part),
+            Some(other) => {
+                eprintln!("cargo xtask bench [vault|sync]: unknown part {other:?}");
+                std::process::exit(1);
+            }
+        },
         _ => {
-            eprintln!("usage: cargo xtask <run|test|dist|codegen|bench>");
+            eprintln!("usage: cargo xtask <run|test|dist|codegen|bench [vault|sync]>");
             std::process::exit(1);
         }
     };
