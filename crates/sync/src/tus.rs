@@ -295,15 +295,11 @@ impl TusClient {
                     failures = 0;
                     progress(Progress { confirmed: offset, total });
                 }
-                Err(Failure::Fatal(e)) => return Err(e),
-                Err(Failure::Retry { why, after }) => {
-                    failures += 1;
-                    if failures >= self.retry.max_attempts {
-                        return Err(TusError::GaveUp { attempts: failures, last: why });
+                Err(failure) => {
+                    if let Failure::Retry { why, .. } = &failure {
+                        tracing::info!(%why, offset, "upload interrupted; resuming from the server's offset");
                     }
-                    let wait = self.retry.delay(failures, after);
-                    tracing::info!(%why, ?wait, offset, "upload interrupted; resuming from the server's offset");
-                    tokio::time::sleep(wait).await;
+                    self.back_off(&mut failures, failure).await?;
                     report.resumes += 1;
                     match self.offset(ep, &report.upload_url, total).await {
                         Ok(o) => offset = o,
@@ -367,16 +363,7 @@ impl TusClient {
                 Ok(r) => classify(r).await,
                 Err(e) => Failure::Retry { why: transport(&e), after: None },
             };
-            match failure {
-                Failure::Fatal(e) => return Err(e),
-                Failure::Retry { why, after } => {
-                    failures += 1;
-                    if failures >= self.retry.max_attempts {
-                        return Err(TusError::GaveUp { attempts: failures, last: why });
-                    }
-                    tokio::time::sleep(self.retry.delay(failures, after)).await;
-                }
-            }
+            self.back_off(&mut failures, failure).await?;
         }
     }
 
@@ -402,15 +389,22 @@ impl TusClient {
                     Ok(r) => classify(r).await,
                     Err(e) => Failure::Retry { why: transport(&e), after: None },
                 };
-            match failure {
-                Failure::Fatal(e) => return Err(e),
-                Failure::Retry { why, after } => {
-                    failures += 1;
-                    if failures >= self.retry.max_attempts {
-                        return Err(TusError::GaveUp { attempts: failures, last: why });
-                    }
-                    tokio::time::sleep(self.retry.delay(failures, after)).await;
+            self.back_off(&mut failures, failure).await?;
+        }
+    }
+
+    /// After a failure: gives up when it is final or the policy's attempts are used up, else
+    /// waits (full jitter, or the server's `Retry-After`).
+    async fn back_off(&self, failures: &mut u32, failure: Failure) -> Result<(), TusError> {
+        match failure {
+            Failure::Fatal(e) => Err(e),
+            Failure::Retry { why, after } => {
+                *failures += 1;
+                if *failures >= self.retry.max_attempts {
+                    return Err(TusError::GaveUp { attempts: *failures, last: why });
                 }
+                tokio::time::sleep(self.retry.delay(*failures, after)).await;
+                Ok(())
             }
         }
     }
