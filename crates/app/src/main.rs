@@ -573,8 +573,10 @@ async fn upload_test(
 ) -> Result<(), AppError> {
     use courtside_sync::tus::{Endpoint, TusClient};
     let ep = Endpoint::new(endpoint, bearer).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+    let network = cli_sync::network_from_env()?;
     let client = TusClient::new(chunk_kib.saturating_mul(1024), courtside_sync::retry::RetryPolicy::default())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .and_then(|c| c.with_network(&network))
+        .map_err(|e| AppError::InvalidInput(e.to_string()))?;
     let caps = client.capabilities(&ep).await;
     eprintln!(
         "server: sha256 checksums {}, max size {:?}",

@@ -142,7 +142,9 @@ async fn main() {
     let vault = Arc::new(vault);
     let court_url = url::Url::parse(&format!("{base}/")).unwrap();
     let tokens: courtside_court_api::auth::TokenResponse = serde_json::from_value(login(&http, &base).await).unwrap();
-    let account = complete_sign_in(&vault, &court_url, &tokens, "bench").await.unwrap();
+    let account = complete_sign_in(&vault, &courtside_sync::network::Network::default(), &court_url, &tokens, "bench")
+        .await
+        .unwrap();
     let case: serde_json::Value = http
         .post(format!("{base}/clerk/v1/cases"))
         .bearer_auth(&clerk)

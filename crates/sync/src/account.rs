@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 use zeroize::Zeroizing;
 
+use crate::network::Network;
 use crate::signin::{SignInError, refresh};
 use crate::{SyncError, records};
 
@@ -103,11 +104,12 @@ impl CourtAccount {
 /// [`SyncError`] when the court cannot be asked or the vault cannot be written.
 pub async fn complete_sign_in(
     vault: &Vault,
+    network: &Network,
     court: &Url,
     tokens: &TokenResponse,
     device_name: &str,
 ) -> Result<CourtAccount, SyncError> {
-    let http = crate::http_client()?;
+    let http = crate::http_client(network)?;
     let me: Account = crate::check(http.get(court.join("v1/me")?).bearer_auth(&tokens.access_token).send().await?)
         .await?
         .json()
@@ -183,6 +185,7 @@ pub fn sign_out(vault: &Vault, account: &CourtAccount) -> Result<(), SyncError> 
 pub struct Session {
     vault: Arc<Vault>,
     account: CourtAccount,
+    network: Network,
 }
 
 /// Refresh when less than this is left.
@@ -192,7 +195,20 @@ impl Session {
     /// A session for a stored account.
     #[must_use]
     pub fn new(vault: Arc<Vault>, account: CourtAccount) -> Self {
-        Self { vault, account }
+        Self { vault, account, network: Network::default() }
+    }
+
+    /// The same session going through these network settings.
+    #[must_use]
+    pub fn with_network(mut self, network: Network) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// The network settings.
+    #[must_use]
+    pub fn network(&self) -> &Network {
+        &self.network
     }
 
     /// The account.
@@ -208,8 +224,9 @@ impl Session {
     pub async fn bearer(&mut self, force: bool) -> Result<String, SyncError> {
         let margin = i64::try_from(REFRESH_MARGIN.as_secs()).unwrap_or(60);
         if force || self.account.access_expires_at - margin <= now() {
-            let tokens =
-                refresh(&self.account.court_url()?, &self.account.refresh_token).await.map_err(|e| match e {
+            let tokens = refresh(&self.account.court_url()?, &self.account.refresh_token, &self.network)
+                .await
+                .map_err(|e| match e {
                     SignInError::Unreachable(why) => SyncError::Unreachable(why),
                     other => SyncError::NotSignedIn(format!("{}: {other}", self.account.court)),
                 })?;

@@ -64,7 +64,7 @@ struct Cursor {
 /// [`SyncError`]; what was applied before the error stays applied, and the cursor stays at
 /// the last fully applied page.
 pub async fn pull(vault: &Arc<Vault>, session: &mut Session) -> Result<PullReport, SyncError> {
-    let http = http_client()?;
+    let http = http_client(session.network())?;
     let account = session.account().clone();
     let court = account.court_url()?;
     let cursor_id = account.id();

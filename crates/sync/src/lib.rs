@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod feed;
+pub mod network;
 pub mod outbox;
 pub mod policy;
 pub mod records;
@@ -29,6 +30,15 @@ pub enum SyncError {
     /// The court could not be reached.
     #[error("the court cannot be reached: {0}")]
     Unreachable(String),
+    /// A proxy between us and the court wants credentials (HTTP 407): not "offline".
+    #[error("a proxy server requires authentication before the court can be reached")]
+    ProxyAuthentication,
+    /// The TLS connection failed (an untrusted or invalid certificate, or not TLS at all).
+    #[error("the secure connection to the court failed: {0}")]
+    Tls(String),
+    /// A network setting (proxy, extra root certificate) cannot be used.
+    #[error("network settings: {0}")]
+    Settings(String),
     /// No usable sign-in for the court.
     #[error("not signed in to {0}")]
     NotSignedIn(String),
@@ -48,8 +58,48 @@ pub enum SyncError {
 
 impl From<reqwest::Error> for SyncError {
     fn from(e: reqwest::Error) -> Self {
-        if e.is_decode() { Self::Protocol(e.to_string()) } else { Self::Unreachable(e.to_string()) }
+        if e.is_decode() {
+            return Self::Protocol(e.to_string());
+        }
+        let chain = error_chain(&e);
+        let lower = chain.to_ascii_lowercase();
+        if lower.contains("407") || lower.contains("proxy authentication") || lower.contains("proxy authorization") {
+            Self::ProxyAuthentication
+        } else if is_tls(&e) {
+            Self::Tls(chain)
+        } else {
+            Self::Unreachable(chain)
+        }
     }
+}
+
+/// Whether a TLS failure (rustls) is among the error's causes. rustls errors travel inside
+/// (nested) `std::io::Error`s, whose `source()` skips the wrapped error, so those are opened
+/// with `get_ref` instead.
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    false
+}
+
+/// An error with all its causes, one line.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 impl From<url::ParseError> for SyncError {
@@ -59,20 +109,17 @@ impl From<url::ParseError> for SyncError {
 }
 
 /// The HTTP client for API calls: TLS verified, no redirects followed, bounded waits.
-pub(crate) fn http_client() -> Result<reqwest::Client, SyncError> {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Courtside/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| SyncError::Protocol(format!("HTTP client: {e}")))
+pub(crate) fn http_client(network: &network::Network) -> Result<reqwest::Client, SyncError> {
+    network.client(Duration::from_secs(60))
 }
 
 /// Passes a success through; turns an error answer into [`SyncError::Court`].
 pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Response, SyncError> {
     if response.status().is_success() {
         return Ok(response);
+    }
+    if response.status() == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+        return Err(SyncError::ProxyAuthentication);
     }
     let status = response.status();
     let body = response.bytes().await.unwrap_or_default();

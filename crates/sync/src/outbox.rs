@@ -274,7 +274,8 @@ impl<'a> Drain<'a> {
     /// # Errors
     /// [`SyncError::Protocol`] if the HTTP client cannot start.
     pub fn new(vault: Arc<Vault>, session: &'a mut Session, tus: &'a TusClient) -> Result<Self, SyncError> {
-        Ok(Self { vault, session, tus, http: http_client()?, policy: None })
+        let http = http_client(session.network())?;
+        Ok(Self { vault, session, tus, http, policy: None })
     }
 
     /// Runs every pending item of the account once through its next steps.

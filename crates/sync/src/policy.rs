@@ -7,6 +7,7 @@ use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::network::Network;
 use crate::{SyncError, check, http_client, records};
 
 /// Vault table of cached policies.
@@ -63,17 +64,28 @@ pub fn cached(vault: &Vault, court: &Url, court_id: &str) -> Result<Option<Cache
 ///
 /// # Errors
 /// [`SyncError`] when the court cannot be asked and nothing is cached, or it refuses.
-pub async fn refresh(vault: &Vault, court: &Url, court_id: &str) -> Result<(CachedPolicy, Freshness), SyncError> {
+pub async fn refresh(
+    vault: &Vault,
+    network: &Network,
+    court: &Url,
+    court_id: &str,
+) -> Result<(CachedPolicy, Freshness), SyncError> {
     let stored = cached(vault, court, court_id)?;
     let url = court.join(&format!("v1/courts/{court_id}/policy"))?;
-    let mut request = http_client()?.get(url);
+    let mut request = http_client(network)?.get(url);
     if let Some(tag) = stored.as_ref().and_then(|s| s.etag.clone()) {
         request = request.header(reqwest::header::IF_NONE_MATCH, tag);
     }
     let answer = match request.send().await {
         Ok(a) => a,
         Err(e) => {
-            return stored.map(|s| (s, Freshness::Offline)).ok_or_else(|| SyncError::Unreachable(e.to_string()));
+            // Offline (only): a proxy asking for credentials or a TLS failure is reported.
+            return match SyncError::from(e) {
+                SyncError::Unreachable(why) => {
+                    stored.map(|s| (s, Freshness::Offline)).ok_or(SyncError::Unreachable(why))
+                }
+                other => Err(other),
+            };
         }
     };
     if answer.status() == reqwest::StatusCode::NOT_MODIFIED

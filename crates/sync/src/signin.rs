@@ -7,6 +7,8 @@ use std::time::Duration;
 use courtside_court_api::auth::{OAuthError, Pkce, TokenResponse, random_token};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+use crate::network::Network;
 use url::Url;
 
 /// The client id courts know the desktop app by.
@@ -97,7 +99,7 @@ impl PendingSignIn {
     ///
     /// # Errors
     /// [`SignInError`].
-    pub async fn finish(self, timeout: Duration) -> Result<TokenResponse, SignInError> {
+    pub async fn finish(self, timeout: Duration, network: &Network) -> Result<TokenResponse, SignInError> {
         let query = tokio::time::timeout(timeout, self.receive_redirect())
             .await
             .map_err(|_| SignInError::TimedOut(timeout))??;
@@ -117,6 +119,7 @@ impl PendingSignIn {
         let code = get("code").ok_or_else(|| SignInError::Mismatch("no code".into()))?;
         token_request(
             &self.court,
+            network,
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &code),
@@ -173,19 +176,18 @@ impl PendingSignIn {
 ///
 /// # Errors
 /// [`SignInError::Token`] with the court's OAuth error.
-pub async fn refresh(court: &Url, refresh_token: &str) -> Result<TokenResponse, SignInError> {
-    token_request(court, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", CLIENT_ID)])
-        .await
+pub async fn refresh(court: &Url, refresh_token: &str, network: &Network) -> Result<TokenResponse, SignInError> {
+    token_request(
+        court,
+        network,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", CLIENT_ID)],
+    )
+    .await
 }
 
-async fn token_request(court: &Url, form: &[(&str, &str)]) -> Result<TokenResponse, SignInError> {
+async fn token_request(court: &Url, network: &Network, form: &[(&str, &str)]) -> Result<TokenResponse, SignInError> {
     let url = court.join("oauth/token").map_err(|e| SignInError::BadCourt(e.to_string()))?;
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| SignInError::Token(e.to_string()))?;
+    let http = network.client(Duration::from_secs(30)).map_err(|e| SignInError::Unreachable(e.to_string()))?;
     let response = http.post(url).form(form).send().await.map_err(|e| SignInError::Unreachable(e.to_string()))?;
     let status = response.status();
     let body = response.bytes().await.map_err(|e| SignInError::Unreachable(e.to_string()))?;

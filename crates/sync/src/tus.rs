@@ -157,6 +157,15 @@ impl TusClient {
         Ok(Self { http, chunk: chunk.max(1), retry, checksums: true })
     }
 
+    /// The same client going through these network settings (proxy, extra roots).
+    ///
+    /// # Errors
+    /// [`TusError::BadEndpoint`] when the settings cannot be used.
+    pub fn with_network(mut self, network: &crate::network::Network) -> Result<Self, TusError> {
+        self.http = network.client(Duration::from_secs(300)).map_err(|e| TusError::BadEndpoint(e.to_string()))?;
+        Ok(self)
+    }
+
     /// Sends no per-chunk checksums even where the server offers them (diagnosis, and the
     /// bench's measure of what checksums cost). The court still checks the whole file's
     /// SHA-256 against the manifest.

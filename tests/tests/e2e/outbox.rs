@@ -7,6 +7,7 @@ use std::time::Duration;
 use courtside_court_api::filing::{CaseTarget, DocumentRole};
 use courtside_court_server::FaultPlan;
 use courtside_sync::account::{Session, complete_sign_in};
+use courtside_sync::network::Network;
 use courtside_sync::outbox::{self, DraftDocument, Drain, FilingDraft, ItemState, OutboxItem};
 use courtside_sync::retry::RetryPolicy;
 use courtside_sync::tus::TusClient;
@@ -51,7 +52,7 @@ pub async fn signed_in(court: &Court, dir: &std::path::Path) -> Client {
     let vault = vault(dir);
     let tokens = court.tokens("zhang.san", "demo-litigant-1").await;
     let court_url = url::Url::parse(&format!("{}/", court.base)).unwrap();
-    let account = complete_sign_in(&vault, &court_url, &tokens, "test laptop").await.unwrap();
+    let account = complete_sign_in(&vault, &Network::default(), &court_url, &tokens, "test laptop").await.unwrap();
     let tus = TusClient::new(
         512 * 1024,
         RetryPolicy { base: Duration::from_millis(20), cap: Duration::from_millis(500), max_attempts: 4 },
@@ -296,13 +297,72 @@ async fn the_policy_is_cached_revalidated_and_used_offline() {
     let url = url::Url::parse(&format!("{}/", court.base)).unwrap();
     let id = courtside_court_server::DEMO_COURT_ID;
     assert!(cached(&vault, &url, id).unwrap().is_none());
-    let (first, how) = refresh(&vault, &url, id).await.unwrap();
+    let (first, how) = refresh(&vault, &Network::default(), &url, id).await.unwrap();
     assert_eq!(how, Freshness::Updated);
     assert!(first.etag.is_some());
-    let (again, how) = refresh(&vault, &url, id).await.unwrap();
+    let (again, how) = refresh(&vault, &Network::default(), &url, id).await.unwrap();
     assert_eq!((how, &again.policy), (Freshness::Confirmed, &first.policy));
     court.server.stop().await.unwrap();
-    let (offline, how) = refresh(&vault, &url, id).await.unwrap();
+    let (offline, how) = refresh(&vault, &Network::default(), &url, id).await.unwrap();
     assert_eq!((how, &offline.policy), (Freshness::Offline, &first.policy));
-    assert!(matches!(refresh(&vault, &url, "elsewhere").await, Err(courtside_sync::SyncError::Unreachable(_))));
+    assert!(matches!(
+        refresh(&vault, &Network::default(), &url, "elsewhere").await,
+        Err(courtside_sync::SyncError::Unreachable(_))
+    ));
+}
+
+/// A "proxy" that asks every request for credentials (HTTP 407).
+async fn demanding_proxy() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"firm\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_proxy_wanting_credentials_and_a_failed_tls_handshake_are_not_offline() {
+    use courtside_sync::SyncError;
+    use courtside_sync::network::ProxySetting;
+    use courtside_sync::policy::refresh;
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = super::support::vault(dir.path());
+    let id = courtside_court_server::DEMO_COURT_ID;
+    let url = url::Url::parse(&format!("{}/", court.base)).unwrap();
+
+    // Cached while the way is clear; then the firm's proxy wants credentials: that is
+    // reported as such, not papered over with the cached copy as if offline.
+    refresh(&vault, &Network::default(), &url, id).await.unwrap();
+    let proxied = Network { proxy: ProxySetting::Manual { url: demanding_proxy().await }, ..Network::default() };
+    assert!(matches!(refresh(&vault, &proxied, &url, id).await, Err(SyncError::ProxyAuthentication)));
+    let https = url::Url::parse(&format!("{}/", court.base.replace("http://", "https://"))).unwrap();
+    let tunnel = refresh(&vault, &proxied, &https, id).await;
+    assert!(matches!(tunnel, Err(SyncError::ProxyAuthentication)), "{tunnel:?}");
+
+    // TLS to something that does not speak it: a TLS failure, named so.
+    match refresh(&vault, &Network::default(), &https, id).await {
+        Err(SyncError::Tls(why)) => assert!(!why.is_empty()),
+        other => panic!("expected a TLS failure, got {other:?}"),
+    }
+
+    // Unusable settings are refused with the reason.
+    let bad_proxy =
+        Network { proxy: ProxySetting::Manual { url: "socks5://127.0.0.1:1".into() }, ..Network::default() };
+    assert!(matches!(refresh(&vault, &bad_proxy, &url, id).await, Err(SyncError::Settings(_))));
+    let bad_root = Network { extra_roots_pem: vec!["not a certificate".into()], ..Network::default() };
+    assert!(
+        matches!(refresh(&vault, &bad_root, &url, id).await, Err(SyncError::Settings(why)) if why.contains("root certificate 1"))
+    );
 }
