@@ -13,8 +13,8 @@
 
 mod bench;
 mod env;
-mod openapi;
 mod supply_chain;
+mod validators;
 
 use std::path::Path;
 use std::process::Command;
@@ -79,7 +79,8 @@ fn test() -> Result<()> {
     )?;
     supply_chain::check(&p)?;
     p.step("rust tests", cmd("cargo", &["test", "--no-fail-fast"]).current_dir(&p.root))?;
-    openapi::validate(&p)?;
+    validators::openapi(&p)?;
+    validators::icalendar(&p)?;
     p.step(
         "courtside CLI",
         cmd("cargo", &["build", "-p", "courtside-app", "--bin", "courtside"]).current_dir(&p.root),
@@ -172,7 +173,7 @@ fn codegen() -> Result<()> {
             .current_dir(&p.root)
             .env("COURTSIDE_UPDATE_OPENAPI", "1"),
     )?;
-    openapi::validate(&p)
+    validators::openapi(&p)
 }
 
 /// Which cargo profile an app build uses.

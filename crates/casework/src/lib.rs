@@ -2,6 +2,7 @@
 //! history, restore and full-text search, all sealed in the vault; litigation fees and
 //! deadlines computed from the court's policy, offline.
 
+pub mod calendar;
 pub mod checklist;
 pub mod deadlines;
 mod drafts;

@@ -238,3 +238,97 @@ fn the_checklist_names_every_missing_or_invalid_item() {
         matches!(&check(&p, &unknown).findings[..], [Finding::UnknownCaseType { accepted, .. }] if accepted.len() == 4)
     );
 }
+
+mod calendar {
+    use courtside_casework::calendar::{CalendarEntry, When, clashes, to_icalendar};
+    use proptest::prelude::*;
+    use time::macros::{date, datetime};
+
+    fn entry(case: &str, summary: &str, when: When) -> CalendarEntry {
+        CalendarEntry {
+            uid: format!("{case}-{summary}"),
+            summary: summary.into(),
+            description: None,
+            case: case.into(),
+            when,
+            reminders: vec![60],
+        }
+    }
+
+    /// Undoes folding and escaping, as a reader of RFC 5545 does.
+    fn unfold(doc: &str) -> Vec<String> {
+        doc.replace("\r\n ", "").split("\r\n").filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    }
+
+    fn unescape(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some(other) => out.push(other),
+                    None => {}
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn all_day_deadlines_and_timed_hearings_in_utc() {
+        let doc = to_icalendar(
+            &[
+                entry("A", "上诉期届满", When::Day(date!(2025 - 03 - 20))),
+                entry(
+                    "B",
+                    "开庭",
+                    When::Span { start: datetime!(2025-04-01 09:30 +08:00), end: datetime!(2025-04-01 11:00 +08:00) },
+                ),
+            ],
+            datetime!(2025-03-06 08:00 UTC),
+        );
+        let lines = unfold(&doc);
+        assert!(lines.contains(&"DTSTART;VALUE=DATE:20250320".to_owned()));
+        assert!(lines.contains(&"DTEND;VALUE=DATE:20250321".to_owned()));
+        assert!(lines.contains(&"DTSTART:20250401T013000Z".to_owned()), "{lines:?}");
+        assert!(lines.contains(&"TRIGGER:-PT60M".to_owned()));
+        assert!(doc.ends_with("END:VCALENDAR\r\n"));
+    }
+
+    proptest! {
+        /// Whatever the text, every physical line fits 75 octets, and unfolding and
+        /// unescaping give the text back (control characters other than newlines dropped).
+        #[test]
+        fn folding_and_escaping_round_trip(summary in "\\PC{0,200}", newline in any::<bool>()) {
+            let summary = if newline { format!("{summary}\n第二行") } else { summary };
+            let doc = to_icalendar(&[entry("A", &summary, When::Day(date!(2026 - 01 - 05)))], datetime!(2026-01-01 0:00 UTC));
+            for physical in doc.split("\r\n") {
+                prop_assert!(physical.len() <= 75, "{} octets: {physical:?}", physical.len());
+            }
+            let line = unfold(&doc).into_iter().find(|l| l.starts_with("SUMMARY:")).unwrap();
+            prop_assert_eq!(unescape(&line["SUMMARY:".len()..]), summary);
+        }
+    }
+
+    #[test]
+    fn clashes_are_found_across_cases_only() {
+        let hearing = |h: u8| When::Span {
+            start: time::PrimitiveDateTime::new(date!(2026 - 03 - 02), time::Time::from_hms(h, 0, 0).unwrap())
+                .assume_utc(),
+            end: time::PrimitiveDateTime::new(date!(2026 - 03 - 02), time::Time::from_hms(h + 2, 0, 0).unwrap())
+                .assume_utc(),
+        };
+        let entries = vec![
+            entry("A", "hearing A", hearing(9)),
+            entry("B", "hearing B", hearing(10)),
+            entry("C", "hearing C", hearing(11)),
+            entry("A", "deadline A", When::Day(date!(2026 - 03 - 10))),
+            entry("B", "deadline B", When::Day(date!(2026 - 03 - 10))),
+            entry("A", "another A", When::Day(date!(2026 - 03 - 10))),
+        ];
+        assert_eq!(clashes(&entries), vec![(0, 1), (1, 2), (3, 4), (4, 5)]);
+    }
+}
