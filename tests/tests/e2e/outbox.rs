@@ -366,3 +366,53 @@ async fn a_proxy_wanting_credentials_and_a_failed_tls_handshake_are_not_offline(
         matches!(refresh(&vault, &bad_root, &url, id).await, Err(SyncError::Settings(why)) if why.contains("root certificate 1"))
     );
 }
+
+#[tokio::test]
+async fn the_engine_rides_out_a_burst_reports_online_and_notices_the_court_going_away() {
+    use courtside_sync::engine::{Engine, Reachability};
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = signed_in(&court, dir.path()).await;
+    outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    court.server.faults().set(FaultPlan { fail_next: 12, ..FaultPlan::default() });
+
+    let retry = RetryPolicy { base: Duration::from_millis(20), cap: Duration::from_millis(200), max_attempts: 3 };
+    let engine = Engine::new(c.vault.clone(), c.session, c.tus, retry, Duration::from_secs(3600));
+    let (status, wake) = (engine.status(), engine.waker());
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let cycles = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = cycles.clone();
+    let task = tokio::spawn(engine.run(stop, move |_| _ = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
+    let settled = async {
+        loop {
+            let s = status.lock().unwrap().clone();
+            if s.reachability == Reachability::Online && s.pending == 0 {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let s = tokio::time::timeout(Duration::from_secs(20), settled).await.expect("the queue drains after the burst");
+    assert!(s.last_sync.is_some());
+    assert_eq!(s.needs_attention, 0);
+    assert!(cycles.load(std::sync::atomic::Ordering::SeqCst) >= 2, "the burst took more than one cycle");
+    assert_exactly_once(&court, &outbox::items(&c.vault).unwrap()).await;
+
+    // The court goes away; a wake-up (as an OS network event would give) makes the engine
+    // find out at once, instead of after its hour of idling.
+    court.server.stop().await.unwrap();
+    wake.notify_one();
+    let offline = async {
+        loop {
+            if matches!(status.lock().unwrap().reachability, Reachability::Offline(_)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), offline).await.expect("offline is noticed");
+    stop_tx.send(true).unwrap();
+    wake.notify_one();
+    tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap();
+}
