@@ -204,7 +204,9 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Option<Vec<u8>>,
     Ok(Some(body))
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// An error with all its causes, on one line (`outer: cause: cause`).
+#[must_use]
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -15,6 +15,6 @@ pub mod tus;
 mod url_policy;
 mod wire;
 
-pub use client::{ClerkClient, CourtClient, CourtError};
+pub use client::{ClerkClient, CourtClient, CourtError, error_chain};
 pub use url_policy::{CourtUrl, CourtUrlError};
 pub use wire::{API_VERSION, Health, HealthStatus, PROBLEM_TYPE_PREFIX, Problem, ProblemError};

@@ -16,8 +16,8 @@ use time::Duration;
 
 use crate::filings::record_change;
 use crate::http::{
-    ApiError, Caller, Clerk, CourtState, account_of, case_parties, from_unix, load_json, load_json_rows, new_id,
-    party_name, to_json, unix_now,
+    ApiError, Caller, Clerk, CourtState, account_of, case_parties, docket_case, from_unix, load_json, load_json_rows,
+    new_id, party_name, to_json, unix_now,
 };
 use crate::uploads;
 
@@ -47,13 +47,7 @@ pub(crate) async fn open_case(
                 None => return Ok(Err(username.clone())),
             }
         }
-        let id = new_id("case");
-        let number: i64 = tx.query_row("SELECT COUNT(*) + 1 FROM cases", [], |r| r.get(0))?;
-        let case_number = format!("({})示0101民初{number}号", time::OffsetDateTime::now_utc().year());
-        tx.execute(
-            "INSERT INTO cases (id, case_number, case_type, title) VALUES (?1, ?2, ?3, ?4)",
-            [&id, &case_number, &req.case_type, &req.title],
-        )?;
+        let (id, case_number) = docket_case(&tx, &req.case_type, &req.title)?;
         for account in &accounts {
             tx.execute("INSERT OR IGNORE INTO case_parties (case_id, account_id) VALUES (?1, ?2)", [&id, account])?;
         }

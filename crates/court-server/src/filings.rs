@@ -18,12 +18,15 @@ use rusqlite::Connection;
 use serde::Deserialize;
 
 use crate::faults::FaultPlan;
-use crate::http::{ApiError, Caller, Clerk, CourtState, from_unix, new_id, optional, unix_now};
+use crate::http::{
+    ApiError, Caller, Clerk, CourtState, docket_case, from_json, from_unix, load_json, new_id, optional, to_json,
+    unix_now,
+};
 use crate::uploads;
 
 /// Appends an event to an account's change feed (inside the caller's transaction).
 pub(crate) fn record_change(conn: &Connection, account_id: &str, event: &ChangeEvent) -> rusqlite::Result<()> {
-    let json = serde_json::to_string(event).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let json = to_json(event)?;
     conn.execute(
         "INSERT INTO changes (account_id, at, event) VALUES (?1, ?2, ?3)",
         rusqlite::params![account_id, unix_now(), json],
@@ -355,12 +358,7 @@ fn load_filing(conn: &Connection, sql_where: &str, params: &[&str]) -> rusqlite:
     let row = optional(conn.query_row(&sql, rusqlite::params_from_iter(params), |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
     }))?;
-    row.map(|(account, body)| {
-        serde_json::from_str(&body)
-            .map(|f| (account, f))
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
-    })
-    .transpose()
+    row.map(|(account, body)| from_json(&body).map(|f| (account, f))).transpose()
 }
 
 /// `GET /v1/filings/{id}`
@@ -456,14 +454,7 @@ pub(crate) async fn changes(
 }
 
 fn load_service(conn: &Connection, id: &str, account: &str) -> rusqlite::Result<Option<ServedDocument>> {
-    optional(conn.query_row("SELECT body FROM service WHERE id = ?1 AND account_id = ?2", [id, account], |r| {
-        r.get::<_, String>(0)
-    }))?
-    .map(|b| {
-        serde_json::from_str(&b)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
-    })
-    .transpose()
+    load_json(conn, "SELECT body FROM service WHERE id = ?1 AND account_id = ?2", [id, account])
 }
 
 /// `GET /v1/service/{id}`
@@ -522,8 +513,7 @@ pub(crate) async fn service_receipt(
         let Some(mut doc) = load_service(&tx, &id, &caller.account_id)? else { return Ok(None) };
         if doc.received_at.is_none() {
             doc.received_at = Some(from_unix(unix_now()));
-            let json = serde_json::to_string(&doc).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            tx.execute("UPDATE service SET body = ?1 WHERE id = ?2", [&json, &id])?;
+            tx.execute("UPDATE service SET body = ?1 WHERE id = ?2", [&to_json(&doc)?, &id])?;
         }
         tx.commit()?;
         Ok(Some(doc))
@@ -563,18 +553,11 @@ pub(crate) async fn clerk_review(
         let status = match decision {
             ReviewDecision::StartReview if filing.status == FilingStatus::Submitted => FilingStatus::UnderReview,
             ReviewDecision::Docket if open => {
-                let case_id = filing.case_id.clone().unwrap_or_else(|| new_id("case"));
-                let number: i64 = tx.query_row("SELECT COUNT(*) + 1 FROM cases", [], |r| r.get(0))?;
-                let year = time::OffsetDateTime::now_utc().year();
-                let case_number = format!("({year})示0101民初{number}号");
-                if filing.case_id.is_none() {
-                    tx.execute(
-                        "INSERT INTO cases (id, case_number, case_type, title) VALUES (?1, ?2, ?3, ?4)",
-                        rusqlite::params![case_id, case_number, filing.case_type, filing.title],
-                    )?;
-                }
+                let (case_id, case_number) = match &filing.case_id {
+                    Some(id) => (id.clone(), tx.query_row("SELECT case_number FROM cases WHERE id = ?1", [id], |r| r.get(0))?),
+                    None => docket_case(&tx, &filing.case_type, &filing.title)?,
+                };
                 tx.execute("INSERT OR IGNORE INTO case_parties (case_id, account_id) VALUES (?1, ?2)", [&case_id, &account])?;
-                let case_number: String = tx.query_row("SELECT case_number FROM cases WHERE id = ?1", [&case_id], |r| r.get(0))?;
                 filing.case_id = Some(case_id.clone());
                 FilingStatus::Docketed { case_id, case_number }
             }
@@ -588,8 +571,7 @@ pub(crate) async fn clerk_review(
             }
         };
         filing.status = status.clone();
-        let json = serde_json::to_string(&filing).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        tx.execute("UPDATE filings SET body = ?1 WHERE id = ?2", [&json, &id])?;
+        tx.execute("UPDATE filings SET body = ?1 WHERE id = ?2", [&to_json(&filing)?, &id])?;
         record_change(&tx, &account, &ChangeEvent::FilingStatus { filing_id: id.clone(), idempotency_key: filing.idempotency_key.clone(), status })?;
         tx.commit()?;
         Ok(Ok(filing))

@@ -262,3 +262,19 @@ pub(crate) fn party_name(state: &CourtState, case_id: &str, account_id: &str) ->
 pub(crate) fn account_of(conn: &rusqlite::Connection, username: &str) -> rusqlite::Result<Option<String>> {
     optional(conn.query_row("SELECT id FROM accounts WHERE username = ?1", [username], |r| r.get(0)))
 }
+
+/// Puts a new case on the docket with the next case number; returns its id and number.
+pub(crate) fn docket_case(
+    conn: &rusqlite::Connection,
+    case_type: &str,
+    title: &str,
+) -> rusqlite::Result<(String, String)> {
+    let id = new_id("case");
+    let number: i64 = conn.query_row("SELECT COUNT(*) + 1 FROM cases", [], |r| r.get(0))?;
+    let case_number = format!("({})示0101民初{number}号", OffsetDateTime::now_utc().year());
+    conn.execute(
+        "INSERT INTO cases (id, case_number, case_type, title) VALUES (?1, ?2, ?3, ?4)",
+        [&id, &case_number, case_type, title],
+    )?;
+    Ok((id, case_number))
+}

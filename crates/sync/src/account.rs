@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::network::Network;
 use crate::signin::{SignInError, refresh};
-use crate::{SyncError, records};
+use crate::{SyncError, now, records};
 
 /// Vault table of court accounts.
 pub const ACCOUNTS: &str = "court_accounts";
@@ -56,12 +56,6 @@ impl std::fmt::Debug for CourtAccount {
 #[must_use]
 pub fn account_id(court: &str, username: &str) -> String {
     sha256_hex(format!("{}|{username}", court.trim_end_matches('/')).as_bytes())[..32].to_owned()
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl CourtAccount {

@@ -16,7 +16,7 @@ use crate::feed::{self, Notice};
 use crate::outbox::{Drain, DrainReport};
 use crate::retry::RetryPolicy;
 use crate::tus::TusClient;
-use crate::{SyncError, outbox};
+use crate::{SyncError, now, outbox};
 
 /// Whether the court answers, as the last attempt found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,12 +69,6 @@ pub struct Engine {
     idle: Duration,
     status: Arc<Mutex<SyncStatus>>,
     wake: Arc<Notify>,
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl Engine {

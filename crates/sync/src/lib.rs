@@ -62,7 +62,7 @@ impl From<reqwest::Error> for SyncError {
         if e.is_decode() {
             return Self::Protocol(e.to_string());
         }
-        let chain = error_chain(&e);
+        let chain = courtside_court_api::error_chain(&e);
         let lower = chain.to_ascii_lowercase();
         if lower.contains("407") || lower.contains("proxy authentication") || lower.contains("proxy authorization") {
             Self::ProxyAuthentication
@@ -91,18 +91,6 @@ fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// An error with all its causes, one line.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 impl From<url::ParseError> for SyncError {
     fn from(e: url::ParseError) -> Self {
         Self::Protocol(format!("address: {e}"))
@@ -112,6 +100,31 @@ impl From<url::ParseError> for SyncError {
 /// The HTTP client for API calls: TLS verified, no redirects followed, bounded waits.
 pub(crate) fn http_client(network: &network::Network) -> Result<reqwest::Client, SyncError> {
     network.client(Duration::from_secs(60))
+}
+
+/// Seconds since the Unix epoch (the unit of every timestamp this crate stores).
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// SHA-256 and size of a file, read in 1 MiB pieces (blocking).
+pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<([u8; 32], u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+        total += n as u64;
+    }
+    let digest = ctx.finish().as_ref().try_into().map_err(|_| std::io::Error::other("digest length"))?;
+    Ok((digest, total))
 }
 
 /// Passes a success through; turns an error answer into [`SyncError::Court`].

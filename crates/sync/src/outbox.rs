@@ -27,7 +27,7 @@ use url::Url;
 
 use crate::account::{CourtAccount, Session};
 use crate::tus::{Endpoint, Progress, TusClient, TusError};
-use crate::{SyncError, check, http_client, records};
+use crate::{SyncError, check, http_client, now, records};
 
 /// Vault table of outbox items.
 pub const OUTBOX: &str = "outbox";
@@ -163,28 +163,10 @@ impl OutboxItem {
     }
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// SHA-256 (hex) and size of a file.
 fn fingerprint(path: &Path) -> Result<(String, u64), SyncError> {
-    let mut file = std::fs::File::open(path).map_err(|e| SyncError::File(format!("{}: {e}", path.display())))?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buf)
-            .map_err(|e| SyncError::File(format!("{}: {e}", path.display())))?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-        total += n as u64;
-    }
-    Ok((hex(ctx.finish().as_ref()), total))
+    let (digest, size) = crate::sha256_file(path).map_err(|e| SyncError::File(format!("{}: {e}", path.display())))?;
+    Ok((hex(&digest), size))
 }
 
 /// Queues a filing for an account: fingerprints its files and gives it its UUID.

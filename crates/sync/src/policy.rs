@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::network::Network;
-use crate::{SyncError, check, http_client, records};
+use crate::{SyncError, check, http_client, now, records};
 
 /// Vault table of cached policies.
 pub const POLICIES: &str = "court_policies";
@@ -43,12 +43,6 @@ pub enum Freshness {
 
 fn key(court: &Url, court_id: &str) -> String {
     sha256_hex(format!("{}|{court_id}", court.as_str().trim_end_matches('/')).as_bytes())[..32].to_owned()
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The cached policy of a court, if any.

@@ -12,7 +12,6 @@ use std::time::Duration;
 use courtside_court_api::encoding::hex;
 use courtside_court_api::tus::{TUS_VERSION, encode_metadata, encode_sha256_checksum, parse_offset};
 use ring::digest;
-use tokio::io::AsyncReadExt;
 use url::Url;
 
 use crate::retry::{RetryPolicy, parse_retry_after};
@@ -296,7 +295,7 @@ impl TusClient {
                     }
                 }
                 Ok(r) => Err(classify(r).await),
-                Err(e) => Err(Failure::Retry { why: transport(&e), after: None }),
+                Err(e) => Err(Failure::Retry { why: courtside_court_api::error_chain(&e), after: None }),
             };
             match outcome {
                 Ok(new) => {
@@ -370,7 +369,7 @@ impl TusClient {
                     return self.same_origin(ep, url);
                 }
                 Ok(r) => classify(r).await,
-                Err(e) => Failure::Retry { why: transport(&e), after: None },
+                Err(e) => Failure::Retry { why: courtside_court_api::error_chain(&e), after: None },
             };
             self.back_off(&mut failures, failure).await?;
         }
@@ -396,7 +395,7 @@ impl TusClient {
                         };
                     }
                     Ok(r) => classify(r).await,
-                    Err(e) => Failure::Retry { why: transport(&e), after: None },
+                    Err(e) => Failure::Retry { why: courtside_court_api::error_chain(&e), after: None },
                 };
             self.back_off(&mut failures, failure).await?;
         }
@@ -456,17 +455,6 @@ fn serde_json_detail(text: &str) -> Option<String> {
     Some(problem.detail.unwrap_or(problem.title))
 }
 
-fn transport(e: &reqwest::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 /// A piece of the file ready to send.
 struct Chunk {
     offset: u64,
@@ -493,17 +481,10 @@ fn read_chunk_blocking(path: &Path, offset: u64, len: u64, checksum: bool) -> st
     Ok(Chunk { offset, data, sha256 })
 }
 
-/// SHA-256 of a file, read in 1 MiB pieces.
+/// SHA-256 of a file, off the async threads.
 async fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {
-    let mut file = tokio::fs::File::open(path).await?;
-    let mut ctx = digest::Context::new(&digest::SHA256);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-    }
-    ctx.finish().as_ref().try_into().map_err(|_| std::io::Error::other("digest length"))
+    let path = path.to_owned();
+    let (digest, _) =
+        tokio::task::spawn_blocking(move || crate::sha256_file(&path)).await.map_err(std::io::Error::other)??;
+    Ok(digest)
 }
