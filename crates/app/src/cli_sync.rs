@@ -8,7 +8,7 @@ use courtside_app::AppError;
 use courtside_court_api::filing::{CaseTarget, DocumentRole};
 use courtside_sync::account::{self, Session};
 use courtside_sync::network::{Network, ProxySetting};
-use courtside_sync::outbox::{self, DraftDocument, Drain, FilingDraft, ItemState};
+use courtside_sync::outbox::{self, DocumentSource, DraftDocument, Drain, FilingDraft, ItemState};
 use courtside_sync::retry::RetryPolicy;
 use courtside_sync::signin::{PendingSignIn, SIGN_IN_TIMEOUT};
 use courtside_sync::tus::{DEFAULT_CHUNK, TusClient};
@@ -154,7 +154,7 @@ pub fn queue(vault: &Vault, q: QueueFiling) -> Result<(), AppError> {
             let title = path.file_stem().and_then(|s| s.to_str()).unwrap_or(kind).to_owned();
             Ok(DraftDocument {
                 media_type: media_type(&path).to_owned(),
-                path,
+                source: DocumentSource::File { path },
                 title,
                 role,
                 kind: Some(kind.to_owned()),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use courtside_court_api::auth::Pkce;
 use courtside_court_api::filing::{CaseTarget, DocumentRole};
 use courtside_sync::account::{Session, complete_sign_in};
-use courtside_sync::outbox::{self, DraftDocument, Drain, FilingDraft};
+use courtside_sync::outbox::{self, DocumentSource, DraftDocument, Drain, FilingDraft};
 use courtside_sync::retry::RetryPolicy;
 use courtside_sync::tus::{DEFAULT_CHUNK, Endpoint, TusClient};
 
@@ -167,7 +167,7 @@ async fn main() {
             amount_in_controversy_fen: None,
             parties: vec![],
             documents: vec![DraftDocument {
-                path: small.clone(),
+                source: DocumentSource::File { path: small.clone() },
                 title: "补充意见".into(),
                 role: DocumentRole::Lead,
                 kind: None,

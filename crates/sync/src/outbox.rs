@@ -11,7 +11,7 @@
 //! is verified with the court's key and stored). A refusal the user must fix becomes
 //! `needsAttention` with the court's reasons.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use courtside_court_api::encoding::{b64url_decode, hex, sha256_hex};
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::account::{CourtAccount, Session};
-use crate::tus::{Endpoint, Progress, TusClient, TusError};
+use crate::tus::{Endpoint, Progress, Source, TusClient, TusError};
 use crate::{SyncError, check, http_client, now, records};
 
 /// Vault table of outbox items.
@@ -54,12 +54,32 @@ pub struct FilingDraft {
     pub documents: Vec<DraftDocument>,
 }
 
+/// Where a filing's file is read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "from")]
+pub enum DocumentSource {
+    /// A file on disk (the CLI's `--doc`).
+    #[serde(rename_all = "camelCase")]
+    File {
+        /// Its path.
+        path: PathBuf,
+    },
+    /// A blob sealed in the vault (a rendered document, captured evidence).
+    #[serde(rename_all = "camelCase")]
+    Blob {
+        /// Blob id.
+        id: String,
+        /// File name the court is told.
+        name: String,
+    },
+}
+
 /// A file of a filing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DraftDocument {
     /// Where the file is.
-    pub path: PathBuf,
+    pub source: DocumentSource,
     /// Title shown to the court.
     pub title: String,
     /// Lead, attachment or evidence.
@@ -163,10 +183,19 @@ impl OutboxItem {
     }
 }
 
-/// SHA-256 (hex) and size of a file.
-fn fingerprint(path: &Path) -> Result<(String, u64), SyncError> {
-    let (digest, size) = crate::sha256_file(path).map_err(|e| SyncError::File(format!("{}: {e}", path.display())))?;
-    Ok((hex(&digest), size))
+/// SHA-256 (hex) and size of a document's bytes.
+fn fingerprint(vault: &Vault, source: &DocumentSource) -> Result<(String, u64), SyncError> {
+    match source {
+        DocumentSource::File { path } => {
+            let (digest, size) =
+                crate::sha256_file(path).map_err(|e| SyncError::File(format!("{}: {e}", path.display())))?;
+            Ok((hex(&digest), size))
+        }
+        DocumentSource::Blob { id, .. } => {
+            let info = vault.read_blob(id, &mut std::io::sink())?;
+            Ok((info.sha256, info.size))
+        }
+    }
 }
 
 /// Queues a filing for an account: fingerprints its files and gives it its UUID.
@@ -181,7 +210,7 @@ pub fn enqueue(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Re
         .documents
         .iter()
         .map(|d| {
-            fingerprint(&d.path).map(|(sha256, bytes)| DocumentUpload {
+            fingerprint(vault, &d.source).map(|(sha256, bytes)| DocumentUpload {
                 sha256,
                 bytes,
                 upload_url: None,
@@ -330,8 +359,8 @@ impl<'a> Drain<'a> {
                 if item.uploads[i].uploaded {
                     continue;
                 }
-                let path = item.filing.documents[i].path.clone();
-                match fingerprint(&path) {
+                let doc = item.filing.documents[i].source.clone();
+                match fingerprint(&self.vault, &doc) {
                     Ok((sha256, _)) if sha256 == item.uploads[i].sha256 => {}
                     Ok(_) => {
                         let title = item.filing.documents[i].title.clone();
@@ -343,7 +372,11 @@ impl<'a> Drain<'a> {
                     }
                     Err(e) => return self.attention(item, e.to_string(), Vec::new()),
                 }
-                if let Some(step) = self.upload(item, i, &court, &path, progress).await? {
+                let source = match doc {
+                    DocumentSource::File { path } => Source::File(path),
+                    DocumentSource::Blob { id, name } => Source::Blob { vault: self.vault.clone(), id, name },
+                };
+                if let Some(step) = self.upload(item, i, &court, &source, progress).await? {
                     return Ok(step);
                 }
             }
@@ -364,7 +397,7 @@ impl<'a> Drain<'a> {
         item: &mut OutboxItem,
         i: usize,
         court: &Url,
-        path: &Path,
+        source: &Source,
         progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
     ) -> Result<Option<Step>, SyncError> {
         let creation = court.join("v1/uploads")?;
@@ -376,7 +409,7 @@ impl<'a> Drain<'a> {
             let url = match &item.uploads[i].upload_url {
                 Some(u) => Url::parse(u)?,
                 None => {
-                    let url = match self.tus.create_upload_known(&ep, path, &digest).await {
+                    let url = match self.tus.create_upload_known(&ep, source.clone(), &digest).await {
                         Err(TusError::Refused { status: 401, .. }) if !refreshed => {
                             refreshed = true;
                             continue;
@@ -392,7 +425,8 @@ impl<'a> Drain<'a> {
             };
             let snapshot = item.clone();
             // The file was fingerprinted just now; the court checks the bytes against it.
-            let result = self.tus.upload_known(&ep, path, &digest, Some(url), &mut |p| progress(&snapshot, p)).await;
+            let result =
+                self.tus.upload_known(&ep, source.clone(), &digest, Some(url), &mut |p| progress(&snapshot, p)).await;
             match result {
                 Ok(report) if report.sha256 == item.uploads[i].sha256 => {
                     item.uploads[i].uploaded = true;

@@ -6,7 +6,8 @@
 //! flight is sent again. With the checksum extension every chunk carries its SHA-256 and a
 //! damaged chunk is refused by the server instead of stored.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use courtside_court_api::encoding::hex;
@@ -15,6 +16,114 @@ use ring::digest;
 use url::Url;
 
 use crate::retry::{RetryPolicy, parse_retry_after};
+
+/// What an upload reads from: a file, or a blob sealed in the vault (decrypted chunk by
+/// chunk as it is sent, never written to disk in plaintext).
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A file on disk.
+    File(PathBuf),
+    /// A vault blob, with the file name the court is told.
+    Blob {
+        /// The open vault.
+        vault: Arc<courtside_vault::Vault>,
+        /// Blob id.
+        id: String,
+        /// File name for the upload's metadata.
+        name: String,
+    },
+}
+
+impl From<&Path> for Source {
+    fn from(path: &Path) -> Self {
+        Self::File(path.to_owned())
+    }
+}
+
+impl From<&PathBuf> for Source {
+    fn from(path: &PathBuf) -> Self {
+        Self::File(path.clone())
+    }
+}
+
+impl Source {
+    /// The file name sent in the upload's metadata.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        match self {
+            Self::File(path) => path.file_name().and_then(|n| n.to_str()).unwrap_or("upload"),
+            Self::Blob { name, .. } => name,
+        }
+    }
+
+    /// The source as named in errors.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::File(path) => path.display().to_string(),
+            Self::Blob { id, name, .. } => format!("{name} (vault blob {id})"),
+        }
+    }
+
+    /// Size in bytes (blocking).
+    ///
+    /// # Errors
+    /// The file or blob cannot be read.
+    pub fn len_blocking(&self) -> std::io::Result<u64> {
+        match self {
+            Self::File(path) => Ok(std::fs::metadata(path)?.len()),
+            Self::Blob { vault, id, .. } => vault.blob_size(id).map_err(std::io::Error::other),
+        }
+    }
+
+    /// `len` bytes from `offset` (blocking).
+    ///
+    /// # Errors
+    /// The file or blob cannot be read, or is shorter.
+    pub fn read_blocking(&self, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+        use std::io::{Read, Seek};
+        match self {
+            Self::File(path) => {
+                let mut file = std::fs::File::open(path)?;
+                file.seek(std::io::SeekFrom::Start(offset))?;
+                let mut data = vec![0u8; usize::try_from(len).map_err(std::io::Error::other)?];
+                file.read_exact(&mut data)?;
+                Ok(data)
+            }
+            Self::Blob { vault, id, .. } => {
+                vault.read_blob_range(id, offset, len).map(|plain| plain.to_vec()).map_err(std::io::Error::other)
+            }
+        }
+    }
+
+    /// SHA-256 and size, in one streaming pass (blocking).
+    ///
+    /// # Errors
+    /// The file or blob cannot be read.
+    pub fn sha256_blocking(&self) -> std::io::Result<([u8; 32], u64)> {
+        match self {
+            Self::File(path) => crate::sha256_file(path),
+            Self::Blob { vault, id, .. } => {
+                let info = vault.read_blob(id, &mut std::io::sink()).map_err(std::io::Error::other)?;
+                let digest = courtside_court_api::encoding::parse_sha256_hex(&info.sha256)
+                    .ok_or_else(|| std::io::Error::other("blob digest"))?;
+                Ok((digest, info.size))
+            }
+        }
+    }
+
+    async fn len(&self) -> std::io::Result<u64> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.len_blocking()).await.map_err(std::io::Error::other)?
+    }
+
+    async fn sha256(&self) -> std::io::Result<[u8; 32]> {
+        let me = self.clone();
+        let (digest, _) =
+            tokio::task::spawn_blocking(move || me.sha256_blocking()).await.map_err(std::io::Error::other)??;
+        Ok(digest)
+    }
+}
 
 /// Default chunk size: 4 MiB (what a cut can cost at most).
 pub const DEFAULT_CHUNK: u64 = 4 * 1024 * 1024;
@@ -207,13 +316,13 @@ impl TusClient {
     pub async fn upload(
         &self,
         ep: &Endpoint,
-        path: &Path,
+        source: impl Into<Source>,
         resume: Option<Url>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<UploadReport, TusError> {
-        let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
-        let sha256 = hash_file(path).await.map_err(file_err)?;
-        self.upload_known(ep, path, &sha256, resume, progress).await
+        let source = source.into();
+        let sha256 = source.sha256().await.map_err(file_err(&source))?;
+        self.upload_known(ep, source, &sha256, resume, progress).await
     }
 
     /// As [`TusClient::upload`], for a file whose SHA-256 is already known (the outbox
@@ -224,13 +333,14 @@ impl TusClient {
     pub async fn upload_known(
         &self,
         ep: &Endpoint,
-        path: &Path,
+        source: impl Into<Source>,
         sha256: &[u8; 32],
         resume: Option<Url>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<UploadReport, TusError> {
-        let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
-        let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
+        let source = source.into();
+        let file_err = file_err(&source);
+        let total = source.len().await.map_err(&file_err)?;
         let sha256 = *sha256;
         let mut caps = self.capabilities(ep).await;
         caps.sha256_checksums &= self.checksums;
@@ -245,7 +355,7 @@ impl TusClient {
         let resuming = resume.is_some();
         let upload_url = match resume {
             Some(url) => self.same_origin(ep, url)?,
-            None => self.create(ep, path, total, &sha256).await?,
+            None => self.create(ep, &source, total, &sha256).await?,
         };
         let mut report = UploadReport { upload_url, sha256: hex(&sha256), bytes: total, bytes_sent: 0, resumes: 0 };
         let mut offset = if resuming { self.offset(ep, &report.upload_url, total).await? } else { 0 };
@@ -261,15 +371,15 @@ impl TusClient {
             };
             let chunk = match prefetched {
                 Some(c) => c,
-                None => read_chunk(path.to_owned(), offset, len, caps.sha256_checksums).await.map_err(file_err)?,
+                None => read_chunk(source.clone(), offset, len, caps.sha256_checksums).await.map_err(&file_err)?,
             };
             let following = offset + len;
             if following < total {
                 let step = self.chunk.min(total - following);
                 next = Some(tokio::task::spawn_blocking({
-                    let path = path.to_owned();
+                    let source = source.clone();
                     let checksum = caps.sha256_checksums;
-                    move || read_chunk_blocking(&path, following, step, checksum)
+                    move || read_chunk_blocking(&source, following, step, checksum)
                 }));
             }
             let mut patch = self
@@ -325,25 +435,30 @@ impl TusClient {
     ///
     /// # Errors
     /// [`TusError`].
-    pub async fn create_upload(&self, ep: &Endpoint, path: &Path) -> Result<Url, TusError> {
-        let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
-        let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
-        let sha256 = hash_file(path).await.map_err(file_err)?;
-        self.create(ep, path, total, &sha256).await
+    pub async fn create_upload(&self, ep: &Endpoint, source: impl Into<Source>) -> Result<Url, TusError> {
+        let source = source.into();
+        let total = source.len().await.map_err(file_err(&source))?;
+        let sha256 = source.sha256().await.map_err(file_err(&source))?;
+        self.create(ep, &source, total, &sha256).await
     }
 
     /// As [`TusClient::create_upload`], for a file whose SHA-256 is already known.
     ///
     /// # Errors
     /// [`TusError`].
-    pub async fn create_upload_known(&self, ep: &Endpoint, path: &Path, sha256: &[u8; 32]) -> Result<Url, TusError> {
-        let file_err = |e: std::io::Error| TusError::File { path: path.display().to_string(), reason: e.to_string() };
-        let total = tokio::fs::metadata(path).await.map_err(file_err)?.len();
-        self.create(ep, path, total, sha256).await
+    pub async fn create_upload_known(
+        &self,
+        ep: &Endpoint,
+        source: impl Into<Source>,
+        sha256: &[u8; 32],
+    ) -> Result<Url, TusError> {
+        let source = source.into();
+        let total = source.len().await.map_err(file_err(&source))?;
+        self.create(ep, &source, total, sha256).await
     }
 
-    async fn create(&self, ep: &Endpoint, path: &Path, total: u64, sha256: &[u8; 32]) -> Result<Url, TusError> {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("upload");
+    async fn create(&self, ep: &Endpoint, source: &Source, total: u64, sha256: &[u8; 32]) -> Result<Url, TusError> {
+        let name = source.name();
         let digest = hex(sha256);
         let metadata = encode_metadata(&[("filename", Some(name.as_bytes())), ("sha256", Some(digest.as_bytes()))])
             .map_err(|e| TusError::Protocol(e.to_string()))?;
@@ -462,18 +577,14 @@ struct Chunk {
     sha256: Option<[u8; 32]>,
 }
 
-async fn read_chunk(path: std::path::PathBuf, offset: u64, len: u64, checksum: bool) -> std::io::Result<Chunk> {
-    tokio::task::spawn_blocking(move || read_chunk_blocking(&path, offset, len, checksum))
+async fn read_chunk(source: Source, offset: u64, len: u64, checksum: bool) -> std::io::Result<Chunk> {
+    tokio::task::spawn_blocking(move || read_chunk_blocking(&source, offset, len, checksum))
         .await
         .map_err(std::io::Error::other)?
 }
 
-fn read_chunk_blocking(path: &Path, offset: u64, len: u64, checksum: bool) -> std::io::Result<Chunk> {
-    use std::io::{Read, Seek};
-    let mut file = std::fs::File::open(path)?;
-    file.seek(std::io::SeekFrom::Start(offset))?;
-    let mut data = vec![0u8; usize::try_from(len).map_err(std::io::Error::other)?];
-    file.read_exact(&mut data)?;
+fn read_chunk_blocking(source: &Source, offset: u64, len: u64, checksum: bool) -> std::io::Result<Chunk> {
+    let data = source.read_blocking(offset, len)?;
     let sha256 = checksum
         .then(|| digest::digest(&digest::SHA256, &data).as_ref().try_into())
         .transpose()
@@ -481,10 +592,7 @@ fn read_chunk_blocking(path: &Path, offset: u64, len: u64, checksum: bool) -> st
     Ok(Chunk { offset, data, sha256 })
 }
 
-/// SHA-256 of a file, off the async threads.
-async fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {
-    let path = path.to_owned();
-    let (digest, _) =
-        tokio::task::spawn_blocking(move || crate::sha256_file(&path)).await.map_err(std::io::Error::other)??;
-    Ok(digest)
+fn file_err(source: &Source) -> impl Fn(std::io::Error) -> TusError + use<> {
+    let path = source.describe();
+    move |e| TusError::File { path: path.clone(), reason: e.to_string() }
 }

@@ -267,6 +267,24 @@ impl Vault {
     pub fn read_blob(&self, id: &str, sink: &mut dyn Write) -> Result<BlobInfo, VaultError> {
         blobs::read_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, sink)
     }
+
+    /// Plaintext size of the blob `id`.
+    ///
+    /// # Errors
+    /// [`VaultError::Tampered`] when the blob is missing or is not a blob.
+    pub fn blob_size(&self, id: &str) -> Result<u64, VaultError> {
+        blobs::blob_size(&self.dir.join(BLOB_DIR), id)
+    }
+
+    /// `len` plaintext bytes of the blob `id` from `offset`, decrypting only the chunks that
+    /// hold them; the buffer is zeroized when dropped.
+    ///
+    /// # Errors
+    /// [`VaultError::Tampered`] naming the blob when a chunk fails; [`VaultError::Io`] for a
+    /// range beyond the end.
+    pub fn read_blob_range(&self, id: &str, offset: u64, len: u64) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+        blobs::read_blob_range(&self.dir.join(BLOB_DIR), &self.data_key, id, offset, len)
+    }
 }
 
 fn now_millis() -> i64 {

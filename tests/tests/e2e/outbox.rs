@@ -8,7 +8,7 @@ use courtside_court_api::filing::{CaseTarget, DocumentRole};
 use courtside_court_server::FaultPlan;
 use courtside_sync::account::{Session, complete_sign_in};
 use courtside_sync::network::Network;
-use courtside_sync::outbox::{self, DraftDocument, Drain, FilingDraft, ItemState, OutboxItem};
+use courtside_sync::outbox::{self, DocumentSource, DraftDocument, Drain, FilingDraft, ItemState, OutboxItem};
 use courtside_sync::retry::RetryPolicy;
 use courtside_sync::tus::TusClient;
 use courtside_vault::Vault;
@@ -17,7 +17,7 @@ use super::support::{Court, pattern_file, vault};
 
 pub fn draft(dir: &std::path::Path, case_type: &str) -> FilingDraft {
     let doc = |kind: &str, role, len| DraftDocument {
-        path: pattern_file(dir, &format!("{kind}-{}.pdf", uuid_like()), len),
+        source: DocumentSource::File { path: pattern_file(dir, &format!("{kind}-{}.pdf", uuid_like()), len) },
         title: kind.to_owned(),
         role,
         kind: Some(kind.to_owned()),
@@ -99,6 +99,28 @@ async fn a_queued_filing_goes_through_with_a_verified_receipt() {
     let items = drain_until_settled(&mut c, 1).await;
     assert_exactly_once(&court, &items).await;
     assert!(items[0].receipt.is_some());
+}
+
+#[tokio::test]
+async fn documents_sealed_in_the_vault_upload_without_a_plaintext_copy_and_resume_after_a_cut() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    let mut filing = draft(dir.path(), "civil-contract");
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    for (i, doc) in filing.documents.iter_mut().enumerate() {
+        let id = format!("doc-{i}");
+        c.vault.write_blob(&id, &mut std::io::Cursor::new(&bytes[..bytes.len() - i * 1000])).unwrap();
+        doc.source = DocumentSource::Blob { id, name: format!("{}.pdf", doc.title) };
+    }
+    outbox::enqueue(&c.vault, c.session.account(), filing).unwrap();
+    // The connection drops after 1 MiB of the first file: the upload resumes from the court's
+    // offset, reading the blob from there.
+    court.server.faults().set(FaultPlan { cut_upload_after: Some(1024 * 1024), ..FaultPlan::default() });
+    let items = drain_until_settled(&mut c, 5).await;
+    assert_exactly_once(&court, &items).await;
+    let expected = courtside_court_api::encoding::sha256_hex(&bytes);
+    assert_eq!(items[0].uploads[0].sha256, expected);
 }
 
 #[tokio::test]
@@ -199,7 +221,7 @@ async fn a_refused_filing_needs_attention_with_the_courts_reasons() {
 
     // A file changed after queueing is caught before upload.
     let good = draft(dir.path(), "civil-contract");
-    let path = good.documents[0].path.clone();
+    let DocumentSource::File { path } = good.documents[0].source.clone() else { unreachable!("draft() makes files") };
     outbox::enqueue(&c.vault, c.session.account(), good).unwrap();
     std::fs::write(&path, b"changed").unwrap();
     let items = drain_until_settled(&mut c, 1).await;

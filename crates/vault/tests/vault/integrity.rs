@@ -142,6 +142,40 @@ fn blobs_round_trip_with_the_plaintext_hash() {
 }
 
 #[test]
+fn blob_ranges_are_the_same_bytes_as_the_whole() {
+    let (dir, vault) = vault();
+    let chunk = 256 * 1024;
+    for len in [0usize, 1, chunk, chunk + 1, 3 * chunk + 17] {
+        let data = sample(len);
+        vault.write_blob("r", &mut Cursor::new(&data)).unwrap();
+        assert_eq!(vault.blob_size("r").unwrap(), len as u64);
+        let points = [0, 1, chunk - 1, chunk, chunk + 1, 2 * chunk + 5, len.saturating_sub(1), len];
+        for &from in points.iter().filter(|&&p| p <= len) {
+            for &to in points.iter().filter(|&&p| p >= from && p <= len) {
+                let got = vault.read_blob_range("r", from as u64, (to - from) as u64).unwrap();
+                assert_eq!(&got[..], &data[from..to], "length {len}, bytes {from}..{to}");
+            }
+        }
+        assert!(vault.read_blob_range("r", len as u64, 1).is_err(), "a range past the end is refused");
+    }
+    // A damaged chunk fails the ranges that touch it, and only those.
+    let data = sample(3 * chunk);
+    vault.write_blob("r", &mut Cursor::new(&data)).unwrap();
+    let path = dir.path().join(BLOB_DIR).join("r");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[16 + (chunk + 16) + 9] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(&vault.read_blob_range("r", 10, 100).unwrap()[..], &data[10..110]);
+    assert_eq!(tampered_item(&vault.read_blob_range("r", chunk as u64 - 1, 2).unwrap_err()), "blobs/r");
+    // Cut after the second chunk: the second now reads as the last and fails its flag.
+    bytes[16 + (chunk + 16) + 9] ^= 1;
+    bytes.truncate(16 + 2 * (chunk + 16));
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(&vault.read_blob_range("r", 0, 10).unwrap()[..], &data[..10]);
+    assert_eq!(tampered_item(&vault.read_blob_range("r", chunk as u64, 10).unwrap_err()), "blobs/r");
+}
+
+#[test]
 fn damaged_blobs_are_named() {
     let (dir, vault) = vault();
     let data = sample(3 * 256 * 1024 + 100);
