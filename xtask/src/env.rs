@@ -23,9 +23,10 @@ pub(crate) const BUILD_PACKAGES: [&str; 9] = [
 /// Packages the test suites need: a virtual display, WebKit's WebDriver, Chromium for the
 /// web-build suite, CJK fonts so Chinese renders (and screenshots show it), and a D-Bus
 /// daemon for the lock-on-sleep test (a private bus with a stand-in for logind), and Python
-/// venv for the OpenAPI validator from PyPI, and curl (the upload bench's reference).
-pub(crate) const TEST_PACKAGES: [&str; 7] =
-    ["xvfb", "webkit2gtk-driver", "chromium", "fonts-noto-cjk", "dbus-daemon", "python3-venv", "curl"];
+/// venv for the OpenAPI validator from PyPI, curl (the upload bench's reference), and poppler's
+/// `pdftotext` (an independent reader of the PDFs we render).
+pub(crate) const TEST_PACKAGES: [&str; 8] =
+    ["xvfb", "webkit2gtk-driver", "chromium", "fonts-noto-cjk", "dbus-daemon", "python3-venv", "curl", "poppler-utils"];
 
 /// The repository and where things are in it.
 pub(crate) struct Project {

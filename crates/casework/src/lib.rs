@@ -3,9 +3,11 @@
 //! deadlines computed from the court's policy, offline.
 
 pub mod calendar;
+pub mod cases;
 pub mod checklist;
 pub mod deadlines;
 mod drafts;
 pub mod fees;
+pub mod templates;
 
 pub use drafts::{Draft, DraftError, DraftSummary, Drafts, SearchHit, VersionSummary};
