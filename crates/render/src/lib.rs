@@ -15,9 +15,10 @@ use std::sync::Arc;
 use krilla::geom::Point;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use krilla::text::{Font, TextDirection};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::raw::FileRef;
+use skrifa::raw::TableProvider;
 use skrifa::{FontRef, MetadataProvider, string::StringId};
 
 /// Environment variable naming a font file (TTF, OTF or TTC) to use instead of the search.
@@ -186,13 +187,14 @@ pub fn render_pdf(doc: &Document, font: &CjkFont) -> Result<Vec<u8>, RenderError
         let mut page = pdf.start_page_with(settings()?);
         let mut surface = page.surface();
         for line in page_lines {
-            surface.draw_text(
+            let glyphs = measure.glyphs(&line.text);
+            surface.draw_glyphs(
                 Point::from_xy(line.x, line.baseline),
+                &glyphs,
                 pdf_font.clone(),
-                line.size,
                 &line.text,
+                line.size,
                 false,
-                TextDirection::LeftToRight,
             );
         }
         surface.finish();
@@ -218,6 +220,22 @@ struct Measure<'a> {
 }
 
 impl Measure<'_> {
+    /// One glyph per character with the font's advance (Chinese and Latin court text needs
+    /// no shaping beyond that: no ligatures, no right-to-left runs). Each glyph maps back to
+    /// its character, which is what makes the text extractable.
+    fn glyphs(&self, text: &str) -> Vec<KrillaGlyph> {
+        let upem = f32::from(self.face.head().map_or(1000, |h| h.units_per_em()));
+        let metrics = self.face.glyph_metrics(Size::unscaled(), LocationRef::default());
+        let charmap = self.face.charmap();
+        text.char_indices()
+            .map(|(at, c)| {
+                let gid = charmap.map(c).unwrap_or_default();
+                let advance = metrics.advance_width(gid).unwrap_or(upem / 2.0) / upem;
+                KrillaGlyph::new(GlyphId::new(gid.to_u32()), advance, 0.0, 0.0, 0.0, at..at + c.len_utf8(), None)
+            })
+            .collect()
+    }
+
     fn width(&self, text: &str, size: f32) -> f32 {
         let metrics = self.face.glyph_metrics(Size::new(size), LocationRef::default());
         let charmap = self.face.charmap();
