@@ -7,7 +7,6 @@ use clap::{Args, Subcommand};
 use courtside_app::AppError;
 use courtside_court_api::filing::{CaseTarget, DocumentRole};
 use courtside_sync::account::{self, Session};
-use courtside_sync::network::{Network, ProxySetting};
 use courtside_sync::outbox::{self, DocumentSource, DraftDocument, Drain, FilingDraft, ItemState};
 use courtside_sync::retry::RetryPolicy;
 use courtside_sync::signin::{PendingSignIn, SIGN_IN_TIMEOUT};
@@ -78,23 +77,7 @@ fn media_type(path: &std::path::Path) -> &'static str {
     }
 }
 
-/// Network settings from the environment: `COURTSIDE_PROXY` (`system`, the default;
-/// `direct`; or a proxy URL) and `COURTSIDE_EXTRA_ROOTS` (a PEM file of certificates to trust
-/// besides the system's, e.g. a firm's gateway).
-pub fn network_from_env() -> Result<Network, AppError> {
-    let proxy = match std::env::var("COURTSIDE_PROXY").ok().as_deref().map(str::trim) {
-        None | Some("" | "system") => ProxySetting::System,
-        Some("direct") => ProxySetting::Direct,
-        Some(url) => ProxySetting::Manual { url: url.to_owned() },
-    };
-    let extra_roots_pem = match std::env::var_os("COURTSIDE_EXTRA_ROOTS") {
-        Some(path) => vec![std::fs::read_to_string(&path).map_err(|e| {
-            AppError::InvalidInput(format!("COURTSIDE_EXTRA_ROOTS {}: {e}", PathBuf::from(&path).display()))
-        })?],
-        None => Vec::new(),
-    };
-    Ok(Network { proxy, extra_roots_pem })
-}
+pub use courtside_app::courts::network_from_env;
 
 fn sync_err(e: courtside_sync::SyncError) -> AppError {
     match e {

@@ -21,6 +21,9 @@ pub enum AppError {
     /// The vault refused (wrong passphrase, damaged key file, disk error).
     #[error(transparent)]
     Vault(#[from] courtside_vault::VaultError),
+    /// Talking to a court failed (sign-in, sync, policy).
+    #[error(transparent)]
+    Sync(courtside_sync::SyncError),
     /// The operation needs the vault open.
     #[error("the vault is locked")]
     Locked,
@@ -42,6 +45,26 @@ impl From<courtside_casework::DraftError> for AppError {
     }
 }
 
+impl From<courtside_sync::SyncError> for AppError {
+    fn from(e: courtside_sync::SyncError) -> Self {
+        match e {
+            courtside_sync::SyncError::Vault(v) => Self::Vault(v),
+            other => Self::Sync(other),
+        }
+    }
+}
+
+impl From<courtside_casework::cases::CaseError> for AppError {
+    fn from(e: courtside_casework::cases::CaseError) -> Self {
+        use courtside_casework::cases::CaseError;
+        match e {
+            CaseError::Vault(v) => Self::Vault(v),
+            CaseError::Decode(..) => Self::Internal(e.to_string()),
+            CaseError::NotFound(_) | CaseError::Invalid(_) | CaseError::Sent(_) => Self::InvalidInput(e.to_string()),
+        }
+    }
+}
+
 impl AppError {
     /// Whether this is the user's to fix (CLI exit code 1) rather than ours (exit code 2).
     #[must_use]
@@ -51,6 +74,7 @@ impl AppError {
             Self::InvalidInput(_)
                 | Self::Court(_)
                 | Self::Upload(_)
+                | Self::Sync(_)
                 | Self::DemoCourt(_)
                 | Self::Vault(_)
                 | Self::Locked

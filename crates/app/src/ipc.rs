@@ -7,6 +7,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+pub use courtside_casework::cases::{Case, CaseDocument, CaseFields, CaseParty, PartyKind, PartyRole};
 pub use courtside_casework::{Draft, DraftSummary, SearchHit, VersionSummary};
 use courtside_vault::VaultError;
 
@@ -98,6 +99,235 @@ pub struct CreatedVault {
     pub recovery_key: String,
 }
 
+/// A signed-in court account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CourtAccountView {
+    /// The court's base URL.
+    pub court: String,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// This device's id at the court.
+    pub device_id: String,
+}
+
+/// One account's sync state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSync {
+    /// The account.
+    pub account: CourtAccountView,
+    /// `unknown`, `online`, `offline`, `proxyAuthRequired`, `certificateProblem`, `signedOut`.
+    pub state: String,
+    /// Why, when not online.
+    pub reason: Option<String>,
+    /// Last completed sync (Unix seconds).
+    #[ts(type = "number | null")]
+    pub last_sync: Option<i64>,
+    /// Items still to send.
+    #[ts(type = "number")]
+    pub pending: usize,
+    /// Items needing the user.
+    #[ts(type = "number")]
+    pub needs_attention: usize,
+}
+
+/// Bytes of an upload the court has confirmed, with rate and estimate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadProgress {
+    /// Confirmed bytes.
+    #[ts(type = "number")]
+    pub confirmed: u64,
+    /// Size of the file.
+    #[ts(type = "number")]
+    pub total: u64,
+    /// Recent rate.
+    #[ts(type = "number")]
+    pub bytes_per_second: u64,
+    /// Seconds left at that rate.
+    #[ts(type = "number | null")]
+    pub eta_seconds: Option<u64>,
+}
+
+/// One outbox item as the sync panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxView {
+    /// UUID (the Idempotency-Key).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The case it files, when it came from one.
+    pub case_id: Option<String>,
+    /// `queued`, `uploading`, `submitted`, `receipted`, `needsAttention`, `failed`.
+    pub state: String,
+    /// Why it needs attention or failed.
+    pub reason: Option<String>,
+    /// Every fault listed (by the court, or by the checks).
+    pub details: Vec<String>,
+    /// The court's status from the change feed: `submitted`, `underReview`, `docketed`,
+    /// `rejected`, `correctionRequested`.
+    pub court_status: Option<String>,
+    /// The court's case number once docketed.
+    pub case_number: Option<String>,
+    /// Files in the filing.
+    #[ts(type = "number")]
+    pub files: usize,
+    /// Files the court holds completely.
+    #[ts(type = "number")]
+    pub files_uploaded: usize,
+    /// The file going up now.
+    pub progress: Option<UploadProgress>,
+    /// The last failure of a try (it will be tried again).
+    pub last_error: Option<String>,
+    /// When it was queued (Unix seconds).
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+/// The sync panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncOverview {
+    /// Each signed-in account.
+    pub accounts: Vec<AccountSync>,
+    /// Every outbox item, newest first.
+    pub items: Vec<OutboxView>,
+}
+
+/// A case type the court takes online.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseTypeOption {
+    /// Code.
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Whether the amount in controversy must be given.
+    pub amount_required: bool,
+    /// Required documents of a new case: kind, Chinese and English names.
+    pub required_documents: Vec<RequiredDocument>,
+}
+
+/// A document the court requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RequiredDocument {
+    /// Kind.
+    pub kind: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Whether the case has it.
+    pub present: bool,
+    /// Whether Courtside renders it from the case.
+    pub generated: bool,
+}
+
+/// The court's rules as cached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyView {
+    /// Court id.
+    pub court_id: String,
+    /// Court name.
+    pub court_name: String,
+    /// Policy version.
+    pub version: String,
+    /// When the court last confirmed it (Unix seconds).
+    #[ts(type = "number")]
+    pub confirmed_at: i64,
+    /// Case types.
+    pub case_types: Vec<CaseTypeOption>,
+}
+
+/// One problem that stops a filing, with what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckProblem {
+    /// `noPolicy`, `notSignedIn`, `unknownCaseType`, `titleMissing`, `causeMissing`,
+    /// `partyMissing`, `partyNameMissing`, `claimsMissing`, `factsMissing`, `amountMissing`,
+    /// `leadMissing`, `documentMissing`, `formatNotAccepted`, `fileTooLarge`, `filingTooLarge`.
+    pub code: String,
+    /// What it is about (a role, a document kind or title).
+    pub subject: Option<String>,
+    /// A sentence in English (the UI words it by `code`).
+    pub detail: String,
+}
+
+/// The filing checklist of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FilingCheck {
+    /// Whether it may be queued.
+    pub ready: bool,
+    /// The required documents and whether each is there.
+    pub required: Vec<RequiredDocument>,
+    /// What stops it.
+    pub problems: Vec<CheckProblem>,
+    /// Version of the policy checked against.
+    pub policy_version: Option<String>,
+}
+
+/// The litigation fee with its working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeView {
+    /// Fee in fen.
+    #[ts(type = "number")]
+    pub total_fen: u64,
+    /// Fee in yuan as the court writes it.
+    pub total_yuan: String,
+    /// The working, line by line.
+    pub working: Vec<String>,
+}
+
+/// A case with everything its page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseView {
+    /// The case.
+    pub case: Case,
+    /// `preparing`, `queued`, `sent`, `underReview`, `docketed`, `rejected`,
+    /// `correctionRequested`, `needsAttention`.
+    pub stage: String,
+    /// The court's case number, once docketed.
+    pub case_number: Option<String>,
+    /// The filing in the outbox.
+    pub filing: Option<OutboxView>,
+    /// The checklist (empty once queued).
+    pub check: FilingCheck,
+    /// The acceptance fee, when it can be computed.
+    pub fee: Option<FeeView>,
+}
+
+/// A line of the case list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseSummary {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Cause of action.
+    pub cause_of_action: String,
+    /// Case type code.
+    pub case_type: String,
+    /// As [`CaseView::stage`].
+    pub stage: String,
+    /// The court's case number.
+    pub case_number: Option<String>,
+    /// Last change (ms since the Unix epoch).
+    #[ts(type = "number")]
+    pub updated_at: i64,
+}
+
 /// Machine-readable class of an [`IpcError`]; the UI chooses its message and remedy by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -144,7 +374,7 @@ impl From<AppError> for IpcError {
     fn from(e: AppError) -> Self {
         let code = match &e {
             AppError::InvalidInput(_) => ErrorCode::InvalidInput,
-            AppError::Court(_) | AppError::Upload(_) => ErrorCode::Court,
+            AppError::Court(_) | AppError::Upload(_) | AppError::Sync(_) => ErrorCode::Court,
             AppError::DemoCourt(_) => ErrorCode::DemoCourt,
             AppError::Vault(v) => match v {
                 VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
@@ -181,6 +411,25 @@ pub fn bindings() -> String {
         DraftSummary::decl(&cfg),
         VersionSummary::decl(&cfg),
         SearchHit::decl(&cfg),
+        CourtAccountView::decl(&cfg),
+        AccountSync::decl(&cfg),
+        UploadProgress::decl(&cfg),
+        OutboxView::decl(&cfg),
+        SyncOverview::decl(&cfg),
+        CaseTypeOption::decl(&cfg),
+        RequiredDocument::decl(&cfg),
+        PolicyView::decl(&cfg),
+        CheckProblem::decl(&cfg),
+        FilingCheck::decl(&cfg),
+        FeeView::decl(&cfg),
+        CaseView::decl(&cfg),
+        CaseSummary::decl(&cfg),
+        Case::decl(&cfg),
+        CaseFields::decl(&cfg),
+        CaseParty::decl(&cfg),
+        CaseDocument::decl(&cfg),
+        PartyRole::decl(&cfg),
+        PartyKind::decl(&cfg),
         ErrorCode::decl(&cfg),
         IpcError::decl(&cfg),
     ];

@@ -7,7 +7,9 @@
 //! [`ipc`] holds the data-transfer types the UI sees; their TypeScript twins in
 //! `ui/src/lib/backend/bindings.ts` are generated from them ([`ipc::bindings`]).
 
+pub mod cases;
 pub mod config;
+pub mod courts;
 pub mod error;
 pub mod ipc;
 pub mod power;

@@ -17,10 +17,16 @@ use crate::{AppConfig, AppError, CourtChoice};
 /// configured court) the embedded demo court.
 #[derive(Debug)]
 pub struct App {
-    config: AppConfig,
-    court: CourtClient,
+    pub(crate) config: AppConfig,
+    pub(crate) court: CourtClient,
     demo_court: Option<RunningCourt>,
     vault: Mutex<VaultSlot>,
+    /// Proxy and extra root certificates for every call to a court.
+    pub(crate) network: courtside_sync::network::Network,
+    /// Upload progress of outbox items, by item id (shown in the sync panel).
+    pub(crate) progress: crate::courts::ProgressBoard,
+    /// The court's id (from its health answer), once known.
+    pub(crate) court_id: Mutex<Option<String>>,
 }
 
 /// The open vault, if any, and the count of failed unlocks since the last success.
@@ -30,15 +36,23 @@ struct VaultSlot {
     failed_unlocks: u32,
 }
 
-/// What exists only while the vault is unlocked: the vault and the drafts' search copy.
+/// What exists only while the vault is unlocked: the vault, the drafts' search copy, the
+/// cases, and one sync engine per signed-in court account (stopped when the vault locks).
 #[derive(Debug)]
-struct OpenVault {
-    drafts: Drafts,
+pub(crate) struct OpenVault {
+    pub(crate) drafts: Drafts,
+    pub(crate) cases: courtside_casework::cases::Cases,
+    pub(crate) engines: Vec<crate::courts::EngineHandle>,
 }
 
 impl OpenVault {
     fn new(vault: Vault) -> Result<Self, AppError> {
-        Ok(Self { drafts: Drafts::load(Arc::new(vault))? })
+        let vault = Arc::new(vault);
+        Ok(Self {
+            cases: courtside_casework::cases::Cases::new(vault.clone()),
+            drafts: Drafts::load(vault)?,
+            engines: Vec::new(),
+        })
     }
 }
 
@@ -75,8 +89,17 @@ impl App {
                 (url, Some(court))
             }
         };
+        let network = crate::courts::network_from_env()?;
         let court = CourtClient::new(url)?;
-        Ok(Self { config, court, demo_court, vault: Mutex::new(VaultSlot::default()) })
+        Ok(Self {
+            config,
+            court,
+            demo_court,
+            vault: Mutex::new(VaultSlot::default()),
+            network,
+            progress: crate::courts::ProgressBoard::default(),
+            court_id: Mutex::new(None),
+        })
     }
 
     /// The configuration the service runs with.
@@ -130,6 +153,7 @@ impl App {
         let kdf = self.config.vault_kdf;
         let (vault, recovery) = blocking(move || Vault::create(&dir, &passphrase, kdf)).await??;
         self.lock_slot()?.open = Some(OpenVault::new(vault)?);
+        self.after_unlock();
         Ok(CreatedVault { recovery_key: recovery.display_string() })
     }
 
@@ -196,6 +220,8 @@ impl App {
                 Ok(vault) => {
                     slot.open = Some(vault);
                     slot.failed_unlocks = 0;
+                    drop(slot);
+                    self.after_unlock();
                     return Ok(());
                 }
                 Err(e) => {
@@ -319,7 +345,7 @@ impl App {
         self.with_open(|o| Ok(o.drafts.search(query)))
     }
 
-    fn with_open<T>(&self, f: impl FnOnce(&mut OpenVault) -> Result<T, AppError>) -> Result<T, AppError> {
+    pub(crate) fn with_open<T>(&self, f: impl FnOnce(&mut OpenVault) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut slot = self.lock_slot()?;
         let open = slot.open.as_mut().ok_or(AppError::Locked)?;
         f(open)

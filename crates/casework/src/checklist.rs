@@ -48,6 +48,19 @@ pub enum Finding {
     },
     /// The filing has no title.
     TitleMissing,
+    /// The case has no cause of action (案由).
+    CauseMissing,
+    /// The case has no party in this role (`plaintiff`, `defendant`).
+    PartyMissing {
+        /// The role.
+        role: String,
+    },
+    /// A party has no name.
+    PartyNameMissing,
+    /// The case states no claim (诉讼请求).
+    ClaimsMissing,
+    /// The case states no facts and reasons (事实与理由).
+    FactsMissing,
     /// The case type needs the amount in controversy.
     AmountMissing,
     /// No document is marked as the lead document.
@@ -156,4 +169,31 @@ pub fn check(policy: &CourtPolicy, plan: &FilingPlan) -> Checklist {
         findings.push(Finding::FilingTooLarge { bytes: total, limit: policy.max_filing_bytes });
     }
     Checklist { required, findings }
+}
+
+/// What a new case itself lacks before its statement of claim can be filed: a cause of
+/// action, a plaintiff and a defendant (each named), at least one claim, facts and reasons.
+#[must_use]
+pub fn case_findings(case: &crate::cases::Case) -> Vec<Finding> {
+    use crate::cases::PartyRole;
+    let f = &case.fields;
+    let mut findings = Vec::new();
+    if f.cause_of_action.trim().is_empty() {
+        findings.push(Finding::CauseMissing);
+    }
+    for (role, name) in [(PartyRole::Plaintiff, "plaintiff"), (PartyRole::Defendant, "defendant")] {
+        if case.parties(role).next().is_none() {
+            findings.push(Finding::PartyMissing { role: name.to_owned() });
+        }
+    }
+    if f.parties.iter().any(|p| p.name.trim().is_empty()) {
+        findings.push(Finding::PartyNameMissing);
+    }
+    if !f.claims.iter().any(|c| !c.trim().is_empty()) {
+        findings.push(Finding::ClaimsMissing);
+    }
+    if f.facts.trim().is_empty() {
+        findings.push(Finding::FactsMissing);
+    }
+    findings
 }

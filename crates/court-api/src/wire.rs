@@ -13,6 +13,8 @@ pub struct Health {
     pub status: HealthStatus,
     /// Display name of the court, e.g. "示范基层人民法院 (Demo Basic People's Court)".
     pub court_name: String,
+    /// The court's id: its policy is at `/v1/courts/{courtId}/policy`.
+    pub court_id: String,
     /// Version of the protocol the server speaks, e.g. `v1`.
     pub api_version: String,
     /// Version of the server software.

@@ -77,6 +77,7 @@ async fn health(State(state): State<CourtState>) -> Response {
     Json(Health {
         status: HealthStatus::Ok,
         court_name: state.court_name.clone(),
+        court_id: state.court_id.clone(),
         api_version: API_VERSION.to_owned(),
         server_version: env!("CARGO_PKG_VERSION").to_owned(),
     })

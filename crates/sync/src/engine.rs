@@ -59,8 +59,10 @@ pub struct CycleReport {
     pub notices: Vec<Notice>,
 }
 
+/// Hears of every confirmed chunk of every upload.
+pub type ProgressSink = Arc<dyn Fn(&crate::outbox::OutboxItem, crate::tus::Progress) + Send + Sync>;
+
 /// The loop for one account.
-#[derive(Debug)]
 pub struct Engine {
     vault: Arc<Vault>,
     session: Session,
@@ -69,6 +71,13 @@ pub struct Engine {
     idle: Duration,
     status: Arc<Mutex<SyncStatus>>,
     wake: Arc<Notify>,
+    progress: Option<ProgressSink>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("session", &self.session).field("idle", &self.idle).finish_non_exhaustive()
+    }
 }
 
 impl Engine {
@@ -82,7 +91,23 @@ impl Engine {
             needs_attention: 0,
             failures: 0,
         };
-        Self { vault, session, tus, retry, idle, status: Arc::new(Mutex::new(status)), wake: Arc::new(Notify::new()) }
+        Self {
+            vault,
+            session,
+            tus,
+            retry,
+            idle,
+            status: Arc::new(Mutex::new(status)),
+            wake: Arc::new(Notify::new()),
+            progress: None,
+        }
+    }
+
+    /// Reports upload progress to `sink` (the sync panel's bytes, rate and ETA).
+    #[must_use]
+    pub fn on_progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
     }
 
     /// The status, shared with whoever shows it.
@@ -142,7 +167,13 @@ impl Engine {
     }
 
     async fn attempt(&mut self) -> Result<CycleReport, SyncError> {
-        let drain = Drain::new(self.vault.clone(), &mut self.session, &self.tus)?.run(&mut |_, _| {}).await?;
+        let sink = self.progress.clone();
+        let mut report = move |item: &crate::outbox::OutboxItem, p: crate::tus::Progress| {
+            if let Some(sink) = &sink {
+                sink(item, p);
+            }
+        };
+        let drain = Drain::new(self.vault.clone(), &mut self.session, &self.tus)?.run(&mut report).await?;
         // Pulling also proves the court answers an authenticated call.
         let news = feed::pull(&self.vault, &mut self.session).await?;
         Ok(CycleReport { drain, notices: news.notices })

@@ -124,3 +124,18 @@ impl Court {
             .unwrap()
     }
 }
+
+/// What a user does in the browser the app opened: signs in on the court's page, whose
+/// redirect then reaches the app's loopback listener.
+pub async fn browser_sign_in(authorize: url::Url, username: &str, password: &str) {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("username".into(), username.into()));
+    form.push(("password".into(), password.into()));
+    let mut endpoint = authorize.clone();
+    endpoint.set_query(None);
+    let answer = http.post(endpoint).form(&form).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("http://127.0.0.1:"), "redirected to {location}");
+    http.get(location).send().await.unwrap();
+}

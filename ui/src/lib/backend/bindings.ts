@@ -147,6 +147,444 @@ title: string,
  */
 snippet: string, };
 
+export type CourtAccountView = { 
+/**
+ * The court's base URL.
+ */
+court: string, 
+/**
+ * Login name.
+ */
+username: string, 
+/**
+ * Display name.
+ */
+name: string, 
+/**
+ * This device's id at the court.
+ */
+deviceId: string, };
+
+export type AccountSync = { 
+/**
+ * The account.
+ */
+account: CourtAccountView, 
+/**
+ * `unknown`, `online`, `offline`, `proxyAuthRequired`, `certificateProblem`, `signedOut`.
+ */
+state: string, 
+/**
+ * Why, when not online.
+ */
+reason: string | null, 
+/**
+ * Last completed sync (Unix seconds).
+ */
+lastSync: number | null, 
+/**
+ * Items still to send.
+ */
+pending: number, 
+/**
+ * Items needing the user.
+ */
+needsAttention: number, };
+
+export type UploadProgress = { 
+/**
+ * Confirmed bytes.
+ */
+confirmed: number, 
+/**
+ * Size of the file.
+ */
+total: number, 
+/**
+ * Recent rate.
+ */
+bytesPerSecond: number, 
+/**
+ * Seconds left at that rate.
+ */
+etaSeconds: number | null, };
+
+export type OutboxView = { 
+/**
+ * UUID (the Idempotency-Key).
+ */
+id: string, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * The case it files, when it came from one.
+ */
+caseId: string | null, 
+/**
+ * `queued`, `uploading`, `submitted`, `receipted`, `needsAttention`, `failed`.
+ */
+state: string, 
+/**
+ * Why it needs attention or failed.
+ */
+reason: string | null, 
+/**
+ * Every fault listed (by the court, or by the checks).
+ */
+details: Array<string>, 
+/**
+ * The court's status from the change feed: `submitted`, `underReview`, `docketed`,
+ * `rejected`, `correctionRequested`.
+ */
+courtStatus: string | null, 
+/**
+ * The court's case number once docketed.
+ */
+caseNumber: string | null, 
+/**
+ * Files in the filing.
+ */
+files: number, 
+/**
+ * Files the court holds completely.
+ */
+filesUploaded: number, 
+/**
+ * The file going up now.
+ */
+progress: UploadProgress | null, 
+/**
+ * The last failure of a try (it will be tried again).
+ */
+lastError: string | null, 
+/**
+ * When it was queued (Unix seconds).
+ */
+createdAt: number, };
+
+export type SyncOverview = { 
+/**
+ * Each signed-in account.
+ */
+accounts: Array<AccountSync>, 
+/**
+ * Every outbox item, newest first.
+ */
+items: Array<OutboxView>, };
+
+export type CaseTypeOption = { 
+/**
+ * Code.
+ */
+code: string, 
+/**
+ * Chinese name.
+ */
+nameZh: string, 
+/**
+ * English name.
+ */
+nameEn: string, 
+/**
+ * Whether the amount in controversy must be given.
+ */
+amountRequired: boolean, 
+/**
+ * Required documents of a new case: kind, Chinese and English names.
+ */
+requiredDocuments: Array<RequiredDocument>, };
+
+export type RequiredDocument = { 
+/**
+ * Kind.
+ */
+kind: string, 
+/**
+ * Chinese name.
+ */
+nameZh: string, 
+/**
+ * English name.
+ */
+nameEn: string, 
+/**
+ * Whether the case has it.
+ */
+present: boolean, 
+/**
+ * Whether Courtside renders it from the case.
+ */
+generated: boolean, };
+
+export type PolicyView = { 
+/**
+ * Court id.
+ */
+courtId: string, 
+/**
+ * Court name.
+ */
+courtName: string, 
+/**
+ * Policy version.
+ */
+version: string, 
+/**
+ * When the court last confirmed it (Unix seconds).
+ */
+confirmedAt: number, 
+/**
+ * Case types.
+ */
+caseTypes: Array<CaseTypeOption>, };
+
+export type CheckProblem = { 
+/**
+ * `noPolicy`, `notSignedIn`, `unknownCaseType`, `titleMissing`, `causeMissing`,
+ * `partyMissing`, `partyNameMissing`, `claimsMissing`, `factsMissing`, `amountMissing`,
+ * `leadMissing`, `documentMissing`, `formatNotAccepted`, `fileTooLarge`, `filingTooLarge`.
+ */
+code: string, 
+/**
+ * What it is about (a role, a document kind or title).
+ */
+subject: string | null, 
+/**
+ * A sentence in English (the UI words it by `code`).
+ */
+detail: string, };
+
+export type FilingCheck = { 
+/**
+ * Whether it may be queued.
+ */
+ready: boolean, 
+/**
+ * The required documents and whether each is there.
+ */
+required: Array<RequiredDocument>, 
+/**
+ * What stops it.
+ */
+problems: Array<CheckProblem>, 
+/**
+ * Version of the policy checked against.
+ */
+policyVersion: string | null, };
+
+export type FeeView = { 
+/**
+ * Fee in fen.
+ */
+totalFen: number, 
+/**
+ * Fee in yuan as the court writes it.
+ */
+totalYuan: string, 
+/**
+ * The working, line by line.
+ */
+working: Array<string>, };
+
+export type CaseView = { 
+/**
+ * The case.
+ */
+case: Case, 
+/**
+ * `preparing`, `queued`, `sent`, `underReview`, `docketed`, `rejected`,
+ * `correctionRequested`, `needsAttention`.
+ */
+stage: string, 
+/**
+ * The court's case number, once docketed.
+ */
+caseNumber: string | null, 
+/**
+ * The filing in the outbox.
+ */
+filing: OutboxView | null, 
+/**
+ * The checklist (empty once queued).
+ */
+check: FilingCheck, 
+/**
+ * The acceptance fee, when it can be computed.
+ */
+fee: FeeView | null, };
+
+export type CaseSummary = { 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * Cause of action.
+ */
+causeOfAction: string, 
+/**
+ * Case type code.
+ */
+caseType: string, 
+/**
+ * As [`CaseView::stage`].
+ */
+stage: string, 
+/**
+ * The court's case number.
+ */
+caseNumber: string | null, 
+/**
+ * Last change (ms since the Unix epoch).
+ */
+updatedAt: number, };
+
+export type Case = { 
+/**
+ * Opaque id.
+ */
+id: string, 
+/**
+ * What the user filled in.
+ */
+fields: CaseFields, 
+/**
+ * Documents.
+ */
+documents: Array<CaseDocument>, 
+/**
+ * The outbox item that took it to court, once queued.
+ */
+filingItem: string | null, 
+/**
+ * Created (ms since the Unix epoch).
+ */
+createdAt: number, 
+/**
+ * Last changed.
+ */
+updatedAt: number, };
+
+export type CaseFields = { 
+/**
+ * Court id (as in its policy).
+ */
+courtId: string, 
+/**
+ * Case type code.
+ */
+caseType: string, 
+/**
+ * Cause of action (案由), e.g. 买卖合同纠纷.
+ */
+causeOfAction: string, 
+/**
+ * Short title for lists.
+ */
+title: string, 
+/**
+ * Amount in controversy, fen.
+ */
+amountFen: number | null, 
+/**
+ * Whether the simple procedure applies (fee halved).
+ */
+simpleProcedure: boolean, 
+/**
+ * Parties.
+ */
+parties: Array<CaseParty>, 
+/**
+ * Claims (诉讼请求), one per entry.
+ */
+claims: Array<string>, 
+/**
+ * Facts and reasons (事实与理由).
+ */
+facts: string, 
+/**
+ * Private notes (never filed).
+ */
+notes: string, };
+
+export type CaseParty = { 
+/**
+ * Role.
+ */
+role: PartyRole, 
+/**
+ * Person or organisation.
+ */
+kind: PartyKind, 
+/**
+ * Full name (person) or registered name (organisation).
+ */
+name: string, 
+/**
+ * Identity card number (person) or unified social credit code (organisation).
+ */
+idNumber: string, 
+/**
+ * Domicile or registered address.
+ */
+address: string, 
+/**
+ * Telephone.
+ */
+phone: string, 
+/**
+ * Address for service of court documents (when different from the address).
+ */
+serviceAddress: string, 
+/**
+ * Legal representative (organisation).
+ */
+representative: string, };
+
+export type CaseDocument = { 
+/**
+ * Vault blob id.
+ */
+blobId: string, 
+/**
+ * Which required document it is (`complaint`, `identity`, `evidence-list`, …).
+ */
+kind: string, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * File name given to the court.
+ */
+fileName: string, 
+/**
+ * Media type.
+ */
+mediaType: string, 
+/**
+ * Size.
+ */
+bytes: number, 
+/**
+ * SHA-256 of the content, hex.
+ */
+sha256: string, 
+/**
+ * Whether Courtside rendered it from the case (rendered again when the case changes).
+ */
+generated: boolean, };
+
+export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
+
+export type PartyKind = "person" | "organisation";
+
 export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "keychainUnavailable" | "deviceUnlockUnavailable" | "tampered" | "vault" | "internal";
 
 export type IpcError = { 

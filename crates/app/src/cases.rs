@@ -1,0 +1,440 @@
+//! Cases in the app: prepared offline against the court's cached policy, their court papers
+//! rendered from the case, the checklist and fee kept live, and the filing queued in the
+//! outbox with one action.
+
+use std::sync::{Arc, OnceLock};
+
+use courtside_casework::cases::{Case, CaseFields, NewDocument};
+use courtside_casework::checklist::{self, FilingPlan, Finding, PlannedDocument};
+use courtside_casework::fees::{self, Adjustment, FeeWorking};
+use courtside_casework::templates::{self, yuan};
+use courtside_court_api::filing::{CaseTarget, FilingStatus};
+use courtside_court_api::policy::{CourtPolicy, HalvingReason};
+use courtside_render::{CjkFont, render_pdf};
+use courtside_sync::account;
+use courtside_sync::outbox::{self, DocumentSource, DraftDocument, FilingDraft, ItemState, OutboxItem};
+use courtside_sync::policy::CachedPolicy;
+use courtside_vault::Vault;
+
+use crate::ipc::{
+    CaseSummary, CaseTypeOption, CaseView, CheckProblem, FeeView, FilingCheck, PolicyView, RequiredDocument,
+};
+use crate::{App, AppError};
+
+/// Document kinds Courtside renders from the case itself.
+const GENERATED: [&str; 2] = ["complaint", "evidence-list"];
+
+/// Largest document accepted through the window (larger files come from the file system).
+pub const MAX_ATTACHMENT: usize = 200 * 1024 * 1024;
+
+fn font() -> Result<&'static CjkFont, AppError> {
+    static FONT: OnceLock<Result<CjkFont, String>> = OnceLock::new();
+    FONT.get_or_init(|| CjkFont::find().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| AppError::InvalidInput(e.clone()))
+}
+
+/// The media type of a file from its first bytes (never from its name or the sender's word).
+#[must_use]
+pub fn sniff_media_type(bytes: &[u8]) -> &'static str {
+    match bytes {
+        [b'%', b'P', b'D', b'F', b'-', ..] => "application/pdf",
+        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => "image/png",
+        [b'I', b'D', b'3', ..] | [0xFF, 0xFB | 0xF3 | 0xF2, ..] => "audio/mpeg",
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => "video/mp4",
+        [b'W', b'A', b'R', b'C', b'/', ..] => "application/warc",
+        _ if !bytes.is_empty()
+            && !bytes.contains(&0)
+            && std::str::from_utf8(&bytes[..bytes.len().min(4096)]).is_ok() =>
+        {
+            "text/plain"
+        }
+        _ => "application/octet-stream",
+    }
+}
+
+impl App {
+    /// The court's rules as cached in the vault; asked for once when nothing is cached yet.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`]; the court cannot be reached and nothing is cached.
+    pub async fn court_policy(&self) -> Result<PolicyView, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let cached = match self.cached_policy(&vault)? {
+            Some(c) => c,
+            None => self.refresh_policy(&vault).await?,
+        };
+        Ok(policy_view(&cached))
+    }
+
+    fn cached_policy(&self, vault: &Vault) -> Result<Option<CachedPolicy>, AppError> {
+        let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(courtside_sync::policy::cached(vault, &court, &self.court_id())?)
+    }
+
+    /// Every case, most recently changed first.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error.
+    pub fn list_cases(&self) -> Result<Vec<CaseSummary>, AppError> {
+        self.with_open(|o| {
+            let items = outbox::items(&o.drafts.vault())?;
+            Ok(o.cases
+                .list()?
+                .into_iter()
+                .map(|c| {
+                    let item = filing_of(&c, &items);
+                    let (stage, case_number) = stage(item);
+                    CaseSummary {
+                        id: c.id,
+                        title: c.fields.title,
+                        cause_of_action: c.fields.cause_of_action,
+                        case_type: c.fields.case_type,
+                        stage,
+                        case_number,
+                        updated_at: c.updated_at,
+                    }
+                })
+                .collect())
+        })
+    }
+
+    /// A case with its checklist, fee and filing.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], no such case.
+    pub fn get_case(&self, id: &str) -> Result<CaseView, AppError> {
+        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(id)?)))?;
+        self.case_view(&vault, case)
+    }
+
+    /// Creates a case and renders its court papers.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], an invalid field, no CJK font for the papers.
+    pub fn create_case(&self, fields: CaseFields) -> Result<CaseView, AppError> {
+        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.create(fields)?)))?;
+        let case = self.render_papers(&vault, case)?;
+        self.case_view(&vault, case)
+    }
+
+    /// Replaces what the user filled in and renders the papers again.
+    ///
+    /// # Errors
+    /// As [`App::create_case`]; a case already sent cannot change.
+    pub fn update_case(&self, id: &str, fields: CaseFields) -> Result<CaseView, AppError> {
+        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.update(id, fields)?)))?;
+        let case = self.render_papers(&vault, case)?;
+        self.case_view(&vault, case)
+    }
+
+    /// Seals a file the user picked as a document of the case (identity papers, a marriage
+    /// certificate, …). Its media type is read from its content.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] (too large, a bad file name, a case already sent).
+    pub fn attach_case_document(
+        &self,
+        id: &str,
+        kind: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<CaseView, AppError> {
+        if bytes.is_empty() {
+            return Err(AppError::InvalidInput(format!("{file_name} is empty")));
+        }
+        if bytes.len() > MAX_ATTACHMENT {
+            return Err(AppError::InvalidInput(format!("{file_name} is larger than {} MiB", MAX_ATTACHMENT >> 20)));
+        }
+        let title = std::path::Path::new(file_name).file_stem().and_then(|s| s.to_str()).unwrap_or(kind).to_owned();
+        let doc = NewDocument { kind, title: &title, file_name, media_type: sniff_media_type(bytes), generated: false };
+        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.attach(id, &doc, &mut &bytes[..])?)))?;
+        self.case_view(&vault, case)
+    }
+
+    /// Removes a document from the case.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] (no such document, a case already sent).
+    pub fn detach_case_document(&self, id: &str, blob_id: &str) -> Result<CaseView, AppError> {
+        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.detach(id, blob_id)?)))?;
+        self.case_view(&vault, case)
+    }
+
+    /// A copy of a case, not yet queued: to fix and file again after a refusal.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], no such case.
+    pub fn copy_case(&self, id: &str) -> Result<CaseView, AppError> {
+        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.copy(id)?)))?;
+        self.case_view(&vault, case)
+    }
+
+    /// Queues the case's new-case filing in the outbox (when its checklist is green) and
+    /// wakes the sync engines. Works offline: the filing leaves when the court answers.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] with every problem of the checklist; not signed in.
+    pub fn queue_case_filing(&self, id: &str) -> Result<CaseView, AppError> {
+        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(id)?)))?;
+        let view = self.case_view(&vault, case.clone())?;
+        if !view.check.ready {
+            let problems: Vec<String> = view.check.problems.iter().map(|p| p.detail.clone()).collect();
+            return Err(AppError::InvalidInput(format!("the filing is not complete: {}", problems.join("; "))));
+        }
+        let account = account::account_for(&vault, &self.court_url(), None)?;
+        let f = &case.fields;
+        let draft = FilingDraft {
+            court_id: f.court_id.clone(),
+            case: CaseTarget::New { cause_of_action: f.cause_of_action.trim().to_owned() },
+            case_type: f.case_type.clone(),
+            title: f.title.trim().to_owned(),
+            amount_in_controversy_fen: f.amount_fen,
+            parties: case.wire_parties(),
+            documents: case
+                .documents
+                .iter()
+                .map(|d| DraftDocument {
+                    source: DocumentSource::Blob { id: d.blob_id.clone(), name: d.file_name.clone() },
+                    title: d.title.clone(),
+                    role: d.role(),
+                    kind: Some(d.kind.clone()),
+                    media_type: d.media_type.clone(),
+                })
+                .collect(),
+        };
+        let item = outbox::enqueue(&vault, &account, draft)?;
+        let case = self.with_open(|o| Ok(o.cases.mark_queued(id, &item.id)?))?;
+        self.sync_now()?;
+        self.case_view(&vault, case)
+    }
+
+    /// Renders the complaint and the evidence catalogue from the case (replacing earlier
+    /// renderings), unless the case was sent.
+    fn render_papers(&self, vault: &Vault, case: Case) -> Result<Case, AppError> {
+        if case.filing_item.is_some() {
+            return Ok(case);
+        }
+        let court_name = self
+            .cached_policy(vault)?
+            .map(|c| c.policy.court.name)
+            .unwrap_or_else(|| courtside_court_server::DEMO_COURT_NAME.to_owned());
+        let today = time::OffsetDateTime::now_utc().date();
+        let font = font()?;
+        let papers = [
+            ("complaint", "民事起诉状", templates::complaint(&case, &court_name, today)),
+            ("evidence-list", "证据目录", templates::evidence_catalogue(&case, &[], today)),
+        ];
+        let mut case = case;
+        for (kind, title, doc) in papers {
+            debug_assert!(GENERATED.contains(&kind));
+            let pdf = render_pdf(&doc, font).map_err(|e| AppError::Internal(e.to_string()))?;
+            let file_name = format!("{title}.pdf");
+            let new =
+                NewDocument { kind, title, file_name: &file_name, media_type: "application/pdf", generated: true };
+            case = self.with_open(|o| Ok(o.cases.attach(&case.id, &new, &mut &pdf[..])?))?;
+        }
+        Ok(case)
+    }
+
+    fn case_view(&self, vault: &Arc<Vault>, case: Case) -> Result<CaseView, AppError> {
+        let items = outbox::items(vault)?;
+        let item = filing_of(&case, &items);
+        let (stage, case_number) = stage(item);
+        let filing = item.map(|i| crate::courts::outbox_view(i, self.progress.get_view(&i.id), Some(case.id.clone())));
+        let policy = self.cached_policy(vault)?;
+        let signed_in = account::account_for(vault, &self.court_url(), None).is_ok();
+        let check = check_case(&case, policy.as_ref().map(|c| &c.policy), signed_in);
+        let fee = policy.as_ref().and_then(|c| fee_view(&c.policy, &case));
+        Ok(CaseView { case, stage, case_number, filing, check, fee })
+    }
+}
+
+fn filing_of<'a>(case: &Case, items: &'a [OutboxItem]) -> Option<&'a OutboxItem> {
+    case.filing_item.as_deref().and_then(|id| items.iter().find(|i| i.id == id))
+}
+
+/// Where a case stands, from its filing and the court's word on it.
+fn stage(item: Option<&OutboxItem>) -> (String, Option<String>) {
+    let Some(item) = item else { return ("preparing".into(), None) };
+    let s = match (&item.court_status, &item.state) {
+        (Some(FilingStatus::Docketed { case_number, .. }), _) => return ("docketed".into(), Some(case_number.clone())),
+        (Some(FilingStatus::Rejected { .. }), _) => "rejected",
+        (Some(FilingStatus::CorrectionRequested { .. }), _) => "correctionRequested",
+        (Some(FilingStatus::UnderReview), _) => "underReview",
+        (_, ItemState::NeedsAttention { .. } | ItemState::Failed { .. }) => "needsAttention",
+        (_, ItemState::Receipted) => "sent",
+        (_, ItemState::Queued | ItemState::Uploading | ItemState::Submitted) => "queued",
+    };
+    (s.into(), None)
+}
+
+fn policy_view(c: &CachedPolicy) -> PolicyView {
+    PolicyView {
+        court_id: c.court_id.clone(),
+        court_name: c.policy.court.name.clone(),
+        version: c.policy.version.clone(),
+        confirmed_at: c.confirmed_at,
+        case_types: c
+            .policy
+            .case_types
+            .iter()
+            .map(|t| CaseTypeOption {
+                code: t.code.clone(),
+                name_zh: t.name.zh_cn.clone(),
+                name_en: t.name.en.clone(),
+                amount_required: t.amount_required,
+                required_documents: t
+                    .required_documents
+                    .iter()
+                    .map(|r| RequiredDocument {
+                        kind: r.kind.clone(),
+                        name_zh: r.name.zh_cn.clone(),
+                        name_en: r.name.en.clone(),
+                        present: false,
+                        generated: GENERATED.contains(&r.kind.as_str()),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn check_case(case: &Case, policy: Option<&CourtPolicy>, signed_in: bool) -> FilingCheck {
+    let mut problems = Vec::new();
+    if case.filing_item.is_some() {
+        return FilingCheck {
+            ready: false,
+            required: Vec::new(),
+            problems,
+            policy_version: policy.map(|p| p.version.clone()),
+        };
+    }
+    if !signed_in {
+        problems.push(CheckProblem {
+            code: "notSignedIn".into(),
+            subject: None,
+            detail: "sign in to the court (Settings) so the filing can be queued for your account".into(),
+        });
+    }
+    let Some(policy) = policy else {
+        problems.push(CheckProblem {
+            code: "noPolicy".into(),
+            subject: None,
+            detail: "the court's rules have not been fetched yet: connect once so they can be checked offline".into(),
+        });
+        return FilingCheck { ready: false, required: Vec::new(), problems, policy_version: None };
+    };
+    let plan = FilingPlan {
+        case_type: case.fields.case_type.clone(),
+        new_case: true,
+        title: case.fields.title.clone(),
+        amount_fen: case.fields.amount_fen,
+        documents: case
+            .documents
+            .iter()
+            .map(|d| PlannedDocument {
+                title: d.title.clone(),
+                kind: Some(d.kind.clone()),
+                role: d.role(),
+                media_type: d.media_type.clone(),
+                bytes: d.bytes,
+            })
+            .collect(),
+    };
+    let list = checklist::check(policy, &plan);
+    let findings = checklist::case_findings(case).into_iter().chain(list.findings);
+    problems.extend(findings.map(|f| problem(&f)));
+    let required = list
+        .required
+        .into_iter()
+        .map(|(kind, name, present)| RequiredDocument {
+            generated: GENERATED.contains(&kind.as_str()),
+            kind,
+            name_zh: name.zh_cn,
+            name_en: name.en,
+            present,
+        })
+        .collect();
+    FilingCheck { ready: problems.is_empty(), required, problems, policy_version: Some(policy.version.clone()) }
+}
+
+fn problem(f: &Finding) -> CheckProblem {
+    let code = serde_json::to_value(f)
+        .ok()
+        .and_then(|v| v.get("check").and_then(|c| c.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "invalid".into());
+    let (subject, detail) = match f {
+        Finding::UnknownCaseType { code, accepted } => (
+            Some(code.clone()),
+            format!("the court does not take case type {code} online (it takes {})", accepted.join(", ")),
+        ),
+        Finding::TitleMissing => (None, "give the case a title".into()),
+        Finding::CauseMissing => (None, "state the cause of action".into()),
+        Finding::PartyMissing { role } => (Some(role.clone()), format!("add a {role}")),
+        Finding::PartyNameMissing => (None, "every party needs a name".into()),
+        Finding::ClaimsMissing => (None, "state at least one claim".into()),
+        Finding::FactsMissing => (None, "state the facts and reasons".into()),
+        Finding::AmountMissing => (None, "this case type needs the amount in controversy".into()),
+        Finding::LeadMissing => (None, "the filing needs a lead document (the statement of claim)".into()),
+        Finding::DocumentMissing { kind, name } => {
+            (Some(kind.clone()), format!("add the {} ({})", name.en, name.zh_cn))
+        }
+        Finding::FormatNotAccepted { document, media_type, .. } => {
+            (Some(document.clone()), format!("{document}: the court does not accept {media_type}; convert it to PDF"))
+        }
+        Finding::FileTooLarge { document, bytes, limit } => {
+            (Some(document.clone()), format!("{document} has {bytes} bytes; the court takes at most {limit}"))
+        }
+        Finding::FilingTooLarge { bytes, limit } => {
+            (None, format!("the documents have {bytes} bytes together; the court takes at most {limit} per filing"))
+        }
+    };
+    CheckProblem { code, subject, detail }
+}
+
+fn fee_view(policy: &CourtPolicy, case: &Case) -> Option<FeeView> {
+    let case_type = policy.case_types.iter().find(|t| t.code == case.fields.case_type)?;
+    let halvings: &[HalvingReason] = if case.fields.simple_procedure { &[HalvingReason::SimpleProcedure] } else { &[] };
+    let w = fees::acceptance_fee(&policy.fee_schedule, case_type, case.fields.amount_fen, halvings).ok()?;
+    Some(FeeView { total_fen: w.total_fen, total_yuan: yuan(w.total_fen), working: working(&w) })
+}
+
+/// The fee's working in words, one line per tier and adjustment.
+#[must_use]
+pub fn working(w: &FeeWorking) -> Vec<String> {
+    let centi = |c: u128| {
+        let fen = c / 100;
+        format!("{}.{:02}", fen / 100, fen % 100)
+    };
+    let mut out: Vec<String> = w
+        .lines
+        .iter()
+        .map(|l| {
+            let rate = format!("{}.{:02}%", l.rate_bp / 100, l.rate_bp % 100);
+            if l.fixed_fen > 0 {
+                format!(
+                    "{}–{} yuan: {} yuan flat = {}",
+                    yuan(l.from_fen),
+                    yuan(l.to_fen),
+                    yuan(l.fixed_fen),
+                    centi(l.amount_centifen)
+                )
+            } else {
+                format!("{}–{} yuan at {rate} = {}", yuan(l.from_fen), yuan(l.to_fen), centi(l.amount_centifen))
+            }
+        })
+        .collect();
+    out.push(format!("subtotal {}", centi(w.subtotal_centifen)));
+    for a in &w.adjustments {
+        out.push(match a {
+            Adjustment::Halved(reason) => format!("halved ({reason:?})"),
+            Adjustment::Fraction(n, d) => format!("× {n}/{d}"),
+            Adjustment::Capped(fen) => format!("capped at {} yuan", yuan(*fen)),
+            Adjustment::PropertyPart(c) => format!("+ property part {}", centi(*c)),
+        });
+    }
+    out.push(format!("fee {} yuan", yuan(w.total_fen)));
+    out
+}

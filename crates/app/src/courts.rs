@@ -1,0 +1,388 @@
+//! Court accounts and the background sync: sign-in through the system browser, one sync
+//! engine per signed-in account while the vault is open, the outbox and its progress for the
+//! sync panel.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use courtside_court_api::filing::FilingStatus;
+use courtside_sync::account::{self, CourtAccount, Session};
+use courtside_sync::engine::{Engine, Reachability, SyncStatus};
+use courtside_sync::network::{Network, ProxySetting};
+use courtside_sync::outbox::{self, ItemState, OutboxItem};
+use courtside_sync::retry::RetryPolicy;
+use courtside_sync::signin::{PendingSignIn, SIGN_IN_TIMEOUT};
+use courtside_sync::tus::{DEFAULT_CHUNK, Progress, TusClient};
+use courtside_vault::Vault;
+use tokio::sync::{Notify, watch};
+
+use crate::ipc::{AccountSync, CourtAccountView, OutboxView, SyncOverview, UploadProgress};
+use crate::{App, AppError};
+
+/// How long an engine rests between cycles when all is well.
+const IDLE: Duration = Duration::from_secs(60);
+
+/// Network settings from the environment: `COURTSIDE_PROXY` (`system`, the default;
+/// `direct`; or a proxy URL) and `COURTSIDE_EXTRA_ROOTS` (a PEM file of certificates to trust
+/// besides the system's, e.g. a firm's gateway).
+///
+/// # Errors
+/// [`AppError::InvalidInput`] when the PEM file cannot be read.
+pub fn network_from_env() -> Result<Network, AppError> {
+    let proxy = match std::env::var("COURTSIDE_PROXY").ok().as_deref().map(str::trim) {
+        None | Some("" | "system") => ProxySetting::System,
+        Some("direct") => ProxySetting::Direct,
+        Some(url) => ProxySetting::Manual { url: url.to_owned() },
+    };
+    let extra_roots_pem = match std::env::var_os("COURTSIDE_EXTRA_ROOTS") {
+        Some(path) => vec![std::fs::read_to_string(&path).map_err(|e| {
+            AppError::InvalidInput(format!("COURTSIDE_EXTRA_ROOTS {}: {e}", PathBuf::from(&path).display()))
+        })?],
+        None => Vec::new(),
+    };
+    Ok(Network { proxy, extra_roots_pem })
+}
+
+/// The latest progress of an upload, and where its rate window started (time, bytes).
+type Tracked = (Progress, std::time::Instant, u64);
+
+/// Upload progress by outbox item.
+#[derive(Debug, Clone, Default)]
+pub struct ProgressBoard(Arc<Mutex<HashMap<String, Tracked>>>);
+
+impl ProgressBoard {
+    fn record(&self, item: &str, p: Progress) {
+        if let Ok(mut map) = self.0.lock() {
+            let now = std::time::Instant::now();
+            let entry = map.entry(item.to_owned()).or_insert((p, now, p.confirmed));
+            // Rate over the last few seconds: restart the window every 3 s.
+            if now.duration_since(entry.1) > Duration::from_secs(3) || p.confirmed < entry.2 {
+                entry.1 = now;
+                entry.2 = entry.0.confirmed;
+            }
+            entry.0 = p;
+        }
+    }
+
+    pub(crate) fn get_view(&self, item: &str) -> Option<UploadProgress> {
+        let map = self.0.lock().ok()?;
+        let (p, since, from) = map.get(item)?;
+        let secs = since.elapsed().as_secs_f64();
+        let rate = if secs > 0.2 { ((p.confirmed.saturating_sub(*from)) as f64 / secs) as u64 } else { 0 };
+        let eta = (rate > 0).then(|| (p.total.saturating_sub(p.confirmed)) / rate);
+        Some(UploadProgress { confirmed: p.confirmed, total: p.total, bytes_per_second: rate, eta_seconds: eta })
+    }
+}
+
+/// A running engine: its status, its waker, and how to stop it.
+pub struct EngineHandle {
+    account: CourtAccount,
+    status: Arc<Mutex<SyncStatus>>,
+    wake: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for EngineHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineHandle").field("account", &self.account).finish_non_exhaustive()
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        // The vault is locking (or the account signed out): stop now. The outbox is safe to
+        // stop at any instant; the engine's copy of the vault goes with its task.
+        let _ = self.stop.send(true);
+        self.task.abort();
+    }
+}
+
+/// Opens `url` in the user's browser: `$BROWSER` when set (as on most Unix systems), else
+/// the platform's opener. Only `http` and `https` addresses are opened.
+///
+/// # Errors
+/// [`AppError::InvalidInput`] for another scheme; [`AppError::Internal`] when no opener runs.
+pub fn open_in_browser(url: &url::Url) -> Result<(), AppError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(AppError::InvalidInput(format!("will not open a {} address", url.scheme())));
+    }
+    let mut command = match std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
+        Some(browser) => std::process::Command::new(browser),
+        None if cfg!(target_os = "macos") => std::process::Command::new("open"),
+        None if cfg!(windows) => {
+            let mut c = std::process::Command::new("rundll32");
+            c.arg("url.dll,FileProtocolHandler");
+            c
+        }
+        None => std::process::Command::new("xdg-open"),
+    };
+    let mut child = command
+        .arg(url.as_str())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| AppError::Internal(format!("no browser could be started: {e}")))?;
+    // Reap it when it ends (openers usually hand over and exit at once).
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(())
+}
+
+impl App {
+    /// The court's base URL as accounts record it.
+    pub(crate) fn court_url(&self) -> String {
+        self.court.base().to_string()
+    }
+
+    /// Signs in to the app's court: opens the court's sign-in page in the system browser and
+    /// waits (up to 10 minutes) for its redirect to this computer; the tokens and a new
+    /// device key are sealed in the vault and the account starts syncing.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`]; the sign-in's failure (refused, timed out, court unreachable).
+    pub async fn sign_in(&self) -> Result<CourtAccountView, AppError> {
+        self.sign_in_with(open_in_browser).await
+    }
+
+    /// As [`App::sign_in`], with `open` showing the court's sign-in page to the user.
+    ///
+    /// # Errors
+    /// As [`App::sign_in`].
+    pub async fn sign_in_with(
+        &self,
+        open: impl FnOnce(&url::Url) -> Result<(), AppError>,
+    ) -> Result<CourtAccountView, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let court = self.court_url();
+        let pending = PendingSignIn::begin(&court).await.map_err(|e| AppError::InvalidInput(e.to_string()))?;
+        open(pending.authorize_url())?;
+        let tokens = pending
+            .finish(SIGN_IN_TIMEOUT, &self.network)
+            .await
+            .map_err(|e| AppError::InvalidInput(format!("sign-in: {e}")))?;
+        let court_url =
+            courtside_sync::signin::court_base(&court).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+        let device = format!("Courtside on {}", std::env::consts::OS);
+        let account = account::complete_sign_in(&vault, &self.network, &court_url, &tokens, &device).await?;
+        if let Err(e) = self.refresh_policy(&vault).await {
+            tracing::info!(error = %e, "policy not refreshed after sign-in");
+        }
+        let view = account_view(&account);
+        self.with_open(|o| {
+            o.engines.retain(|e| e.account.username != account.username || e.account.court != account.court);
+            o.engines.push(self.start_engine(vault.clone(), account));
+            Ok(())
+        })?;
+        Ok(view)
+    }
+
+    /// Signs out of an account: its tokens and device key are deleted from the vault;
+    /// queued filings for it stay queued until it signs in again.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], no such account.
+    pub fn sign_out(&self, court: &str, username: &str) -> Result<(), AppError> {
+        self.with_open(|o| {
+            let vault = o.drafts.vault();
+            let account = account::account_for(&vault, court, Some(username))?;
+            account::sign_out(&vault, &account)?;
+            o.engines.retain(|e| e.account.username != username || e.account.court != account.court);
+            Ok(())
+        })
+    }
+
+    /// Signed-in accounts.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    pub fn court_accounts(&self) -> Result<Vec<CourtAccountView>, AppError> {
+        self.with_open(|o| Ok(account::accounts(&o.drafts.vault())?.iter().map(account_view).collect()))
+    }
+
+    /// Wakes every engine for an attempt now (the user pressed "sync now", the network came
+    /// back, something was queued).
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    pub fn sync_now(&self) -> Result<(), AppError> {
+        self.with_open(|o| {
+            for e in &o.engines {
+                e.wake.notify_one();
+            }
+            Ok(())
+        })
+    }
+
+    /// What the sync panel shows: each account's state and every outbox item.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error.
+    pub fn sync_overview(&self) -> Result<SyncOverview, AppError> {
+        self.with_open(|o| {
+            let vault = o.drafts.vault();
+            let accounts = account::accounts(&vault)?
+                .iter()
+                .map(|a| {
+                    let running =
+                        o.engines.iter().find(|e| e.account.court == a.court && e.account.username == a.username);
+                    let status = running.and_then(|e| e.status.lock().ok().map(|s| s.clone()));
+                    account_sync(a, status.as_ref())
+                })
+                .collect();
+            let cases = o.cases.list().unwrap_or_default();
+            let items = outbox::items(&vault)?
+                .iter()
+                .rev()
+                .map(|item| {
+                    let case_id =
+                        cases.iter().find(|c| c.filing_item.as_deref() == Some(item.id.as_str())).map(|c| c.id.clone());
+                    outbox_view(item, self.progress.get_view(&item.id), case_id)
+                })
+                .collect();
+            Ok(SyncOverview { accounts, items })
+        })
+    }
+
+    /// Starts an engine for every signed-in account and refreshes the court's policy, in the
+    /// background (called once the vault is open).
+    pub(crate) fn after_unlock(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let started = self.with_open(|o| {
+            let vault = o.drafts.vault();
+            let accounts = account::accounts(&vault)?;
+            o.engines = accounts.into_iter().map(|a| self.start_engine(vault.clone(), a)).collect();
+            Ok(vault)
+        });
+        match started {
+            Ok(vault) => {
+                let network = self.network.clone();
+                let court = self.court.base().to_string();
+                let court_id = self.court_id();
+                tokio::spawn(async move {
+                    let Ok(court) = url::Url::parse(&court) else { return };
+                    if let Err(e) = courtside_sync::policy::refresh(&vault, &network, &court, &court_id).await {
+                        tracing::info!(error = %e, "court policy not refreshed");
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "sync engines not started"),
+        }
+    }
+
+    fn start_engine(&self, vault: Arc<Vault>, account: CourtAccount) -> EngineHandle {
+        let session = Session::new(vault.clone(), account.clone()).with_network(self.network.clone());
+        let tus = TusClient::new(DEFAULT_CHUNK, RetryPolicy::default())
+            .and_then(|t| t.with_network(&self.network))
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "upload client without network settings");
+                #[allow(clippy::expect_used, reason = "a default client always builds")]
+                TusClient::new(DEFAULT_CHUNK, RetryPolicy::default()).expect("tus client")
+            });
+        let board = self.progress.clone();
+        let engine = Engine::new(vault, session, tus, RetryPolicy::default(), IDLE)
+            .on_progress(Arc::new(move |item: &OutboxItem, p: Progress| board.record(&item.id, p)));
+        let status = engine.status();
+        let wake = engine.waker();
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(engine.run(stopped, |outcome| {
+            if let Ok(report) = outcome {
+                for notice in &report.notices {
+                    tracing::info!(kind = notice.kind, "court news");
+                }
+            }
+        }));
+        EngineHandle { account, status, wake, stop, task }
+    }
+
+    /// The court id of the app's court (its policy's id).
+    pub(crate) fn court_id(&self) -> String {
+        self.court_id
+            .lock()
+            .ok()
+            .and_then(|id| id.clone())
+            .unwrap_or_else(|| courtside_court_server::DEMO_COURT_ID.to_owned())
+    }
+
+    /// Asks the court for its policy (conditionally) and keeps it in the vault.
+    pub(crate) async fn refresh_policy(&self, vault: &Vault) -> Result<courtside_sync::policy::CachedPolicy, AppError> {
+        if let Ok(health) = self.court.health().await
+            && let Ok(mut id) = self.court_id.lock()
+        {
+            *id = Some(health.court_id);
+        }
+        let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(courtside_sync::policy::refresh(vault, &self.network, &court, &self.court_id()).await?.0)
+    }
+}
+
+fn account_view(a: &CourtAccount) -> CourtAccountView {
+    CourtAccountView {
+        court: a.court.clone(),
+        username: a.username.clone(),
+        name: a.name.clone(),
+        device_id: a.device_id.clone(),
+    }
+}
+
+fn account_sync(a: &CourtAccount, status: Option<&SyncStatus>) -> AccountSync {
+    let (state, reason) = match status.map(|s| &s.reachability) {
+        None | Some(Reachability::Unknown) => ("unknown", None),
+        Some(Reachability::Online) => ("online", None),
+        Some(Reachability::Offline(why)) => ("offline", Some(why.clone())),
+        Some(Reachability::ProxyAuthentication) => ("proxyAuthRequired", None),
+        Some(Reachability::Tls(why)) => ("certificateProblem", Some(why.clone())),
+        Some(Reachability::SignedOut(why)) => ("signedOut", Some(why.clone())),
+    };
+    AccountSync {
+        account: account_view(a),
+        state: state.to_owned(),
+        reason,
+        last_sync: status.and_then(|s| s.last_sync),
+        pending: status.map_or(0, |s| s.pending),
+        needs_attention: status.map_or(0, |s| s.needs_attention),
+    }
+}
+
+/// The sync panel's line for an outbox item.
+pub(crate) fn outbox_view(item: &OutboxItem, progress: Option<UploadProgress>, case_id: Option<String>) -> OutboxView {
+    let (state, reason, details) = match &item.state {
+        ItemState::Queued => ("queued", None, Vec::new()),
+        ItemState::Uploading => ("uploading", None, Vec::new()),
+        ItemState::Submitted => ("submitted", None, Vec::new()),
+        ItemState::Receipted => ("receipted", None, Vec::new()),
+        ItemState::NeedsAttention { reason, details } => ("needsAttention", Some(reason.clone()), details.clone()),
+        ItemState::Failed { reason } => ("failed", Some(reason.clone()), Vec::new()),
+    };
+    let (court_status, case_number, court_reasons) = match &item.court_status {
+        None => (None, None, Vec::new()),
+        Some(FilingStatus::Submitted) => (Some("submitted"), None, Vec::new()),
+        Some(FilingStatus::UnderReview) => (Some("underReview"), None, Vec::new()),
+        Some(FilingStatus::Docketed { case_number, .. }) => (Some("docketed"), Some(case_number.clone()), Vec::new()),
+        Some(FilingStatus::Rejected { reasons }) => (Some("rejected"), None, reasons.clone()),
+        Some(FilingStatus::CorrectionRequested { items, due }) => (
+            Some("correctionRequested"),
+            None,
+            items.iter().map(|i| format!("{}: {} ({due})", i.item, i.reason)).collect(),
+        ),
+    };
+    OutboxView {
+        id: item.id.clone(),
+        title: item.filing.title.clone(),
+        case_id,
+        state: state.to_owned(),
+        reason,
+        details: details.into_iter().chain(court_reasons).collect(),
+        court_status: court_status.map(str::to_owned),
+        case_number,
+        files: item.uploads.len(),
+        files_uploaded: item.uploads.iter().filter(|u| u.uploaded).count(),
+        progress: if state == "uploading" { progress } else { None },
+        last_error: item.last_error.clone(),
+        created_at: item.created_at,
+    }
+}

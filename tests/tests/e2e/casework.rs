@@ -1,0 +1,121 @@
+//! A case prepared in the app service, its papers rendered, queued while the court is away,
+//! then filed, docketed by the clerk, and the court's case number shown on the case.
+
+use std::time::Duration;
+
+use courtside_app::ipc::CaseView;
+use courtside_app::{App, AppConfig, CourtChoice};
+use courtside_casework::cases::{CaseFields, CaseParty, PartyKind, PartyRole};
+use courtside_court_api::filing::ReviewDecision;
+use courtside_court_api::{CourtClient, CourtUrl};
+
+use super::support::{Court, browser_sign_in};
+
+fn party(role: PartyRole, kind: PartyKind, name: &str) -> CaseParty {
+    CaseParty {
+        role,
+        kind,
+        name: name.into(),
+        id_number: String::new(),
+        address: "北京市东城区".into(),
+        phone: String::new(),
+        service_address: String::new(),
+        representative: String::new(),
+    }
+}
+
+async fn wait_for(app: &App, id: &str, what: &str, done: impl Fn(&CaseView) -> bool) -> CaseView {
+    for _ in 0..200 {
+        let view = app.get_case(id).unwrap();
+        if done(&view) {
+            return view;
+        }
+        app.sync_now().unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: {:#?}", app.get_case(id).unwrap());
+}
+
+#[tokio::test]
+async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_number() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
+    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url.clone()));
+    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
+    let app = App::start(config).await.unwrap();
+    app.create_vault("correct horse battery".into()).await.unwrap();
+
+    let account = app
+        .sign_in_with(|authorize| {
+            tokio::spawn(browser_sign_in(authorize.clone(), "zhang.san", "demo-litigant-1"));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(account.username, "zhang.san");
+    let policy = app.court_policy().await.unwrap();
+    assert!(policy.case_types.iter().any(|t| t.code == "civil-contract"));
+
+    // Offline from here: nothing below needs the court until the queue drains.
+    court.server.faults().set(courtside_court_server::FaultPlan { fail_next: 1000, ..Default::default() });
+    let fields = CaseFields {
+        court_id: policy.court_id.clone(),
+        case_type: "civil-contract".into(),
+        cause_of_action: "买卖合同纠纷".into(),
+        title: "张三诉李四买卖合同纠纷".into(),
+        amount_fen: Some(10_000_000),
+        simple_procedure: false,
+        parties: vec![party(PartyRole::Plaintiff, PartyKind::Person, "张三")],
+        claims: vec!["判令被告支付货款100000元".into()],
+        facts: "被告收货后未付款。".into(),
+        notes: String::new(),
+    };
+    let view = app.create_case(fields.clone()).unwrap();
+    assert_eq!(view.stage, "preparing");
+    let codes: Vec<(&str, Option<&str>)> =
+        view.check.problems.iter().map(|p| (p.code.as_str(), p.subject.as_deref())).collect();
+    assert!(codes.contains(&("partyMissing", Some("defendant"))), "{codes:?}");
+    assert!(codes.contains(&("documentMissing", Some("identity"))), "{codes:?}");
+    assert!(!codes.iter().any(|(_, s)| *s == Some("complaint")), "the complaint is rendered: {codes:?}");
+    assert_eq!(view.fee.as_ref().unwrap().total_yuan, "2300", "100,000 yuan → 2,300 yuan");
+    assert!(app.queue_case_filing(&view.case.id).is_err(), "an incomplete filing is not queued");
+
+    let mut fields = fields;
+    fields.parties.push(party(PartyRole::Defendant, PartyKind::Person, "李四"));
+    let id = view.case.id.clone();
+    app.update_case(&id, fields).unwrap();
+    // A file that is not what its name says is caught by its content.
+    let view = app.attach_case_document(&id, "identity", "../身份证.pdf", b"\x00\x01 not a pdf").unwrap();
+    assert!(view.check.problems.iter().any(|p| p.code == "formatNotAccepted"), "{:?}", view.check.problems);
+    let bad = view.case.documents.iter().find(|d| d.kind == "identity").unwrap().blob_id.clone();
+    assert_eq!(view.case.documents.iter().find(|d| d.kind == "identity").unwrap().file_name, "身份证.pdf");
+    app.detach_case_document(&id, &bad).unwrap();
+    let view =
+        app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n% identity card scan\n%%EOF\n").unwrap();
+    assert!(view.check.ready, "{:?}", view.check.problems);
+    let view = app.queue_case_filing(&id).unwrap();
+    assert_eq!(view.stage, "queued");
+    assert!(app.update_case(&id, view.case.fields.clone()).is_err(), "a queued case is frozen");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let overview = app.sync_overview().unwrap();
+    assert_eq!(overview.items.len(), 1);
+    assert_eq!(overview.items[0].case_id.as_deref(), Some(id.as_str()));
+    assert_ne!(overview.accounts[0].state, "online");
+
+    // The court is back: the filing goes through.
+    court.server.faults().set(courtside_court_server::FaultPlan::default());
+    let view = wait_for(&app, &id, "receipted", |v| v.stage == "sent").await;
+    let filing_id = view.filing.as_ref().unwrap().id.clone();
+    let at_court = court.filings().await;
+    assert_eq!(at_court.len(), 1);
+    assert_eq!(at_court[0].idempotency_key, filing_id);
+
+    let court_client = CourtClient::new(url).unwrap();
+    court_client.clerk(court.server.clerk_token()).review(&at_court[0].id, &ReviewDecision::Docket).await.unwrap();
+    let view = wait_for(&app, &id, "docketed", |v| v.stage == "docketed").await;
+    let number = view.case_number.unwrap();
+    assert!(number.contains("民初"), "{number}");
+    assert_eq!(app.list_cases().unwrap()[0].case_number.as_deref(), Some(number.as_str()));
+    app.shutdown().await;
+}
