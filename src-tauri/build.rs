@@ -22,6 +22,20 @@ const COMMANDS: &[&str] = &[
     "draft_history",
     "restore_draft",
     "search_drafts",
+    "sign_in",
+    "sign_out",
+    "court_accounts",
+    "sync_overview",
+    "sync_now",
+    "court_policy",
+    "list_cases",
+    "get_case",
+    "create_case",
+    "update_case",
+    "copy_case",
+    "queue_case_filing",
+    "detach_case_document",
+    "attach_case_document",
 ];
 
 fn main() {

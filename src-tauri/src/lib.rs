@@ -55,6 +55,20 @@ pub fn run() {
             commands::drafts::draft_history,
             commands::drafts::restore_draft,
             commands::drafts::search_drafts,
+            commands::courts::sign_in,
+            commands::courts::sign_out,
+            commands::courts::court_accounts,
+            commands::courts::sync_overview,
+            commands::courts::sync_now,
+            commands::cases::court_policy,
+            commands::cases::list_cases,
+            commands::cases::get_case,
+            commands::cases::create_case,
+            commands::cases::update_case,
+            commands::cases::copy_case,
+            commands::cases::queue_case_filing,
+            commands::cases::detach_case_document,
+            commands::cases::attach_case_document,
         ])
         .run(tauri::generate_context!())
         .expect("the Courtside window could not start");

@@ -1,5 +1,7 @@
 //! IPC commands, one module per domain.
 
+pub(crate) mod cases;
+pub(crate) mod courts;
 pub(crate) mod drafts;
 pub(crate) mod system;
 pub(crate) mod vault;

@@ -220,3 +220,54 @@ test('turning on device unlock where there is no keychain explains it and leaves
   await assertAccessible(page, 'settings after a keychain error');
   await close();
 });
+
+for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
+  test(`new-case wizard, live checklist, queued offline, sync panel: ${locale}, ${colorScheme}`, async () => {
+    const { page, errors, close } = await newPage(colorScheme);
+    const zh = locale === 'zh-CN';
+    await page.goto(`${server.url}/settings?locale=${locale}&vault=open-sesame-123&offline`);
+    await page.getByTestId('passphrase').fill('open-sesame-123');
+    await page.getByTestId('unlock-submit').click();
+    await page.getByTestId('court-sign-in').click();
+    await page.getByTestId('court-account').waitFor();
+
+    await page.getByTestId('nav-cases').click();
+    await page.getByTestId('case-new').click();
+    await page.getByTestId('wizard-cause').waitFor();
+    await assertAccessible(page, `wizard step 1 (${locale})`);
+    await page.getByTestId('wizard-next').click();
+    assert.ok(await page.getByTestId('wizard-error').isVisible(), 'required fields are asked for');
+    await page.getByTestId('wizard-cause').fill('买卖合同纠纷');
+    await page.getByTestId('wizard-title').fill('张三诉李四买卖合同纠纷');
+    await page.getByTestId('wizard-amount').fill('150000');
+    await page.getByTestId('wizard-next').click();
+    const names = page.getByTestId('party-name');
+    await names.nth(0).fill('张三');
+    await names.nth(1).fill('李四');
+    await assertAccessible(page, `wizard parties (${locale})`);
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-claims').fill('判令被告支付货款150000元\n诉讼费由被告承担');
+    await page.getByTestId('wizard-facts').fill('原告依约交货，被告未付款。');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('case-title').waitFor();
+    const status = page.getByTestId('checklist-status');
+    assert.equal(await status.textContent(), zh ? '提交前还有 1 项需处理' : '1 to fix before filing');
+    assert.ok(await page.getByTestId('queue-filing').isDisabled());
+    await assertAccessible(page, `case page, incomplete (${locale}, ${colorScheme})`);
+    await page.getByTestId('attach-identity').setInputFiles({ name: '身份证.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+    await page.waitForFunction(() => document.querySelector('[data-testid="checklist-status"]')?.classList.contains('ok-text'));
+    assert.equal(await status.textContent(), zh ? '可以提交' : 'Ready to file');
+    await page.getByTestId('queue-filing').click();
+    await page.getByTestId('case-filing-state').waitFor();
+    assert.equal(await page.getByTestId('case-stage').textContent(), zh ? '待发送' : 'Queued');
+
+    await page.getByTestId('nav-filings').click();
+    await page.getByTestId('outbox-item').waitFor();
+    assert.equal(await page.getByTestId('outbox-state').textContent(), zh ? '待发送' : 'Queued');
+    assert.equal(await page.getByTestId('sync-state').textContent(), zh ? '离线' : 'Offline');
+    await assertAccessible(page, `sync panel (${locale}, ${colorScheme})`);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+}

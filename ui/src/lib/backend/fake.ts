@@ -1,4 +1,5 @@
 import { BackendError, type Backend } from './index';
+import { createFakeCases } from './fake-cases';
 import type { Draft, VaultState } from './bindings';
 
 /**
@@ -129,6 +130,7 @@ export function createFakeBackend(): Backend {
         .filter((d) => `${d.title}\n${d.body}`.toLowerCase().includes(q))
         .map((d) => ({ id: d.id, title: d.title, snippet: d.body.slice(0, 80) }));
     },
+    ...createFakeCases(unlocked, params.has('offline')),
     onLockRequested: async (handler) => {
       lockRequests.add(handler);
       return () => lockRequests.delete(handler);

@@ -6,6 +6,12 @@
  */
 import type {
   AppInfo,
+  CaseFields,
+  CaseSummary,
+  CaseView,
+  CourtAccountView,
+  PolicyView,
+  SyncOverview,
   Connectivity,
   CreatedVault,
   Draft,
@@ -57,6 +63,34 @@ export interface Backend {
   restoreDraft(id: string, version: number): Promise<Draft>;
   /** Drafts containing the text. */
   searchDrafts(query: string): Promise<SearchHit[]>;
+  /** Signs in to the court in the system browser; resolves once the court's redirect arrives. */
+  signIn(): Promise<CourtAccountView>;
+  /** Forgets an account's tokens and device key. */
+  signOut(court: string, username: string): Promise<void>;
+  /** Signed-in court accounts. */
+  courtAccounts(): Promise<CourtAccountView[]>;
+  /** Accounts' sync state and every outbox item. */
+  syncOverview(): Promise<SyncOverview>;
+  /** Tries to reach the court now. */
+  syncNow(): Promise<void>;
+  /** The court's rules (cached; fetched once when nothing is cached). */
+  courtPolicy(): Promise<PolicyView>;
+  /** Every case, most recently changed first. */
+  listCases(): Promise<CaseSummary[]>;
+  /** A case with its checklist, fee and filing. */
+  getCase(id: string): Promise<CaseView>;
+  /** Creates a case and renders its court papers. */
+  createCase(fields: CaseFields): Promise<CaseView>;
+  /** Changes a case (before it is queued) and renders its papers again. */
+  updateCase(id: string, fields: CaseFields): Promise<CaseView>;
+  /** A not-yet-queued copy of a case (to fix and file again). */
+  copyCase(id: string): Promise<CaseView>;
+  /** Queues the case's filing in the outbox. */
+  queueCaseFiling(id: string): Promise<CaseView>;
+  /** Seals a file the user picked as a document of the case. */
+  attachCaseDocument(id: string, kind: string, fileName: string, bytes: Uint8Array): Promise<CaseView>;
+  /** Removes a document from a case. */
+  detachCaseDocument(id: string, blobId: string): Promise<CaseView>;
   /**
    * Calls `handler` when the app wants the window to save and lock now (the machine is going
    * to sleep, or woke from it). Resolves to a function that stops listening.

@@ -11,6 +11,16 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+/** Sends bytes as the raw request body, with the rest in (percent-encoded) headers. */
+async function callRaw<T>(command: string, bytes: Uint8Array, headers: Record<string, string>): Promise<T> {
+  const encoded = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, encodeURIComponent(v)]));
+  try {
+    return await invoke<T>(command, bytes, { headers: encoded });
+  } catch (e) {
+    throw toBackendError(e);
+  }
+}
+
 export const tauriBackend: Backend = {
   appInfo: () => call('app_info'),
   checkConnectivity: () => call('check_connectivity'),
@@ -30,6 +40,21 @@ export const tauriBackend: Backend = {
   draftHistory: (id) => call('draft_history', { id }),
   restoreDraft: (id, version) => call('restore_draft', { id, version }),
   searchDrafts: (query) => call('search_drafts', { query }),
+  signIn: () => call('sign_in'),
+  signOut: (court, username) => call('sign_out', { court, username }),
+  courtAccounts: () => call('court_accounts'),
+  syncOverview: () => call('sync_overview'),
+  syncNow: () => call('sync_now'),
+  courtPolicy: () => call('court_policy'),
+  listCases: () => call('list_cases'),
+  getCase: (id) => call('get_case', { id }),
+  createCase: (fields) => call('create_case', { fields }),
+  updateCase: (id, fields) => call('update_case', { id, fields }),
+  copyCase: (id) => call('copy_case', { id }),
+  queueCaseFiling: (id) => call('queue_case_filing', { id }),
+  attachCaseDocument: (id, kind, fileName, bytes) =>
+    callRaw('attach_case_document', bytes, { 'x-case-id': id, 'x-document-kind': kind, 'x-file-name': fileName }),
+  detachCaseDocument: (id, blobId) => call('detach_case_document', { id, blobId }),
   onLockRequested: (handler) => listen('vault-lock-requested', () => handler()),
   uiReady: () => call('ui_ready')
 };

@@ -1,0 +1,64 @@
+//! Cases: the court's rules, the case list, the case page, court papers, queueing the filing.
+
+use courtside_app::App;
+use courtside_app::ipc::{CaseFields, CaseSummary, CaseView, ErrorCode, IpcError, PolicyView};
+use tauri::State;
+use tauri::ipc::{InvokeBody, Request};
+
+#[tauri::command]
+pub(crate) async fn court_policy(app: State<'_, App>) -> Result<PolicyView, IpcError> {
+    Ok(app.court_policy().await?)
+}
+
+#[tauri::command]
+pub(crate) fn list_cases(app: State<'_, App>) -> Result<Vec<CaseSummary>, IpcError> {
+    Ok(app.list_cases()?)
+}
+
+#[tauri::command]
+pub(crate) fn get_case(app: State<'_, App>, id: String) -> Result<CaseView, IpcError> {
+    Ok(app.get_case(&id)?)
+}
+
+#[tauri::command]
+pub(crate) async fn create_case(app: State<'_, App>, fields: CaseFields) -> Result<CaseView, IpcError> {
+    Ok(app.create_case(fields)?)
+}
+
+#[tauri::command]
+pub(crate) async fn update_case(app: State<'_, App>, id: String, fields: CaseFields) -> Result<CaseView, IpcError> {
+    Ok(app.update_case(&id, fields)?)
+}
+
+#[tauri::command]
+pub(crate) async fn copy_case(app: State<'_, App>, id: String) -> Result<CaseView, IpcError> {
+    Ok(app.copy_case(&id)?)
+}
+
+#[tauri::command]
+pub(crate) async fn queue_case_filing(app: State<'_, App>, id: String) -> Result<CaseView, IpcError> {
+    Ok(app.queue_case_filing(&id)?)
+}
+
+#[tauri::command]
+pub(crate) async fn detach_case_document(app: State<'_, App>, id: String, blob_id: String) -> Result<CaseView, IpcError> {
+    Ok(app.detach_case_document(&id, &blob_id)?)
+}
+
+/// The file's bytes travel as the raw request body (no JSON number arrays); which case,
+/// which document and the file name come as percent-encoded headers.
+#[tauri::command]
+pub(crate) async fn attach_case_document(app: State<'_, App>, request: Request<'_>) -> Result<CaseView, IpcError> {
+    let header = |name: &str| -> Result<String, IpcError> {
+        let raw = request.headers().get(name).and_then(|v| v.to_str().ok()).ok_or_else(|| bad(&format!("no {name} header")))?;
+        percent_encoding::percent_decode_str(raw).decode_utf8().map(|s| s.into_owned()).map_err(|_| bad(&format!("{name} is not UTF-8")))
+    };
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(bad("the file must be sent as raw bytes"));
+    };
+    Ok(app.attach_case_document(&header("x-case-id")?, &header("x-document-kind")?, &header("x-file-name")?, bytes)?)
+}
+
+fn bad(message: &str) -> IpcError {
+    IpcError { code: ErrorCode::InvalidInput, message: message.to_owned(), details: None }
+}

@@ -1,0 +1,201 @@
+import { BackendError, type Backend } from './index';
+import type { CaseFields, CaseView, CheckProblem, CourtAccountView, OutboxView, PolicyView, RequiredDocument } from './bindings';
+
+type CaseMethods = Pick<
+  Backend,
+  | 'signIn'
+  | 'signOut'
+  | 'courtAccounts'
+  | 'syncOverview'
+  | 'syncNow'
+  | 'courtPolicy'
+  | 'listCases'
+  | 'getCase'
+  | 'createCase'
+  | 'updateCase'
+  | 'copyCase'
+  | 'queueCaseFiling'
+  | 'attachCaseDocument'
+  | 'detachCaseDocument'
+>;
+
+const required = (kind: string, nameZh: string, nameEn: string): RequiredDocument => ({
+  kind,
+  nameZh,
+  nameEn,
+  present: false,
+  generated: kind === 'complaint' || kind === 'evidence-list'
+});
+
+const POLICY: PolicyView = {
+  courtId: 'demo-basic-court',
+  courtName: "示范基层人民法院 (Demo Basic People's Court)",
+  version: 'web',
+  confirmedAt: 0,
+  caseTypes: [
+    {
+      code: 'civil-contract',
+      nameZh: '合同纠纷（民事一审）',
+      nameEn: 'Contract dispute (civil, first instance)',
+      amountRequired: true,
+      requiredDocuments: [
+        required('complaint', '起诉状', 'Statement of claim'),
+        required('identity', '当事人身份证明', 'Identity documents of the parties'),
+        required('evidence-list', '证据目录', 'Evidence catalogue')
+      ]
+    }
+  ]
+};
+
+/**
+ * Cases, accounts and the outbox for the web build: the same shapes as the app, with the
+ * checks the UI relies on (missing parties, claims, facts and required documents). Papers
+ * count as rendered; fees are computed only by the real backend.
+ */
+export function createFakeCases(unlocked: () => void, offline: boolean): CaseMethods {
+  const cases = new Map<string, CaseView>();
+  const accounts: CourtAccountView[] = [];
+  let next = 1;
+  const now = () => Date.now();
+
+  const check = (view: CaseView): CaseView => {
+    const f = view.case.fields;
+    const problems: CheckProblem[] = [];
+    if (accounts.length === 0) problems.push({ code: 'notSignedIn', subject: null, detail: 'sign in to the court' });
+    for (const role of ['plaintiff', 'defendant'] as const) {
+      if (!f.parties.some((p) => p.role === role)) problems.push({ code: 'partyMissing', subject: role, detail: `add a ${role}` });
+    }
+    if (!f.claims.some((c) => c.trim())) problems.push({ code: 'claimsMissing', subject: null, detail: 'state a claim' });
+    if (!f.facts.trim()) problems.push({ code: 'factsMissing', subject: null, detail: 'state the facts' });
+    const type = POLICY.caseTypes.find((t) => t.code === f.caseType);
+    const req = (type?.requiredDocuments ?? []).map((r) => ({ ...r, present: r.generated || view.case.documents.some((d) => d.kind === r.kind) }));
+    for (const r of req) if (!r.present) problems.push({ code: 'documentMissing', subject: r.kind, detail: `add the ${r.nameEn}` });
+    const queued = view.case.filingItem !== null;
+    return { ...view, check: { ready: !queued && problems.length === 0, required: queued ? [] : req, problems: queued ? [] : problems, policyVersion: 'web' } };
+  };
+  const get = (id: string) => {
+    unlocked();
+    const v = cases.get(id);
+    if (!v) throw new BackendError({ code: 'invalidInput', message: `no case ${id}` });
+    return v;
+  };
+  const put = (v: CaseView) => {
+    const checked = check(v);
+    cases.set(v.case.id, checked);
+    return checked;
+  };
+  const editable = (v: CaseView) => {
+    if (v.case.filingItem) throw new BackendError({ code: 'invalidInput', message: 'the case was sent to the court' });
+  };
+  const filing = (v: CaseView): OutboxView => ({
+    id: v.case.filingItem ?? '',
+    title: v.case.fields.title,
+    caseId: v.case.id,
+    state: offline ? 'queued' : 'receipted',
+    reason: null,
+    details: [],
+    courtStatus: offline ? null : 'submitted',
+    caseNumber: null,
+    files: v.case.documents.length,
+    filesUploaded: offline ? 0 : v.case.documents.length,
+    progress: null,
+    lastError: offline ? 'the court cannot be reached' : null,
+    createdAt: Math.floor(v.case.updatedAt / 1000)
+  });
+
+  return {
+    signIn: async () => {
+      unlocked();
+      const a = { court: 'http://127.0.0.1:0/', username: 'zhang.san', name: '张三', deviceId: 'web' };
+      if (!accounts.length) accounts.push(a);
+      return a;
+    },
+    signOut: async (_court, username) => {
+      unlocked();
+      const i = accounts.findIndex((a) => a.username === username);
+      if (i >= 0) accounts.splice(i, 1);
+    },
+    courtAccounts: async () => (unlocked(), [...accounts]),
+    syncOverview: async () => {
+      unlocked();
+      const items = [...cases.values()].filter((v) => v.case.filingItem).map(filing);
+      return {
+        accounts: accounts.map((account) => ({
+          account,
+          state: offline ? 'offline' : 'online',
+          reason: offline ? 'the court cannot be reached' : null,
+          lastSync: offline ? null : Math.floor(now() / 1000),
+          pending: offline ? items.length : 0,
+          needsAttention: 0
+        })),
+        items
+      };
+    },
+    syncNow: async () => unlocked(),
+    courtPolicy: async () => (unlocked(), POLICY),
+    listCases: async () => {
+      unlocked();
+      return [...cases.values()]
+        .sort((a, b) => b.case.updatedAt - a.case.updatedAt)
+        .map((v) => ({
+          id: v.case.id,
+          title: v.case.fields.title,
+          causeOfAction: v.case.fields.causeOfAction,
+          caseType: v.case.fields.caseType,
+          stage: v.stage,
+          caseNumber: v.caseNumber,
+          updatedAt: v.case.updatedAt
+        }));
+    },
+    getCase: async (id) => get(id),
+    createCase: async (fields: CaseFields) => {
+      unlocked();
+      const id = `case${next++}`;
+      const doc = (kind: string, title: string) => ({
+        blobId: `${id}-${kind}`,
+        kind,
+        title,
+        fileName: `${title}.pdf`,
+        mediaType: 'application/pdf',
+        bytes: 1000,
+        sha256: '0'.repeat(64),
+        generated: true
+      });
+      return put({
+        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, createdAt: now(), updatedAt: now() },
+        stage: 'preparing',
+        caseNumber: null,
+        filing: null,
+        check: { ready: false, required: [], problems: [], policyVersion: 'web' },
+        fee: null
+      });
+    },
+    updateCase: async (id, fields) => {
+      const v = get(id);
+      editable(v);
+      return put({ ...v, case: { ...v.case, fields, updatedAt: now() } });
+    },
+    copyCase: async (id) => {
+      const v = get(id);
+      const copy = `case${next++}`;
+      return put({ ...v, case: { ...v.case, id: copy, filingItem: null }, stage: 'preparing', filing: null });
+    },
+    queueCaseFiling: async (id) => {
+      const v = get(id);
+      if (!v.check.ready) throw new BackendError({ code: 'invalidInput', message: 'the filing is not complete' });
+      const queued = { ...v, case: { ...v.case, filingItem: `item-${id}` }, stage: offline ? 'queued' : 'sent' };
+      return put({ ...queued, filing: filing(queued) });
+    },
+    attachCaseDocument: async (id, kind, fileName, bytes) => {
+      const v = get(id);
+      editable(v);
+      const doc = { blobId: `${id}-${next++}`, kind, title: fileName.replace(/\.[^.]*$/, ''), fileName, mediaType: 'application/pdf', bytes: bytes.length, sha256: '0'.repeat(64), generated: false };
+      return put({ ...v, case: { ...v.case, documents: [...v.case.documents, doc], updatedAt: now() } });
+    },
+    detachCaseDocument: async (id, blobId) => {
+      const v = get(id);
+      editable(v);
+      return put({ ...v, case: { ...v.case, documents: v.case.documents.filter((d) => d.blobId !== blobId) } });
+    }
+  };
+}

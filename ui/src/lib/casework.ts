@@ -1,0 +1,52 @@
+import type { CheckProblem, OutboxView } from './backend';
+import type { MessageKey } from './i18n/en';
+import { i18n } from './i18n/index.svelte';
+
+/** A case's stage in words. */
+export function stageLabel(stage: string): string {
+  const key = `stage.${stage}` as MessageKey;
+  return key in DICT_KEYS ? i18n.t(key) : stage;
+}
+
+/** What to fix, in words, for a checklist problem. */
+export function problemText(p: CheckProblem): string {
+  const key = `problem.${p.code}` as MessageKey;
+  if (!(key in DICT_KEYS)) return p.detail;
+  const subject = p.subject ? subjectLabel(p.subject) : '';
+  return i18n.t(key, { subject });
+}
+
+function subjectLabel(subject: string): string {
+  const party = `party.${subject}` as MessageKey;
+  return party in DICT_KEYS ? i18n.t(party) : subject;
+}
+
+/** An outbox item's state in words. */
+export function outboxLabel(item: OutboxView): string {
+  if (item.caseNumber) return i18n.t('outbox.caseNumber', { number: item.caseNumber });
+  if (item.courtStatus && item.courtStatus !== 'submitted') return i18n.t(`court.${item.courtStatus}` as MessageKey);
+  return i18n.t(`outbox.${item.state}` as MessageKey);
+}
+
+/** Bytes in KiB/MiB/GiB. */
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** Seconds as m:ss or h:mm:ss. */
+export function duration(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+import { en } from './i18n/en';
+const DICT_KEYS: Record<string, unknown> = en;
