@@ -64,6 +64,10 @@ async fn app_without_a_court_starts_the_demo_court_in_its_data_dir() {
     assert!(matches!(app.check_connectivity().await, Connectivity::Online { .. }));
     assert!(dir.path().join("demo-court/court.sqlite3").exists());
     app.shutdown().await;
+    // A restart finds the demo court at the same address (accounts are keyed by it).
+    let again = App::start(AppConfig::new(dir.path().to_owned(), CourtChoice::Demo)).await.unwrap();
+    assert_eq!(again.info().court.url, info.court.url);
+    again.shutdown().await;
 }
 
 #[tokio::test]

@@ -103,7 +103,10 @@ fn test() -> Result<()> {
     check_deb(&bundle(&p)?)?;
     let display = env::Xvfb::start()?;
     let mut webdriver = p.npm(&["run", "--silent", "test:app"]);
-    webdriver.env("DISPLAY", display.display()).env("COURTSIDE_APP_BINARY", &bin);
+    webdriver
+        .env("DISPLAY", display.display())
+        .env("COURTSIDE_APP_BINARY", &bin)
+        .env("COURTSIDE_CLI", p.target_dir().join("debug").join(format!("courtside{}", std::env::consts::EXE_SUFFIX)));
     p.final_step("desktop app suite (WebDriver, Xvfb)", &mut webdriver)
 }
 

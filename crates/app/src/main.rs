@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 the user's error (one line on stderr), 2 an internal error.
 
+mod cli_cases;
 mod cli_sync;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -49,6 +50,16 @@ enum Command {
         #[command(subcommand)]
         command: SyncCommand,
     },
+    /// The litigation fee (诉讼费) from the court's fee schedule, with the working.
+    Fees(cli_cases::FeesArgs),
+    /// The last day of a statutory period (start day not counted, rest days and holidays
+    /// moved over), from the court's calendar.
+    Deadline(cli_cases::DeadlineArgs),
+    /// Cases prepared offline (passphrase from COURTSIDE_PASSPHRASE).
+    Case {
+        #[command(subcommand)]
+        command: cli_cases::CaseCommand,
+    },
     /// Filings (queued in the encrypted outbox until a connection exists).
     Filing {
         #[command(subcommand)]
@@ -58,8 +69,20 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum FilingCommand {
-    /// Queue a filing for a court; prints its UUID (its Idempotency-Key).
+    /// Queue a filing of files on disk for a court; prints its UUID (its Idempotency-Key).
     Queue(cli_sync::QueueFiling),
+    /// Queue the new-case filing of a prepared case (its checklist must be clear); prints
+    /// the outbox item's UUID.
+    New {
+        /// Case id.
+        #[arg(long = "case")]
+        case: String,
+    },
+    /// Check a case's filing against the court's rules: exit 1 with every problem.
+    Check {
+        /// Case id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -320,6 +343,26 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Court { command: CourtCommand::Logout(args) } => {
             cli_sync::logout(&open_vault(&data_dir_or_default(cli.data_dir)?)?, &args)
         }
+        Command::Fees(args) => cli_cases::fees(&args),
+        Command::Deadline(args) => cli_cases::deadline_command(&args),
+        Command::Case { command } => {
+            let app = case_app(cli.data_dir).await?;
+            let result = cli_cases::case(&app, command).await;
+            app.shutdown().await;
+            result
+        }
+        Command::Filing { command: FilingCommand::New { case } } => {
+            let app = case_app(cli.data_dir).await?;
+            let result = cli_cases::new_filing(&app, &case);
+            app.shutdown().await;
+            result
+        }
+        Command::Filing { command: FilingCommand::Check { id } } => {
+            let app = case_app(cli.data_dir).await?;
+            let result = cli_cases::check(&app, &id);
+            app.shutdown().await;
+            result
+        }
         Command::Filing { command: FilingCommand::Queue(q) } => {
             cli_sync::queue(&open_vault(&data_dir_or_default(cli.data_dir)?)?, q)
         }
@@ -346,6 +389,16 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             Ok(())
         }
     }
+}
+
+/// The app service on the configured court (or the demo court), its vault opened.
+async fn case_app(data_dir: Option<PathBuf>) -> Result<courtside_app::App, AppError> {
+    let mut config = AppConfig::from_env()?;
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    let passphrase = passphrase(PASSPHRASE_ENV, "Passphrase: ")?;
+    cli_cases::open_app(config, passphrase).await
 }
 
 fn data_dir_or_default(dir: Option<PathBuf>) -> Result<PathBuf, AppError> {

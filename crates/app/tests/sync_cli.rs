@@ -166,4 +166,60 @@ async fn sign_in_queue_kill_mid_upload_and_resume_files_exactly_once() {
         .unwrap();
     let resent = stats["receivedBytes"].as_u64().unwrap() - stats["length"].as_u64().unwrap();
     assert!(resent <= 4 << 20, "bytes sent again after the kill: {resent}");
+
+    // A case prepared on the command line: checked, completed, queued, sent.
+    let case_cmd = |args: &[&str]| {
+        let mut c = courtside(&data, args);
+        c.env("COURTSIDE_COURT_URL", &base);
+        c
+    };
+    let case = ok(case_cmd(&[
+        "case",
+        "new",
+        "--cause",
+        "买卖合同纠纷",
+        "--title",
+        "张三诉李四",
+        "--amount",
+        "100000",
+        "--plaintiff",
+        "张三",
+        "--defendant",
+        "李四",
+        "--claim",
+        "判令被告支付货款100000元",
+        "--facts",
+        "被告未付款。",
+    ]))
+    .trim()
+    .to_owned();
+    let check = case_cmd(&["filing", "check", &case]).output().unwrap();
+    assert_eq!(check.status.code(), Some(1), "incomplete: {}", String::from_utf8_lossy(&check.stdout));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("Identity documents of the parties"));
+    let shown = ok(case_cmd(&[
+        "case",
+        "attach",
+        &case,
+        "--kind",
+        "identity",
+        &files.join("identity.pdf").display().to_string(),
+    ]));
+    assert!(shown.contains("fee 2300 yuan"), "{shown}");
+    // identity.pdf is not a PDF inside: its content decides, and the court takes no such file.
+    let check = case_cmd(&["filing", "check", &case]).output().unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("does not accept application/octet-stream"));
+    std::fs::write(files.join("id-card.pdf"), b"%PDF-1.4\n% id card\n%%EOF\n").unwrap();
+    ok(case_cmd(&["case", "attach", &case, "--kind", "identity", &files.join("id-card.pdf").display().to_string()]));
+    let shown = ok(case_cmd(&["case", "show", &case]));
+    let bad = shown.lines().find(|l| l.starts_with("document identity.pdf")).unwrap();
+    let blob = bad.rsplit(' ').next().unwrap();
+    ok(case_cmd(&["case", "detach", &case, blob]));
+    let ready = ok(case_cmd(&["filing", "check", &case]));
+    assert!(ready.contains("ready to file"), "{ready}");
+    let item = ok(case_cmd(&["filing", "new", "--case", &case])).trim().to_owned();
+    assert_eq!(item.len(), 36, "a UUID: {item}");
+    let summary = ok(courtside(&data, &["sync", "run", "--court", &base]));
+    assert!(summary.contains("receipted 1"), "{summary}");
+    assert!(ok(case_cmd(&["case", "list"])).contains(&format!("{case}\tsent")));
 }

@@ -41,7 +41,11 @@ pub(crate) async fn queue_case_filing(app: State<'_, App>, id: String) -> Result
 }
 
 #[tauri::command]
-pub(crate) async fn detach_case_document(app: State<'_, App>, id: String, blob_id: String) -> Result<CaseView, IpcError> {
+pub(crate) async fn detach_case_document(
+    app: State<'_, App>,
+    id: String,
+    blob_id: String,
+) -> Result<CaseView, IpcError> {
     Ok(app.detach_case_document(&id, &blob_id)?)
 }
 
@@ -50,8 +54,15 @@ pub(crate) async fn detach_case_document(app: State<'_, App>, id: String, blob_i
 #[tauri::command]
 pub(crate) async fn attach_case_document(app: State<'_, App>, request: Request<'_>) -> Result<CaseView, IpcError> {
     let header = |name: &str| -> Result<String, IpcError> {
-        let raw = request.headers().get(name).and_then(|v| v.to_str().ok()).ok_or_else(|| bad(&format!("no {name} header")))?;
-        percent_encoding::percent_decode_str(raw).decode_utf8().map(|s| s.into_owned()).map_err(|_| bad(&format!("{name} is not UTF-8")))
+        let raw = request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| bad(&format!("no {name} header")))?;
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .map(|s| s.into_owned())
+            .map_err(|_| bad(&format!("{name} is not UTF-8")))
     };
     let InvokeBody::Raw(bytes) = request.body() else {
         return Err(bad("the file must be sent as raw bytes"));

@@ -5,13 +5,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session, startDriver } from '../support/webdriver.mjs';
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Session, freePort, startDriver } from '../support/webdriver.mjs';
 
 const APP = process.env.COURTSIDE_APP_BINARY;
 const SCREENSHOTS = process.env.COURTSIDE_SCREENSHOT_DIR;
 
 /** Runs `body` with a fresh app on a fresh data directory in the given OS locale. */
-async function withApp(locale, body, dataDir = mkdtempSync(join(tmpdir(), 'courtside-app-'))) {
+async function withApp(locale, body, dataDir = mkdtempSync(join(tmpdir(), 'courtside-app-')), env = {}) {
   assert.ok(APP, 'COURTSIDE_APP_BINARY must name the built app');
   const lang = locale === 'zh-CN' ? 'zh_CN.UTF-8' : 'en_US.UTF-8';
   // The webview keeps its own storage (UI preferences) under the XDG directories: point
@@ -25,7 +29,8 @@ async function withApp(locale, body, dataDir = mkdtempSync(join(tmpdir(), 'court
     MESA_SHADER_CACHE_DISABLE: 'true',
     LANG: lang,
     LC_ALL: lang,
-    LANGUAGE: locale.replace('-', '_')
+    LANGUAGE: locale.replace('-', '_'),
+    ...env
   });
   const session = await Session.start(driver.url, APP);
   try {
@@ -146,4 +151,124 @@ test('a draft written in the app survives a restart, with its history', async ()
     await shoot(s, 'drafts-en.png');
   }, dir);
   cleanup(dir);
+});
+
+/** The reference court as a separate process (`courtside court serve`), so a test can stop it. */
+async function startCourt(port, dataDir) {
+  const cli = process.env.COURTSIDE_CLI;
+  assert.ok(cli, 'COURTSIDE_CLI must name the courtside binary (cargo xtask test sets it)');
+  const proc = spawn(cli, ['court', 'serve', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`court exited with ${code}`)));
+    createInterface({ input: proc.stdout }).once('line', resolve);
+  });
+  const url = line.match(/http:\/\/[^\s]+\//)[0];
+  return {
+    url,
+    clerk: (...args) =>
+      execFileSync(cli, ['court', 'clerk', '--court', url, '--token', readFileSync(join(dataDir, 'clerk-token'), 'utf8').trim(), ...args], { encoding: 'utf8' }),
+    stop: () => new Promise((resolve) => (proc.exitCode !== null ? resolve() : (proc.once('exit', resolve), proc.kill('SIGTERM'))))
+  };
+}
+
+/** Types into an input or textarea (replacing what is there). */
+async function fill(s, css, text, nth = 0) {
+  const id = await s.execute(
+    `const el = document.querySelectorAll(arguments[0])[arguments[1]]; el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true })); return el;`,
+    [css, nth]
+  );
+  await s.type(id['element-6066-11e4-a52e-4f735466cecf'], text);
+}
+
+test('offline: a case prepared with the wizard is queued; the court comes back, receives it exactly once, dockets it, and the case shows the number', async () => {
+  const courtDir = mkdtempSync(join(tmpdir(), 'courtside-court-'));
+  const port = await freePort();
+  let court = await startCourt(port, courtDir);
+  const browserLog = join(courtDir, 'browser.log');
+  const env = {
+    COURTSIDE_COURT_URL: court.url,
+    BROWSER: fileURLToPath(new URL('../support/system-browser.mjs', import.meta.url)),
+    COURTSIDE_TEST_BROWSER_LOG: browserLog,
+    COURTSIDE_TEST_USER: 'zhang.san',
+    COURTSIDE_TEST_PASSWORD: 'demo-litigant-1'
+  };
+  const dir = await withApp(
+    'en-US',
+    async (s) => {
+      await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === 'Create your encrypted vault' });
+      await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
+      await s.type(await s.find('[data-testid="passphrase-confirm"]'), 'correct horse battery');
+      await s.click(await s.find('[data-testid="unlock-submit"]'));
+      await s.waitFor('[data-testid="recovery-key"]', { timeout: 30_000 });
+      await s.click(await s.find('[data-testid="recovery-saved"]'));
+      await s.click(await s.find('[data-testid="recovery-continue"]'));
+
+      // Sign in through "the system browser"; the court's policy is fetched and kept.
+      await s.click(await s.waitFor('[data-testid="nav-settings"]'));
+      await s.click(await s.waitFor('[data-testid="court-sign-in"]'));
+      await s.waitFor('[data-testid="court-account"]', { timeout: 60_000, text: (t) => t.includes('zhang.san') });
+      assert.match(readFileSync(browserLog, 'utf8'), new RegExp(`^${court.url}oauth/authorize\\?response_type=code&client_id=courtside-desktop&redirect_uri=http%3A%2F%2F127\\.0\\.0\\.1%3A\\d+%2Fcallback&`));
+
+      // The court goes away; everything below is prepared offline.
+      await court.stop();
+      await s.click(await s.find('[data-testid="nav-cases"]'));
+      await s.click(await s.waitFor('[data-testid="case-new"]'));
+      await s.waitFor('[data-testid="wizard-cause"]');
+      await fill(s, '[data-testid="wizard-cause"]', '买卖合同纠纷');
+      await fill(s, '[data-testid="wizard-title"]', '张三诉李四买卖合同纠纷');
+      await fill(s, '[data-testid="wizard-amount"]', '100000');
+      await s.click(await s.find('[data-testid="wizard-next"]'));
+      await s.waitFor('[data-testid="party-name"]');
+      await fill(s, '[data-testid="party-name"]', '张三', 0);
+      await fill(s, '[data-testid="party-name"]', '李四', 1);
+      await s.click(await s.find('[data-testid="wizard-next"]'));
+      await s.waitFor('[data-testid="wizard-claims"]');
+      await fill(s, '[data-testid="wizard-claims"]', '判令被告支付货款100000元');
+      await fill(s, '[data-testid="wizard-facts"]', '原告依约交货，被告至今未付款。');
+      await s.click(await s.find('[data-testid="wizard-next"]'));
+
+      await s.waitFor('[data-testid="checklist-status"]', { timeout: 30_000, text: (t) => t === '1 to fix before filing' });
+      await s.waitFor('[data-testid="checklist-problem"]', { text: (t) => t.includes('identity') });
+      await s.waitFor('[data-testid="case-fee"]', { text: (t) => t === '2300 yuan' });
+      // The user picks the identity document (a file chooser, as the page sees it).
+      await s.execute(`const input = document.querySelector('[data-testid="attach-identity"]');
+        const dt = new DataTransfer();
+        dt.items.add(new File([new TextEncoder().encode('%PDF-1.4\\n% identity card scan\\n%%EOF\\n')], 'identity-card.pdf', { type: 'application/pdf' }));
+        input.files = dt.files;
+        input.dispatchEvent(new Event('change', { bubbles: true }));`);
+      await s.waitFor('[data-testid="checklist-status"]', { text: (t) => t === 'Ready to file' });
+      await shoot(s, 'case-ready-en.png');
+      await s.click(await s.find('[data-testid="queue-filing"]'));
+      await s.waitFor('[data-testid="case-stage"]', { text: (t) => t === 'Queued' });
+
+      await s.click(await s.find('[data-testid="nav-filings"]'));
+      await s.waitFor('[data-testid="outbox-state"]', { text: (t) => t === 'Queued' });
+      await s.waitFor('[data-testid="sync-state"]', { timeout: 30_000, text: (t) => t === 'Offline' });
+      await shoot(s, 'sync-offline-en.png');
+
+      // The court is back (same address, same data): "sync now", and the filing goes through.
+      court = await startCourt(port, courtDir);
+      await s.click(await s.find('[data-testid="sync-now"]'));
+      await s.waitFor('[data-testid="outbox-state"]', { timeout: 60_000, text: (t) => t === 'Received by the court' });
+      await s.waitFor('[data-testid="sync-state"]', { text: (t) => t === 'Online' });
+      const filings = court.clerk('filings').trim().split('\n');
+      assert.equal(filings.length, 1, `exactly one filing at the court: ${filings}`);
+      const filingId = filings[0].split('\t')[0];
+      court.clerk('review', filingId, '--docket');
+
+      // The change feed brings the docketing; the case shows the court's case number.
+      await s.click(await s.find('[data-testid="sync-now"]'));
+      await s.waitFor('[data-testid="outbox-state"]', { timeout: 60_000, text: (t) => t.startsWith('Docketed as ') });
+      await s.click(await s.find('[data-testid="outbox-item"] a'));
+      const number = await s.waitFor('[data-testid="case-number"]', { timeout: 30_000 });
+      assert.match(await s.text(number), /^Case number \(\d{4}\).+民初\d+号$/);
+      assert.equal(await s.text(await s.find('[data-testid="case-stage"]')), 'Docketed');
+      await shoot(s, 'case-docketed-en.png');
+    },
+    undefined,
+    env
+  );
+  await court.stop();
+  cleanup(dir);
+  cleanup(courtDir);
 });
