@@ -265,6 +265,7 @@ fn stage(item: Option<&OutboxItem>) -> (String, Option<String>) {
         (Some(FilingStatus::UnderReview), _) => "underReview",
         (_, ItemState::NeedsAttention { .. } | ItemState::Failed { .. }) => "needsAttention",
         (_, ItemState::Receipted) => "sent",
+        (_, ItemState::Cancelled) => "withdrawn",
         (_, ItemState::Queued | ItemState::Uploading | ItemState::Submitted) => "queued",
     };
     (s.into(), None)

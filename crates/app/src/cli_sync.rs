@@ -182,6 +182,7 @@ pub async fn sync(vault: Vault, command: SyncCommand) -> Result<(), AppError> {
                     ItemState::Receipted => format!("receipted {}", item.filing_id.as_deref().unwrap_or("")),
                     ItemState::NeedsAttention { reason, .. } => format!("needs attention: {reason}"),
                     ItemState::Failed { reason } => format!("failed: {reason}"),
+                    ItemState::Cancelled => "withdrawn".to_owned(),
                 };
                 let error = item.last_error.as_deref().map(|e| format!("\t(last error: {e})")).unwrap_or_default();
                 println!("filing\t{}\t{state}\t{}{error}", item.id, item.filing.title);

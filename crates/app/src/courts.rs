@@ -82,7 +82,18 @@ pub struct EngineHandle {
     status: Arc<Mutex<SyncStatus>>,
     wake: Arc<Notify>,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Stops the engine and waits until its task has ended (no write of it is in flight).
+    async fn stop_and_wait(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
 }
 
 impl std::fmt::Debug for EngineHandle {
@@ -96,7 +107,9 @@ impl Drop for EngineHandle {
         // The vault is locking (or the account signed out): stop now. The outbox is safe to
         // stop at any instant; the engine's copy of the vault goes with its task.
         let _ = self.stop.send(true);
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -246,6 +259,82 @@ impl App {
         })
     }
 
+    /// Holds an outbox item back, or lets it go again. A transfer in progress stops at once
+    /// and later resumes from the court's offset.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`]; no such item, or nothing left to send.
+    pub async fn set_filing_paused(&self, id: &str, paused: bool) -> Result<(), AppError> {
+        self.with_engine_stopped(id, |vault| outbox::set_paused(vault, id, paused).map(|_| ())).await
+    }
+
+    /// Withdraws an outbox item that was not sent yet; its case can be changed and queued again.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`]; the item may already be at the court.
+    pub async fn cancel_filing(&self, id: &str) -> Result<(), AppError> {
+        self.with_engine_stopped(id, |vault| outbox::cancel(vault, id).map(|_| ())).await?;
+        self.with_open(|o| {
+            if let Some(case) = o.cases.list()?.into_iter().find(|c| c.filing_item.as_deref() == Some(id)) {
+                o.cases.clear_filing(&case.id)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `change` on the vault while the engine of the item's account is stopped, then
+    /// starts it again (the outbox is safe to stop at any instant).
+    async fn with_engine_stopped(
+        &self,
+        id: &str,
+        change: impl FnOnce(&Vault) -> Result<(), courtside_sync::SyncError>,
+    ) -> Result<(), AppError> {
+        let (vault, handle) = self.with_open(|o| {
+            let vault = o.drafts.vault();
+            let item = outbox::items(&vault)?
+                .into_iter()
+                .find(|i| i.id == id)
+                .ok_or_else(|| AppError::InvalidInput(format!("no outbox item {id}")))?;
+            let at =
+                o.engines.iter().position(|e| e.account.court == item.court && e.account.username == item.username);
+            Ok((vault, at.map(|i| o.engines.remove(i))))
+        })?;
+        let account = handle.as_ref().map(|h| h.account.clone());
+        if let Some(h) = handle {
+            h.stop_and_wait().await;
+        }
+        let result = change(&vault);
+        if let Some(account) = account {
+            self.with_open(|o| {
+                o.engines.push(self.start_engine(vault.clone(), account));
+                Ok(())
+            })?;
+        }
+        Ok(result?)
+    }
+
+    /// Calls `send` with the sync overview whenever it changes (checked twice a second) until
+    /// `send` returns false, the vault locks, or a newer watch starts.
+    pub async fn watch_sync(&self, mut send: impl FnMut(SyncOverview) -> bool) {
+        let generation = self.watch_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let mut last = None;
+        while self.watch_generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+            let Ok(now) = self.sync_overview() else { return };
+            if last.as_ref() != Some(&now) {
+                if !send(now.clone()) {
+                    return;
+                }
+                last = Some(now);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Ends the current [`App::watch_sync`].
+    pub fn unwatch_sync(&self) {
+        self.watch_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Starts an engine for every signed-in account and refreshes the court's policy, in the
     /// background (called once the vault is open).
     pub(crate) fn after_unlock(&self) {
@@ -296,7 +385,7 @@ impl App {
                 }
             }
         }));
-        EngineHandle { account, status, wake, stop, task }
+        EngineHandle { account, status, wake, stop, task: Some(task) }
     }
 
     /// The court id of the app's court (its policy's id).
@@ -357,6 +446,7 @@ pub(crate) fn outbox_view(item: &OutboxItem, progress: Option<UploadProgress>, c
         ItemState::Receipted => ("receipted", None, Vec::new()),
         ItemState::NeedsAttention { reason, details } => ("needsAttention", Some(reason.clone()), details.clone()),
         ItemState::Failed { reason } => ("failed", Some(reason.clone()), Vec::new()),
+        ItemState::Cancelled => ("cancelled", None, Vec::new()),
     };
     let (court_status, case_number, court_reasons) = match &item.court_status {
         None => (None, None, Vec::new()),
@@ -382,6 +472,8 @@ pub(crate) fn outbox_view(item: &OutboxItem, progress: Option<UploadProgress>, c
         files: item.uploads.len(),
         files_uploaded: item.uploads.iter().filter(|u| u.uploaded).count(),
         progress: if state == "uploading" { progress } else { None },
+        paused: item.paused,
+        cancellable: item.cancellable(),
         last_error: item.last_error.clone(),
         created_at: item.created_at,
     }

@@ -162,7 +162,7 @@ pub struct OutboxView {
     pub title: String,
     /// The case it files, when it came from one.
     pub case_id: Option<String>,
-    /// `queued`, `uploading`, `submitted`, `receipted`, `needsAttention`, `failed`.
+    /// `queued`, `uploading`, `submitted`, `receipted`, `needsAttention`, `failed`, `cancelled`.
     pub state: String,
     /// Why it needs attention or failed.
     pub reason: Option<String>,
@@ -181,6 +181,10 @@ pub struct OutboxView {
     pub files_uploaded: usize,
     /// The file going up now.
     pub progress: Option<UploadProgress>,
+    /// Held back by the user.
+    pub paused: bool,
+    /// Whether it can still be withdrawn (nothing of it was sent as a filing yet).
+    pub cancellable: bool,
     /// The last failure of a try (it will be tried again).
     pub last_error: Option<String>,
     /// When it was queued (Unix seconds).

@@ -27,6 +27,8 @@ pub struct App {
     pub(crate) progress: crate::courts::ProgressBoard,
     /// The court's id (from its health answer), once known.
     pub(crate) court_id: Mutex<Option<String>>,
+    /// Which sync watch is current (a newer one ends the older).
+    pub(crate) watch_generation: std::sync::atomic::AtomicU64,
 }
 
 /// The open vault, if any, and the count of failed unlocks since the last success.
@@ -99,6 +101,7 @@ impl App {
             network,
             progress: crate::courts::ProgressBoard::default(),
             court_id: Mutex::new(None),
+            watch_generation: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

@@ -369,6 +369,19 @@ impl Cases {
         Ok(case)
     }
 
+    /// Forgets the filing of a case whose filing was withdrawn before it was sent: the case
+    /// can be changed and queued again.
+    ///
+    /// # Errors
+    /// [`CaseError::NotFound`], the vault's error.
+    pub fn clear_filing(&self, id: &str) -> Result<Case, CaseError> {
+        let mut case = self.get(id)?;
+        case.filing_item = None;
+        case.updated_at = now_millis();
+        self.save(&case)?;
+        Ok(case)
+    }
+
     /// A new case with the same fields and documents, not yet queued (to fix and file again
     /// after a refusal or a correction request).
     ///

@@ -138,7 +138,7 @@ impl Engine {
             for i in mine {
                 if i.pending() {
                     pending += 1;
-                } else if !matches!(i.state, outbox::ItemState::Receipted) {
+                } else if !matches!(i.state, outbox::ItemState::Receipted | outbox::ItemState::Cancelled) {
                     attention += 1;
                 }
             }

@@ -116,6 +116,8 @@ pub enum ItemState {
         /// Why.
         reason: String,
     },
+    /// The user withdrew it before it was sent.
+    Cancelled,
 }
 
 /// Upload state of one file.
@@ -173,14 +175,59 @@ pub struct OutboxItem {
     /// The last failure.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Held back by the user (e.g. to let a large upload wait for a better connection).
+    #[serde(default)]
+    pub paused: bool,
 }
 
 impl OutboxItem {
-    /// Whether the engine still has work to do on it.
+    /// Whether the engine still has work to do on it (paused or not).
     #[must_use]
     pub fn pending(&self) -> bool {
         matches!(self.state, ItemState::Queued | ItemState::Uploading | ItemState::Submitted)
     }
+
+    /// Whether it may still be withdrawn: no send of the filing was attempted, so the court
+    /// cannot have it.
+    #[must_use]
+    pub fn cancellable(&self) -> bool {
+        matches!(self.state, ItemState::Queued | ItemState::Uploading) && !self.send_attempted
+    }
+}
+
+/// Pauses or resumes an item. Stop the account's engine first (the outbox is safe to stop at
+/// any instant), or its copy of the item may overwrite the flag.
+///
+/// # Errors
+/// [`SyncError::File`] when there is no such item or it has nothing left to do.
+pub fn set_paused(vault: &Vault, id: &str, paused: bool) -> Result<OutboxItem, SyncError> {
+    let mut item: OutboxItem =
+        records::load(vault, OUTBOX, id)?.ok_or_else(|| SyncError::File(format!("no outbox item {id}")))?;
+    if !item.pending() {
+        return Err(SyncError::File(format!("{} has nothing left to send", item.filing.title)));
+    }
+    item.paused = paused;
+    records::save(vault, OUTBOX, id, &item)?;
+    Ok(item)
+}
+
+/// Withdraws an item that was not sent yet (as [`set_paused`], with the engine stopped).
+///
+/// # Errors
+/// [`SyncError::File`] when it may already be at the court.
+pub fn cancel(vault: &Vault, id: &str) -> Result<OutboxItem, SyncError> {
+    let mut item: OutboxItem =
+        records::load(vault, OUTBOX, id)?.ok_or_else(|| SyncError::File(format!("no outbox item {id}")))?;
+    if !item.cancellable() {
+        return Err(SyncError::File(format!(
+            "{} may already be at the court; it can no longer be withdrawn here",
+            item.filing.title
+        )));
+    }
+    item.state = ItemState::Cancelled;
+    item.paused = false;
+    records::save(vault, OUTBOX, id, &item)?;
+    Ok(item)
 }
 
 /// SHA-256 (hex) and size of a document's bytes.
@@ -233,6 +280,7 @@ pub fn enqueue(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Re
         court_status: None,
         attempts: 0,
         last_error: None,
+        paused: false,
     };
     records::save(vault, OUTBOX, &item.id, &item)?;
     Ok(item)
@@ -302,7 +350,7 @@ impl<'a> Drain<'a> {
         let account = self.session.account().clone();
         let pending: Vec<OutboxItem> = items(&self.vault)?
             .into_iter()
-            .filter(|i| i.pending() && i.court == account.court && i.username == account.username)
+            .filter(|i| i.pending() && !i.paused && i.court == account.court && i.username == account.username)
             .collect();
         let mut stopped = false;
         for mut item in pending {

@@ -2,7 +2,8 @@
 
 use courtside_app::App;
 use courtside_app::ipc::{CourtAccountView, IpcError, SyncOverview};
-use tauri::State;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
 
 #[tauri::command]
 pub(crate) async fn sign_in(app: State<'_, App>) -> Result<CourtAccountView, IpcError> {
@@ -27,4 +28,28 @@ pub(crate) fn sync_overview(app: State<'_, App>) -> Result<SyncOverview, IpcErro
 #[tauri::command]
 pub(crate) async fn sync_now(app: State<'_, App>) -> Result<(), IpcError> {
     Ok(app.sync_now()?)
+}
+
+#[tauri::command]
+pub(crate) async fn set_filing_paused(app: State<'_, App>, id: String, paused: bool) -> Result<(), IpcError> {
+    Ok(app.set_filing_paused(&id, paused).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn cancel_filing(app: State<'_, App>, id: String) -> Result<(), IpcError> {
+    Ok(app.cancel_filing(&id).await?)
+}
+
+/// Streams the sync overview to the window whenever it changes, until `unwatch_sync`, a
+/// newer watch, or the vault locking.
+#[tauri::command]
+pub(crate) fn watch_sync(handle: AppHandle, on_event: Channel<SyncOverview>) -> Result<(), IpcError> {
+    tauri::async_runtime::spawn(async move { handle.state::<App>().watch_sync(|o| on_event.send(o).is_ok()).await });
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) fn unwatch_sync(app: State<'_, App>) -> Result<(), IpcError> {
+    app.unwatch_sync();
+    Ok(())
 }

@@ -119,3 +119,67 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
     assert_eq!(app.list_cases().unwrap()[0].case_number.as_deref(), Some(number.as_str()));
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_queued_filing_can_be_paused_resumed_and_withdrawn_before_it_is_sent() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
+    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url));
+    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
+    let app = App::start(config).await.unwrap();
+    app.create_vault("correct horse battery".into()).await.unwrap();
+    app.sign_in_with(|authorize| {
+        tokio::spawn(browser_sign_in(authorize.clone(), "zhang.san", "demo-litigant-1"));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let policy = app.court_policy().await.unwrap();
+    let fields = CaseFields {
+        court_id: policy.court_id,
+        case_type: "civil-contract".into(),
+        cause_of_action: "买卖合同纠纷".into(),
+        title: "张三诉李四".into(),
+        amount_fen: Some(10_000_000),
+        simple_procedure: false,
+        parties: vec![
+            party(PartyRole::Plaintiff, PartyKind::Person, "张三"),
+            party(PartyRole::Defendant, PartyKind::Person, "李四"),
+        ],
+        claims: vec!["判令被告付款".into()],
+        facts: "未付款。".into(),
+        notes: String::new(),
+    };
+    // The court answers slowly, so the filing can be caught before it is sent.
+    court.server.faults().set(courtside_court_server::FaultPlan { latency_ms: 400, ..Default::default() });
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = app.create_case(fields.clone()).unwrap().case.id;
+        app.attach_case_document(&id, "identity", "id.pdf", b"%PDF-1.4\n%%EOF\n").unwrap();
+        let item = app.queue_case_filing(&id).unwrap().filing.unwrap().id;
+        app.set_filing_paused(&item, true).await.unwrap();
+        ids.push((id, item));
+    }
+    court.server.faults().set(courtside_court_server::FaultPlan::default());
+    app.sync_now().unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(court.filings().await.is_empty(), "paused filings stay here");
+    let overview = app.sync_overview().unwrap();
+    assert!(overview.items.iter().all(|i| i.paused && i.cancellable), "{overview:#?}");
+
+    // Withdraw the first: its case opens for changes again. Resume the second: it is filed.
+    let (first_case, first_item) = &ids[0];
+    app.cancel_filing(first_item).await.unwrap();
+    let first = app.get_case(first_case).unwrap();
+    assert_eq!(first.stage, "preparing");
+    assert!(first.filing.is_none());
+    let (second_case, second_item) = &ids[1];
+    app.set_filing_paused(second_item, false).await.unwrap();
+    wait_for(&app, second_case, "sent", |v| v.stage == "sent").await;
+    let at_court = court.filings().await;
+    assert_eq!(at_court.len(), 1);
+    assert_eq!(&at_court[0].idempotency_key, second_item);
+    assert!(app.cancel_filing(second_item).await.is_err(), "a sent filing cannot be withdrawn");
+    app.shutdown().await;
+}

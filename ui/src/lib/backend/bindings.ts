@@ -223,7 +223,7 @@ title: string,
  */
 caseId: string | null, 
 /**
- * `queued`, `uploading`, `submitted`, `receipted`, `needsAttention`, `failed`.
+ * `queued`, `uploading`, `submitted`, `receipted`, `needsAttention`, `failed`, `cancelled`.
  */
 state: string, 
 /**
@@ -255,6 +255,14 @@ filesUploaded: number,
  * The file going up now.
  */
 progress: UploadProgress | null, 
+/**
+ * Held back by the user.
+ */
+paused: boolean, 
+/**
+ * Whether it can still be withdrawn (nothing of it was sent as a filing yet).
+ */
+cancellable: boolean, 
 /**
  * The last failure of a try (it will be tried again).
  */

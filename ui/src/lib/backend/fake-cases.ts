@@ -8,6 +8,9 @@ type CaseMethods = Pick<
   | 'courtAccounts'
   | 'syncOverview'
   | 'syncNow'
+  | 'watchSync'
+  | 'setFilingPaused'
+  | 'cancelFiling'
   | 'courtPolicy'
   | 'listCases'
   | 'getCase'
@@ -57,6 +60,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
   const accounts: CourtAccountView[] = [];
   let next = 1;
   const now = () => Date.now();
+  const paused = new Set<string>();
 
   const check = (view: CaseView): CaseView => {
     const f = view.case.fields;
@@ -99,11 +103,13 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     files: v.case.documents.length,
     filesUploaded: offline ? 0 : v.case.documents.length,
     progress: null,
+    paused: paused.has(v.case.filingItem ?? ''),
+    cancellable: offline,
     lastError: offline ? 'the court cannot be reached' : null,
     createdAt: Math.floor(v.case.updatedAt / 1000)
   });
 
-  return {
+  const methods: CaseMethods = {
     signIn: async () => {
       unlocked();
       const a = { court: 'http://127.0.0.1:0/', username: 'zhang.san', name: '张三', deviceId: 'web' };
@@ -132,6 +138,27 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       };
     },
     syncNow: async () => unlocked(),
+    watchSync: async (handler) => {
+      let live = true;
+      const tick = async () => live && handler(await methods.syncOverview());
+      await tick();
+      const timer = setInterval(() => void tick(), 500);
+      return () => {
+        live = false;
+        clearInterval(timer);
+      };
+    },
+    setFilingPaused: async (id, on) => {
+      unlocked();
+      if (on) paused.add(id);
+      else paused.delete(id);
+    },
+    cancelFiling: async (id) => {
+      unlocked();
+      const v = [...cases.values()].find((c) => c.case.filingItem === id);
+      if (!v || !offline) throw new BackendError({ code: 'invalidInput', message: 'it may already be at the court' });
+      put({ ...v, case: { ...v.case, filingItem: null }, stage: 'preparing', filing: null });
+    },
     courtPolicy: async () => (unlocked(), POLICY),
     listCases: async () => {
       unlocked();
@@ -198,4 +225,5 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       return put({ ...v, case: { ...v.case, documents: v.case.documents.filter((d) => d.blobId !== blobId) } });
     }
   };
+  return methods;
 }

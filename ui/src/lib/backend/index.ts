@@ -73,6 +73,12 @@ export interface Backend {
   syncOverview(): Promise<SyncOverview>;
   /** Tries to reach the court now. */
   syncNow(): Promise<void>;
+  /** Calls `handler` with the sync overview whenever it changes; resolves to a function that stops. */
+  watchSync(handler: (overview: SyncOverview) => void): Promise<() => void>;
+  /** Holds an outbox item back, or lets it go again. */
+  setFilingPaused(id: string, paused: boolean): Promise<void>;
+  /** Withdraws an outbox item that was not sent yet. */
+  cancelFiling(id: string): Promise<void>;
   /** The court's rules (cached; fetched once when nothing is cached). */
   courtPolicy(): Promise<PolicyView>;
   /** Every case, most recently changed first. */

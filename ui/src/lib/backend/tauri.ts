@@ -1,6 +1,7 @@
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './index';
+import type { SyncOverview } from './bindings';
 
 /** Calls a Rust command; every rejection becomes a `BackendError`. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -45,6 +46,18 @@ export const tauriBackend: Backend = {
   courtAccounts: () => call('court_accounts'),
   syncOverview: () => call('sync_overview'),
   syncNow: () => call('sync_now'),
+  watchSync: async (handler) => {
+    let live = true;
+    const channel = new Channel<SyncOverview>();
+    channel.onmessage = (overview) => live && handler(overview);
+    await call('watch_sync', { onEvent: channel });
+    return () => {
+      live = false;
+      void call('unwatch_sync');
+    };
+  },
+  setFilingPaused: (id, paused) => call('set_filing_paused', { id, paused }),
+  cancelFiling: (id) => call('cancel_filing', { id }),
   courtPolicy: () => call('court_policy'),
   listCases: () => call('list_cases'),
   getCase: (id) => call('get_case', { id }),
