@@ -33,6 +33,10 @@ pub fn run() {
                 };
                 handle.state::<App>().lock_on_sleep(courtside_app::power::watch(), ask_window).await;
             });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle.state::<App>().sync_on_network_events(courtside_app::network_watch::watch()).await;
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -3,6 +3,9 @@
 
 #[path = "e2e/casework.rs"]
 mod casework;
+#[cfg(target_os = "linux")]
+#[path = "e2e/network_watch.rs"]
+mod network_watch;
 #[path = "e2e/outbox.rs"]
 mod outbox;
 #[cfg(target_os = "linux")]

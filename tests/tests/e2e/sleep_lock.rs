@@ -31,10 +31,11 @@ impl Logind {
     async fn prepare_for_sleep(emitter: &SignalEmitter<'_>, start: bool) -> zbus::Result<()>;
 }
 
-struct Bus(Child, String);
+/// A private D-Bus daemon; its address is the second field.
+pub struct Bus(Child, pub String);
 
 impl Bus {
-    fn start() -> Self {
+    pub fn start() -> Self {
         let mut child = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
             .stdout(Stdio::piped())
