@@ -19,9 +19,11 @@ pub fn run() {
     let started = Started(Instant::now());
     init_logging();
     tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let config = AppConfig::from_env()?;
             let service = tauri::async_runtime::block_on(App::start(config))?;
+            service.on_court_news(court_news(app.handle().clone()));
             app.manage(service);
             app.manage(started);
             let handle = app.handle().clone();
@@ -80,6 +82,22 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("the Courtside window could not start");
+}
+
+/// The court's news as a desktop notification (what needs the user: a served document, a
+/// hearing, a fee, the court's word on a filing), and as an event the window refreshes on.
+fn court_news(handle: tauri::AppHandle) -> courtside_app::courts::NewsSink {
+    use tauri_plugin_notification::NotificationExt;
+    let chinese = sys_locale::get_locale().is_some_and(|l| l.to_ascii_lowercase().starts_with("zh"));
+    std::sync::Arc::new(move |kind: &str, text: &str| {
+        let title = if chinese { "法院消息 · Courtside" } else { "News from the court · Courtside" };
+        if let Err(e) = handle.notification().builder().title(title).body(text).show() {
+            tracing::info!(error = %e, "no desktop notification");
+        }
+        if let Err(e) = handle.emit("court-news", kind) {
+            tracing::info!(error = %e, "the window was not told of the court's news");
+        }
+    })
 }
 
 fn init_logging() {

@@ -21,6 +21,13 @@ use tokio::sync::{Notify, watch};
 use crate::ipc::{AccountSync, CourtAccountView, OutboxView, SyncOverview, UploadProgress};
 use crate::{App, AppError};
 
+/// Hears of the court's news: kind and one line of text.
+pub type NewsSink = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
+/// Retries of one upload inside a sync cycle: about four seconds of waiting at most.
+const UPLOAD_RETRY: RetryPolicy =
+    RetryPolicy { base: Duration::from_millis(250), cap: Duration::from_secs(2), max_attempts: 4 };
+
 /// How long an engine rests between cycles when all is well.
 const IDLE: Duration = Duration::from_secs(60);
 
@@ -330,6 +337,15 @@ impl App {
         }
     }
 
+    /// Where the court's news goes (the desktop shell shows a notification): `kind` is
+    /// `served`, `hearing`, `fee`, `filing`, `mediation` or `evidence`. Engines started from
+    /// now on use it.
+    pub fn on_court_news(&self, tell: NewsSink) {
+        if let Ok(mut news) = self.news.lock() {
+            *news = Some(tell);
+        }
+    }
+
     /// Ends the current [`App::watch_sync`].
     pub fn unwatch_sync(&self) {
         self.watch_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -365,12 +381,14 @@ impl App {
 
     fn start_engine(&self, vault: Arc<Vault>, account: CourtAccount) -> EngineHandle {
         let session = Session::new(vault.clone(), account.clone()).with_network(self.network.clone());
-        let tus = TusClient::new(DEFAULT_CHUNK, RetryPolicy::default())
+        // Within a cycle an upload rides out only a short blip; a longer outage ends the
+        // cycle (the status turns offline) and the engine's own backoff takes over.
+        let tus = TusClient::new(DEFAULT_CHUNK, UPLOAD_RETRY)
             .and_then(|t| t.with_network(&self.network))
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "upload client without network settings");
                 #[allow(clippy::expect_used, reason = "a default client always builds")]
-                TusClient::new(DEFAULT_CHUNK, RetryPolicy::default()).expect("tus client")
+                TusClient::new(DEFAULT_CHUNK, UPLOAD_RETRY).expect("tus client")
             });
         let board = self.progress.clone();
         let engine = Engine::new(vault, session, tus, RetryPolicy::default(), IDLE)
@@ -378,10 +396,14 @@ impl App {
         let status = engine.status();
         let wake = engine.waker();
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(engine.run(stopped, |outcome| {
+        let news = self.news.lock().ok().and_then(|n| n.clone());
+        let task = tokio::spawn(engine.run(stopped, move |outcome| {
             if let Ok(report) = outcome {
                 for notice in &report.notices {
                     tracing::info!(kind = notice.kind, "court news");
+                    if let Some(tell) = &news {
+                        tell(notice.kind, &notice.text);
+                    }
                 }
             }
         }));

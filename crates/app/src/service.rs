@@ -15,7 +15,6 @@ use crate::{AppConfig, AppError, CourtChoice};
 
 /// The running application: its configuration, its court connection, and (without a
 /// configured court) the embedded demo court.
-#[derive(Debug)]
 pub struct App {
     pub(crate) config: AppConfig,
     pub(crate) court: CourtClient,
@@ -29,6 +28,18 @@ pub struct App {
     pub(crate) court_id: Mutex<Option<String>>,
     /// Which sync watch is current (a newer one ends the older).
     pub(crate) watch_generation: std::sync::atomic::AtomicU64,
+    /// Where the court's news goes.
+    pub(crate) news: Mutex<Option<crate::courts::NewsSink>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .field("court", &self.court)
+            .field("demo_court", &self.demo_court)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The open vault, if any, and the count of failed unlocks since the last success.
@@ -102,6 +113,7 @@ impl App {
             progress: crate::courts::ProgressBoard::default(),
             court_id: Mutex::new(None),
             watch_generation: std::sync::atomic::AtomicU64::new(0),
+            news: Mutex::new(None),
         })
     }
 
