@@ -40,6 +40,10 @@ const COMMANDS: &[&str] = &[
     "queue_case_filing",
     "detach_case_document",
     "attach_case_document",
+    "add_case_deadline",
+    "remove_case_deadline",
+    "calendar",
+    "export_calendar",
 ];
 
 fn main() {

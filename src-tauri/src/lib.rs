@@ -39,6 +39,8 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 handle.state::<App>().sync_on_network_events(courtside_app::network_watch::watch()).await;
             });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move { handle.state::<App>().remind_while_open().await });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -79,6 +81,10 @@ pub fn run() {
             commands::cases::queue_case_filing,
             commands::cases::detach_case_document,
             commands::cases::attach_case_document,
+            commands::cases::add_case_deadline,
+            commands::cases::remove_case_deadline,
+            commands::cases::calendar,
+            commands::cases::export_calendar,
         ])
         .run(tauri::generate_context!())
         .expect("the Courtside window could not start");

@@ -68,7 +68,7 @@ impl App {
         Ok(policy_view(&cached))
     }
 
-    fn cached_policy(&self, vault: &Vault) -> Result<Option<CachedPolicy>, AppError> {
+    pub(crate) fn cached_policy(&self, vault: &Vault) -> Result<Option<CachedPolicy>, AppError> {
         let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(courtside_sync::policy::cached(vault, &court, &self.court_id())?)
     }
@@ -238,7 +238,7 @@ impl App {
         Ok(case)
     }
 
-    fn case_view(&self, vault: &Arc<Vault>, case: Case) -> Result<CaseView, AppError> {
+    pub(crate) fn case_view(&self, vault: &Arc<Vault>, case: Case) -> Result<CaseView, AppError> {
         let items = outbox::items(vault)?;
         let item = filing_of(&case, &items);
         let (stage, case_number) = stage(item);
@@ -297,6 +297,17 @@ fn policy_view(c: &CachedPolicy) -> PolicyView {
                         generated: GENERATED.contains(&r.kind.as_str()),
                     })
                     .collect(),
+            })
+            .collect(),
+        periods: c
+            .policy
+            .statutory_periods
+            .iter()
+            .map(|p| crate::ipc::PeriodOption {
+                code: p.code.clone(),
+                name_zh: p.name.zh_cn.clone(),
+                name_en: p.name.en.clone(),
+                basis: p.basis.clone(),
             })
             .collect(),
     }

@@ -28,6 +28,8 @@ pub struct AppConfig {
     pub court: CourtChoice,
     /// Argon2id cost for new passphrases (the strong default outside tests).
     pub vault_kdf: KdfParams,
+    /// Where exports (the calendar file) are written; `None`: the user's Downloads folder.
+    pub exports_dir: Option<PathBuf>,
 }
 
 impl AppConfig {
@@ -47,13 +49,13 @@ impl AppConfig {
             ),
             _ => CourtChoice::Demo,
         };
-        Ok(Self { data_dir, court, vault_kdf: KdfParams::default() })
+        Ok(Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir: None })
     }
 
     /// A configuration with defaults for everything but the data directory and the court.
     #[must_use]
     pub fn new(data_dir: PathBuf, court: CourtChoice) -> Self {
-        Self { data_dir, court, vault_kdf: KdfParams::default() }
+        Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir: None }
     }
 
     /// Directory of the encrypted vault.

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-pub use courtside_casework::cases::{Case, CaseDocument, CaseFields, CaseParty, PartyKind, PartyRole};
+pub use courtside_casework::cases::{Case, CaseDeadline, CaseDocument, CaseFields, CaseParty, PartyKind, PartyRole};
 pub use courtside_casework::{Draft, DraftSummary, SearchHit, VersionSummary};
 use courtside_vault::VaultError;
 
@@ -249,6 +249,8 @@ pub struct PolicyView {
     pub confirmed_at: i64,
     /// Case types.
     pub case_types: Vec<CaseTypeOption>,
+    /// Statutory periods (for deadlines).
+    pub periods: Vec<PeriodOption>,
 }
 
 /// One problem that stops a filing, with what to do.
@@ -309,6 +311,50 @@ pub struct CaseView {
     pub check: FilingCheck,
     /// The acceptance fee, when it can be computed.
     pub fee: Option<FeeView>,
+}
+
+/// One entry of the calendar across cases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarItem {
+    /// The case.
+    pub case_id: String,
+    /// Its title.
+    pub case_title: String,
+    /// `deadline` (hearings join with the court's notices).
+    pub kind: String,
+    /// The day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// The user's note.
+    pub note: String,
+    /// Titles of other cases with an entry on the same day.
+    pub clashes_with: Vec<String>,
+}
+
+/// The calendar across cases, soonest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarView {
+    /// Entries.
+    pub items: Vec<CalendarItem>,
+}
+
+/// A statutory period of the court's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PeriodOption {
+    /// Code.
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Legal basis.
+    pub basis: String,
 }
 
 /// A line of the case list.
@@ -432,6 +478,10 @@ pub fn bindings() -> String {
         CaseFields::decl(&cfg),
         CaseParty::decl(&cfg),
         CaseDocument::decl(&cfg),
+        CaseDeadline::decl(&cfg),
+        CalendarItem::decl(&cfg),
+        CalendarView::decl(&cfg),
+        PeriodOption::decl(&cfg),
         PartyRole::decl(&cfg),
         PartyKind::decl(&cfg),
         ErrorCode::decl(&cfg),

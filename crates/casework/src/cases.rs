@@ -170,6 +170,32 @@ pub struct CaseFields {
     pub notes: String,
 }
 
+/// A deadline of a case, computed from the court's statutory periods and calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CaseDeadline {
+    /// Opaque id.
+    pub id: String,
+    /// The period's code (`answer`, `appeal-judgment`, …).
+    pub period: String,
+    /// Its Chinese name.
+    pub name_zh: String,
+    /// Its English name.
+    pub name_en: String,
+    /// The triggering day (not counted), `YYYY-MM-DD`.
+    pub from: String,
+    /// The last day to act, `YYYY-MM-DD`.
+    pub last_day: String,
+    /// Whether the end was moved over rest days or holidays.
+    pub moved: bool,
+    /// False when the court's calendar does not cover the year (check the official notice).
+    pub calendar_known: bool,
+    /// The user's note (what to do).
+    #[serde(default)]
+    pub note: String,
+}
+
 /// A case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -183,6 +209,9 @@ pub struct Case {
     pub documents: Vec<CaseDocument>,
     /// The outbox item that took it to court, once queued.
     pub filing_item: Option<String>,
+    /// Deadlines (they can be added at any stage).
+    #[serde(default)]
+    pub deadlines: Vec<CaseDeadline>,
     /// Created (ms since the Unix epoch).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created_at: i64,
@@ -277,6 +306,7 @@ impl Cases {
             fields,
             documents: Vec::new(),
             filing_item: None,
+            deadlines: Vec::new(),
             created_at: now,
             updated_at: now,
         };
@@ -369,6 +399,40 @@ impl Cases {
         Ok(case)
     }
 
+    /// Adds a deadline (its id is given here).
+    ///
+    /// # Errors
+    /// [`CaseError::Invalid`] for a note that is too long; the vault's error.
+    pub fn add_deadline(&self, id: &str, mut deadline: CaseDeadline) -> Result<Case, CaseError> {
+        check_len("note", &deadline.note, 2_000)?;
+        let mut case = self.get(id)?;
+        if case.deadlines.len() >= 500 {
+            return Err(CaseError::Invalid("at most 500 deadlines per case".into()));
+        }
+        deadline.id = uuid::Uuid::new_v4().simple().to_string();
+        case.deadlines.push(deadline);
+        case.deadlines.sort_by(|a, b| a.last_day.cmp(&b.last_day));
+        case.updated_at = now_millis();
+        self.save(&case)?;
+        Ok(case)
+    }
+
+    /// Removes a deadline.
+    ///
+    /// # Errors
+    /// [`CaseError::NotFound`], the vault's error.
+    pub fn remove_deadline(&self, id: &str, deadline: &str) -> Result<Case, CaseError> {
+        let mut case = self.get(id)?;
+        let before = case.deadlines.len();
+        case.deadlines.retain(|d| d.id != deadline);
+        if case.deadlines.len() == before {
+            return Err(CaseError::NotFound(format!("{id}/{deadline}")));
+        }
+        case.updated_at = now_millis();
+        self.save(&case)?;
+        Ok(case)
+    }
+
     /// Forgets the filing of a case whose filing was withdrawn before it was sent: the case
     /// can be changed and queued again.
     ///
@@ -395,6 +459,7 @@ impl Cases {
             fields: original.fields,
             documents: original.documents,
             filing_item: None,
+            deadlines: original.deadlines,
             created_at: now,
             updated_at: now,
         };

@@ -168,6 +168,7 @@ mod tests {
             },
             documents: vec![],
             filing_item: None,
+            deadlines: vec![],
             created_at: 0,
             updated_at: 0,
         }

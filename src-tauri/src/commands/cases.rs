@@ -1,7 +1,7 @@
 //! Cases: the court's rules, the case list, the case page, court papers, queueing the filing.
 
 use courtside_app::App;
-use courtside_app::ipc::{CaseFields, CaseSummary, CaseView, ErrorCode, IpcError, PolicyView};
+use courtside_app::ipc::{CalendarView, CaseFields, CaseSummary, CaseView, ErrorCode, IpcError, PolicyView};
 use tauri::State;
 use tauri::ipc::{InvokeBody, Request};
 
@@ -72,4 +72,30 @@ pub(crate) async fn attach_case_document(app: State<'_, App>, request: Request<'
 
 fn bad(message: &str) -> IpcError {
     IpcError { code: ErrorCode::InvalidInput, message: message.to_owned(), details: None }
+}
+
+#[tauri::command]
+pub(crate) fn add_case_deadline(
+    app: State<'_, App>,
+    id: String,
+    period: String,
+    from: String,
+    note: String,
+) -> Result<CaseView, IpcError> {
+    Ok(app.add_case_deadline(&id, &period, &from, &note)?)
+}
+
+#[tauri::command]
+pub(crate) fn remove_case_deadline(app: State<'_, App>, id: String, deadline_id: String) -> Result<CaseView, IpcError> {
+    Ok(app.remove_case_deadline(&id, &deadline_id)?)
+}
+
+#[tauri::command]
+pub(crate) fn calendar(app: State<'_, App>) -> Result<CalendarView, IpcError> {
+    Ok(app.calendar()?)
+}
+
+#[tauri::command]
+pub(crate) fn export_calendar(app: State<'_, App>) -> Result<String, IpcError> {
+    Ok(app.export_calendar()?)
 }

@@ -183,3 +183,67 @@ async fn a_queued_filing_can_be_paused_resumed_and_withdrawn_before_it_is_sent()
     assert!(app.cancel_filing(second_item).await.is_err(), "a sent filing cannot be withdrawn");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn deadlines_on_cases_make_a_calendar_with_clashes_an_icalendar_file_and_reminders_once() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
+    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url));
+    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
+    config.exports_dir = Some(dir.path().join("exports"));
+    let app = App::start(config).await.unwrap();
+    app.create_vault("correct horse battery".into()).await.unwrap();
+    let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = told.clone();
+    app.on_court_news(std::sync::Arc::new(move |kind, text| sink.lock().unwrap().push(format!("{kind}: {text}"))));
+    let policy = app.court_policy().await.unwrap();
+    let mut ids = Vec::new();
+    for title in ["张三诉李四", "王五诉赵六"] {
+        let fields = CaseFields {
+            court_id: policy.court_id.clone(),
+            case_type: "civil-contract".into(),
+            cause_of_action: "买卖合同纠纷".into(),
+            title: title.into(),
+            amount_fen: Some(1_000_000),
+            simple_procedure: false,
+            parties: vec![],
+            claims: vec![],
+            facts: String::new(),
+            notes: String::new(),
+        };
+        ids.push(app.create_case(fields).unwrap().case.id);
+    }
+    // A judgment served on 5 March 2025: the appeal is due on 20 March, in both cases.
+    let v = app.add_case_deadline(&ids[0], "appeal-judgment", "2025-03-05", "上诉状").unwrap();
+    assert_eq!(v.case.deadlines[0].last_day, "2025-03-20");
+    app.add_case_deadline(&ids[1], "appeal-judgment", "2025-03-05", "").unwrap();
+    // Served on 30 September 2025: fee payment (7 days) ends inside the National Day holiday.
+    let v = app.add_case_deadline(&ids[1], "fee-payment", "2025-09-30", "").unwrap();
+    let fee = v.case.deadlines.iter().find(|d| d.period == "fee-payment").unwrap();
+    assert_eq!((fee.last_day.as_str(), fee.moved), ("2025-10-09", true));
+    assert!(app.add_case_deadline(&ids[1], "no-such-period", "2025-09-30", "").is_err());
+    assert!(app.add_case_deadline(&ids[1], "answer", "30/09/2025", "").is_err());
+
+    let calendar = app.calendar().unwrap();
+    assert_eq!(calendar.items.len(), 3);
+    assert_eq!(calendar.items[0].day, "2025-03-20");
+    assert_eq!(calendar.items[0].clashes_with.len(), 1, "{calendar:#?}");
+    assert!(calendar.items[2].clashes_with.is_empty());
+
+    let path = app.export_calendar().unwrap();
+    let ics = std::fs::read_to_string(&path).unwrap();
+    assert!(path.ends_with("courtside-deadlines.ics"));
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 3);
+    assert!(ics.contains("DTSTART;VALUE=DATE:20250320") && ics.contains("TRIGGER:-PT1440M"));
+
+    let day = |d: u8| time::Date::from_calendar_date(2025, time::Month::March, d).unwrap();
+    assert_eq!(app.send_due_reminders(day(17)).unwrap().len(), 2, "three days before, both cases");
+    assert!(app.send_due_reminders(day(17)).unwrap().is_empty(), "each reminder once");
+    assert!(app.send_due_reminders(day(18)).unwrap().is_empty());
+    assert_eq!(app.send_due_reminders(day(20)).unwrap().len(), 2, "on the day");
+    let told = told.lock().unwrap().clone();
+    assert_eq!(told.len(), 4);
+    assert!(told[0].starts_with("deadline: 3 天后截止"), "{told:?}");
+    app.shutdown().await;
+}

@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { serveBuild } from '../support/static-server.mjs';
 
-const SCREENS = ['cases', 'drafts', 'evidence', 'filings', 'hearings', 'inbox', 'settings'];
+const SCREENS = ['cases', 'calendar', 'drafts', 'evidence', 'filings', 'hearings', 'inbox', 'settings'];
 let server;
 let browser;
 

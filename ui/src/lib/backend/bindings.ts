@@ -346,7 +346,11 @@ confirmedAt: number,
 /**
  * Case types.
  */
-caseTypes: Array<CaseTypeOption>, };
+caseTypes: Array<CaseTypeOption>, 
+/**
+ * Statutory periods (for deadlines).
+ */
+periods: Array<PeriodOption>, };
 
 export type CheckProblem = { 
 /**
@@ -471,6 +475,10 @@ documents: Array<CaseDocument>,
  */
 filingItem: string | null, 
 /**
+ * Deadlines (they can be added at any stage).
+ */
+deadlines: Array<CaseDeadline>, 
+/**
  * Created (ms since the Unix epoch).
  */
 createdAt: number, 
@@ -588,6 +596,102 @@ sha256: string,
  * Whether Courtside rendered it from the case (rendered again when the case changes).
  */
 generated: boolean, };
+
+export type CaseDeadline = { 
+/**
+ * Opaque id.
+ */
+id: string, 
+/**
+ * The period's code (`answer`, `appeal-judgment`, …).
+ */
+period: string, 
+/**
+ * Its Chinese name.
+ */
+nameZh: string, 
+/**
+ * Its English name.
+ */
+nameEn: string, 
+/**
+ * The triggering day (not counted), `YYYY-MM-DD`.
+ */
+from: string, 
+/**
+ * The last day to act, `YYYY-MM-DD`.
+ */
+lastDay: string, 
+/**
+ * Whether the end was moved over rest days or holidays.
+ */
+moved: boolean, 
+/**
+ * False when the court's calendar does not cover the year (check the official notice).
+ */
+calendarKnown: boolean, 
+/**
+ * The user's note (what to do).
+ */
+note: string, };
+
+export type CalendarItem = { 
+/**
+ * The case.
+ */
+caseId: string, 
+/**
+ * Its title.
+ */
+caseTitle: string, 
+/**
+ * `deadline` (hearings join with the court's notices).
+ */
+kind: string, 
+/**
+ * The day, `YYYY-MM-DD`.
+ */
+day: string, 
+/**
+ * Chinese name.
+ */
+nameZh: string, 
+/**
+ * English name.
+ */
+nameEn: string, 
+/**
+ * The user's note.
+ */
+note: string, 
+/**
+ * Titles of other cases with an entry on the same day.
+ */
+clashesWith: Array<string>, };
+
+export type CalendarView = { 
+/**
+ * Entries.
+ */
+items: Array<CalendarItem>, };
+
+export type PeriodOption = { 
+/**
+ * Code.
+ */
+code: string, 
+/**
+ * Chinese name.
+ */
+nameZh: string, 
+/**
+ * English name.
+ */
+nameEn: string, 
+/**
+ * Legal basis.
+ */
+basis: string, };
 
 export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
 

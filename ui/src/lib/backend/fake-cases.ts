@@ -20,6 +20,10 @@ type CaseMethods = Pick<
   | 'queueCaseFiling'
   | 'attachCaseDocument'
   | 'detachCaseDocument'
+  | 'addCaseDeadline'
+  | 'removeCaseDeadline'
+  | 'calendar'
+  | 'exportCalendar'
 >;
 
 const required = (kind: string, nameZh: string, nameEn: string): RequiredDocument => ({
@@ -47,6 +51,10 @@ const POLICY: PolicyView = {
         required('evidence-list', '证据目录', 'Evidence catalogue')
       ]
     }
+  ],
+  periods: [
+    { code: 'answer', nameZh: '答辩期', nameEn: 'Time to answer', basis: 'Civil Procedure Law (2023) Art. 128' },
+    { code: 'appeal-judgment', nameZh: '判决上诉期', nameEn: 'Appeal against a judgment', basis: 'Civil Procedure Law (2023) Art. 171' }
   ]
 };
 
@@ -189,7 +197,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         generated: true
       });
       return put({
-        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, createdAt: now(), updatedAt: now() },
+        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, deadlines: [], createdAt: now(), updatedAt: now() },
         stage: 'preparing',
         caseNumber: null,
         filing: null,
@@ -223,7 +231,34 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       const v = get(id);
       editable(v);
       return put({ ...v, case: { ...v.case, documents: v.case.documents.filter((d) => d.blobId !== blobId) } });
-    }
+    },
+    addCaseDeadline: async (id, period, from, note) => {
+      const v = get(id);
+      const p = POLICY.periods.find((x) => x.code === period);
+      if (!p || !/^\d{4}-\d{2}-\d{2}$/.test(from)) throw new BackendError({ code: 'invalidInput', message: 'bad period or date' });
+      const d = { id: `d${next++}`, period, nameZh: p.nameZh, nameEn: p.nameEn, from, lastDay: addDays(from, 15), moved: false, calendarKnown: true, note };
+      return put({ ...v, case: { ...v.case, deadlines: [...v.case.deadlines, d] } });
+    },
+    removeCaseDeadline: async (id, deadlineId) => {
+      const v = get(id);
+      return put({ ...v, case: { ...v.case, deadlines: v.case.deadlines.filter((d) => d.id !== deadlineId) } });
+    },
+    calendar: async () => {
+      unlocked();
+      const items = [...cases.values()].flatMap((v) =>
+        v.case.deadlines.map((d) => ({ caseId: v.case.id, caseTitle: v.case.fields.title, kind: 'deadline', day: d.lastDay, nameZh: d.nameZh, nameEn: d.nameEn, note: d.note, clashesWith: [] as string[] }))
+      );
+      for (const a of items) for (const b of items) if (a !== b && a.day === b.day && a.caseId !== b.caseId) a.clashesWith.push(b.caseTitle);
+      return { items: items.sort((a, b) => a.day.localeCompare(b.day)) };
+    },
+    exportCalendar: async () => (unlocked(), '~/Downloads/courtside-deadlines.ics')
   };
   return methods;
+}
+
+/** Calendar days added to a YYYY-MM-DD date (weekends and holidays are the real backend's business). */
+function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
 }

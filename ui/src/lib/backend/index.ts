@@ -6,6 +6,7 @@
  */
 import type {
   AppInfo,
+  CalendarView,
   CaseFields,
   CaseSummary,
   CaseView,
@@ -97,6 +98,14 @@ export interface Backend {
   attachCaseDocument(id: string, kind: string, fileName: string, bytes: Uint8Array): Promise<CaseView>;
   /** Removes a document from a case. */
   detachCaseDocument(id: string, blobId: string): Promise<CaseView>;
+  /** Computes a deadline (period counted from `from`, YYYY-MM-DD) and puts it on the case. */
+  addCaseDeadline(id: string, period: string, from: string, note: string): Promise<CaseView>;
+  /** Removes a deadline from a case. */
+  removeCaseDeadline(id: string, deadlineId: string): Promise<CaseView>;
+  /** Deadlines of every case, soonest first, with clashes. */
+  calendar(): Promise<CalendarView>;
+  /** Writes the calendar as an iCalendar file; resolves to its path. */
+  exportCalendar(): Promise<string>;
   /**
    * Calls `handler` when the app wants the window to save and lock now (the machine is going
    * to sleep, or woke from it). Resolves to a function that stops listening.

@@ -68,6 +68,10 @@ export const tauriBackend: Backend = {
   attachCaseDocument: (id, kind, fileName, bytes) =>
     callRaw('attach_case_document', bytes, { 'x-case-id': id, 'x-document-kind': kind, 'x-file-name': fileName }),
   detachCaseDocument: (id, blobId) => call('detach_case_document', { id, blobId }),
+  addCaseDeadline: (id, period, from, note) => call('add_case_deadline', { id, period, from, note }),
+  removeCaseDeadline: (id, deadlineId) => call('remove_case_deadline', { id, deadlineId }),
+  calendar: () => call('calendar'),
+  exportCalendar: () => call('export_calendar'),
   onLockRequested: (handler) => listen('vault-lock-requested', () => handler()),
   uiReady: () => call('ui_ready')
 };

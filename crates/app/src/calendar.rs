@@ -1,0 +1,192 @@
+//! Deadlines on cases, the calendar across cases (with clash warnings), its iCalendar
+//! export, and reminders of deadlines as desktop notifications.
+
+use courtside_casework::calendar::{CalendarEntry, When, clashes, to_icalendar};
+use courtside_casework::cases::{Case, CaseDeadline};
+use courtside_casework::deadlines::{WorkingCalendar, deadline};
+use time::Date;
+use time::macros::format_description;
+
+use crate::ipc::{CalendarItem, CalendarView, CaseView};
+use crate::{App, AppError};
+
+/// Vault table of reminders already given (so each is given once).
+const REMINDERS: &str = "reminders_sent";
+/// Days before a deadline's last day when the user is reminded (and on the day itself).
+pub const REMIND_DAYS_BEFORE: [i64; 3] = [3, 1, 0];
+
+fn parse_day(text: &str) -> Result<Date, AppError> {
+    Date::parse(text, format_description!("[year]-[month]-[day]"))
+        .map_err(|e| AppError::InvalidInput(format!("{text:?} is not a date (YYYY-MM-DD): {e}")))
+}
+
+fn show_day(d: Date) -> String {
+    d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
+}
+
+impl App {
+    /// Computes a deadline from the court's statutory period (`period`) counted from `from`
+    /// (not counted), and puts it on the case.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an unknown period or a bad date; no cached policy.
+    pub fn add_case_deadline(&self, case_id: &str, period: &str, from: &str, note: &str) -> Result<CaseView, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let policy = self
+            .cached_policy(&vault)?
+            .ok_or_else(|| {
+                AppError::InvalidInput("the court's rules are not on this computer yet: connect once".into())
+            })?
+            .policy;
+        let p = policy
+            .statutory_periods
+            .iter()
+            .find(|p| p.code == period)
+            .ok_or_else(|| AppError::InvalidInput(format!("the court's rules have no period {period:?}")))?;
+        let start = parse_day(from)?;
+        let d = deadline(start, p, &WorkingCalendar::new(&policy.calendar))
+            .map_err(|e| AppError::InvalidInput(e.to_string()))?;
+        let entry = CaseDeadline {
+            id: String::new(),
+            period: p.code.clone(),
+            name_zh: p.name.zh_cn.clone(),
+            name_en: p.name.en.clone(),
+            from: show_day(start),
+            last_day: show_day(d.last_day),
+            moved: !d.moved_over.is_empty(),
+            calendar_known: d.calendar_known,
+            note: note.trim().to_owned(),
+        };
+        let case = self.with_open(|o| Ok(o.cases.add_deadline(case_id, entry)?))?;
+        self.case_view(&vault, case)
+    }
+
+    /// Removes a deadline from a case.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] when there is no such deadline.
+    pub fn remove_case_deadline(&self, case_id: &str, deadline_id: &str) -> Result<CaseView, AppError> {
+        let (vault, case) =
+            self.with_open(|o| Ok((o.drafts.vault(), o.cases.remove_deadline(case_id, deadline_id)?)))?;
+        self.case_view(&vault, case)
+    }
+
+    /// Every deadline of every case, soonest first, each with the other cases' entries it
+    /// clashes with.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    pub fn calendar(&self) -> Result<CalendarView, AppError> {
+        let cases = self.with_open(|o| Ok(o.cases.list()?))?;
+        let (entries, items) = calendar_entries(&cases);
+        let mut items = items;
+        for (i, j) in clashes(&entries) {
+            let (a, b) = (items[i].case_title.clone(), items[j].case_title.clone());
+            items[i].clashes_with.push(b);
+            items[j].clashes_with.push(a);
+        }
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| items[a].day.cmp(&items[b].day));
+        Ok(CalendarView { items: order.into_iter().map(|i| items[i].clone()).collect() })
+    }
+
+    /// The calendar as an iCalendar file (with reminders three days and one day before)
+    /// written to the user's Downloads folder; returns its path.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] when the file cannot be written.
+    pub fn export_calendar(&self) -> Result<String, AppError> {
+        let cases = self.with_open(|o| Ok(o.cases.list()?))?;
+        let (entries, _) = calendar_entries(&cases);
+        let text = to_icalendar(&entries, time::OffsetDateTime::now_utc());
+        let dir = self.config.exports_dir.clone().unwrap_or_else(|| {
+            directories::UserDirs::new()
+                .and_then(|u| u.download_dir().map(std::path::Path::to_owned))
+                .unwrap_or_else(|| self.config.data_dir.join("exports"))
+        });
+        std::fs::create_dir_all(&dir).map_err(|e| AppError::InvalidInput(format!("{}: {e}", dir.display())))?;
+        let path = dir.join("courtside-deadlines.ics");
+        std::fs::write(&path, text).map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
+        Ok(path.display().to_string())
+    }
+
+    /// Gives every reminder that is due on `today` and was not given yet (three days before a
+    /// deadline, one day before, and on the day), through the court-news sink; returns them.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error.
+    pub fn send_due_reminders(&self, today: Date) -> Result<Vec<String>, AppError> {
+        let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
+        let news = self.news.lock().ok().and_then(|n| n.clone());
+        let mut sent = Vec::new();
+        for case in &cases {
+            for d in &case.deadlines {
+                let Ok(last) = parse_day(&d.last_day) else { continue };
+                let left = (last - today).whole_days();
+                if !REMIND_DAYS_BEFORE.contains(&left) {
+                    continue;
+                }
+                let key = format!("{}-{left}", d.id);
+                if vault.get(REMINDERS, &key)?.is_some() {
+                    continue;
+                }
+                let text = if left == 0 {
+                    format!("今天截止 · due today: {} ({}) — {}", d.name_zh, d.name_en, case.fields.title)
+                } else {
+                    format!(
+                        "{left} 天后截止 · due in {left} days ({}): {} ({}) — {}",
+                        d.last_day, d.name_zh, d.name_en, case.fields.title
+                    )
+                };
+                if let Some(tell) = &news {
+                    tell("deadline", &text);
+                }
+                vault.put(REMINDERS, &key, 1, b"sent")?;
+                sent.push(text);
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Gives due reminders now and then every ten minutes while the vault is open.
+    pub async fn remind_while_open(&self) {
+        loop {
+            // Periods run by the court's calendar day: China Standard Time (UTC+8).
+            let today = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)).date();
+            if let Err(AppError::Locked) = self.send_due_reminders(today) {
+                // Nothing to remind of while locked; look again later.
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+    }
+}
+
+/// Calendar entries (for clashes and iCalendar) and their lines for the UI, in the same order.
+fn calendar_entries(cases: &[Case]) -> (Vec<CalendarEntry>, Vec<CalendarItem>) {
+    let mut entries = Vec::new();
+    let mut items = Vec::new();
+    for case in cases {
+        for d in &case.deadlines {
+            let Ok(day) = parse_day(&d.last_day) else { continue };
+            entries.push(CalendarEntry {
+                uid: format!("deadline-{}@courtside", d.id),
+                summary: format!("{}届满 · {} — {}", d.name_zh, d.name_en, case.fields.title),
+                description: (!d.note.is_empty()).then(|| d.note.clone()),
+                case: case.id.clone(),
+                when: When::Day(day),
+                reminders: vec![3 * 24 * 60, 24 * 60],
+            });
+            items.push(CalendarItem {
+                case_id: case.id.clone(),
+                case_title: case.fields.title.clone(),
+                kind: "deadline".into(),
+                day: d.last_day.clone(),
+                name_zh: d.name_zh.clone(),
+                name_en: d.name_en.clone(),
+                note: d.note.clone(),
+                clashes_with: Vec::new(),
+            });
+        }
+    }
+    (entries, items)
+}
