@@ -25,8 +25,17 @@ pub(crate) const BUILD_PACKAGES: [&str; 9] = [
 /// daemon for the lock-on-sleep test (a private bus with a stand-in for logind), and Python
 /// venv for the OpenAPI validator from PyPI, curl (the upload bench's reference), and poppler's
 /// `pdftotext` (an independent reader of the PDFs we render).
-pub(crate) const TEST_PACKAGES: [&str; 8] =
-    ["xvfb", "webkit2gtk-driver", "chromium", "fonts-noto-cjk", "dbus-daemon", "python3-venv", "curl", "poppler-utils"];
+pub(crate) const TEST_PACKAGES: [&str; 9] = [
+    "xvfb",
+    "webkit2gtk-driver",
+    "chromium",
+    "fonts-noto-cjk",
+    "dbus-daemon",
+    "python3-venv",
+    "curl",
+    "poppler-utils",
+    "openssl",
+];
 
 /// The repository and where things are in it.
 pub(crate) struct Project {

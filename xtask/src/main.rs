@@ -81,6 +81,7 @@ fn test() -> Result<()> {
     p.step("rust tests", cmd("cargo", &["test", "--no-fail-fast"]).current_dir(&p.root))?;
     validators::openapi(&p)?;
     validators::icalendar(&p)?;
+    validators::bagit(&p)?;
     p.step(
         "courtside CLI",
         cmd("cargo", &["build", "-p", "courtside-app", "--bin", "courtside"]).current_dir(&p.root),

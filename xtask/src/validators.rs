@@ -1,6 +1,7 @@
 //! Our outputs checked by tools nobody on the team wrote, from PyPI, in a virtual
 //! environment under the target dir: `openapi-spec-validator` for the committed OpenAPI
-//! document, `icalendar` for the calendar files we export.
+//! document, `icalendar` for the calendar files we export, `bagit` (the Library of
+//! Congress's validator) for evidence bags, `warcio` for web captures.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use anyhow::{Context, Result};
 use crate::env::{Project, cmd};
 
 /// Pinned so a new release cannot turn CI red on its own.
-const PACKAGES: [&str; 2] = ["openapi-spec-validator==0.9.0", "icalendar==7.3.0"];
+const PACKAGES: [&str; 4] = ["openapi-spec-validator==0.9.0", "icalendar==7.3.0", "bagit==1.9.0", "warcio==1.8.1"];
 
 /// The venv with the validators, created (or completed) when needed.
 fn venv(p: &Project) -> Result<PathBuf> {
@@ -58,4 +59,33 @@ assert len(list(events[1].walk("VALARM"))) == 3
 print("icalendar:", len(events), "events parsed")
 "#;
     p.step("calendar export (Python icalendar)", std::process::Command::new(&python).args(["-c", check]).arg(&sample))
+}
+
+/// Validates an evidence bag from the `bag_sample` example with `bagit.py --validate`, then
+/// changes one byte of one payload file and checks that the validator now refuses the bag.
+pub(crate) fn bagit(p: &Project) -> Result<()> {
+    let validator = venv(p)?.join("bin/bagit.py");
+    let out_dir = p.target_dir().join("tools/bags");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = cmd("cargo", &["run", "--quiet", "-p", "courtside-evidence", "--example", "bag_sample", "--"])
+        .arg(&out_dir)
+        .current_dir(&p.root)
+        .output()
+        .context("run bag_sample")?;
+    anyhow::ensure!(out.status.success(), "bag_sample failed: {}", String::from_utf8_lossy(&out.stderr));
+    let bag = PathBuf::from(String::from_utf8(out.stdout)?.trim());
+    p.step("evidence bag (bagit.py --validate)", std::process::Command::new(&validator).arg("--validate").arg(&bag))?;
+    let payload = std::fs::read_dir(bag.join("data/exhibits"))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|path| path.extension().is_some_and(|x| x == "jpg"))
+        .context("the sample bag has a photo")?;
+    let mut bytes = std::fs::read(&payload)?;
+    bytes[50] ^= 1;
+    std::fs::write(&payload, bytes)?;
+    let refused = std::process::Command::new(&validator).arg("--validate").arg(&bag).output()?;
+    eprintln!("{}", String::from_utf8_lossy(&refused.stderr).lines().last().unwrap_or_default());
+    anyhow::ensure!(!refused.status.success(), "bagit.py accepted a bag whose payload was changed");
+    eprintln!("== evidence bag with one changed byte: refused, as it must be");
+    Ok(())
 }

@@ -37,21 +37,7 @@ fn font() -> Result<&'static CjkFont, AppError> {
 /// The media type of a file from its first bytes (never from its name or the sender's word).
 #[must_use]
 pub fn sniff_media_type(bytes: &[u8]) -> &'static str {
-    match bytes {
-        [b'%', b'P', b'D', b'F', b'-', ..] => "application/pdf",
-        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
-        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => "image/png",
-        [b'I', b'D', b'3', ..] | [0xFF, 0xFB | 0xF3 | 0xF2, ..] => "audio/mpeg",
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => "video/mp4",
-        [b'W', b'A', b'R', b'C', b'/', ..] => "application/warc",
-        _ if !bytes.is_empty()
-            && !bytes.contains(&0)
-            && std::str::from_utf8(&bytes[..bytes.len().min(4096)]).is_ok() =>
-        {
-            "text/plain"
-        }
-        _ => "application/octet-stream",
-    }
+    courtside_evidence::media::sniff(bytes)
 }
 
 impl App {

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 the user's error (one line on stderr), 2 an internal error.
 
 mod cli_cases;
+mod cli_evidence;
 mod cli_sync;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -59,6 +60,12 @@ enum Command {
     Case {
         #[command(subcommand)]
         command: cli_cases::CaseCommand,
+    },
+    /// Evidence: captured, hashed and sealed with a signed chain of custody (passphrase from
+    /// COURTSIDE_PASSPHRASE).
+    Evidence {
+        #[command(subcommand)]
+        command: cli_evidence::EvidenceCommand,
     },
     /// Filings (queued in the encrypted outbox until a connection exists).
     Filing {
@@ -344,6 +351,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             cli_sync::logout(&open_vault(&data_dir_or_default(cli.data_dir)?)?, &args)
         }
         Command::Fees(args) => cli_cases::fees(&args),
+        Command::Evidence { command } => cli_evidence::run(open_vault(&data_dir_or_default(cli.data_dir)?)?, command),
         Command::Deadline(args) => cli_cases::deadline_command(&args),
         Command::Case { command } => {
             let app = case_app(cli.data_dir).await?;

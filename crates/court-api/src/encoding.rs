@@ -9,6 +9,12 @@ pub fn b64url(bytes: &[u8]) -> String {
     BASE64URL_NOPAD.encode(bytes)
 }
 
+/// Standard base64 with padding (PEM bodies, tus metadata).
+#[must_use]
+pub fn b64(bytes: &[u8]) -> String {
+    data_encoding::BASE64.encode(bytes)
+}
+
 /// Decodes base64url without padding; `None` for anything else.
 #[must_use]
 pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {

@@ -262,6 +262,15 @@ for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
     await page.getByTestId('case-filing-state').waitFor();
     assert.equal(await page.getByTestId('case-stage').textContent(), zh ? '待发送' : 'Queued');
 
+    await page.getByTestId('deadline-from').fill('2025-03-05');
+    await page.getByTestId('deadline-add').click();
+    await page.getByTestId('case-deadline').waitFor();
+    assert.match(await page.getByTestId('case-deadline').textContent(), /2025-03-20/);
+    await page.getByTestId('nav-calendar').click();
+    await page.getByTestId('calendar-item').waitFor();
+    assert.match(await page.getByTestId('calendar-item').textContent(), /张三诉李四买卖合同纠纷/);
+    await assertAccessible(page, `calendar (${locale}, ${colorScheme})`);
+
     await page.getByTestId('nav-filings').click();
     await page.getByTestId('outbox-item').waitFor();
     assert.equal(await page.getByTestId('outbox-state').textContent(), zh ? '待发送' : 'Queued');

@@ -1,0 +1,154 @@
+//! Evidence on a real vault: capture, custody, tampering found by name, bags that outside
+//! tools accept (OpenSSL checks the device signatures).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly by design")]
+
+use std::sync::Arc;
+
+use courtside_evidence::custody::{self, Event, LOG, SignedEntry};
+use courtside_evidence::{Capture, Locker};
+use courtside_vault::{BLOB_DIR, KdfParams, Vault};
+
+fn locker() -> (tempfile::TempDir, Arc<Vault>, Locker) {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _) =
+        Vault::create(&dir.path().join("vault"), "correct horse battery", KdfParams::insecure_for_tests()).unwrap();
+    let vault = Arc::new(vault);
+    let locker = Locker::open(vault.clone()).unwrap();
+    (dir, vault, locker)
+}
+
+fn capture(locker: &Locker, dir: &std::path::Path, name: &str, content: &[u8]) -> courtside_evidence::Exhibit {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    locker.capture_file(&path, &Capture { title: None, proves: "双方存在买卖合同关系".into(), source: None }).unwrap()
+}
+
+fn pdf(pages: usize) -> Vec<u8> {
+    let mut s = String::from("%PDF-1.4\n1 0 obj <</Type /Pages /Count 0>> endobj\n");
+    for i in 0..pages {
+        s.push_str(&format!("{} 0 obj <</Type /Page /Parent 1 0 R>> endobj\n", i + 2));
+    }
+    s.push_str("%%EOF\n");
+    s.into_bytes()
+}
+
+#[test]
+fn a_capture_is_hashed_sealed_numbered_and_logged() {
+    let (dir, _vault, locker) = locker();
+    let content = pdf(3);
+    let e = capture(&locker, dir.path(), "购销合同.pdf", &content);
+    assert_eq!(e.number, 1);
+    assert_eq!(e.sha256, courtside_court_api::encoding::sha256_hex(&content));
+    assert_eq!((e.media_type.as_str(), e.pages), ("application/pdf", Some(3)));
+    assert_eq!(e.original_name, "购销合同.pdf");
+    let second = capture(&locker, dir.path(), "photo.jpg", b"\xFF\xD8\xFF\xE0 not really a photo");
+    assert_eq!((second.number, second.media_type.as_str(), second.pages), (2, "image/jpeg", None));
+    locker.describe(&e.id, "购销合同", "双方签订合同").unwrap();
+    let log = locker.custody(Some(&e.id)).unwrap();
+    assert!(matches!(&log[0].event, Event::Captured { sha256, .. } if sha256 == &e.sha256));
+    assert!(matches!(&log[1].event, Event::Described { title, .. } if title == "购销合同"));
+    let v = locker.verify(None).unwrap();
+    assert!(v.problems.is_empty(), "{v:?}");
+    assert_eq!((v.exhibits_checked, v.entries_checked), (2, 3));
+    let mut out = Vec::new();
+    locker.read_original(&e.id, &mut out).unwrap();
+    assert_eq!(out, content);
+    // A missing file is refused with its name, and nothing is stored.
+    assert!(locker.capture_file(&dir.path().join("missing.pdf"), &Capture::default()).is_err());
+    assert_eq!(locker.exhibits().unwrap().len(), 2);
+}
+
+#[test]
+fn tampering_with_a_blob_an_entry_or_a_signature_is_named() {
+    let (dir, vault, locker) = locker();
+    let a = capture(&locker, dir.path(), "a.txt", "证据一".as_bytes());
+    let b = capture(&locker, dir.path(), "b.txt", "证据二".as_bytes());
+
+    // One byte of b's sealed original.
+    let blob = dir.path().join("vault").join(BLOB_DIR).join(&b.blob_id);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[20] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    let v = locker.verify(None).unwrap();
+    assert_eq!(v.problems.len(), 1, "{v:?}");
+    assert_eq!((v.problems[0].exhibit.as_deref(), v.problems[0].number), (Some(b.id.as_str()), Some(2)));
+    assert!(v.problems[0].reason.contains("damaged"), "{v:?}");
+    bytes[20] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    assert!(locker.verify(None).unwrap().problems.is_empty());
+
+    // A log entry rewritten by someone holding the vault key (the seal cannot tell): the
+    // signature gives it away, and names entry 1 and exhibit a.
+    let first = vault.get(LOG, "000000000001").unwrap().unwrap();
+    let stored: SignedEntry = serde_json::from_slice(&first.plaintext).unwrap();
+    let forged = SignedEntry { signed: stored.signed.replace(&a.sha256, &"0".repeat(64)), ..stored.clone() };
+    vault.put(LOG, "000000000001", 1, &serde_json::to_vec(&forged).unwrap()).unwrap();
+    let v = locker.verify(None).unwrap();
+    let p = &v.problems[0];
+    assert_eq!((p.entry, p.exhibit.as_deref(), p.number), (Some(1), Some(a.id.as_str()), Some(1)), "{v:?}");
+    assert!(p.reason.contains("signature"));
+
+    // A signature replaced by another entry's: still caught.
+    let second: SignedEntry =
+        serde_json::from_slice(&vault.get(LOG, "000000000002").unwrap().unwrap().plaintext).unwrap();
+    let swapped = SignedEntry { signature: second.signature.clone(), ..stored.clone() };
+    vault.put(LOG, "000000000001", 1, &serde_json::to_vec(&swapped).unwrap()).unwrap();
+    assert_eq!(locker.verify(None).unwrap().problems[0].entry, Some(1));
+
+    // Restored: intact again; an entry re-signed elsewhere breaks the chain after it.
+    vault.put(LOG, "000000000001", 1, &serde_json::to_vec(&stored).unwrap()).unwrap();
+    assert!(locker.verify(None).unwrap().problems.is_empty());
+    assert!(
+        custody::first_break(&[second], locker.device().public_key(), None).is_some(),
+        "entry 2 alone is out of place"
+    );
+}
+
+#[test]
+fn a_bag_holds_the_originals_the_log_and_signatures_that_openssl_verifies() {
+    let (dir, _vault, locker) = locker();
+    let e = capture(&locker, dir.path(), "合同 扫描件.pdf", &pdf(2));
+    capture(&locker, dir.path(), "chat.txt", "微信聊天记录".as_bytes());
+    let bag = locker.export_bagit(&[], &dir.path().join("out")).unwrap();
+    let manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt")).unwrap();
+    assert!(manifest.contains(&format!("{}  data/exhibits/001-合同_扫描件.pdf", e.sha256)), "{manifest}");
+    assert!(std::fs::read_to_string(bag.join("bagit.txt")).unwrap().starts_with("BagIt-Version: 1.0\n"));
+    assert!(std::fs::read_to_string(bag.join("bag-info.txt")).unwrap().contains("Payload-Oxum: "));
+    // The export itself is logged.
+    assert!(matches!(locker.custody(Some(&e.id)).unwrap().last().unwrap().event, Event::Exported { .. }));
+
+    let key = bag.join("data/custody/device-public-key.pem");
+    let entries = bag.join("data/custody/entries");
+    let mut verified = 0;
+    for seq in 1..=2 {
+        let status = std::process::Command::new("openssl")
+            .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
+            .arg(&key)
+            .arg("-rawin")
+            .arg("-in")
+            .arg(entries.join(format!("{seq:06}.json")))
+            .arg("-sigfile")
+            .arg(entries.join(format!("{seq:06}.sig")))
+            .output()
+            .expect("openssl must be installed");
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stdout));
+        verified += 1;
+    }
+    assert_eq!(verified, 2);
+    // A changed entry fails OpenSSL's check too.
+    let path = entries.join("000001.json");
+    let text = std::fs::read_to_string(&path).unwrap().replace("file", "fake");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
+        .arg(&key)
+        .args(["-rawin", "-in"])
+        .arg(&path)
+        .arg("-sigfile")
+        .arg(entries.join("000001.sig"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    // Exporting to an existing bag name is refused; nothing half-written stays.
+    assert!(locker.export_bagit(&["no-such-id".into()], &dir.path().join("out")).is_err());
+}
