@@ -99,11 +99,7 @@ impl App {
         let cases = self.with_open(|o| Ok(o.cases.list()?))?;
         let (entries, _) = calendar_entries(&cases);
         let text = to_icalendar(&entries, time::OffsetDateTime::now_utc());
-        let dir = self.config.exports_dir.clone().unwrap_or_else(|| {
-            directories::UserDirs::new()
-                .and_then(|u| u.download_dir().map(std::path::Path::to_owned))
-                .unwrap_or_else(|| self.config.data_dir.join("exports"))
-        });
+        let dir = self.exports_dir();
         std::fs::create_dir_all(&dir).map_err(|e| AppError::InvalidInput(format!("{}: {e}", dir.display())))?;
         let path = dir.join("courtside-deadlines.ics");
         std::fs::write(&path, text).map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
@@ -158,6 +154,17 @@ impl App {
             }
             tokio::time::sleep(std::time::Duration::from_secs(600)).await;
         }
+    }
+}
+
+impl App {
+    /// Where exports go: the configured folder, else the user's Downloads folder.
+    pub(crate) fn exports_dir(&self) -> std::path::PathBuf {
+        self.config.exports_dir.clone().unwrap_or_else(|| {
+            directories::UserDirs::new()
+                .and_then(|u| u.download_dir().map(std::path::Path::to_owned))
+                .unwrap_or_else(|| self.config.data_dir.join("exports"))
+        })
     }
 }
 

@@ -7,6 +7,8 @@ use courtside_vault::KdfParams;
 
 /// Environment variable naming the court's base URL (overrides settings).
 pub const COURT_URL_ENV: &str = "COURTSIDE_COURT_URL";
+/// Environment variable naming the folder exports are written to (default: Downloads).
+pub const EXPORT_DIR_ENV: &str = "COURTSIDE_EXPORT_DIR";
 /// Environment variable naming the data directory (overrides the OS default).
 pub const DATA_DIR_ENV: &str = "COURTSIDE_DATA_DIR";
 
@@ -34,7 +36,8 @@ pub struct AppConfig {
 
 impl AppConfig {
     /// The configuration from the environment: `COURTSIDE_DATA_DIR` (else the OS app-data
-    /// directory) and `COURTSIDE_COURT_URL` (else the demo court).
+    /// directory), `COURTSIDE_COURT_URL` (else the demo court) and `COURTSIDE_EXPORT_DIR`
+    /// (else the Downloads folder).
     ///
     /// # Errors
     /// [`crate::AppError::InvalidInput`] when a variable holds an unacceptable value.
@@ -49,7 +52,8 @@ impl AppConfig {
             ),
             _ => CourtChoice::Demo,
         };
-        Ok(Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir: None })
+        let exports_dir = std::env::var_os(EXPORT_DIR_ENV).filter(|d| !d.is_empty()).map(PathBuf::from);
+        Ok(Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir })
     }
 
     /// A configuration with defaults for everything but the data directory and the court.

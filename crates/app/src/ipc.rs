@@ -9,6 +9,8 @@ use ts_rs::TS;
 
 pub use courtside_casework::cases::{Case, CaseDeadline, CaseDocument, CaseFields, CaseParty, PartyKind, PartyRole};
 pub use courtside_casework::{Draft, DraftSummary, SearchHit, VersionSummary};
+pub use courtside_evidence::custody::{Entry as CustodyEntry, Event as CustodyEvent};
+pub use courtside_evidence::{Exhibit, Problem as IntegrityProblem, Verification};
 use courtside_vault::VaultError;
 
 use crate::AppError;
@@ -357,6 +359,18 @@ pub struct PeriodOption {
     pub basis: String,
 }
 
+/// An exhibit with its custody timeline and verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExhibitDetail {
+    /// The exhibit.
+    pub exhibit: Exhibit,
+    /// Its custody entries, oldest first.
+    pub custody: Vec<CustodyEntry>,
+    /// A verification made just now.
+    pub verification: Verification,
+}
+
 /// A line of the case list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -482,6 +496,12 @@ pub fn bindings() -> String {
         CalendarItem::decl(&cfg),
         CalendarView::decl(&cfg),
         PeriodOption::decl(&cfg),
+        Exhibit::decl(&cfg),
+        CustodyEntry::decl(&cfg),
+        CustodyEvent::decl(&cfg),
+        IntegrityProblem::decl(&cfg),
+        Verification::decl(&cfg),
+        ExhibitDetail::decl(&cfg),
         PartyRole::decl(&cfg),
         PartyKind::decl(&cfg),
         ErrorCode::decl(&cfg),

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod config;
 pub mod courts;
 pub mod error;
+pub mod evidence;
 pub mod ipc;
 pub mod network_watch;
 pub mod power;

@@ -56,6 +56,8 @@ pub(crate) struct OpenVault {
     pub(crate) drafts: Drafts,
     pub(crate) cases: courtside_casework::cases::Cases,
     pub(crate) engines: Vec<crate::courts::EngineHandle>,
+    /// The evidence locker, opened on first use.
+    pub(crate) locker: Option<courtside_evidence::Locker>,
 }
 
 impl OpenVault {
@@ -65,6 +67,7 @@ impl OpenVault {
             cases: courtside_casework::cases::Cases::new(vault.clone()),
             drafts: Drafts::load(vault)?,
             engines: Vec::new(),
+            locker: None,
         })
     }
 }

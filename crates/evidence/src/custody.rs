@@ -19,7 +19,7 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 
 /// What happened to an exhibit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "CustodyEvent"))]
 #[serde(rename_all = "camelCase", tag = "event")]
 pub enum Event {
     /// Captured: the original's digest and facts at that moment.
@@ -67,7 +67,7 @@ pub enum Event {
 
 /// One entry, exactly as signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "CustodyEntry"))]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     /// Position in the log, from 1.

@@ -60,7 +60,7 @@ pub struct Capture {
 
 /// One integrity problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "IntegrityProblem"))]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// The exhibit, when known.

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Session, freePort, startDriver } from '../support/webdriver.mjs';
@@ -271,4 +272,44 @@ test('offline: a case prepared with the wizard is queued; the court comes back, 
   await court.stop();
   cleanup(dir);
   cleanup(courtDir);
+});
+
+test('evidence added in the window is hashed and sealed, shows its custody, and exports as a bag', async () => {
+  const exportDir = mkdtempSync(join(tmpdir(), 'courtside-export-'));
+  const content = '2025年1月10日 李四：货款下月付。';
+  const dir = await withApp(
+    'zh-CN',
+    async (s) => {
+      await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === '创建加密保险库' });
+      await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
+      await s.type(await s.find('[data-testid="passphrase-confirm"]'), 'correct horse battery');
+      await s.click(await s.find('[data-testid="unlock-submit"]'));
+      await s.waitFor('[data-testid="recovery-key"]', { timeout: 30_000 });
+      await s.click(await s.find('[data-testid="recovery-saved"]'));
+      await s.click(await s.find('[data-testid="recovery-continue"]'));
+      await s.click(await s.waitFor('[data-testid="nav-evidence"]'));
+      await fill(s, '[data-testid="evidence-proves"]', '被告承认欠款');
+      await s.execute(`const input = document.querySelector('[data-testid="evidence-files"]');
+        const dt = new DataTransfer();
+        dt.items.add(new File([new TextEncoder().encode(arguments[0])], '微信聊天记录.txt', { type: 'text/plain' }));
+        input.files = dt.files;
+        input.dispatchEvent(new Event('change', { bubbles: true }));`, [content]);
+      const expected = createHash('sha256').update(content).digest('hex');
+      await s.waitFor('[data-testid="exhibit-sha256"]', { timeout: 30_000, text: (t) => t === expected });
+      await s.waitFor('[data-testid="exhibit-verification"]', { text: (t) => t.startsWith('完好') });
+      await s.waitFor('[data-testid="custody-entry"]', { text: (t) => t.includes('采集（file），已计算哈希并封存') });
+      await shoot(s, 'evidence-zh-CN.png');
+      await s.click(await s.find('[data-testid="evidence-export"]'));
+      const message = await s.waitFor('[data-testid="evidence-message"]', { text: (t) => t.startsWith('已导出到 ') });
+      const bag = (await s.text(message)).slice('已导出到 '.length);
+      assert.ok(bag.startsWith(exportDir), bag);
+      const manifest = readFileSync(join(bag, 'manifest-sha256.txt'), 'utf8');
+      assert.match(manifest, new RegExp(`^${expected}  data/exhibits/001-微信聊天记录\\.txt$`, 'm'));
+      await s.waitFor('[data-testid="custody-timeline"]', { text: (t) => t.includes('已导出（bagit）') });
+    },
+    undefined,
+    { COURTSIDE_EXPORT_DIR: exportDir }
+  );
+  cleanup(dir);
+  cleanup(exportDir);
 });

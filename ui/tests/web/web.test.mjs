@@ -280,3 +280,25 @@ for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
     await close();
   });
 }
+
+test('evidence locker: add files, see the digest and the custody timeline, export', async () => {
+  const { page, errors, close } = await newPage('light');
+  await openUnlocked(page, '/evidence', 'en-US');
+  await page.getByTestId('evidence-drop').waitFor();
+  await assertAccessible(page, 'evidence locker, empty');
+  await page.getByTestId('evidence-proves').fill('The debt was admitted');
+  await page.getByTestId('evidence-files').setInputFiles([
+    { name: 'chat.txt', mimeType: 'text/plain', buffer: Buffer.from('abc') },
+    { name: 'contract.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') }
+  ]);
+  await page.getByTestId('exhibit-detail').waitFor();
+  assert.equal(await page.getByTestId('exhibit-item').count(), 2);
+  await page.getByTestId('exhibit-item').first().click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="exhibit-sha256"]')?.textContent?.startsWith('ba7816bf'));
+  assert.match(await page.getByTestId('custody-timeline').textContent(), /Captured \(file\), hashed and sealed/);
+  await assertAccessible(page, 'evidence locker with an exhibit open');
+  await page.getByTestId('evidence-export').click();
+  assert.match(await page.getByTestId('evidence-message').textContent(), /^Exported to /);
+  assert.deepEqual(errors, []);
+  await close();
+});

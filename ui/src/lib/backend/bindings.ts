@@ -693,6 +693,178 @@ nameEn: string,
  */
 basis: string, };
 
+export type Exhibit = { 
+/**
+ * Opaque id.
+ */
+id: string, 
+/**
+ * Its number in the locker (证据1, 证据2, …), in order of capture.
+ */
+number: number, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * What it proves (证明目的).
+ */
+proves: string, 
+/**
+ * Where it came from.
+ */
+source: string, 
+/**
+ * Name of the original file.
+ */
+originalName: string, 
+/**
+ * Size.
+ */
+size: number, 
+/**
+ * SHA-256 of the original bytes, hex.
+ */
+sha256: string, 
+/**
+ * Media type read from the content.
+ */
+mediaType: string, 
+/**
+ * Pages, for a PDF.
+ */
+pages: number | null, 
+/**
+ * When it was captured (RFC 3339, UTC).
+ */
+capturedAt: string, 
+/**
+ * The capturing device.
+ */
+device: string, 
+/**
+ * The sealed original in the vault.
+ */
+blobId: string, };
+
+export type CustodyEntry = { 
+/**
+ * Position in the log, from 1.
+ */
+seq: number, 
+/**
+ * The exhibit.
+ */
+exhibit: string, 
+/**
+ * What happened.
+ */
+event: CustodyEvent, 
+/**
+ * When (RFC 3339, UTC).
+ */
+at: string, 
+/**
+ * The signing device's id.
+ */
+device: string, 
+/**
+ * SHA-256 of the previous entry (signed bytes then signature), hex; zeros for the first.
+ */
+prev: string, };
+
+export type CustodyEvent = { "event": "captured", 
+/**
+ * SHA-256 of the original bytes, hex.
+ */
+sha256: string, 
+/**
+ * Size.
+ */
+size: number, 
+/**
+ * Media type read from the content.
+ */
+mediaType: string, 
+/**
+ * Name of the original.
+ */
+originalName: string, 
+/**
+ * Where it came from (`file`, `watched-folder`, `camera`, `url:…`).
+ */
+source: string, } | { "event": "described", 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * What it proves.
+ */
+proves: string, } | { "event": "exported", 
+/**
+ * `bagit`, …
+ */
+format: string, } | { "event": "submitted", 
+/**
+ * The court's filing id.
+ */
+filingId: string, 
+/**
+ * The digest in the court's receipt.
+ */
+courtSha256: string, 
+/**
+ * Whether it equals the captured digest.
+ */
+matches: boolean, } | { "event": "viewed" };
+
+export type IntegrityProblem = { 
+/**
+ * The exhibit, when known.
+ */
+exhibit: string | null, 
+/**
+ * Its number, when known.
+ */
+number: number | null, 
+/**
+ * The custody entry, when the problem is in the log.
+ */
+entry: number | null, 
+/**
+ * What is wrong.
+ */
+reason: string, };
+
+export type Verification = { 
+/**
+ * Exhibits whose originals were re-hashed.
+ */
+exhibitsChecked: number, 
+/**
+ * Custody entries walked.
+ */
+entriesChecked: number, 
+/**
+ * Every problem found (empty: intact).
+ */
+problems: Array<IntegrityProblem>, };
+
+export type ExhibitDetail = { 
+/**
+ * The exhibit.
+ */
+exhibit: Exhibit, 
+/**
+ * Its custody entries, oldest first.
+ */
+custody: Array<CustodyEntry>, 
+/**
+ * A verification made just now.
+ */
+verification: Verification, };
+
 export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
 
 export type PartyKind = "person" | "organisation";

@@ -1,5 +1,6 @@
 import { BackendError, type Backend } from './index';
 import { createFakeCases } from './fake-cases';
+import { createFakeEvidence } from './fake-evidence';
 import type { Draft, VaultState } from './bindings';
 
 /**
@@ -131,6 +132,7 @@ export function createFakeBackend(): Backend {
         .map((d) => ({ id: d.id, title: d.title, snippet: d.body.slice(0, 80) }));
     },
     ...createFakeCases(unlocked, params.has('offline')),
+    ...createFakeEvidence(unlocked),
     onLockRequested: async (handler) => {
       lockRequests.add(handler);
       return () => lockRequests.delete(handler);

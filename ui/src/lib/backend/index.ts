@@ -6,6 +6,9 @@
  */
 import type {
   AppInfo,
+  Exhibit,
+  ExhibitDetail,
+  Verification,
   CalendarView,
   CaseFields,
   CaseSummary,
@@ -106,6 +109,18 @@ export interface Backend {
   calendar(): Promise<CalendarView>;
   /** Writes the calendar as an iCalendar file; resolves to its path. */
   exportCalendar(): Promise<string>;
+  /** Every exhibit, by number. */
+  listExhibits(): Promise<Exhibit[]>;
+  /** Captures a file's bytes as an exhibit: hashed, sealed, logged. */
+  addExhibit(fileName: string, title: string, proves: string, source: string, bytes: Uint8Array): Promise<Exhibit>;
+  /** An exhibit with its custody timeline and a fresh verification (the view is logged). */
+  exhibitDetail(id: string): Promise<ExhibitDetail>;
+  /** Changes an exhibit's title and what it proves. */
+  describeExhibit(id: string, title: string, proves: string): Promise<Exhibit>;
+  /** Checks every exhibit and the whole custody log. */
+  verifyEvidence(): Promise<Verification>;
+  /** Exports exhibits (all when empty) as a BagIt bag; resolves to its path. */
+  exportEvidenceBag(ids: string[]): Promise<string>;
   /**
    * Calls `handler` when the app wants the window to save and lock now (the machine is going
    * to sleep, or woke from it). Resolves to a function that stops listening.

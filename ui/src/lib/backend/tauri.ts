@@ -72,6 +72,13 @@ export const tauriBackend: Backend = {
   removeCaseDeadline: (id, deadlineId) => call('remove_case_deadline', { id, deadlineId }),
   calendar: () => call('calendar'),
   exportCalendar: () => call('export_calendar'),
+  listExhibits: () => call('list_exhibits'),
+  addExhibit: (fileName, title, proves, source, bytes) =>
+    callRaw('add_exhibit', bytes, { 'x-file-name': fileName, 'x-title': title, 'x-proves': proves, 'x-source': source }),
+  exhibitDetail: (id) => call('exhibit_detail', { id }),
+  describeExhibit: (id, title, proves) => call('describe_exhibit', { id, title, proves }),
+  verifyEvidence: () => call('verify_evidence'),
+  exportEvidenceBag: (ids) => call('export_evidence_bag', { ids }),
   onLockRequested: (handler) => listen('vault-lock-requested', () => handler()),
   uiReady: () => call('ui_ready')
 };

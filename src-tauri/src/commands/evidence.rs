@@ -1,0 +1,65 @@
+//! Evidence: the locker, captures from the window, an exhibit's custody, verification, export.
+
+use courtside_app::App;
+use courtside_app::ipc::{ErrorCode, Exhibit, ExhibitDetail, IpcError, Verification};
+use tauri::State;
+use tauri::ipc::{InvokeBody, Request};
+
+#[tauri::command]
+pub(crate) fn list_exhibits(app: State<'_, App>) -> Result<Vec<Exhibit>, IpcError> {
+    Ok(app.list_exhibits()?)
+}
+
+/// The file's bytes are the raw request body; name, title, what it proves and the source
+/// come as percent-encoded headers.
+#[tauri::command]
+pub(crate) async fn add_exhibit(app: State<'_, App>, request: Request<'_>) -> Result<Exhibit, IpcError> {
+    let header = |name: &str| -> Result<String, IpcError> {
+        let raw = request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        percent_encoding::percent_decode_str(raw).decode_utf8().map(|s| s.into_owned()).map_err(|_| IpcError {
+            code: ErrorCode::InvalidInput,
+            message: format!("{name} is not UTF-8"),
+            details: None,
+        })
+    };
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(IpcError {
+            code: ErrorCode::InvalidInput,
+            message: "the file must be sent as raw bytes".into(),
+            details: None,
+        });
+    };
+    let title = header("x-title")?;
+    let source = match header("x-source")?.as_str() {
+        "camera" => "camera",
+        "microphone" => "microphone",
+        "drop" => "drag-and-drop",
+        _ => "file",
+    };
+    Ok(app.add_exhibit(&header("x-file-name")?, Some(&title), &header("x-proves")?, source, bytes)?)
+}
+
+#[tauri::command]
+pub(crate) fn exhibit_detail(app: State<'_, App>, id: String) -> Result<ExhibitDetail, IpcError> {
+    Ok(app.exhibit_detail(&id)?)
+}
+
+#[tauri::command]
+pub(crate) fn describe_exhibit(
+    app: State<'_, App>,
+    id: String,
+    title: String,
+    proves: String,
+) -> Result<Exhibit, IpcError> {
+    Ok(app.describe_exhibit(&id, &title, &proves)?)
+}
+
+#[tauri::command]
+pub(crate) async fn verify_evidence(app: State<'_, App>) -> Result<Verification, IpcError> {
+    Ok(app.verify_evidence()?)
+}
+
+#[tauri::command]
+pub(crate) async fn export_evidence_bag(app: State<'_, App>, ids: Vec<String>) -> Result<String, IpcError> {
+    Ok(app.export_evidence_bag(&ids)?)
+}
