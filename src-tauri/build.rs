@@ -28,6 +28,8 @@ const COMMANDS: &[&str] = &[
     "describe_exhibit",
     "verify_evidence",
     "export_evidence_bag",
+    "inbox_dir",
+    "set_inbox_dir",
     "sign_in",
     "sign_out",
     "court_accounts",

@@ -41,6 +41,10 @@ pub fn run() {
             });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { handle.state::<App>().remind_while_open().await });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle.state::<App>().run_inbox_watcher(std::time::Duration::from_secs(2)).await;
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -69,6 +73,8 @@ pub fn run() {
             commands::evidence::describe_exhibit,
             commands::evidence::verify_evidence,
             commands::evidence::export_evidence_bag,
+            commands::evidence::inbox_dir,
+            commands::evidence::set_inbox_dir,
             commands::courts::sign_in,
             commands::courts::sign_out,
             commands::courts::court_accounts,

@@ -3,6 +3,8 @@
 
 #[path = "e2e/casework.rs"]
 mod casework;
+#[path = "e2e/evidence.rs"]
+mod evidence;
 #[cfg(target_os = "linux")]
 #[path = "e2e/network_watch.rs"]
 mod network_watch;

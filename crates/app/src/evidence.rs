@@ -108,3 +108,93 @@ impl App {
         self.with_locker(|l| Ok(l.export_bagit(ids, &dir)?.display().to_string()))
     }
 }
+
+/// Vault table of app settings kept with the user's data.
+const SETTINGS: &str = "app_settings";
+const INBOX: &str = "inbox_dir";
+
+/// A file the watcher found settled, with where to report the capture's outcome.
+type InboxRequest = (std::path::PathBuf, tokio::sync::oneshot::Sender<Result<(), EvidenceError>>);
+
+impl App {
+    /// The watched inbox folder, if one is set.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    pub fn inbox_dir(&self) -> Result<Option<String>, AppError> {
+        self.with_open(|o| {
+            Ok(o.drafts.vault().get(SETTINGS, INBOX)?.map(|r| String::from_utf8_lossy(&r.plaintext).into_owned()))
+        })
+    }
+
+    /// Sets (or clears, with an empty path) the watched inbox folder; files put there are
+    /// captured once complete and moved to its `captured/` subfolder.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for a relative path or one that cannot be made a folder.
+    pub fn set_inbox_dir(&self, dir: &str) -> Result<Option<String>, AppError> {
+        let dir = dir.trim();
+        if !dir.is_empty() {
+            let path = std::path::Path::new(dir);
+            if !path.is_absolute() {
+                return Err(AppError::InvalidInput(format!("{dir}: give the folder's full path")));
+            }
+            courtside_evidence::inbox::Inbox::new(path, std::time::Duration::from_secs(1))?;
+        }
+        self.with_open(|o| {
+            let vault = o.drafts.vault();
+            vault.put(SETTINGS, INBOX, 1, dir.as_bytes())?;
+            Ok(())
+        })?;
+        Ok((!dir.is_empty()).then(|| dir.to_owned()))
+    }
+
+    /// Keeps the configured inbox folder watched while the vault is open (checked every two
+    /// seconds: a new folder, a lock, an unlock). Runs until the app ends.
+    pub async fn run_inbox_watcher(&self, settle: std::time::Duration) {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<InboxRequest>(4);
+        let mut running: Option<(String, Arc<AtomicBool>)> = None;
+        let mut check = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tokio::select! {
+                _ = check.tick() => {
+                    let wanted = self.inbox_dir().ok().flatten().filter(|d| !d.is_empty());
+                    if running.as_ref().map(|(d, _)| d) != wanted.as_ref() {
+                        if let Some((_, stop)) = running.take() {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        if let Some(dir) = wanted {
+                            match courtside_evidence::inbox::Inbox::new(std::path::Path::new(&dir), settle) {
+                                Ok(inbox) => {
+                                    let stop = Arc::new(AtomicBool::new(false));
+                                    let (flag, requests) = (stop.clone(), tx.clone());
+                                    std::thread::spawn(move || {
+                                        let result = courtside_evidence::inbox::run(inbox, &flag, |path| {
+                                            let (reply, answer) = tokio::sync::oneshot::channel();
+                                            requests
+                                                .blocking_send((path.to_owned(), reply))
+                                                .map_err(|_| EvidenceError::Invalid("the app is closing".into()))?;
+                                            answer.blocking_recv().map_err(|_| EvidenceError::Invalid("the vault locked".into()))?
+                                        });
+                                        if let Err(e) = result {
+                                            tracing::warn!(error = %e, "the inbox folder is not watched");
+                                        }
+                                    });
+                                    running = Some((dir, stop));
+                                }
+                                Err(e) => tracing::warn!(error = %e, "the inbox folder cannot be used"),
+                            }
+                        }
+                    }
+                }
+                Some((path, reply)) = rx.recv() => {
+                    let capture = Capture { title: None, proves: String::new(), source: Some("watched-folder".into()) };
+                    let outcome = self.with_locker(|l| Ok(l.capture_file(&path, &capture)?)).map(|_| ());
+                    let _ = reply.send(outcome.map_err(|e| EvidenceError::Invalid(e.to_string())));
+                }
+            }
+        }
+    }
+}

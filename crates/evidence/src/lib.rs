@@ -15,6 +15,7 @@
 pub mod bagit;
 pub mod custody;
 mod device;
+pub mod inbox;
 mod locker;
 pub mod media;
 

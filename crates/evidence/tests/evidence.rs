@@ -152,3 +152,55 @@ fn a_bag_holds_the_originals_the_log_and_signatures_that_openssl_verifies() {
     // Exporting to an existing bag name is refused; nothing half-written stays.
     assert!(locker.export_bagit(&["no-such-id".into()], &dir.path().join("out")).is_err());
 }
+
+#[test]
+fn a_file_written_in_steps_into_the_watched_folder_is_captured_once_and_complete() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let (dir, _vault, locker) = locker();
+    let locker = Arc::new(locker);
+    let inbox_dir = dir.path().join("inbox");
+    let inbox = courtside_evidence::inbox::Inbox::new(&inbox_dir, Duration::from_millis(1000)).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (locker, stop) = (locker.clone(), stop.clone());
+        std::thread::spawn(move || {
+            courtside_evidence::inbox::run(inbox, &stop, |path| {
+                locker
+                    .capture_file(path, &Capture { source: Some("watched-folder".into()), ..Capture::default() })
+                    .map(|_| ())
+            })
+        })
+    };
+    // A scanner writes a PDF in six pieces, a quarter of a second apart.
+    let mut whole = Vec::new();
+    let path = inbox_dir.join("扫描件.pdf");
+    let mut file = std::fs::File::create(&path).unwrap();
+    for i in 0..6 {
+        let piece: Vec<u8> = if i == 0 { b"%PDF-1.4\n".to_vec() } else { vec![b'a' + i as u8; 50_000] };
+        file.write_all(&piece).unwrap();
+        file.flush().unwrap();
+        whole.extend_from_slice(&piece);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    drop(file);
+    let mut captured = Vec::new();
+    for _ in 0..100 {
+        captured = locker.exhibits().unwrap();
+        if !captured.is_empty() && !path.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::SeqCst);
+    watcher.join().unwrap().unwrap();
+    let captured = locker.exhibits().unwrap();
+    assert_eq!(captured.len(), 1, "captured once: {captured:#?}");
+    assert_eq!(captured[0].size, whole.len() as u64, "complete, not half-written");
+    assert_eq!(captured[0].sha256, courtside_court_api::encoding::sha256_hex(&whole));
+    assert_eq!(captured[0].source, "watched-folder");
+    assert!(inbox_dir.join("captured/扫描件.pdf").exists(), "moved aside once captured");
+}

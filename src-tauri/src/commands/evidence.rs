@@ -63,3 +63,13 @@ pub(crate) async fn verify_evidence(app: State<'_, App>) -> Result<Verification,
 pub(crate) async fn export_evidence_bag(app: State<'_, App>, ids: Vec<String>) -> Result<String, IpcError> {
     Ok(app.export_evidence_bag(&ids)?)
 }
+
+#[tauri::command]
+pub(crate) fn inbox_dir(app: State<'_, App>) -> Result<Option<String>, IpcError> {
+    Ok(app.inbox_dir()?)
+}
+
+#[tauri::command]
+pub(crate) fn set_inbox_dir(app: State<'_, App>, dir: String) -> Result<Option<String>, IpcError> {
+    Ok(app.set_inbox_dir(&dir)?)
+}

@@ -288,6 +288,7 @@ test('evidence added in the window is hashed and sealed, shows its custody, and 
       await s.click(await s.find('[data-testid="recovery-saved"]'));
       await s.click(await s.find('[data-testid="recovery-continue"]'));
       await s.click(await s.waitFor('[data-testid="nav-evidence"]'));
+      await s.waitFor('[data-testid="evidence-files"]');
       await fill(s, '[data-testid="evidence-proves"]', '被告承认欠款');
       await s.execute(`const input = document.querySelector('[data-testid="evidence-files"]');
         const dt = new DataTransfer();

@@ -1,13 +1,17 @@
 import { BackendError, type Backend } from './index';
 import type { CustodyEntry, Exhibit } from './bindings';
 
-type EvidenceMethods = Pick<Backend, 'listExhibits' | 'addExhibit' | 'exhibitDetail' | 'describeExhibit' | 'verifyEvidence' | 'exportEvidenceBag'>;
+type EvidenceMethods = Pick<
+  Backend,
+  'listExhibits' | 'addExhibit' | 'exhibitDetail' | 'describeExhibit' | 'verifyEvidence' | 'exportEvidenceBag' | 'inboxDir' | 'setInboxDir'
+>;
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** The evidence locker for the web build: real SHA-256 (Web Crypto), an in-memory custody log. */
 export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
   const exhibits: Exhibit[] = [];
+  let inbox: string | null = null;
   const log: CustodyEntry[] = [];
   const entry = (exhibit: string, event: CustodyEntry['event']) =>
     log.push({ seq: log.length + 1, exhibit, event, at: new Date().toISOString(), device: 'dev-web', prev: '0'.repeat(64) });
@@ -59,6 +63,13 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
       return e;
     },
     verifyEvidence: async () => (unlocked(), { exhibitsChecked: exhibits.length, entriesChecked: log.length, problems: [] }),
+    inboxDir: async () => (unlocked(), inbox),
+    setInboxDir: async (dir) => {
+      unlocked();
+      if (dir.trim() && !dir.trim().startsWith('/')) throw new BackendError({ code: 'invalidInput', message: `${dir}: give the folder's full path` });
+      inbox = dir.trim() || null;
+      return inbox;
+    },
     exportEvidenceBag: async (ids) => {
       unlocked();
       for (const e of exhibits) if (!ids.length || ids.includes(e.id)) entry(e.id, { event: 'exported', format: 'bagit' });

@@ -121,6 +121,10 @@ export interface Backend {
   verifyEvidence(): Promise<Verification>;
   /** Exports exhibits (all when empty) as a BagIt bag; resolves to its path. */
   exportEvidenceBag(ids: string[]): Promise<string>;
+  /** The watched inbox folder, if set. */
+  inboxDir(): Promise<string | null>;
+  /** Sets (or, with an empty path, clears) the watched inbox folder. */
+  setInboxDir(dir: string): Promise<string | null>;
   /**
    * Calls `handler` when the app wants the window to save and lock now (the machine is going
    * to sleep, or woke from it). Resolves to a function that stops listening.
