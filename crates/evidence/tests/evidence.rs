@@ -186,10 +186,8 @@ fn a_file_written_in_steps_into_the_watched_folder_is_captured_once_and_complete
         std::thread::sleep(Duration::from_millis(250));
     }
     drop(file);
-    let mut captured = Vec::new();
     for _ in 0..100 {
-        captured = locker.exhibits().unwrap();
-        if !captured.is_empty() && !path.exists() {
+        if !locker.exhibits().unwrap().is_empty() && !path.exists() {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
