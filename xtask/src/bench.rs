@@ -70,7 +70,32 @@ pub(crate) fn bench() -> Result<()> {
     );
     println!("| Linux .deb size ({}) | {:.2} MB | - | - | <= 20 MB |", file_name(deb), deb_bytes as f64 / 1e6);
     vault_figures(&p)?;
-    sync_figures(&p)
+    sync_figures(&p)?;
+    evidence_figures(&p)
+}
+
+/// Evidence ingest: the `evidence_bench` example (release) against `openssl dgst`.
+fn evidence_figures(p: &Project) -> Result<()> {
+    p.step(
+        "evidence bench (release)",
+        crate::env::cmd(
+            "cargo",
+            &["build", "--quiet", "--release", "-p", "courtside-evidence", "--example", "evidence_bench"],
+        )
+        .current_dir(&p.root),
+    )?;
+    let bin = p.target_dir().join("release/examples").join(format!("evidence_bench{}", std::env::consts::EXE_SUFFIX));
+    let work = std::env::temp_dir().join(format!("courtside-evidence-bench-{}", std::process::id()));
+    let out = Command::new(&bin).arg(&work).stderr(Stdio::inherit()).output().context("run evidence_bench")?;
+    let _ = std::fs::remove_dir_all(&work);
+    if !out.status.success() {
+        bail!("evidence_bench failed ({})", out.status);
+    }
+    println!();
+    println!("| evidence figure | measured | reference | ratio | target |");
+    println!("|---|---|---|---|---|");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    Ok(())
 }
 
 /// The sync engine's figures: the `sync_bench` example (release) against a release
@@ -134,9 +159,10 @@ fn sync_figures(p: &Project) -> Result<()> {
 /// One part of the bench alone (`cargo xtask bench vault|sync`), without the app builds.
 pub(crate) fn part(name: &str) -> Result<()> {
     let p = Project::locate()?;
-    env::ensure_system_packages(&["curl"])?;
+    env::ensure_system_packages(&["curl", "openssl"])?;
     match name {
         "vault" => vault_figures(&p),
+        "evidence" => evidence_figures(&p),
         _ => sync_figures(&p),
     }
 }

@@ -32,14 +32,14 @@ fn main() {
         Some("codegen") => codegen(),
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::bench(),
-            Some(part @ ("vault" | "sync")) => bench::part(part),
+            Some(part @ ("vault" | "sync" | "evidence")) => bench::part(part),
             Some(other) => {
-                eprintln!("cargo xtask bench [vault|sync]: unknown part {other:?}");
+                eprintln!("cargo xtask bench [vault|sync|evidence]: unknown part {other:?}");
                 std::process::exit(1);
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <run|test|dist|codegen|bench [vault|sync]>");
+            eprintln!("usage: cargo xtask <run|test|dist|codegen|bench [vault|sync|evidence]>");
             std::process::exit(1);
         }
     };
