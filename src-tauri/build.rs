@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "export_evidence_bag",
     "inbox_dir",
     "set_inbox_dir",
+    "capture_url",
     "sign_in",
     "sign_out",
     "court_accounts",

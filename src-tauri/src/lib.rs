@@ -75,6 +75,7 @@ pub fn run() {
             commands::evidence::export_evidence_bag,
             commands::evidence::inbox_dir,
             commands::evidence::set_inbox_dir,
+            commands::evidence::capture_url,
             commands::courts::sign_in,
             commands::courts::sign_out,
             commands::courts::court_accounts,

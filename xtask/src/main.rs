@@ -82,6 +82,7 @@ fn test() -> Result<()> {
     validators::openapi(&p)?;
     validators::icalendar(&p)?;
     validators::bagit(&p)?;
+    validators::warc(&p)?;
     p.step(
         "courtside CLI",
         cmd("cargo", &["build", "-p", "courtside-app", "--bin", "courtside"]).current_dir(&p.root),

@@ -89,3 +89,39 @@ pub(crate) fn bagit(p: &Project) -> Result<()> {
     eprintln!("== evidence bag with one changed byte: refused, as it must be");
     Ok(())
 }
+
+/// Checks a web capture from the `warc_sample` example with `warcio check` (block and
+/// payload digests of every record), then a copy with one changed byte in the page, which
+/// the checker must refuse.
+pub(crate) fn warc(p: &Project) -> Result<()> {
+    let venv = venv(p)?;
+    let sample = p.target_dir().join("tools/sample.warc.gz");
+    let out = cmd("cargo", &["run", "--quiet", "-p", "courtside-evidence", "--example", "warc_sample", "--"])
+        .arg(&sample)
+        .current_dir(&p.root)
+        .output()
+        .context("run warc_sample")?;
+    anyhow::ensure!(out.status.success(), "warc_sample failed: {}", String::from_utf8_lossy(&out.stderr));
+    let checked = std::process::Command::new(venv.join("bin/warcio")).args(["check", "-v"]).arg(&sample).output()?;
+    let report = String::from_utf8_lossy(&checked.stdout);
+    eprintln!("{report}");
+    anyhow::ensure!(checked.status.success(), "warcio check refused our WARC");
+    anyhow::ensure!(report.matches("digest pass").count() >= 5, "warcio did not check the digests");
+    let tampered = p.target_dir().join("tools/tampered.warc");
+    let flip = r#"
+import gzip, sys
+data = bytearray(gzip.open(sys.argv[1]).read())
+at = data.index("付清".encode())
+data[at] ^= 1
+open(sys.argv[2], "wb").write(data)
+"#;
+    p.step(
+        "change one byte of the captured page",
+        std::process::Command::new(venv.join("bin/python")).args(["-c", flip]).arg(&sample).arg(&tampered),
+    )?;
+    let refused = std::process::Command::new(venv.join("bin/warcio")).args(["check"]).arg(&tampered).output()?;
+    eprintln!("{}", String::from_utf8_lossy(&refused.stdout));
+    anyhow::ensure!(!refused.status.success(), "warcio accepted a WARC whose page was changed");
+    eprintln!("== web capture (warcio check): digests pass; a changed byte is refused");
+    Ok(())
+}

@@ -43,6 +43,15 @@ pub enum EvidenceCommand {
         /// Directory to create the bag in.
         out_dir: PathBuf,
     },
+    /// Capture a web page as a .warc.gz exhibit (requests, responses, redirects, TLS facts,
+    /// the page's text); prints exhibit id, SHA-256 and the final address.
+    CaptureUrl {
+        /// What it proves.
+        #[arg(long, default_value = "")]
+        proves: String,
+        /// The page's address (http or https).
+        url: String,
+    },
     /// The custody log: sequence, time, exhibit, event.
     Log {
         /// Only this exhibit.
@@ -58,9 +67,14 @@ fn err(e: EvidenceError) -> AppError {
 }
 
 /// Runs an evidence command on an open vault.
-pub fn run(vault: Vault, command: EvidenceCommand) -> Result<(), AppError> {
+pub async fn run(vault: Vault, command: EvidenceCommand) -> Result<(), AppError> {
     let locker = Locker::open(Arc::new(vault)).map_err(err)?;
     match command {
+        EvidenceCommand::CaptureUrl { proves, url } => {
+            let (e, web) = locker.capture_url(&url, &proves).await.map_err(err)?;
+            eprintln!("fetched {}", web.hops.join(" -> "));
+            println!("{}\t{}\t{}", e.id, e.sha256, web.final_url);
+        }
         EvidenceCommand::Add { title, proves, files } => {
             for file in files {
                 let capture = Capture { title: title.clone(), proves: proves.clone(), source: None };

@@ -82,6 +82,16 @@ impl App {
         })
     }
 
+    /// Captures a web page (redirects, TLS facts, the text) as a `.warc.gz` exhibit.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for a bad address or a failed fetch.
+    pub async fn capture_url(&self, url: &str, proves: &str) -> Result<Exhibit, AppError> {
+        self.with_open(|_| Ok(()))?;
+        let web = courtside_evidence::web::capture(url).await?;
+        self.with_locker(|l| Ok(l.capture_web(&web, proves)?))
+    }
+
     /// Changes an exhibit's title and what it proves.
     ///
     /// # Errors

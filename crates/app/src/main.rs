@@ -351,7 +351,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             cli_sync::logout(&open_vault(&data_dir_or_default(cli.data_dir)?)?, &args)
         }
         Command::Fees(args) => cli_cases::fees(&args),
-        Command::Evidence { command } => cli_evidence::run(open_vault(&data_dir_or_default(cli.data_dir)?)?, command),
+        Command::Evidence { command } => {
+            cli_evidence::run(open_vault(&data_dir_or_default(cli.data_dir)?)?, command).await
+        }
         Command::Deadline(args) => cli_cases::deadline_command(&args),
         Command::Case { command } => {
             let app = case_app(cli.data_dir).await?;

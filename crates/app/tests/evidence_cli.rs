@@ -59,3 +59,38 @@ fn add_list_verify_tamper_and_export() {
     let wrong = courtside(&data, &["evidence", "export", "--format", "zip", "x"]);
     assert_eq!(wrong.status.code(), Some(1));
 }
+
+#[test]
+fn a_web_page_is_captured_as_a_warc_exhibit() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let body = "<html><body><p>公告：欠款已确认</p></body></html>";
+            let mut out = stream;
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(courtside(&data, &["vault", "init"]));
+    let url = format!("http://127.0.0.1:{port}/notice");
+    let line = ok(courtside(&data, &["evidence", "capture-url", "--proves", "公告内容", &url]));
+    let fields: Vec<&str> = line.trim().split('\t').collect();
+    assert_eq!(fields[2], url);
+    let list = ok(courtside(&data, &["evidence", "list"]));
+    assert!(list.contains("application/gzip") && list.contains("网页截取"), "{list}");
+    assert!(ok(courtside(&data, &["evidence", "verify"])).starts_with("ok: 1 exhibit(s)"));
+    let refused = courtside(&data, &["evidence", "capture-url", "file:///etc/passwd"]);
+    assert_eq!(refused.status.code(), Some(1));
+}

@@ -18,6 +18,7 @@ mod device;
 pub mod inbox;
 mod locker;
 pub mod media;
+pub mod web;
 
 pub use device::DeviceKey;
 pub use locker::{Capture, Exhibit, Locker, Problem, Verification};

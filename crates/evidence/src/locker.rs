@@ -244,6 +244,38 @@ impl Locker {
         Ok(exhibit)
     }
 
+    /// Captures a web page (following redirects) as a `.warc.gz` exhibit whose source names
+    /// the final address; the WARC holds requests, responses, TLS facts and the page's text.
+    ///
+    /// # Errors
+    /// [`EvidenceError::Invalid`] for a bad address or a failed fetch (nothing is stored).
+    pub async fn capture_url(
+        &self,
+        url: &str,
+        proves: &str,
+    ) -> Result<(Exhibit, crate::web::WebCapture), EvidenceError> {
+        let web = crate::web::capture(url).await?;
+        Ok((self.capture_web(&web, proves)?, web))
+    }
+
+    /// Keeps a web capture made by [`crate::web::capture`] as an exhibit.
+    ///
+    /// # Errors
+    /// The vault's error.
+    pub fn capture_web(&self, web: &crate::web::WebCapture, proves: &str) -> Result<Exhibit, EvidenceError> {
+        let host =
+            url::Url::parse(&web.final_url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        let stamp = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!("[year][month][day]-[hour][minute][second]"))
+            .unwrap_or_default();
+        let capture = Capture {
+            title: Some(format!("网页截取 · Web capture: {}", web.final_url)),
+            proves: proves.to_owned(),
+            source: Some(format!("url:{}", web.hops.join(" -> "))),
+        };
+        self.capture(&format!("{host}-{stamp}.warc.gz"), &mut &web.warc_gz[..], &capture)
+    }
+
     /// Every exhibit, by number.
     ///
     /// # Errors

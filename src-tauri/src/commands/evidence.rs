@@ -73,3 +73,8 @@ pub(crate) fn inbox_dir(app: State<'_, App>) -> Result<Option<String>, IpcError>
 pub(crate) fn set_inbox_dir(app: State<'_, App>, dir: String) -> Result<Option<String>, IpcError> {
     Ok(app.set_inbox_dir(&dir)?)
 }
+
+#[tauri::command]
+pub(crate) async fn capture_url(app: State<'_, App>, url: String, proves: String) -> Result<Exhibit, IpcError> {
+    Ok(app.capture_url(&url, &proves).await?)
+}

@@ -3,7 +3,7 @@ import type { CustodyEntry, Exhibit } from './bindings';
 
 type EvidenceMethods = Pick<
   Backend,
-  'listExhibits' | 'addExhibit' | 'exhibitDetail' | 'describeExhibit' | 'verifyEvidence' | 'exportEvidenceBag' | 'inboxDir' | 'setInboxDir'
+  'listExhibits' | 'addExhibit' | 'captureUrl' | 'exhibitDetail' | 'describeExhibit' | 'verifyEvidence' | 'exportEvidenceBag' | 'inboxDir' | 'setInboxDir'
 >;
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -21,7 +21,7 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
     if (!e) throw new BackendError({ code: 'invalidInput', message: `no exhibit ${id}` });
     return e;
   };
-  return {
+  const methods: EvidenceMethods = {
     listExhibits: async () => (unlocked(), [...exhibits]),
     addExhibit: async (fileName, title, proves, source, bytes) => {
       unlocked();
@@ -63,6 +63,11 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
       return e;
     },
     verifyEvidence: async () => (unlocked(), { exhibitsChecked: exhibits.length, entriesChecked: log.length, problems: [] }),
+    captureUrl: async (url, proves) => {
+      if (!/^https?:\/\/[^/]/.test(url)) throw new BackendError({ code: 'invalidInput', message: `only http and https pages can be captured, not "${url}"` });
+      const host = new URL(url).host;
+      return methods.addExhibit(`${host}.warc.gz`, `网页截取 · Web capture: ${url}`, proves, `url:${url}`, new TextEncoder().encode(`WARC/1.1 ${url}`));
+    },
     inboxDir: async () => (unlocked(), inbox),
     setInboxDir: async (dir) => {
       unlocked();
@@ -76,4 +81,5 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
       return '~/Downloads/courtside-evidence-web';
     }
   };
+  return methods;
 }

@@ -121,6 +121,8 @@ export interface Backend {
   verifyEvidence(): Promise<Verification>;
   /** Exports exhibits (all when empty) as a BagIt bag; resolves to its path. */
   exportEvidenceBag(ids: string[]): Promise<string>;
+  /** Captures a web page as a `.warc.gz` exhibit. */
+  captureUrl(url: string, proves: string): Promise<Exhibit>;
   /** The watched inbox folder, if set. */
   inboxDir(): Promise<string | null>;
   /** Sets (or, with an empty path, clears) the watched inbox folder. */

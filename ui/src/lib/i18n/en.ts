@@ -263,6 +263,8 @@ export const en = {
   'watch.save': "Save",
   'watch.watching': "Watching {dir}",
   'watch.off': "No folder is watched.",
+  'evidence.webPage': "Web page address",
+  'evidence.captureWeb': "Capture web page",
   'error.generic': 'Something went wrong: {message}',
   'error.court': 'The court could not be reached: {message}',
   'error.invalidInput': '{message}',

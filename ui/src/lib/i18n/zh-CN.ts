@@ -265,6 +265,8 @@ export const zhCN: Record<MessageKey, string> = {
   'watch.save': "保存",
   'watch.watching': "正在监视 {dir}",
   'watch.off': "未监视任何文件夹。",
+  'evidence.webPage': "网页地址",
+  'evidence.captureWeb': "截取网页",
   'error.generic': '出现问题：{message}',
   'error.court': '无法连接法院：{message}',
   'error.invalidInput': '{message}',
