@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "inbox_dir",
     "set_inbox_dir",
     "capture_url",
+    "timestamp_evidence",
     "sign_in",
     "sign_out",
     "court_accounts",

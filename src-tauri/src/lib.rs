@@ -76,6 +76,7 @@ pub fn run() {
             commands::evidence::inbox_dir,
             commands::evidence::set_inbox_dir,
             commands::evidence::capture_url,
+            commands::evidence::timestamp_evidence,
             commands::courts::sign_in,
             commands::courts::sign_out,
             commands::courts::court_accounts,

@@ -52,6 +52,13 @@ pub enum EvidenceCommand {
         /// The page's address (http or https).
         url: String,
     },
+    /// Time-stamp every exhibit not stamped yet, and the custody log's head, at a court's
+    /// time-stamping authority (RFC 3161); prints one line per token.
+    Timestamp {
+        /// The court's base URL.
+        #[arg(long, env = "COURTSIDE_COURT_URL")]
+        court: String,
+    },
     /// The custody log: sequence, time, exhibit, event.
     Log {
         /// Only this exhibit.
@@ -70,6 +77,15 @@ fn err(e: EvidenceError) -> AppError {
 pub async fn run(vault: Vault, command: EvidenceCommand) -> Result<(), AppError> {
     let locker = Locker::open(Arc::new(vault)).map_err(err)?;
     match command {
+        EvidenceCommand::Timestamp { court } => {
+            let court = courtside_court_api::CourtUrl::parse(&court)
+                .map_err(|e| AppError::InvalidInput(format!("--court: {e}")))?;
+            let court = url::Url::parse(&court.to_string()).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+            let http = courtside_sync::http_client(&courtside_app::courts::network_from_env()?)?;
+            for s in locker.timestamp(&http, &court).await.map_err(err)? {
+                println!("{}\t{}\t{}", s.subject, s.gen_time, s.sha256);
+            }
+        }
         EvidenceCommand::CaptureUrl { proves, url } => {
             let (e, web) = locker.capture_url(&url, &proves).await.map_err(err)?;
             eprintln!("fetched {}", web.hops.join(" -> "));

@@ -92,6 +92,20 @@ impl App {
         self.with_locker(|l| Ok(l.capture_web(&web, proves)?))
     }
 
+    /// Time-stamps every exhibit not stamped yet, and the custody log's head, at the court's
+    /// time-stamping authority; returns how many tokens were kept.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] when the authority cannot be reached.
+    pub async fn timestamp_evidence(&self) -> Result<usize, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let http = courtside_sync::http_client(&self.network)?;
+        let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
+        // The locker is opened for the vault alone: the fetch must not hold the app's lock.
+        let locker = Locker::open(vault)?;
+        Ok(locker.timestamp(&http, &court).await?.len())
+    }
+
     /// Changes an exhibit's title and what it proves.
     ///
     /// # Errors

@@ -11,6 +11,7 @@ pub mod filing;
 pub mod hearing;
 pub mod policy;
 pub mod signing;
+pub mod tsp;
 pub mod tus;
 mod url_policy;
 mod wire;

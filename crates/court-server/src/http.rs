@@ -32,6 +32,7 @@ pub(crate) struct CourtState {
     pub(crate) faults: Faults,
     pub(crate) rooms: crate::hearings::Rooms,
     pub(crate) digests: crate::uploads::RunningDigests,
+    pub(crate) tsa: Arc<crate::timestamps::Tsa>,
 }
 
 impl std::fmt::Debug for CourtState {

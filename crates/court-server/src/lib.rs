@@ -14,6 +14,7 @@ mod http;
 mod policy;
 mod routes;
 mod store;
+mod timestamps;
 mod uploads;
 
 use std::net::SocketAddr;
@@ -199,6 +200,7 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
     let files = |e: &dyn std::fmt::Display| StartError::Files(e.to_string());
     store.with(|c| auth::seed_accounts(c)).map_err(|e| files(&e))?;
     let key = court_key(&store).map_err(|e| files(&e))?;
+    let tsa = timestamps::Tsa::load_or_create(&store, &config.court_name).map_err(|e| files(&e))?;
     let uploads_dir = config.data_dir.join("uploads");
     std::fs::create_dir_all(&uploads_dir).map_err(|e| files(&e))?;
     let clerk_token: Arc<str> = match config.clerk_token.clone() {
@@ -227,6 +229,7 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
         faults: faults.clone(),
         rooms: hearings::Rooms::default(),
         digests: uploads::RunningDigests::default(),
+        tsa: Arc::new(tsa),
     };
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;

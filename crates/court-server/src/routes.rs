@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::http::{CourtState, problem};
-use crate::{auth, exchange, faults, filings, hearings, policy, uploads};
+use crate::{auth, exchange, faults, filings, hearings, policy, timestamps, uploads};
 
 pub(crate) fn router(state: CourtState) -> Router {
     let v1 = Router::new()
@@ -39,6 +39,8 @@ pub(crate) fn router(state: CourtState) -> Router {
         .route("/v1/hearings/{id}/statements", post(hearings::statement))
         .route("/v1/fees/{id}", get(exchange::get_fee))
         .route("/v1/fees/{id}/payment", post(exchange::start_payment))
+        .route("/v1/timestamps", post(timestamps::stamp))
+        .route("/v1/timestamps/certificate", get(timestamps::certificate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), faults::inject))
         // Uploads stream their bodies; everything else is small JSON.
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024));
@@ -116,6 +118,7 @@ mediation, evidence exchange, and a per-account change feed. Errors are RFC 9457
         exchange::exhibits, exchange::submit_exhibit, exchange::cross_examine,
         uploads::statistics, uploads::plain_upload,
         hearings::schedule, hearings::list_hearings, hearings::get_hearing, hearings::check_in, hearings::join, hearings::statement,
+        timestamps::stamp, timestamps::certificate,
     ),
     components(schemas(courtside_court_api::filing::SubmissionManifest, courtside_court_api::filing::FilingReceipt,
                        courtside_court_api::ProblemError)),

@@ -7,6 +7,8 @@
 //! <bag>/data/custody/custody-log.jsonl           every entry: signed JSON and signature
 //! <bag>/data/custody/entries/<seq>.json, .sig    each entry's signed bytes and raw signature
 //! <bag>/data/custody/device-public-key.pem       the Ed25519 key (openssl pkeyutl -verify)
+//! <bag>/data/timestamps/<number>.tsr, .sha256     RFC 3161 tokens and what they stamp
+//! <bag>/data/timestamps/tsa-certificate-<n>.pem   (openssl ts -verify -token_in -digest …)
 //! ```
 
 use std::io::Write;
@@ -149,6 +151,20 @@ impl Locker {
         }
         w.write("data/custody/custody-log.jsonl", lines.as_bytes())?;
         w.write("data/custody/device-public-key.pem", self.device().public_key_pem().as_bytes())?;
+        let numbers: std::collections::HashMap<&str, u32> =
+            exhibits.iter().map(|e| (e.id.as_str(), e.number)).collect();
+        for stamp in self.stamps()? {
+            let name = match numbers.get(stamp.subject.as_str()) {
+                Some(n) => format!("{n:03}"),
+                None if stamp.subject.starts_with("custody-head") => stamp.subject.clone(),
+                None => continue,
+            };
+            w.write(&format!("data/timestamps/{name}.tsr"), &stamp.token_der())?;
+            w.write(&format!("data/timestamps/{name}.sha256"), format!("{}\n", stamp.sha256).as_bytes())?;
+        }
+        for (i, pem) in self.tsa_certificates()?.iter().enumerate() {
+            w.write(&format!("data/timestamps/tsa-certificate-{}.pem", i + 1), pem.as_bytes())?;
+        }
 
         w.write("bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")?;
         let info = format!(

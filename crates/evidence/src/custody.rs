@@ -61,6 +61,16 @@ pub enum Event {
         /// Whether it equals the captured digest.
         matches: bool,
     },
+    /// Its digest was time-stamped by a trusted authority (RFC 3161).
+    #[serde(rename_all = "camelCase")]
+    Timestamped {
+        /// The stamped SHA-256.
+        sha256: String,
+        /// The authority's time.
+        gen_time: String,
+        /// The authority.
+        tsa: String,
+    },
     /// Opened for viewing.
     Viewed,
 }

@@ -202,3 +202,50 @@ fn a_file_written_in_steps_into_the_watched_folder_is_captured_once_and_complete
     assert_eq!(captured[0].source, "watched-folder");
     assert!(inbox_dir.join("captured/扫描件.pdf").exists(), "moved aside once captured");
 }
+
+#[tokio::test]
+async fn timestamps_from_the_courts_tsa_travel_in_the_bag_and_verify_with_openssl() {
+    let (dir, _vault, locker) = locker();
+    let court = courtside_court_server::start(courtside_court_server::CourtConfig::local(dir.path().join("court")))
+        .await
+        .unwrap();
+    let court_url = url::Url::parse(&court.base_url()).unwrap();
+    let a = capture(&locker, dir.path(), "合同.pdf", &pdf(1));
+    let b = capture(&locker, dir.path(), "chat.txt", "聊天记录".as_bytes());
+    let http = reqwest::Client::new();
+    let stamps = locker.timestamp(&http, &court_url).await.unwrap();
+    assert_eq!(stamps.len(), 3, "two exhibits and the custody head");
+    assert!(locker.timestamp(&http, &court_url).await.unwrap().len() == 1, "exhibits once; the (new) head again");
+    assert!(locker.check_stamps().unwrap().is_empty());
+    assert!(matches!(locker.custody(Some(&a.id)).unwrap().last().unwrap().event, Event::Timestamped { .. }));
+    assert!(locker.verify(None).unwrap().problems.is_empty());
+
+    let bag = locker.export_bagit(&[], &dir.path().join("out")).unwrap();
+    let ts = bag.join("data/timestamps");
+    let ca = ts.join("tsa-certificate-1.pem");
+    for (n, e) in [(1, &a), (2, &b)] {
+        let out = std::process::Command::new("openssl")
+            .args(["ts", "-verify", "-token_in", "-in"])
+            .arg(ts.join(format!("{n:03}.tsr")))
+            .args(["-digest", &e.sha256, "-CAfile"])
+            .arg(&ca)
+            .output()
+            .expect("openssl must be installed");
+        assert!(
+            out.status.success(),
+            "exhibit {n}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A token does not verify for another exhibit's digest.
+    let out = std::process::Command::new("openssl")
+        .args(["ts", "-verify", "-token_in", "-in"])
+        .arg(ts.join("001.tsr"))
+        .args(["-digest", &b.sha256, "-CAfile"])
+        .arg(&ca)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    court.stop().await.unwrap();
+}

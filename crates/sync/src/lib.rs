@@ -98,7 +98,7 @@ impl From<url::ParseError> for SyncError {
 }
 
 /// The HTTP client for API calls: TLS verified, no redirects followed, bounded waits.
-pub(crate) fn http_client(network: &network::Network) -> Result<reqwest::Client, SyncError> {
+pub fn http_client(network: &network::Network) -> Result<reqwest::Client, SyncError> {
     network.client(Duration::from_secs(60))
 }
 

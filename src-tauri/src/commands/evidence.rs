@@ -78,3 +78,8 @@ pub(crate) fn set_inbox_dir(app: State<'_, App>, dir: String) -> Result<Option<S
 pub(crate) async fn capture_url(app: State<'_, App>, url: String, proves: String) -> Result<Exhibit, IpcError> {
     Ok(app.capture_url(&url, &proves).await?)
 }
+
+#[tauri::command]
+pub(crate) async fn timestamp_evidence(app: State<'_, App>) -> Result<usize, IpcError> {
+    Ok(app.timestamp_evidence().await?)
+}

@@ -817,7 +817,19 @@ courtSha256: string,
 /**
  * Whether it equals the captured digest.
  */
-matches: boolean, } | { "event": "viewed" };
+matches: boolean, } | { "event": "timestamped", 
+/**
+ * The stamped SHA-256.
+ */
+sha256: string, 
+/**
+ * The authority's time.
+ */
+genTime: string, 
+/**
+ * The authority.
+ */
+tsa: string, } | { "event": "viewed" };
 
 export type IntegrityProblem = { 
 /**

@@ -3,7 +3,7 @@ import type { CustodyEntry, Exhibit } from './bindings';
 
 type EvidenceMethods = Pick<
   Backend,
-  'listExhibits' | 'addExhibit' | 'captureUrl' | 'exhibitDetail' | 'describeExhibit' | 'verifyEvidence' | 'exportEvidenceBag' | 'inboxDir' | 'setInboxDir'
+  'listExhibits' | 'addExhibit' | 'captureUrl' | 'timestampEvidence' | 'exhibitDetail' | 'describeExhibit' | 'verifyEvidence' | 'exportEvidenceBag' | 'inboxDir' | 'setInboxDir'
 >;
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -67,6 +67,11 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
       if (!/^https?:\/\/[^/]/.test(url)) throw new BackendError({ code: 'invalidInput', message: `only http and https pages can be captured, not "${url}"` });
       const host = new URL(url).host;
       return methods.addExhibit(`${host}.warc.gz`, `网页截取 · Web capture: ${url}`, proves, `url:${url}`, new TextEncoder().encode(`WARC/1.1 ${url}`));
+    },
+    timestampEvidence: async () => {
+      unlocked();
+      for (const e of exhibits) entry(e.id, { event: 'timestamped', sha256: e.sha256, genTime: '20261123000000Z', tsa: 'http://127.0.0.1:0/v1/timestamps' });
+      return exhibits.length + 1;
     },
     inboxDir: async () => (unlocked(), inbox),
     setInboxDir: async (dir) => {

@@ -121,6 +121,8 @@ export interface Backend {
   verifyEvidence(): Promise<Verification>;
   /** Exports exhibits (all when empty) as a BagIt bag; resolves to its path. */
   exportEvidenceBag(ids: string[]): Promise<string>;
+  /** Time-stamps new exhibits and the custody log at the court's authority; resolves to the count of tokens. */
+  timestampEvidence(): Promise<number>;
   /** Captures a web page as a `.warc.gz` exhibit. */
   captureUrl(url: string, proves: string): Promise<Exhibit>;
   /** The watched inbox folder, if set. */

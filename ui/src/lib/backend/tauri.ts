@@ -79,6 +79,7 @@ export const tauriBackend: Backend = {
   describeExhibit: (id, title, proves) => call('describe_exhibit', { id, title, proves }),
   verifyEvidence: () => call('verify_evidence'),
   exportEvidenceBag: (ids) => call('export_evidence_bag', { ids }),
+  timestampEvidence: () => call('timestamp_evidence'),
   captureUrl: (url, proves) => call('capture_url', { url, proves }),
   inboxDir: () => call('inbox_dir'),
   setInboxDir: (dir) => call('set_inbox_dir', { dir }),

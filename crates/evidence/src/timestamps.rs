@@ -1,0 +1,200 @@
+//! Trusted timestamps (RFC 3161): when online, the evidence digest of each exhibit and the
+//! custody log's head are sent to the court's time-stamping authority; the tokens and the
+//! TSA certificate are kept in the vault, checked at once (imprint, nonce), exported with
+//! the bag, and verifiable offline by anyone with `openssl ts -verify`.
+
+use courtside_court_api::encoding::{b64url, b64url_decode, parse_sha256_hex};
+use courtside_court_api::tsp;
+use serde::{Deserialize, Serialize};
+
+use crate::custody::Event;
+use crate::{EvidenceError, Locker};
+
+const TABLE: &str = "timestamps";
+const CERTS: &str = "tsa_certificates";
+
+/// A kept token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Stamp {
+    /// What was stamped: an exhibit id, or `custody-head`.
+    pub subject: String,
+    /// The stamped SHA-256, hex.
+    pub sha256: String,
+    /// The TSA's time (`YYYYMMDDHHMMSSZ`).
+    pub gen_time: String,
+    /// The TSA's address.
+    pub tsa: String,
+    /// The token (CMS ContentInfo, DER), base64url.
+    pub token: String,
+}
+
+impl Stamp {
+    /// The token's bytes.
+    #[must_use]
+    pub fn token_der(&self) -> Vec<u8> {
+        b64url_decode(&self.token).unwrap_or_default()
+    }
+}
+
+fn nonce() -> Result<u64, EvidenceError> {
+    let bytes: [u8; 8] = ring::rand::generate(&ring::rand::SystemRandom::new())
+        .map_err(|_| EvidenceError::Invalid("no randomness".into()))?
+        .expose();
+    Ok(u64::from_be_bytes(bytes) >> 1)
+}
+
+async fn ask(http: &reqwest::Client, tsa: &url::Url, digest: &[u8; 32]) -> Result<tsp::Token, EvidenceError> {
+    let nonce = nonce()?;
+    let answer = http
+        .post(tsa.clone())
+        .header(reqwest::header::CONTENT_TYPE, tsp::QUERY_TYPE)
+        .body(tsp::request(digest, nonce))
+        .send()
+        .await
+        .map_err(|e| {
+            EvidenceError::Invalid(format!(
+                "the time-stamping authority cannot be reached: {}",
+                courtside_court_api::error_chain(&e)
+            ))
+        })?;
+    if !answer.status().is_success() {
+        return Err(EvidenceError::Invalid(format!("the time-stamping authority answered {}", answer.status())));
+    }
+    let body = answer.bytes().await.map_err(|e| EvidenceError::Invalid(e.to_string()))?;
+    tsp::accept(&body, digest, nonce).map_err(EvidenceError::Invalid)
+}
+
+impl Locker {
+    /// Stamps every exhibit not stamped yet, then the custody log's head, at the TSA of the
+    /// court at `court` (`<court>/v1/timestamps`); keeps the TSA certificate. Returns the new
+    /// stamps.
+    ///
+    /// # Errors
+    /// [`EvidenceError::Invalid`] when the TSA cannot be reached or answers wrongly (what was
+    /// stamped before stays).
+    pub async fn timestamp(&self, http: &reqwest::Client, court: &url::Url) -> Result<Vec<Stamp>, EvidenceError> {
+        let tsa = court.join("v1/timestamps").map_err(|e| EvidenceError::Invalid(e.to_string()))?;
+        let cert_url = court.join("v1/timestamps/certificate").map_err(|e| EvidenceError::Invalid(e.to_string()))?;
+        let pem = http
+            .get(cert_url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| EvidenceError::Invalid(format!("the TSA certificate cannot be fetched: {e}")))?
+            .text()
+            .await
+            .map_err(|e| EvidenceError::Invalid(e.to_string()))?;
+        if !pem.starts_with("-----BEGIN CERTIFICATE-----") || pem.len() > 16_384 {
+            return Err(EvidenceError::Invalid("the TSA certificate is not a PEM certificate".into()));
+        }
+        self.vault().put(
+            CERTS,
+            &courtside_court_api::encoding::sha256_hex(tsa.as_str().as_bytes())[..32],
+            1,
+            pem.as_bytes(),
+        )?;
+        let done: Vec<String> = self.stamps()?.into_iter().map(|s| s.subject).collect();
+        let mut new = Vec::new();
+        for exhibit in self.exhibits()? {
+            if done.contains(&exhibit.id) {
+                continue;
+            }
+            let digest = parse_sha256_hex(&exhibit.sha256).ok_or_else(|| EvidenceError::Invalid("digest".into()))?;
+            let token = ask(http, &tsa, &digest).await?;
+            let stamp = Stamp {
+                subject: exhibit.id.clone(),
+                sha256: exhibit.sha256.clone(),
+                gen_time: token.gen_time.clone(),
+                tsa: tsa.to_string(),
+                token: b64url(&token.der),
+            };
+            self.keep(&stamp)?;
+            self.log_event(
+                &exhibit.id,
+                Event::Timestamped {
+                    sha256: stamp.sha256.clone(),
+                    gen_time: stamp.gen_time.clone(),
+                    tsa: stamp.tsa.clone(),
+                },
+            )?;
+            new.push(stamp);
+        }
+        let (count, head) = crate::custody::stored_head(self.vault())?;
+        if count > 0 {
+            let digest = parse_sha256_hex(&head).ok_or_else(|| EvidenceError::Invalid("head".into()))?;
+            let token = ask(http, &tsa, &digest).await?;
+            let stamp = Stamp {
+                subject: format!("custody-head-{count}"),
+                sha256: head,
+                gen_time: token.gen_time,
+                tsa: tsa.to_string(),
+                token: b64url(&token.der),
+            };
+            self.keep(&stamp)?;
+            new.push(stamp);
+        }
+        Ok(new)
+    }
+
+    fn keep(&self, stamp: &Stamp) -> Result<(), EvidenceError> {
+        let json = serde_json::to_vec(stamp).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
+        self.vault().put(TABLE, &stamp.subject, 1, &json)?;
+        Ok(())
+    }
+
+    /// Every kept stamp.
+    ///
+    /// # Errors
+    /// The vault's error.
+    pub fn stamps(&self) -> Result<Vec<Stamp>, EvidenceError> {
+        self.vault()
+            .list(TABLE)?
+            .iter()
+            .map(|r| {
+                serde_json::from_slice(&r.plaintext)
+                    .map_err(|e| EvidenceError::Decode(format!("stamp {}", r.id), e.to_string()))
+            })
+            .collect()
+    }
+
+    /// The kept TSA certificates (PEM).
+    ///
+    /// # Errors
+    /// The vault's error.
+    pub fn tsa_certificates(&self) -> Result<Vec<String>, EvidenceError> {
+        Ok(self.vault().list(CERTS)?.iter().map(|r| String::from_utf8_lossy(&r.plaintext).into_owned()).collect())
+    }
+
+    /// Checks offline that each stamp's token time-stamps the digest it was kept for (the
+    /// signature is for the TSA's verifier: `openssl ts -verify`); returns the problems.
+    ///
+    /// # Errors
+    /// The vault's error.
+    pub fn check_stamps(&self) -> Result<Vec<String>, EvidenceError> {
+        let mut problems = Vec::new();
+        for s in self.stamps()? {
+            let ok = parse_sha256_hex(&s.sha256).is_some_and(|digest| {
+                tsp::tst_info(&s.token_der())
+                    .and_then(|info| {
+                        let (seq, _) = tsp::der::read(info)?;
+                        let fields = tsp::der::children(seq.content)?;
+                        let imprint = tsp::der::children(fields.get(2)?.content)?;
+                        Some(imprint.get(1)?.content == digest)
+                    })
+                    .unwrap_or(false)
+            });
+            if !ok {
+                problems.push(format!("the timestamp of {} does not stamp {}", s.subject, s.sha256));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// Decodes a token kept as base64url (for callers holding a [`Stamp`]'s text).
+#[must_use]
+pub fn decode(token: &str) -> Option<Vec<u8>> {
+    b64url_decode(token)
+}
