@@ -54,6 +54,7 @@ const COMMANDS: &[&str] = &[
     "remove_case_deadline",
     "calendar",
     "export_calendar",
+    "served_documents",
 ];
 
 fn main() {

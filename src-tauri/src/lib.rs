@@ -99,6 +99,7 @@ pub fn run() {
             commands::cases::remove_case_deadline,
             commands::cases::calendar,
             commands::cases::export_calendar,
+            commands::cases::served_documents,
         ])
         .run(tauri::generate_context!())
         .expect("the Courtside window could not start");

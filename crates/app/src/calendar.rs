@@ -56,6 +56,7 @@ impl App {
             moved: !d.moved_over.is_empty(),
             calendar_known: d.calendar_known,
             note: note.trim().to_owned(),
+            source: None,
         };
         let case = self.with_open(|o| Ok(o.cases.add_deadline(case_id, entry)?))?;
         self.case_view(&vault, case)
@@ -77,6 +78,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`].
     pub fn calendar(&self) -> Result<CalendarView, AppError> {
+        self.absorb_served()?;
         let cases = self.with_open(|o| Ok(o.cases.list()?))?;
         let (entries, items) = calendar_entries(&cases);
         let mut items = items;
@@ -112,6 +114,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], the vault's error.
     pub fn send_due_reminders(&self, today: Date) -> Result<Vec<String>, AppError> {
+        self.absorb_served()?;
         let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
         let news = self.news.lock().ok().and_then(|n| n.clone());
         let mut sent = Vec::new();

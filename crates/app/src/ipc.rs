@@ -371,6 +371,35 @@ pub struct ExhibitDetail {
     pub verification: Verification,
 }
 
+/// A served document (电子送达) as the inbox shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServedView {
+    /// The court's service id.
+    pub id: String,
+    /// The court's case id.
+    pub court_case: String,
+    /// The local case following it.
+    pub local_case: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Kind (`complaint`, `judgment`, `ruling`, `notice`, …).
+    pub document_kind: String,
+    /// The period its service starts, if any.
+    pub period: Option<String>,
+    /// Media type.
+    pub media_type: String,
+    /// Size.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// SHA-256 (checked when it was sealed).
+    pub sha256: String,
+    /// When the court sent it (RFC 3339).
+    pub sent_at: String,
+    /// When the court recorded the receipt: service is complete then (RFC 3339).
+    pub received_at: Option<String>,
+}
+
 /// A line of the case list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -502,6 +531,7 @@ pub fn bindings() -> String {
         IntegrityProblem::decl(&cfg),
         Verification::decl(&cfg),
         ExhibitDetail::decl(&cfg),
+        ServedView::decl(&cfg),
         PartyRole::decl(&cfg),
         PartyKind::decl(&cfg),
         ErrorCode::decl(&cfg),

@@ -17,6 +17,7 @@ pub mod ipc;
 pub mod network_watch;
 pub mod power;
 mod service;
+pub mod service_docs;
 
 pub use config::{AppConfig, CourtChoice, default_data_dir};
 pub use error::AppError;

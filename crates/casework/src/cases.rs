@@ -194,6 +194,9 @@ pub struct CaseDeadline {
     /// The user's note (what to do).
     #[serde(default)]
     pub note: String,
+    /// What started it when it came from the court (e.g. `service:<id>`), so it is added once.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// A case.
@@ -212,6 +215,9 @@ pub struct Case {
     /// Deadlines (they can be added at any stage).
     #[serde(default)]
     pub deadlines: Vec<CaseDeadline>,
+    /// The court's id of the case, once known (docketed, or learned from service).
+    #[serde(default)]
+    pub court_case: Option<String>,
     /// Created (ms since the Unix epoch).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created_at: i64,
@@ -307,6 +313,7 @@ impl Cases {
             documents: Vec::new(),
             filing_item: None,
             deadlines: Vec::new(),
+            court_case: None,
             created_at: now,
             updated_at: now,
         };
@@ -399,6 +406,20 @@ impl Cases {
         Ok(case)
     }
 
+    /// Records the court's id of the case.
+    ///
+    /// # Errors
+    /// [`CaseError::NotFound`], the vault's error.
+    pub fn set_court_case(&self, id: &str, court_case: &str) -> Result<Case, CaseError> {
+        let mut case = self.get(id)?;
+        if case.court_case.as_deref() != Some(court_case) {
+            case.court_case = Some(court_case.to_owned());
+            case.updated_at = now_millis();
+            self.save(&case)?;
+        }
+        Ok(case)
+    }
+
     /// Adds a deadline (its id is given here).
     ///
     /// # Errors
@@ -406,6 +427,9 @@ impl Cases {
     pub fn add_deadline(&self, id: &str, mut deadline: CaseDeadline) -> Result<Case, CaseError> {
         check_len("note", &deadline.note, 2_000)?;
         let mut case = self.get(id)?;
+        if deadline.source.is_some() && case.deadlines.iter().any(|d| d.source == deadline.source) {
+            return Ok(case);
+        }
         if case.deadlines.len() >= 500 {
             return Err(CaseError::Invalid("at most 500 deadlines per case".into()));
         }
@@ -460,6 +484,7 @@ impl Cases {
             documents: original.documents,
             filing_item: None,
             deadlines: original.deadlines,
+            court_case: None,
             created_at: now,
             updated_at: now,
         };

@@ -169,6 +169,7 @@ mod tests {
             documents: vec![],
             filing_item: None,
             deadlines: vec![],
+            court_case: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -99,3 +99,8 @@ pub(crate) fn calendar(app: State<'_, App>) -> Result<CalendarView, IpcError> {
 pub(crate) fn export_calendar(app: State<'_, App>) -> Result<String, IpcError> {
     Ok(app.export_calendar()?)
 }
+
+#[tauri::command]
+pub(crate) fn served_documents(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::ServedView>, IpcError> {
+    Ok(app.served_documents()?)
+}

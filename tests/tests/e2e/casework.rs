@@ -247,3 +247,84 @@ async fn deadlines_on_cases_make_a_calendar_with_clashes_an_icalendar_file_and_r
     assert!(told[0].starts_with("deadline: 3 天后截止"), "{told:?}");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_served_complaint_is_sealed_acknowledged_and_puts_the_answer_deadline_on_a_case() {
+    use courtside_court_api::filing::ServeDocument;
+    use courtside_court_api::hearing::OpenCase;
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
+    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url.clone()));
+    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
+    let app = App::start(config).await.unwrap();
+    app.create_vault("correct horse battery".into()).await.unwrap();
+    // The defendant signs in; the court tells them of the case only by serving the complaint.
+    app.sign_in_with(|authorize| {
+        tokio::spawn(browser_sign_in(authorize.clone(), "li.si", "demo-litigant-2"));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let client = CourtClient::new(url).unwrap();
+    let clerk = client.clerk(court.server.clerk_token());
+    let case = clerk
+        .open_case(&OpenCase {
+            case_type: "civil-contract".into(),
+            title: "张三诉李四买卖合同纠纷".into(),
+            parties: vec!["zhang.san".into(), "li.si".into()],
+        })
+        .await
+        .unwrap();
+    let content = b"%PDF-1.4\n% complaint copy and notice to respond\n%%EOF\n";
+    clerk
+        .serve(&ServeDocument {
+            recipient: "li.si".into(),
+            case_id: case.id.clone(),
+            title: "起诉状副本及应诉通知书".into(),
+            document_kind: "complaint".into(),
+            media_type: "application/pdf".into(),
+            content: courtside_court_api::encoding::b64url(content),
+        })
+        .await
+        .unwrap();
+    let mut served = Vec::new();
+    for _ in 0..100 {
+        app.sync_now().unwrap();
+        served = app.served_documents().unwrap();
+        if served.first().is_some_and(|s| s.received_at.is_some()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let doc = served.first().expect("the served document arrived");
+    assert_eq!(doc.sha256, courtside_court_api::encoding::sha256_hex(content), "sealed as served");
+    let received = time::OffsetDateTime::parse(
+        doc.received_at.as_deref().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(
+        (time::OffsetDateTime::now_utc() - received).whole_seconds().abs() < 60,
+        "the court recorded the receipt just now"
+    );
+    assert_eq!(doc.period.as_deref(), Some("answer"));
+
+    let local = app.get_case(doc.local_case.as_deref().expect("a case to follow it")).unwrap();
+    assert_eq!(local.case.court_case.as_deref(), Some(case.id.as_str()));
+    let answer =
+        local.case.deadlines.iter().find(|d| d.period == "answer").expect("the answer deadline is on the case");
+    let day = |s: &str| time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
+    let from = received.to_offset(time::macros::offset!(+8)).date();
+    assert_eq!(day(&answer.from), from, "counted from the day of receipt (China time)");
+    let fifteen = from + time::Duration::days(15);
+    if answer.moved {
+        assert!(day(&answer.last_day) > fifteen);
+    } else {
+        assert_eq!(day(&answer.last_day), fifteen, "15 days, the start day not counted");
+    }
+    // Once: looking again adds nothing.
+    app.served_documents().unwrap();
+    assert_eq!(app.get_case(&local.case.id).unwrap().case.deadlines.len(), 1);
+    app.shutdown().await;
+}

@@ -302,3 +302,15 @@ test('evidence locker: add files, see the digest and the custody timeline, expor
   assert.deepEqual(errors, []);
   await close();
 });
+
+test('served documents show when service was completed', async () => {
+  const { page, errors, close } = await newPage('dark');
+  await page.goto(`${server.url}/inbox?locale=zh-CN&vault=open-sesame-123&served`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('served-item').waitFor();
+  assert.match(await page.getByTestId('served-at').textContent(), /^已于 .+（北京时间）送达/);
+  await assertAccessible(page, 'served documents');
+  assert.deepEqual(errors, []);
+  await close();
+});

@@ -479,6 +479,10 @@ filingItem: string | null,
  */
 deadlines: Array<CaseDeadline>, 
 /**
+ * The court's id of the case, once known (docketed, or learned from service).
+ */
+courtCase: string | null, 
+/**
  * Created (ms since the Unix epoch).
  */
 createdAt: number, 
@@ -633,7 +637,11 @@ calendarKnown: boolean,
 /**
  * The user's note (what to do).
  */
-note: string, };
+note: string, 
+/**
+ * What started it when it came from the court (e.g. `service:<id>`), so it is added once.
+ */
+source: string | null, };
 
 export type CalendarItem = { 
 /**
@@ -876,6 +884,52 @@ custody: Array<CustodyEntry>,
  * A verification made just now.
  */
 verification: Verification, };
+
+export type ServedView = { 
+/**
+ * The court's service id.
+ */
+id: string, 
+/**
+ * The court's case id.
+ */
+courtCase: string, 
+/**
+ * The local case following it.
+ */
+localCase: string | null, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * Kind (`complaint`, `judgment`, `ruling`, `notice`, …).
+ */
+documentKind: string, 
+/**
+ * The period its service starts, if any.
+ */
+period: string | null, 
+/**
+ * Media type.
+ */
+mediaType: string, 
+/**
+ * Size.
+ */
+bytes: number, 
+/**
+ * SHA-256 (checked when it was sealed).
+ */
+sha256: string, 
+/**
+ * When the court sent it (RFC 3339).
+ */
+sentAt: string, 
+/**
+ * When the court recorded the receipt: service is complete then (RFC 3339).
+ */
+receivedAt: string | null, };
 
 export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
 

@@ -24,6 +24,7 @@ type CaseMethods = Pick<
   | 'removeCaseDeadline'
   | 'calendar'
   | 'exportCalendar'
+  | 'servedDocuments'
 >;
 
 const required = (kind: string, nameZh: string, nameEn: string): RequiredDocument => ({
@@ -197,7 +198,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         generated: true
       });
       return put({
-        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, deadlines: [], createdAt: now(), updatedAt: now() },
+        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, deadlines: [], courtCase: null, createdAt: now(), updatedAt: now() },
         stage: 'preparing',
         caseNumber: null,
         filing: null,
@@ -236,7 +237,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       const v = get(id);
       const p = POLICY.periods.find((x) => x.code === period);
       if (!p || !/^\d{4}-\d{2}-\d{2}$/.test(from)) throw new BackendError({ code: 'invalidInput', message: 'bad period or date' });
-      const d = { id: `d${next++}`, period, nameZh: p.nameZh, nameEn: p.nameEn, from, lastDay: addDays(from, 15), moved: false, calendarKnown: true, note };
+      const d = { id: `d${next++}`, period, nameZh: p.nameZh, nameEn: p.nameEn, from, lastDay: addDays(from, 15), moved: false, calendarKnown: true, note, source: null };
       return put({ ...v, case: { ...v.case, deadlines: [...v.case.deadlines, d] } });
     },
     removeCaseDeadline: async (id, deadlineId) => {
@@ -251,7 +252,27 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       for (const a of items) for (const b of items) if (a !== b && a.day === b.day && a.caseId !== b.caseId) a.clashesWith.push(b.caseTitle);
       return { items: items.sort((a, b) => a.day.localeCompare(b.day)) };
     },
-    exportCalendar: async () => (unlocked(), '~/Downloads/courtside-deadlines.ics')
+    exportCalendar: async () => (unlocked(), '~/Downloads/courtside-deadlines.ics'),
+    // The web build has no court feed: `?served` shows one served document.
+    servedDocuments: async () => {
+      unlocked();
+      if (!new URLSearchParams(globalThis.location?.search ?? '').has('served')) return [];
+      return [
+        {
+          id: 'svc1',
+          courtCase: 'case-1',
+          localCase: null,
+          title: '起诉状副本及应诉通知书',
+          documentKind: 'complaint',
+          period: 'answer',
+          mediaType: 'application/pdf',
+          bytes: 52_000,
+          sha256: 'ab'.repeat(32),
+          sentAt: '2026-11-23T02:00:00Z',
+          receivedAt: '2026-11-23T02:00:05Z'
+        }
+      ];
+    }
   };
   return methods;
 }

@@ -6,6 +6,7 @@
  */
 import type {
   AppInfo,
+  ServedView,
   Exhibit,
   ExhibitDetail,
   Verification,
@@ -107,6 +108,8 @@ export interface Backend {
   removeCaseDeadline(id: string, deadlineId: string): Promise<CaseView>;
   /** Deadlines of every case, soonest first, with clashes. */
   calendar(): Promise<CalendarView>;
+  /** Documents the court served, newest first, with their cases. */
+  servedDocuments(): Promise<ServedView[]>;
   /** Writes the calendar as an iCalendar file; resolves to its path. */
   exportCalendar(): Promise<string>;
   /** Every exhibit, by number. */

@@ -72,6 +72,7 @@ export const tauriBackend: Backend = {
   removeCaseDeadline: (id, deadlineId) => call('remove_case_deadline', { id, deadlineId }),
   calendar: () => call('calendar'),
   exportCalendar: () => call('export_calendar'),
+  servedDocuments: () => call('served_documents'),
   listExhibits: () => call('list_exhibits'),
   addExhibit: (fileName, title, proves, source, bytes) =>
     callRaw('add_exhibit', bytes, { 'x-file-name': fileName, 'x-title': title, 'x-proves': proves, 'x-source': source }),

@@ -1,0 +1,157 @@
+//! Served documents (电子送达): sealed and acknowledged by the sync engine when the change
+//! feed announces them; here they are listed, tied to their case (a case the user filed, or
+//! a new one for a defendant who learns of the case by service), and the periods their
+//! service starts are put on the case, counted from the receipt time the court recorded.
+
+use courtside_casework::cases::{CaseDeadline, CaseFields};
+use courtside_casework::deadlines::{WorkingCalendar, deadline};
+use courtside_court_api::filing::{FilingStatus, ServedDocument};
+use courtside_sync::feed;
+use courtside_sync::outbox;
+use time::macros::{format_description, offset};
+
+use crate::ipc::ServedView;
+use crate::{App, AppError};
+
+/// The statutory period a kind of served document starts, if any.
+#[must_use]
+pub fn period_started_by(document_kind: &str) -> Option<&'static str> {
+    match document_kind {
+        "complaint" => Some("answer"),
+        "judgment" => Some("appeal-judgment"),
+        "ruling" => Some("appeal-ruling"),
+        "payment-order" => Some("payment-order-objection"),
+        "fee-notice" => Some("fee-payment"),
+        _ => None,
+    }
+}
+
+impl App {
+    /// Ties served documents to cases and puts the periods they start on them (once each).
+    /// Called before cases, the calendar or reminders are shown.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error.
+    pub fn absorb_served(&self) -> Result<(), AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let served = feed::served(&vault)?;
+        if served.is_empty() {
+            return Ok(());
+        }
+        let items = outbox::items(&vault)?;
+        let policy = self.cached_policy(&vault)?.map(|c| c.policy);
+        self.with_open(|o| {
+            // Cases the court docketed learn their court id from the filing.
+            for case in o.cases.list()? {
+                let docketed =
+                    case.filing_item.as_deref().and_then(|id| items.iter().find(|i| i.id == id)).and_then(|i| match &i
+                        .court_status
+                    {
+                        Some(FilingStatus::Docketed { case_id, .. }) => Some(case_id.clone()),
+                        _ => None,
+                    });
+                if let Some(court_case) = docketed
+                    && case.court_case.as_deref() != Some(court_case.as_str())
+                {
+                    o.cases.set_court_case(&case.id, &court_case)?;
+                }
+            }
+            for copy in &served {
+                let doc = &copy.document;
+                let cases = o.cases.list()?;
+                let case = match cases.iter().find(|c| c.court_case.as_deref() == Some(doc.case_id.as_str())) {
+                    Some(c) => c.clone(),
+                    None => {
+                        // Known only by service (the user is a defendant): a case to follow it.
+                        let created = o.cases.create(CaseFields {
+                            court_id: policy.as_ref().map(|p| p.court.id.clone()).unwrap_or_default(),
+                            case_type: String::new(),
+                            cause_of_action: String::new(),
+                            title: format!("{} · {}", doc.title, doc.case_id),
+                            amount_fen: None,
+                            simple_procedure: false,
+                            parties: Vec::new(),
+                            claims: Vec::new(),
+                            facts: String::new(),
+                            notes: String::new(),
+                        })?;
+                        o.cases.set_court_case(&created.id, &doc.case_id)?
+                    }
+                };
+                let (Some(policy), Some(received), Some(code)) =
+                    (policy.as_ref(), doc.received_at, period_started_by(&doc.document_kind))
+                else {
+                    continue;
+                };
+                let Some(period) = policy.statutory_periods.iter().find(|p| p.code == code) else { continue };
+                // Periods count in the court's calendar days (China Standard Time).
+                let start = received.to_offset(offset!(+8)).date();
+                let Ok(d) = deadline(start, period, &WorkingCalendar::new(&policy.calendar)) else { continue };
+                let show = |d: time::Date| d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default();
+                o.cases.add_deadline(
+                    &case.id,
+                    CaseDeadline {
+                        id: String::new(),
+                        period: period.code.clone(),
+                        name_zh: period.name.zh_cn.clone(),
+                        name_en: period.name.en.clone(),
+                        from: show(start),
+                        last_day: show(d.last_day),
+                        moved: !d.moved_over.is_empty(),
+                        calendar_known: d.calendar_known,
+                        note: format!("送达 · served: {}", doc.title),
+                        source: Some(format!("service:{}", doc.id)),
+                    },
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every served document, newest first, with its local case.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error.
+    pub fn served_documents(&self) -> Result<Vec<ServedView>, AppError> {
+        self.absorb_served()?;
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let cases = self.with_open(|o| Ok(o.cases.list()?))?;
+        let mut out: Vec<ServedView> = feed::served(&vault)?
+            .into_iter()
+            .map(|copy| {
+                let ServedDocument {
+                    id,
+                    case_id,
+                    title,
+                    document_kind,
+                    media_type,
+                    bytes,
+                    sha256,
+                    sent_at,
+                    received_at,
+                } = copy.document;
+                let rfc = |t: time::OffsetDateTime| {
+                    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+                };
+                ServedView {
+                    local_case: cases
+                        .iter()
+                        .find(|c| c.court_case.as_deref() == Some(case_id.as_str()))
+                        .map(|c| c.id.clone()),
+                    period: period_started_by(&document_kind).map(str::to_owned),
+                    id,
+                    court_case: case_id,
+                    title,
+                    document_kind,
+                    media_type,
+                    bytes,
+                    sha256,
+                    sent_at: rfc(sent_at),
+                    received_at: received_at.map(rfc),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
+        Ok(out)
+    }
+}
