@@ -55,6 +55,7 @@ const COMMANDS: &[&str] = &[
     "calendar",
     "export_calendar",
     "served_documents",
+    "hearings",
 ];
 
 fn main() {

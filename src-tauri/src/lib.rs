@@ -100,6 +100,7 @@ pub fn run() {
             commands::cases::calendar,
             commands::cases::export_calendar,
             commands::cases::served_documents,
+            commands::cases::hearings,
         ])
         .run(tauri::generate_context!())
         .expect("the Courtside window could not start");

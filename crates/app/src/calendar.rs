@@ -147,7 +147,8 @@ impl App {
         Ok(sent)
     }
 
-    /// Gives due reminders now and then every ten minutes while the vault is open.
+    /// Gives due reminders (deadlines, hearings) now and then every minute while the vault
+    /// is open.
     pub async fn remind_while_open(&self) {
         loop {
             // Periods run by the court's calendar day: China Standard Time (UTC+8).
@@ -155,7 +156,9 @@ impl App {
             if let Err(AppError::Locked) = self.send_due_reminders(today) {
                 // Nothing to remind of while locked; look again later.
             }
-            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            let _ = self.send_hearing_reminders(time::OffsetDateTime::now_utc());
+            // Hearing reminders come ten minutes before: look every minute.
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }
     }
 }
@@ -199,4 +202,93 @@ fn calendar_entries(cases: &[Case]) -> (Vec<CalendarEntry>, Vec<CalendarItem>) {
         }
     }
     (entries, items)
+}
+
+/// Minutes before a hearing when the user is reminded: a day, an hour, ten minutes.
+pub const HEARING_REMINDERS: [i64; 3] = [24 * 60, 60, 10];
+
+impl App {
+    /// Every hearing the court announced, soonest first, with its case and clashes.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    pub fn hearings(&self) -> Result<Vec<crate::ipc::HearingView>, AppError> {
+        self.absorb_served()?;
+        let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
+        let hearings = courtside_sync::feed::hearings(&vault)?;
+        let entries: Vec<CalendarEntry> = hearings
+            .iter()
+            .map(|h| CalendarEntry {
+                uid: format!("hearing-{}@courtside", h.id),
+                summary: h.title.clone(),
+                description: None,
+                case: h.case_id.clone(),
+                when: When::Span {
+                    start: h.starts_at,
+                    end: h.starts_at + time::Duration::minutes(i64::from(h.duration_minutes)),
+                },
+                reminders: HEARING_REMINDERS.iter().map(|m| *m as u32).collect(),
+            })
+            .collect();
+        let mut views: Vec<crate::ipc::HearingView> = hearings
+            .iter()
+            .map(|h| {
+                let local = cases.iter().find(|c| c.court_case.as_deref() == Some(h.case_id.as_str()));
+                crate::ipc::HearingView {
+                    id: h.id.clone(),
+                    title: h.title.clone(),
+                    court_case: h.case_id.clone(),
+                    local_case: local.map(|c| c.id.clone()),
+                    case_title: local.map(|c| c.fields.title.clone()),
+                    starts_at: h.starts_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    starts_at_ms: i64::try_from(h.starts_at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+                    duration_minutes: h.duration_minutes,
+                    platform: h.platform.clone(),
+                    clashes_with: Vec::new(),
+                }
+            })
+            .collect();
+        for (i, j) in clashes(&entries) {
+            let (a, b) = (views[i].title.clone(), views[j].title.clone());
+            views[i].clashes_with.push(b);
+            views[j].clashes_with.push(a);
+        }
+        Ok(views)
+    }
+
+    /// Gives every hearing reminder due at `now` (a day, an hour and ten minutes before; each
+    /// once, and only while it is still ahead), through the court-news sink; returns them.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error.
+    pub fn send_hearing_reminders(&self, now: time::OffsetDateTime) -> Result<Vec<String>, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let news = self.news.lock().ok().and_then(|n| n.clone());
+        let mut sent = Vec::new();
+        for h in courtside_sync::feed::hearings(&vault)? {
+            let left = (h.starts_at - now).whole_minutes();
+            // The smallest reminder window the time left falls in.
+            let Some(&window) = HEARING_REMINDERS.iter().rev().find(|&&m| left >= 0 && left <= m) else { continue };
+            let key = format!("hearing-{}-{window}", h.id);
+            if vault.get(REMINDERS, &key)?.is_some() {
+                continue;
+            }
+            let at = h.starts_at.to_offset(time::macros::offset!(+8));
+            let text = format!(
+                "{} {:02}:{:02} 开庭 · hearing at {:02}:{:02} (China time), in {left} min: {}",
+                show_day(at.date()),
+                at.hour(),
+                at.minute(),
+                at.hour(),
+                at.minute(),
+                h.title
+            );
+            if let Some(tell) = &news {
+                tell("hearing", &text);
+            }
+            vault.put(REMINDERS, &key, 1, b"sent")?;
+            sent.push(text);
+        }
+        Ok(sent)
+    }
 }

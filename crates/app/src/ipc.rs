@@ -400,6 +400,33 @@ pub struct ServedView {
     pub received_at: Option<String>,
 }
 
+/// A hearing the court announced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HearingView {
+    /// The court's hearing id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The court's case id.
+    pub court_case: String,
+    /// The local case following it.
+    pub local_case: Option<String>,
+    /// Its title.
+    pub case_title: Option<String>,
+    /// Start (RFC 3339).
+    pub starts_at: String,
+    /// Milliseconds since the Unix epoch of the start (for countdowns).
+    #[ts(type = "number")]
+    pub starts_at_ms: i64,
+    /// Length in minutes.
+    pub duration_minutes: u32,
+    /// `court-room`, `in-person`, or an external platform.
+    pub platform: String,
+    /// Titles of other cases' hearings overlapping this one.
+    pub clashes_with: Vec<String>,
+}
+
 /// A line of the case list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -532,6 +559,7 @@ pub fn bindings() -> String {
         Verification::decl(&cfg),
         ExhibitDetail::decl(&cfg),
         ServedView::decl(&cfg),
+        HearingView::decl(&cfg),
         PartyRole::decl(&cfg),
         PartyKind::decl(&cfg),
         ErrorCode::decl(&cfg),

@@ -35,9 +35,6 @@ impl App {
     pub fn absorb_served(&self) -> Result<(), AppError> {
         let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
         let served = feed::served(&vault)?;
-        if served.is_empty() {
-            return Ok(());
-        }
         let items = outbox::items(&vault)?;
         let policy = self.cached_policy(&vault)?.map(|c| c.policy);
         self.with_open(|o| {

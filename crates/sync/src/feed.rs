@@ -251,3 +251,18 @@ pub fn served(vault: &Vault) -> Result<Vec<ServedCopy>, SyncError> {
         .filter_map(|r| serde_json::from_slice(&r.plaintext).ok())
         .collect())
 }
+
+/// Every hearing the court announced, soonest first.
+///
+/// # Errors
+/// [`SyncError::Vault`].
+pub fn hearings(vault: &Vault) -> Result<Vec<Hearing>, SyncError> {
+    let mut all: Vec<Hearing> = vault
+        .list(REPLICA)?
+        .iter()
+        .filter(|r| r.id.starts_with("hearing:"))
+        .filter_map(|r| serde_json::from_slice(&r.plaintext).ok())
+        .collect();
+    all.sort_by_key(|h| h.starts_at);
+    Ok(all)
+}

@@ -104,3 +104,8 @@ pub(crate) fn export_calendar(app: State<'_, App>) -> Result<String, IpcError> {
 pub(crate) fn served_documents(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::ServedView>, IpcError> {
     Ok(app.served_documents()?)
 }
+
+#[tauri::command]
+pub(crate) fn hearings(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::HearingView>, IpcError> {
+    Ok(app.hearings()?)
+}

@@ -117,6 +117,45 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
     let number = view.case_number.unwrap();
     assert!(number.contains("民初"), "{number}");
     assert_eq!(app.list_cases().unwrap()[0].case_number.as_deref(), Some(number.as_str()));
+
+    // The court schedules a hearing: it arrives on the feed, joins the case, and reminds.
+    let court_case = app.get_case(&id).unwrap().case.court_case.expect("the docketed case knows its court id");
+    let starts_at = time::OffsetDateTime::now_utc() + time::Duration::days(3);
+    court_client
+        .clerk(court.server.clerk_token())
+        .schedule_hearing(&courtside_court_api::hearing::ScheduleHearing {
+            case_id: court_case,
+            title: "第一次开庭".into(),
+            starts_at,
+            duration_minutes: 60,
+            platform: "court-room".into(),
+            questions: vec![],
+        })
+        .await
+        .unwrap();
+    let mut hearings = Vec::new();
+    for _ in 0..100 {
+        app.sync_now().unwrap();
+        hearings = app.hearings().unwrap();
+        if !hearings.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(hearings.len(), 1);
+    assert_eq!(hearings[0].local_case.as_deref(), Some(id.as_str()));
+    let minutes = |m: i64| starts_at - time::Duration::minutes(m);
+    assert!(app.send_hearing_reminders(minutes(3 * 24 * 60)).unwrap().is_empty(), "three days ahead: nothing yet");
+    assert_eq!(app.send_hearing_reminders(minutes(23 * 60)).unwrap().len(), 1, "a day before");
+    assert!(app.send_hearing_reminders(minutes(22 * 60)).unwrap().is_empty(), "once");
+    assert_eq!(app.send_hearing_reminders(minutes(50)).unwrap().len(), 1, "an hour before");
+    let last = app.send_hearing_reminders(minutes(9)).unwrap();
+    assert_eq!(last.len(), 1, "ten minutes before");
+    assert!(last[0].contains("第一次开庭"));
+    assert!(
+        app.send_hearing_reminders(starts_at + time::Duration::minutes(5)).unwrap().is_empty(),
+        "not after the start"
+    );
     app.shutdown().await;
 }
 

@@ -314,3 +314,15 @@ test('served documents show when service was completed', async () => {
   assert.deepEqual(errors, []);
   await close();
 });
+
+test('hearings show their time and a countdown', async () => {
+  const { page, errors, close } = await newPage('light');
+  await page.goto(`${server.url}/hearings?locale=en-US&vault=open-sesame-123&hearing`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('hearing-item').waitFor();
+  assert.match(await page.getByTestId('hearing-countdown').textContent(), /^in 2 d 0 h 5\d min$|^in 2 d 1 h 0 min$/);
+  await assertAccessible(page, 'hearings');
+  assert.deepEqual(errors, []);
+  await close();
+});

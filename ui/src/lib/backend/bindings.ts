@@ -931,6 +931,48 @@ sentAt: string,
  */
 receivedAt: string | null, };
 
+export type HearingView = { 
+/**
+ * The court's hearing id.
+ */
+id: string, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * The court's case id.
+ */
+courtCase: string, 
+/**
+ * The local case following it.
+ */
+localCase: string | null, 
+/**
+ * Its title.
+ */
+caseTitle: string | null, 
+/**
+ * Start (RFC 3339).
+ */
+startsAt: string, 
+/**
+ * Milliseconds since the Unix epoch of the start (for countdowns).
+ */
+startsAtMs: number, 
+/**
+ * Length in minutes.
+ */
+durationMinutes: number, 
+/**
+ * `court-room`, `in-person`, or an external platform.
+ */
+platform: string, 
+/**
+ * Titles of other cases' hearings overlapping this one.
+ */
+clashesWith: Array<string>, };
+
 export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
 
 export type PartyKind = "person" | "organisation";

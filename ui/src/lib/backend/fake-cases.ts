@@ -25,6 +25,7 @@ type CaseMethods = Pick<
   | 'calendar'
   | 'exportCalendar'
   | 'servedDocuments'
+  | 'hearings'
 >;
 
 const required = (kind: string, nameZh: string, nameEn: string): RequiredDocument => ({
@@ -253,6 +254,15 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       return { items: items.sort((a, b) => a.day.localeCompare(b.day)) };
     },
     exportCalendar: async () => (unlocked(), '~/Downloads/courtside-deadlines.ics'),
+    // The web build has no court feed: `?hearing` shows one hearing two days ahead.
+    hearings: async () => {
+      unlocked();
+      if (!new URLSearchParams(globalThis.location?.search ?? '').has('hearing')) return [];
+      const start = Date.now() + 2 * 86_400_000 + 3_600_000;
+      return [
+        { id: 'h1', title: '第一次开庭', courtCase: 'case-1', localCase: null, caseTitle: null, startsAt: new Date(start).toISOString(), startsAtMs: start, durationMinutes: 60, platform: 'court-room', clashesWith: [] }
+      ];
+    },
     // The web build has no court feed: `?served` shows one served document.
     servedDocuments: async () => {
       unlocked();

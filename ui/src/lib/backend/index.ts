@@ -6,6 +6,7 @@
  */
 import type {
   AppInfo,
+  HearingView,
   ServedView,
   Exhibit,
   ExhibitDetail,
@@ -108,6 +109,8 @@ export interface Backend {
   removeCaseDeadline(id: string, deadlineId: string): Promise<CaseView>;
   /** Deadlines of every case, soonest first, with clashes. */
   calendar(): Promise<CalendarView>;
+  /** Hearings the court announced, soonest first. */
+  hearings(): Promise<HearingView[]>;
   /** Documents the court served, newest first, with their cases. */
   servedDocuments(): Promise<ServedView[]>;
   /** Writes the calendar as an iCalendar file; resolves to its path. */

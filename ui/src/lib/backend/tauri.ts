@@ -73,6 +73,7 @@ export const tauriBackend: Backend = {
   calendar: () => call('calendar'),
   exportCalendar: () => call('export_calendar'),
   servedDocuments: () => call('served_documents'),
+  hearings: () => call('hearings'),
   listExhibits: () => call('list_exhibits'),
   addExhibit: (fileName, title, proves, source, bytes) =>
     callRaw('add_exhibit', bytes, { 'x-file-name': fileName, 'x-title': title, 'x-proves': proves, 'x-source': source }),
