@@ -5,6 +5,8 @@
 mod casework;
 #[path = "e2e/evidence.rs"]
 mod evidence;
+#[path = "e2e/hearings.rs"]
+mod hearings;
 #[cfg(target_os = "linux")]
 #[path = "e2e/network_watch.rs"]
 mod network_watch;

@@ -427,6 +427,18 @@ pub struct HearingView {
     pub clashes_with: Vec<String>,
 }
 
+/// The network part of the pre-hearing check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkCheck {
+    /// Median round trip to the court, milliseconds.
+    #[ts(type = "number")]
+    pub round_trip_ms: u64,
+    /// Download throughput from the court, kilobits per second.
+    #[ts(type = "number")]
+    pub throughput_kbps: u64,
+}
+
 /// A line of the case list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -560,6 +572,7 @@ pub fn bindings() -> String {
         ExhibitDetail::decl(&cfg),
         ServedView::decl(&cfg),
         HearingView::decl(&cfg),
+        NetworkCheck::decl(&cfg),
         PartyRole::decl(&cfg),
         PartyKind::decl(&cfg),
         ErrorCode::decl(&cfg),

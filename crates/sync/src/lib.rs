@@ -128,7 +128,7 @@ pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<([u8; 32], 
 }
 
 /// Passes a success through; turns an error answer into [`SyncError::Court`].
-pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Response, SyncError> {
+pub async fn check(response: reqwest::Response) -> Result<reqwest::Response, SyncError> {
     if response.status().is_success() {
         return Ok(response);
     }

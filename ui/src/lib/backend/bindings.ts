@@ -973,6 +973,16 @@ platform: string,
  */
 clashesWith: Array<string>, };
 
+export type NetworkCheck = { 
+/**
+ * Median round trip to the court, milliseconds.
+ */
+roundTripMs: number, 
+/**
+ * Download throughput from the court, kilobits per second.
+ */
+throughputKbps: number, };
+
 export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
 
 export type PartyKind = "person" | "organisation";

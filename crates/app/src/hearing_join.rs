@@ -1,0 +1,168 @@
+//! Joining a hearing: the network check against the court, the check-in (device, network,
+//! environment, identity, rules), the join ticket opened with the system handler, and a
+//! connectivity log kept while the hearing runs (Online Litigation Rules Art. 25: the record
+//! a participant needs to show that a failure was the network's).
+
+use std::time::{Duration, Instant};
+
+use courtside_court_api::hearing::{CheckIn, CheckInReceipt, JoinTicket};
+use courtside_sync::account::{self, Session};
+
+use crate::ipc::NetworkCheck;
+use crate::{App, AppError};
+
+/// How often the connectivity log probes the court during a hearing.
+pub const PROBE_EVERY: Duration = Duration::from_secs(5);
+
+/// One probe of the connectivity log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Round trip in milliseconds, or `None` when the court did not answer.
+    pub round_trip_ms: Option<u64>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+impl App {
+    async fn session(&self) -> Result<(Session, url::Url), AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let account = account::account_for(&vault, &self.court_url(), None)?;
+        let court = account.court_url()?;
+        Ok((Session::new(vault, account).with_network(self.network.clone()), court))
+    }
+
+    /// Round trip (median of five health calls) and download throughput (the court's API
+    /// document) to the court.
+    ///
+    /// # Errors
+    /// [`AppError::Court`] when the court does not answer.
+    pub async fn network_check(&self) -> Result<NetworkCheck, AppError> {
+        let mut trips = Vec::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            self.court.health().await?;
+            trips.push(started.elapsed().as_millis() as u64);
+        }
+        trips.sort_unstable();
+        let http = courtside_sync::http_client(&self.network)?;
+        let url = url::Url::parse(&self.court_url())
+            .and_then(|u| u.join("v1/openapi.json"))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let started = Instant::now();
+        let body = courtside_sync::check(http.get(url).send().await.map_err(courtside_sync::SyncError::from)?)
+            .await?
+            .bytes()
+            .await
+            .map_err(courtside_sync::SyncError::from)?;
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        Ok(NetworkCheck {
+            round_trip_ms: trips[2],
+            throughput_kbps: ((body.len() as f64 * 8.0 / 1000.0) / secs) as u64,
+        })
+    }
+
+    /// Sends the pre-hearing check to the court.
+    ///
+    /// # Errors
+    /// [`AppError::Sync`] when the court refuses (e.g. the rules not acknowledged).
+    pub async fn check_in(&self, hearing: &str, check: &CheckIn) -> Result<CheckInReceipt, AppError> {
+        let hearing = plain_id(hearing)?;
+        let (mut session, court) = self.session().await?;
+        let http = courtside_sync::http_client(&self.network)?;
+        let url =
+            court.join(&format!("v1/hearings/{hearing}/check-in")).map_err(|e| AppError::Internal(e.to_string()))?;
+        let bearer = session.bearer(false).await?;
+        let answer = courtside_sync::check(
+            http.post(url).bearer_auth(bearer).json(check).send().await.map_err(courtside_sync::SyncError::from)?,
+        )
+        .await?;
+        Ok(answer.json().await.map_err(courtside_sync::SyncError::from)?)
+    }
+
+    /// Asks the court for a join ticket and opens the room with `open` (the desktop shell
+    /// passes the system handler); returns the ticket.
+    ///
+    /// # Errors
+    /// [`AppError::Sync`] when the court refuses (no check-in yet, outside the window).
+    pub async fn join_hearing(
+        &self,
+        hearing: &str,
+        open: impl FnOnce(&url::Url) -> Result<(), AppError>,
+    ) -> Result<JoinTicket, AppError> {
+        let hearing = plain_id(hearing)?;
+        let (mut session, court) = self.session().await?;
+        let http = courtside_sync::http_client(&self.network)?;
+        let url = court.join(&format!("v1/hearings/{hearing}/join")).map_err(|e| AppError::Internal(e.to_string()))?;
+        let bearer = session.bearer(false).await?;
+        let answer = courtside_sync::check(
+            http.post(url).bearer_auth(bearer).send().await.map_err(courtside_sync::SyncError::from)?,
+        )
+        .await?;
+        let ticket: JoinTicket = answer.json().await.map_err(courtside_sync::SyncError::from)?;
+        let room = url::Url::parse(&ticket.room_url)
+            .map_err(|e| AppError::InvalidInput(format!("the court's room address: {e}")))?;
+        // The room must be the court's own page (or HTTPS elsewhere): never a file or script URL.
+        if room.origin() != court.origin() && room.scheme() != "https" {
+            return Err(AppError::InvalidInput(format!(
+                "the court sent an unusable room address {}",
+                room.origin().ascii_serialization()
+            )));
+        }
+        open(&room)?;
+        Ok(ticket)
+    }
+
+    /// Probes the court every [`PROBE_EVERY`] for `span`, appending to `log` (which the caller
+    /// exports); each probe is one health call with its round trip or its error.
+    pub async fn log_connectivity(&self, span: Duration, log: &std::sync::Mutex<Vec<Probe>>, every: Duration) {
+        let until = Instant::now() + span;
+        while Instant::now() < until {
+            let started = Instant::now();
+            let result = tokio::time::timeout(Duration::from_secs(4), self.court.health()).await;
+            let at = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            let probe = match result {
+                Ok(Ok(_)) => Probe { at, round_trip_ms: Some(started.elapsed().as_millis() as u64), error: None },
+                Ok(Err(e)) => Probe { at, round_trip_ms: None, error: Some(e.to_string()) },
+                Err(_) => Probe { at, round_trip_ms: None, error: Some("no answer within 4 s".into()) },
+            };
+            if let Ok(mut l) = log.lock() {
+                l.push(probe);
+            }
+            tokio::time::sleep(every.saturating_sub(started.elapsed())).await;
+        }
+    }
+
+    /// Writes a connectivity log as CSV to the exports folder; returns its path.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] when it cannot be written.
+    pub fn export_connectivity_log(&self, hearing: &str, probes: &[Probe]) -> Result<String, AppError> {
+        let hearing = plain_id(hearing)?;
+        let mut csv = String::from("time_utc,round_trip_ms,error\n");
+        for p in probes {
+            let error = p.error.as_deref().unwrap_or("").replace('"', "'");
+            csv.push_str(&format!(
+                "{},{},\"{error}\"\n",
+                p.at,
+                p.round_trip_ms.map(|m| m.to_string()).unwrap_or_default()
+            ));
+        }
+        let dir = self.exports_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| AppError::InvalidInput(format!("{}: {e}", dir.display())))?;
+        let path = dir.join(format!("connectivity-{hearing}.csv"));
+        std::fs::write(&path, csv).map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
+        Ok(path.display().to_string())
+    }
+}
+
+fn plain_id(id: &str) -> Result<&str, AppError> {
+    if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        Ok(id)
+    } else {
+        Err(AppError::InvalidInput("not a hearing id".into()))
+    }
+}
