@@ -56,6 +56,10 @@ const COMMANDS: &[&str] = &[
     "export_calendar",
     "served_documents",
     "hearings",
+    "network_check",
+    "check_in",
+    "join_hearing",
+    "export_hearing_log",
 ];
 
 fn main() {

@@ -101,6 +101,10 @@ pub fn run() {
             commands::cases::export_calendar,
             commands::cases::served_documents,
             commands::cases::hearings,
+            commands::hearings::network_check,
+            commands::hearings::check_in,
+            commands::hearings::join_hearing,
+            commands::hearings::export_hearing_log,
         ])
         .run(tauri::generate_context!())
         .expect("the Courtside window could not start");

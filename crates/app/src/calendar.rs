@@ -284,7 +284,7 @@ impl App {
                 h.title
             );
             if let Some(tell) = &news {
-                tell("hearing", &text);
+                tell("hearing-reminder", &text);
             }
             vault.put(REMINDERS, &key, 1, b"sent")?;
             sent.push(text);

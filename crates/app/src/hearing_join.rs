@@ -166,3 +166,57 @@ fn plain_id(id: &str) -> Result<&str, AppError> {
         Err(AppError::InvalidInput("not a hearing id".into()))
     }
 }
+
+/// Connectivity logs of hearings joined in this run, by hearing id.
+pub type HearingLogs =
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<std::sync::Mutex<Vec<Probe>>>>>;
+
+impl App {
+    /// The connectivity log of a hearing (made on first use).
+    #[must_use]
+    pub fn hearing_log(&self, hearing: &str) -> std::sync::Arc<std::sync::Mutex<Vec<Probe>>> {
+        let mut logs = self.hearing_logs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        logs.entry(hearing.to_owned()).or_default().clone()
+    }
+
+    /// Exports the connectivity log kept for a hearing so far.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] when there is none or it cannot be written.
+    pub fn export_hearing_log(&self, hearing: &str) -> Result<String, AppError> {
+        let probes = self.hearing_log(hearing).lock().map(|p| p.clone()).unwrap_or_default();
+        if probes.is_empty() {
+            return Err(AppError::InvalidInput("no connectivity has been logged for this hearing yet".into()));
+        }
+        self.export_connectivity_log(hearing, &probes)
+    }
+}
+
+impl App {
+    /// [`App::check_in`] from the window's form.
+    ///
+    /// # Errors
+    /// As [`App::check_in`].
+    pub async fn check_in_from(
+        &self,
+        hearing: &str,
+        c: &crate::ipc::HearingCheck,
+    ) -> Result<crate::ipc::HearingEntry, AppError> {
+        use courtside_court_api::hearing::{DeviceCheck, EnvironmentCheck};
+        let check = CheckIn {
+            device_check: DeviceCheck {
+                camera: c.camera,
+                microphone: c.microphone,
+                speaker: c.speaker,
+                round_trip_ms: u32::try_from(c.round_trip_ms).unwrap_or(u32::MAX),
+                throughput_kbps: u32::try_from(c.throughput_kbps).unwrap_or(u32::MAX),
+            },
+            environment: EnvironmentCheck { quiet: c.quiet, lit: c.lit, alone: c.alone },
+            identity_confirmed: c.identity_confirmed,
+            rules_acknowledged: c.rules_acknowledged,
+        };
+        let receipt = self.check_in(hearing, &check).await?;
+        let at = receipt.checked_in_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        Ok(crate::ipc::HearingEntry { checked_in_at: Some(at), room_url: None })
+    }
+}

@@ -439,6 +439,44 @@ pub struct NetworkCheck {
     pub throughput_kbps: u64,
 }
 
+/// The pre-hearing check as the window fills it in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HearingCheck {
+    /// The camera delivered frames.
+    pub camera: bool,
+    /// The microphone picked up sound.
+    pub microphone: bool,
+    /// The participant heard the test sound.
+    pub speaker: bool,
+    /// Round trip to the court, ms.
+    #[ts(type = "number")]
+    pub round_trip_ms: u64,
+    /// Throughput from the court, kbit/s.
+    #[ts(type = "number")]
+    pub throughput_kbps: u64,
+    /// Quiet (Art. 24).
+    pub quiet: bool,
+    /// Well lit.
+    pub lit: bool,
+    /// Alone in an enclosed room.
+    pub alone: bool,
+    /// Identity confirmed.
+    pub identity_confirmed: bool,
+    /// No recording, capturing or broadcasting (Art. 27).
+    pub rules_acknowledged: bool,
+}
+
+/// The court's answers to check-in and join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HearingEntry {
+    /// When the court recorded the check-in (RFC 3339).
+    pub checked_in_at: Option<String>,
+    /// The room's address (with its token), once joined.
+    pub room_url: Option<String>,
+}
+
 /// A line of the case list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -573,6 +611,8 @@ pub fn bindings() -> String {
         ServedView::decl(&cfg),
         HearingView::decl(&cfg),
         NetworkCheck::decl(&cfg),
+        HearingCheck::decl(&cfg),
+        HearingEntry::decl(&cfg),
         PartyRole::decl(&cfg),
         PartyKind::decl(&cfg),
         ErrorCode::decl(&cfg),

@@ -30,6 +30,8 @@ pub struct App {
     pub(crate) watch_generation: std::sync::atomic::AtomicU64,
     /// Where the court's news goes.
     pub(crate) news: Mutex<Option<crate::courts::NewsSink>>,
+    /// Connectivity logs of hearings joined in this run.
+    pub(crate) hearing_logs: crate::hearing_join::HearingLogs,
 }
 
 impl std::fmt::Debug for App {
@@ -117,6 +119,7 @@ impl App {
             court_id: Mutex::new(None),
             watch_generation: std::sync::atomic::AtomicU64::new(0),
             news: Mutex::new(None),
+            hearing_logs: Mutex::default(),
         })
     }
 

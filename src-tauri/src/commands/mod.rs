@@ -4,5 +4,6 @@ pub(crate) mod cases;
 pub(crate) mod courts;
 pub(crate) mod drafts;
 pub(crate) mod evidence;
+pub(crate) mod hearings;
 pub(crate) mod system;
 pub(crate) mod vault;

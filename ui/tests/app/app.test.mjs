@@ -314,3 +314,72 @@ test('evidence added in the window is hashed and sealed, shows its custody, and 
   cleanup(dir);
   cleanup(exportDir);
 });
+
+test('a hearing notice arrives and reminds; the check reaches the court; the room opens in the system browser; the connectivity log is exported', async () => {
+  const courtDir = mkdtempSync(join(tmpdir(), 'courtside-court-'));
+  const exportDir = mkdtempSync(join(tmpdir(), 'courtside-export-'));
+  const port = await freePort();
+  const court = await startCourt(port, courtDir);
+  const browserLog = join(courtDir, 'browser.log');
+  const dir = await withApp(
+    'en-US',
+    async (s) => {
+      await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === 'Create your encrypted vault' });
+      await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
+      await s.type(await s.find('[data-testid="passphrase-confirm"]'), 'correct horse battery');
+      await s.click(await s.find('[data-testid="unlock-submit"]'));
+      await s.waitFor('[data-testid="recovery-key"]', { timeout: 30_000 });
+      await s.click(await s.find('[data-testid="recovery-saved"]'));
+      await s.click(await s.find('[data-testid="recovery-continue"]'));
+      await s.click(await s.waitFor('[data-testid="nav-settings"]'));
+      await s.click(await s.waitFor('[data-testid="court-sign-in"]'));
+      await s.waitFor('[data-testid="court-account"]', { timeout: 60_000, text: (t) => t.includes('li.si') });
+
+      // The court schedules a hearing in eight minutes on a case of li.si's.
+      const caseId = court.clerk('open-case', '--title', '张三诉李四', '--party', 'zhang.san', '--party', 'li.si').split('\t')[0];
+      const at = new Date(Date.now() + 8 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const hearingId = court.clerk('schedule', '--case', caseId, '--at', at, '--minutes', '30', '--title', '第一次开庭').split('\t')[0];
+      await s.click(await s.find('[data-testid="nav-filings"]'));
+      await s.click(await s.waitFor('[data-testid="sync-now"]'));
+      // The notice arrives (news), and within a minute the ten-minute reminder.
+      await s.waitFor('[data-testid="court-news"]', { timeout: 30_000, text: (t) => t.includes('News from the court: a hearing') });
+      await s.waitFor('[data-testid="court-news"]', { timeout: 90_000, text: (t) => t.includes('a hearing is about to start') });
+      await s.click(await s.find('[data-testid="nav-hearings"]'));
+      await s.waitFor('[data-testid="hearing-item"]', { text: (t) => t.includes('第一次开庭') });
+      await s.click(await s.find('[data-testid="hearing-prepare"]'));
+      await s.waitFor('[data-testid="check-network"]', { timeout: 30_000, text: (t) => /\d+ ms round trip/.test(t) });
+      await s.waitFor('[data-testid="check-camera"]', { text: (t) => !t.endsWith('testing…') });
+      for (const box of ['check-quiet', 'check-lit', 'check-alone', 'check-identity', 'check-rules']) {
+        await s.click(await s.find(`[data-testid="${box}"]`));
+      }
+      await s.click(await s.find('[data-testid="check-submit"]'));
+      await s.waitFor('[data-testid="checked-in"]', { timeout: 30_000 });
+      await shoot(s, 'hearing-check-en.png');
+      await s.click(await s.find('[data-testid="hearing-join"]'));
+      await s.waitFor('[data-testid="hearing-joined"]', { timeout: 30_000 });
+      // On Linux the room opens with the system handler, at the court's room with a token.
+      const opened = readFileSync(browserLog, 'utf8').trim().split('\n').pop();
+      assert.match(opened, new RegExp(`^http://127\\.0\\.0\\.1:${port}/rooms/${hearingId}\\?token=[A-Za-z0-9_-]+$`));
+      await new Promise((r) => setTimeout(r, 6_000));
+      await s.click(await s.find('[data-testid="hearing-log-export"]'));
+      const message = await s.waitFor('[data-testid="check-message"]', { text: (t) => t.startsWith('Connectivity log saved as ') });
+      const path = (await s.text(message)).slice('Connectivity log saved as '.length);
+      assert.ok(path.startsWith(exportDir), path);
+      const csv = readFileSync(path, 'utf8');
+      assert.match(csv, /^time_utc,round_trip_ms,error\n\d{4}-\d\d-\d\dT[^,]+,\d+,""\n/);
+    },
+    undefined,
+    {
+      COURTSIDE_COURT_URL: court.url,
+      BROWSER: fileURLToPath(new URL('../support/system-browser.mjs', import.meta.url)),
+      COURTSIDE_TEST_BROWSER_LOG: browserLog,
+      COURTSIDE_TEST_USER: 'li.si',
+      COURTSIDE_TEST_PASSWORD: 'demo-litigant-2',
+      COURTSIDE_EXPORT_DIR: exportDir
+    }
+  );
+  await court.stop();
+  cleanup(dir);
+  cleanup(courtDir);
+  cleanup(exportDir);
+});

@@ -323,6 +323,17 @@ test('hearings show their time and a countdown', async () => {
   await page.getByTestId('hearing-item').waitFor();
   assert.match(await page.getByTestId('hearing-countdown').textContent(), /^in 2 d 0 h 5\d min$|^in 2 d 1 h 0 min$/);
   await assertAccessible(page, 'hearings');
+  await page.getByTestId('hearing-prepare').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="check-network"]')?.textContent?.includes('12 ms'));
+  assert.ok(await page.getByTestId('check-submit').isDisabled(), 'identity and rules first');
+  for (const box of ['check-quiet', 'check-lit', 'check-alone', 'check-identity', 'check-rules']) await page.getByTestId(box).check();
+  await page.getByTestId('check-submit').click();
+  await page.getByTestId('checked-in').waitFor();
+  await page.getByTestId('hearing-join').click();
+  await page.getByTestId('hearing-joined').waitFor();
+  await page.getByTestId('hearing-log-export').click();
+  assert.match(await page.getByTestId('check-message').textContent(), /^Connectivity log saved as /);
+  await assertAccessible(page, 'pre-hearing check');
   assert.deepEqual(errors, []);
   await close();
 });

@@ -983,6 +983,58 @@ roundTripMs: number,
  */
 throughputKbps: number, };
 
+export type HearingCheck = { 
+/**
+ * The camera delivered frames.
+ */
+camera: boolean, 
+/**
+ * The microphone picked up sound.
+ */
+microphone: boolean, 
+/**
+ * The participant heard the test sound.
+ */
+speaker: boolean, 
+/**
+ * Round trip to the court, ms.
+ */
+roundTripMs: number, 
+/**
+ * Throughput from the court, kbit/s.
+ */
+throughputKbps: number, 
+/**
+ * Quiet (Art. 24).
+ */
+quiet: boolean, 
+/**
+ * Well lit.
+ */
+lit: boolean, 
+/**
+ * Alone in an enclosed room.
+ */
+alone: boolean, 
+/**
+ * Identity confirmed.
+ */
+identityConfirmed: boolean, 
+/**
+ * No recording, capturing or broadcasting (Art. 27).
+ */
+rulesAcknowledged: boolean, };
+
+export type HearingEntry = { 
+/**
+ * When the court recorded the check-in (RFC 3339).
+ */
+checkedInAt: string | null, 
+/**
+ * The room's address (with its token), once joined.
+ */
+roomUrl: string | null, };
+
 export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
 
 export type PartyKind = "person" | "organisation";

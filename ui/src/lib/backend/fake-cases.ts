@@ -26,6 +26,11 @@ type CaseMethods = Pick<
   | 'exportCalendar'
   | 'servedDocuments'
   | 'hearings'
+  | 'networkCheck'
+  | 'checkIn'
+  | 'joinHearing'
+  | 'exportHearingLog'
+  | 'onCourtNews'
 >;
 
 const required = (kind: string, nameZh: string, nameEn: string): RequiredDocument => ({
@@ -263,6 +268,15 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         { id: 'h1', title: '第一次开庭', courtCase: 'case-1', localCase: null, caseTitle: null, startsAt: new Date(start).toISOString(), startsAtMs: start, durationMinutes: 60, platform: 'court-room', clashesWith: [] }
       ];
     },
+    networkCheck: async () => (unlocked(), { roundTripMs: 12, throughputKbps: 48_000 }),
+    checkIn: async (_hearing, check) => {
+      unlocked();
+      if (!check.rulesAcknowledged || !check.identityConfirmed) throw new BackendError({ code: 'court', message: 'confirm your identity and the hearing rules' });
+      return { checkedInAt: new Date().toISOString(), roomUrl: null };
+    },
+    joinHearing: async (hearing) => (unlocked(), { checkedInAt: null, roomUrl: `http://127.0.0.1:0/rooms/${hearing}?token=web` }),
+    exportHearingLog: async (hearing) => (unlocked(), `~/Downloads/connectivity-${hearing}.csv`),
+    onCourtNews: async () => () => {},
     // The web build has no court feed: `?served` shows one served document.
     servedDocuments: async () => {
       unlocked();

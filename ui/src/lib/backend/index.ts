@@ -6,6 +6,9 @@
  */
 import type {
   AppInfo,
+  HearingCheck,
+  HearingEntry,
+  NetworkCheck,
   HearingView,
   ServedView,
   Exhibit,
@@ -111,6 +114,16 @@ export interface Backend {
   calendar(): Promise<CalendarView>;
   /** Hearings the court announced, soonest first. */
   hearings(): Promise<HearingView[]>;
+  /** Round trip and throughput to the court. */
+  networkCheck(): Promise<NetworkCheck>;
+  /** Sends the pre-hearing check to the court. */
+  checkIn(hearing: string, check: HearingCheck): Promise<HearingEntry>;
+  /** Joins: the court's room opens with the system handler; a connectivity log starts. */
+  joinHearing(hearing: string, minutes: number): Promise<HearingEntry>;
+  /** Exports the hearing's connectivity log; resolves to the file's path. */
+  exportHearingLog(hearing: string): Promise<string>;
+  /** Calls `handler` with the kind of each piece of court news (also shown as a desktop notification). */
+  onCourtNews(handler: (kind: string) => void): Promise<() => void>;
   /** Documents the court served, newest first, with their cases. */
   servedDocuments(): Promise<ServedView[]>;
   /** Writes the calendar as an iCalendar file; resolves to its path. */

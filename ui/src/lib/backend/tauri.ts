@@ -74,6 +74,11 @@ export const tauriBackend: Backend = {
   exportCalendar: () => call('export_calendar'),
   servedDocuments: () => call('served_documents'),
   hearings: () => call('hearings'),
+  networkCheck: () => call('network_check'),
+  checkIn: (hearing, check) => call('check_in', { hearing, check }),
+  joinHearing: (hearing, minutes) => call('join_hearing', { hearing, minutes }),
+  exportHearingLog: (hearing) => call('export_hearing_log', { hearing }),
+  onCourtNews: (handler) => listen<string>('court-news', (e) => handler(e.payload)),
   listExhibits: () => call('list_exhibits'),
   addExhibit: (fileName, title, proves, source, bytes) =>
     callRaw('add_exhibit', bytes, { 'x-file-name': fileName, 'x-title': title, 'x-proves': proves, 'x-source': source }),
