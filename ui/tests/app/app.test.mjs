@@ -321,7 +321,9 @@ test('a hearing notice arrives and reminds; the check reaches the court; the roo
   const port = await freePort();
   const court = await startCourt(port, courtDir);
   const browserLog = join(courtDir, 'browser.log');
-  const dir = await withApp(
+  let dir;
+  try {
+  dir = await withApp(
     'en-US',
     async (s) => {
       await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === 'Create your encrypted vault' });
@@ -357,9 +359,15 @@ test('a hearing notice arrives and reminds; the check reaches the court; the roo
       await shoot(s, 'hearing-check-en.png');
       await s.click(await s.find('[data-testid="hearing-join"]'));
       await s.waitFor('[data-testid="hearing-joined"]', { timeout: 30_000 });
-      // On Linux the room opens with the system handler, at the court's room with a token.
-      const opened = readFileSync(browserLog, 'utf8').trim().split('\n').pop();
-      assert.match(opened, new RegExp(`^http://127\\.0\\.0\\.1:${port}/rooms/${hearingId}\\?token=[A-Za-z0-9_-]+$`));
+      // On Linux the room opens with the system handler, at the court's room with a token
+      // (the opener runs on its own: wait for its line).
+      const room = new RegExp(`^http://127\\.0\\.0\\.1:${port}/rooms/${hearingId}\\?token=[A-Za-z0-9_-]+$`);
+      let opened = '';
+      for (let i = 0; i < 100 && !room.test(opened); i++) {
+        opened = readFileSync(browserLog, 'utf8').trim().split('\n').pop();
+        if (!room.test(opened)) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(opened, room);
       await new Promise((r) => setTimeout(r, 6_000));
       await s.click(await s.find('[data-testid="hearing-log-export"]'));
       const message = await s.waitFor('[data-testid="check-message"]', { text: (t) => t.startsWith('Connectivity log saved as ') });
@@ -378,7 +386,9 @@ test('a hearing notice arrives and reminds; the check reaches the court; the roo
       COURTSIDE_EXPORT_DIR: exportDir
     }
   );
-  await court.stop();
+  } finally {
+    await court.stop();
+  }
   cleanup(dir);
   cleanup(courtDir);
   cleanup(exportDir);
