@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
+use courtside_app::App;
 use courtside_app::ipc::CaseView;
-use courtside_app::{App, AppConfig, CourtChoice};
 use courtside_casework::cases::{CaseFields, CaseParty, PartyKind, PartyRole};
+use courtside_court_api::CourtClient;
 use courtside_court_api::filing::ReviewDecision;
-use courtside_court_api::{CourtClient, CourtUrl};
 
-use super::support::{Court, browser_sign_in};
+use super::support::{Court, app_on, court_url, sign_in};
 
 fn party(role: PartyRole, kind: PartyKind, name: &str) -> CaseParty {
     CaseParty {
@@ -40,19 +40,10 @@ async fn wait_for(app: &App, id: &str, what: &str, done: impl Fn(&CaseView) -> b
 async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_number() {
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
-    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url.clone()));
-    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
-    let app = App::start(config).await.unwrap();
-    app.create_vault("correct horse battery".into()).await.unwrap();
+    let url = court_url(&court);
+    let app = app_on(&court, dir.path()).await;
 
-    let account = app
-        .sign_in_with(|authorize| {
-            tokio::spawn(browser_sign_in(authorize.clone(), "zhang.san", "demo-litigant-1"));
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let account = sign_in(&app, "zhang.san", "demo-litigant-1").await;
     assert_eq!(account.username, "zhang.san");
     let policy = app.court_policy().await.unwrap();
     assert!(policy.case_types.iter().any(|t| t.code == "civil-contract"));
@@ -163,17 +154,8 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
 async fn a_queued_filing_can_be_paused_resumed_and_withdrawn_before_it_is_sent() {
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
-    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url));
-    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
-    let app = App::start(config).await.unwrap();
-    app.create_vault("correct horse battery".into()).await.unwrap();
-    app.sign_in_with(|authorize| {
-        tokio::spawn(browser_sign_in(authorize.clone(), "zhang.san", "demo-litigant-1"));
-        Ok(())
-    })
-    .await
-    .unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "zhang.san", "demo-litigant-1").await;
     let policy = app.court_policy().await.unwrap();
     let fields = CaseFields {
         court_id: policy.court_id,
@@ -227,12 +209,7 @@ async fn a_queued_filing_can_be_paused_resumed_and_withdrawn_before_it_is_sent()
 async fn deadlines_on_cases_make_a_calendar_with_clashes_an_icalendar_file_and_reminders_once() {
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
-    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url));
-    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
-    config.exports_dir = Some(dir.path().join("exports"));
-    let app = App::start(config).await.unwrap();
-    app.create_vault("correct horse battery".into()).await.unwrap();
+    let app = app_on(&court, dir.path()).await;
     let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = told.clone();
     app.on_court_news(std::sync::Arc::new(move |kind, text| sink.lock().unwrap().push(format!("{kind}: {text}"))));
@@ -293,18 +270,10 @@ async fn a_served_complaint_is_sealed_acknowledged_and_puts_the_answer_deadline_
     use courtside_court_api::hearing::OpenCase;
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
-    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url.clone()));
-    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
-    let app = App::start(config).await.unwrap();
-    app.create_vault("correct horse battery".into()).await.unwrap();
+    let url = court_url(&court);
+    let app = app_on(&court, dir.path()).await;
     // The defendant signs in; the court tells them of the case only by serving the complaint.
-    app.sign_in_with(|authorize| {
-        tokio::spawn(browser_sign_in(authorize.clone(), "li.si", "demo-litigant-2"));
-        Ok(())
-    })
-    .await
-    .unwrap();
+    sign_in(&app, "li.si", "demo-litigant-2").await;
     let client = CourtClient::new(url).unwrap();
     let clerk = client.clerk(court.server.clerk_token());
     let case = clerk

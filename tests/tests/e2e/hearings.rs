@@ -3,28 +3,18 @@
 
 use std::time::Duration;
 
-use courtside_app::{App, AppConfig, CourtChoice};
+use courtside_court_api::CourtClient;
 use courtside_court_api::hearing::{CheckIn, DeviceCheck, EnvironmentCheck, OpenCase, ScheduleHearing};
-use courtside_court_api::{CourtClient, CourtUrl};
 
-use super::support::{Court, browser_sign_in};
+use super::support::{Court, app_on, court_url, sign_in};
 
 #[tokio::test]
 async fn check_in_then_join_opens_the_courts_room_and_the_connectivity_log_is_exported() {
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
-    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url.clone()));
-    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
-    config.exports_dir = Some(dir.path().join("exports"));
-    let app = App::start(config).await.unwrap();
-    app.create_vault("correct horse battery".into()).await.unwrap();
-    app.sign_in_with(|authorize| {
-        tokio::spawn(browser_sign_in(authorize.clone(), "li.si", "demo-litigant-2"));
-        Ok(())
-    })
-    .await
-    .unwrap();
+    let url = court_url(&court);
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "li.si", "demo-litigant-2").await;
     let client = CourtClient::new(url).unwrap();
     let clerk = client.clerk(court.server.clerk_token());
     let case = clerk

@@ -4,12 +4,10 @@
 use std::time::Duration;
 
 use courtside_app::network_watch::network_manager;
-use courtside_app::{App, AppConfig, CourtChoice};
-use courtside_court_api::CourtUrl;
 use zbus::object_server::SignalEmitter;
 
 use super::sleep_lock::Bus;
-use super::support::{Court, browser_sign_in};
+use super::support::{Court, app_on, sign_in};
 
 struct NetworkManager;
 
@@ -35,17 +33,8 @@ async fn the_network_coming_up_makes_the_engine_try_at_once() {
 
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = CourtUrl::parse(&format!("{}/", court.base)).unwrap();
-    let mut config = AppConfig::new(dir.path().join("app"), CourtChoice::Configured(url));
-    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
-    let app = std::sync::Arc::new(App::start(config).await.unwrap());
-    app.create_vault("correct horse battery".into()).await.unwrap();
-    app.sign_in_with(|authorize| {
-        tokio::spawn(browser_sign_in(authorize.clone(), "zhang.san", "demo-litigant-1"));
-        Ok(())
-    })
-    .await
-    .unwrap();
+    let app = std::sync::Arc::new(app_on(&court, dir.path()).await);
+    sign_in(&app, "zhang.san", "demo-litigant-1").await;
     let last_sync = || app.sync_overview().unwrap().accounts[0].last_sync;
     for _ in 0..100 {
         if last_sync().is_some() {

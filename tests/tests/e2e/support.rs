@@ -139,3 +139,32 @@ pub async fn browser_sign_in(authorize: url::Url, username: &str, password: &str
     assert!(location.starts_with("http://127.0.0.1:"), "redirected to {location}");
     http.get(location).send().await.unwrap();
 }
+
+/// The court's address as the client takes it.
+pub fn court_url(court: &Court) -> courtside_court_api::CourtUrl {
+    courtside_court_api::CourtUrl::parse(&format!("{}/", court.base)).unwrap()
+}
+
+/// The app service on `court` with a new, open vault (fast key derivation), keeping its data
+/// and its exports under `dir`.
+pub async fn app_on(court: &Court, dir: &std::path::Path) -> courtside_app::App {
+    let mut config =
+        courtside_app::AppConfig::new(dir.join("app"), courtside_app::CourtChoice::Configured(court_url(court)));
+    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
+    config.exports_dir = Some(dir.join("exports"));
+    let app = courtside_app::App::start(config).await.unwrap();
+    app.create_vault("correct horse battery".into()).await.unwrap();
+    app
+}
+
+/// Signs the app in as `username`, doing in "the browser" what the user would.
+pub async fn sign_in(app: &courtside_app::App, username: &str, password: &str) -> courtside_app::ipc::CourtAccountView {
+    let (user, pass) = (username.to_owned(), password.to_owned());
+    app.sign_in_with(move |authorize| {
+        let authorize = authorize.clone();
+        tokio::spawn(async move { browser_sign_in(authorize, &user, &pass).await });
+        Ok(())
+    })
+    .await
+    .unwrap()
+}
