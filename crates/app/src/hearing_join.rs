@@ -26,11 +26,30 @@ pub struct Probe {
 }
 
 impl App {
-    async fn session(&self) -> Result<(Session, url::Url), AppError> {
+    /// `POST v1/hearings/{hearing}/{action}` as the signed-in account, with `body` as JSON.
+    async fn post_to_hearing<T: serde::de::DeserializeOwned>(
+        &self,
+        hearing: &str,
+        action: &str,
+        body: Option<&impl serde::Serialize>,
+    ) -> Result<T, AppError> {
+        if !courtside_sync::feed::is_court_id(hearing) {
+            return Err(AppError::InvalidInput("not a hearing id".into()));
+        }
         let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
         let account = account::account_for(&vault, &self.court_url(), None)?;
-        let court = account.court_url()?;
-        Ok((Session::new(vault, account).with_network(self.network.clone()), court))
+        let url = account
+            .court_url()?
+            .join(&format!("v1/hearings/{hearing}/{action}"))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut session = Session::new(vault, account).with_network(self.network.clone());
+        let mut request =
+            courtside_sync::http_client(&self.network)?.post(url).bearer_auth(session.bearer(false).await?);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let answer = courtside_sync::check(request.send().await.map_err(courtside_sync::SyncError::from)?).await?;
+        Ok(answer.json().await.map_err(courtside_sync::SyncError::from)?)
     }
 
     /// Round trip (median of five health calls) and download throughput (the court's API
@@ -68,17 +87,7 @@ impl App {
     /// # Errors
     /// [`AppError::Sync`] when the court refuses (e.g. the rules not acknowledged).
     pub async fn check_in(&self, hearing: &str, check: &CheckIn) -> Result<CheckInReceipt, AppError> {
-        let hearing = plain_id(hearing)?;
-        let (mut session, court) = self.session().await?;
-        let http = courtside_sync::http_client(&self.network)?;
-        let url =
-            court.join(&format!("v1/hearings/{hearing}/check-in")).map_err(|e| AppError::Internal(e.to_string()))?;
-        let bearer = session.bearer(false).await?;
-        let answer = courtside_sync::check(
-            http.post(url).bearer_auth(bearer).json(check).send().await.map_err(courtside_sync::SyncError::from)?,
-        )
-        .await?;
-        Ok(answer.json().await.map_err(courtside_sync::SyncError::from)?)
+        self.post_to_hearing(hearing, "check-in", Some(check)).await
     }
 
     /// Asks the court for a join ticket and opens the room with `open` (the desktop shell
@@ -91,16 +100,8 @@ impl App {
         hearing: &str,
         open: impl FnOnce(&url::Url) -> Result<(), AppError>,
     ) -> Result<JoinTicket, AppError> {
-        let hearing = plain_id(hearing)?;
-        let (mut session, court) = self.session().await?;
-        let http = courtside_sync::http_client(&self.network)?;
-        let url = court.join(&format!("v1/hearings/{hearing}/join")).map_err(|e| AppError::Internal(e.to_string()))?;
-        let bearer = session.bearer(false).await?;
-        let answer = courtside_sync::check(
-            http.post(url).bearer_auth(bearer).send().await.map_err(courtside_sync::SyncError::from)?,
-        )
-        .await?;
-        let ticket: JoinTicket = answer.json().await.map_err(courtside_sync::SyncError::from)?;
+        let ticket: JoinTicket = self.post_to_hearing(hearing, "join", None::<&()>).await?;
+        let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
         let room = url::Url::parse(&ticket.room_url)
             .map_err(|e| AppError::InvalidInput(format!("the court's room address: {e}")))?;
         // The room must be the court's own page (or HTTPS elsewhere): never a file or script URL.
@@ -141,7 +142,9 @@ impl App {
     /// # Errors
     /// [`AppError::InvalidInput`] when it cannot be written.
     pub fn export_connectivity_log(&self, hearing: &str, probes: &[Probe]) -> Result<String, AppError> {
-        let hearing = plain_id(hearing)?;
+        if !courtside_sync::feed::is_court_id(hearing) {
+            return Err(AppError::InvalidInput("not a hearing id".into()));
+        }
         let mut csv = String::from("time_utc,round_trip_ms,error\n");
         for p in probes {
             let error = p.error.as_deref().unwrap_or("").replace('"', "'");
@@ -156,14 +159,6 @@ impl App {
         let path = dir.join(format!("connectivity-{hearing}.csv"));
         std::fs::write(&path, csv).map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
         Ok(path.display().to_string())
-    }
-}
-
-fn plain_id(id: &str) -> Result<&str, AppError> {
-    if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        Ok(id)
-    } else {
-        Err(AppError::InvalidInput("not a hearing id".into()))
     }
 }
 

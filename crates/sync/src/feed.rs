@@ -92,9 +92,16 @@ pub async fn pull(vault: &Arc<Vault>, session: &mut Session) -> Result<PullRepor
     Ok(report)
 }
 
+/// Whether `id` is a plain token (1–128 ASCII letters, digits, `-`, `_`): the only form of a
+/// court's id used in URL paths and keys.
+#[must_use]
+pub fn is_court_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A court-given id, accepted only as a plain token (it goes into URL paths and keys).
 fn court_id(id: &str) -> Result<&str, SyncError> {
-    if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if is_court_id(id) {
         Ok(id)
     } else {
         Err(SyncError::Protocol(format!("the court sent an unusable id {:?}", id.chars().take(40).collect::<String>())))
