@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-/// Debian/Ubuntu packages needed to build the desktop app (Tauri's Linux stack).
-pub(crate) const BUILD_PACKAGES: [&str; 9] = [
+/// Debian/Ubuntu packages needed to build and run the desktop app: Tauri's Linux stack, and
+/// a CJK font, which court papers embed (a subset of it) when they are rendered.
+pub(crate) const BUILD_PACKAGES: [&str; 10] = [
     "build-essential",
     "pkg-config",
     "file",
@@ -18,24 +19,16 @@ pub(crate) const BUILD_PACKAGES: [&str; 9] = [
     "libayatana-appindicator3-dev",
     "librsvg2-dev",
     "libsoup-3.0-dev",
+    "fonts-noto-cjk",
 ];
 
 /// Packages the test suites need: a virtual display, WebKit's WebDriver, Chromium for the
-/// web-build suite, CJK fonts so Chinese renders (and screenshots show it), and a D-Bus
+/// web-build suite (CJK fonts come with the build packages), a D-Bus
 /// daemon for the lock-on-sleep test (a private bus with a stand-in for logind), and Python
 /// venv for the OpenAPI validator from PyPI, curl (the upload bench's reference), and poppler's
 /// `pdftotext` (an independent reader of the PDFs we render).
-pub(crate) const TEST_PACKAGES: [&str; 9] = [
-    "xvfb",
-    "webkit2gtk-driver",
-    "chromium",
-    "fonts-noto-cjk",
-    "dbus-daemon",
-    "python3-venv",
-    "curl",
-    "poppler-utils",
-    "openssl",
-];
+pub(crate) const TEST_PACKAGES: [&str; 8] =
+    ["xvfb", "webkit2gtk-driver", "chromium", "dbus-daemon", "python3-venv", "curl", "poppler-utils", "openssl"];
 
 /// The repository and where things are in it.
 pub(crate) struct Project {
