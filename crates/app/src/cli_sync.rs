@@ -212,6 +212,10 @@ pub async fn sync(vault: Vault, command: SyncCommand) -> Result<(), AppError> {
             if let Some(e) = report.last_error {
                 eprintln!("last error: {e}");
             }
+            let news = courtside_sync::feed::pull(&vault, &mut session).await.map_err(sync_err)?;
+            for notice in &news.notices {
+                println!("news\t{}\t{}", notice.kind, notice.text);
+            }
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 
 mod cli_cases;
 mod cli_evidence;
+mod cli_hearings;
 mod cli_sync;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -66,6 +67,12 @@ enum Command {
     Evidence {
         #[command(subcommand)]
         command: cli_evidence::EvidenceCommand,
+    },
+    /// Hearings: the pre-hearing check-in and the join ticket (passphrase from
+    /// COURTSIDE_PASSPHRASE; the court from COURTSIDE_COURT_URL).
+    Hearing {
+        #[command(subcommand)]
+        command: cli_hearings::HearingCommand,
     },
     /// Filings (queued in the encrypted outbox until a connection exists).
     Filing {
@@ -358,6 +365,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Case { command } => {
             let app = case_app(cli.data_dir).await?;
             let result = cli_cases::case(&app, command).await;
+            app.shutdown().await;
+            result
+        }
+        Command::Hearing { command } => {
+            let app = case_app(cli.data_dir).await?;
+            let result = cli_hearings::run(&app, command).await;
             app.shutdown().await;
             result
         }

@@ -146,6 +146,19 @@ pub struct CheckInReceipt {
     pub checked_in_at: OffsetDateTime,
 }
 
+/// A check-in as the clerk sees it: who, when, and what they reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedCheckIn {
+    /// The participant's username.
+    pub username: String,
+    /// When the court recorded it (the latest check-in replaces earlier ones).
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_in_at: OffsetDateTime,
+    /// What the participant's client reported.
+    pub check: CheckIn,
+}
+
 /// How to enter the hearing room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

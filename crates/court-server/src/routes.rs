@@ -59,6 +59,7 @@ pub(crate) fn router(state: CourtState) -> Router {
         .route("/clerk/v1/plain-uploads/{name}", put(uploads::plain_upload))
         .route("/clerk/v1/cases/{id}/mediation", post(exchange::mediator_post))
         .route("/clerk/v1/hearings", post(hearings::schedule))
+        .route("/clerk/v1/hearings/{id}/check-ins", get(hearings::clerk_check_ins))
         .route("/clerk/v1/fees", post(exchange::post_fee))
         .route("/pay/{token}", get(exchange::payment_form).post(exchange::payment_confirm))
         .route("/rooms/{id}", get(hearings::room_page))
@@ -118,6 +119,7 @@ mediation, evidence exchange, and a per-account change feed. Errors are RFC 9457
         exchange::exhibits, exchange::submit_exhibit, exchange::cross_examine,
         uploads::statistics, uploads::plain_upload,
         hearings::schedule, hearings::list_hearings, hearings::get_hearing, hearings::check_in, hearings::join, hearings::statement,
+        hearings::clerk_check_ins,
         timestamps::stamp, timestamps::certificate,
     ),
     components(schemas(courtside_court_api::filing::SubmissionManifest, courtside_court_api::filing::FilingReceipt,

@@ -111,6 +111,42 @@ async function api(method, path, token, body) {
   return text ? JSON.parse(text) : null;
 }
 
+/**
+ * A Courtside of its own (the `courtside` CLI on a fresh data directory and vault), talking
+ * to this court: `run` resolves with stdout or rejects with stderr; `login` signs in through
+ * the court's login page in Chromium, the way a user's browser would.
+ */
+function participant() {
+  const dir = mkdtempSync(join(dataDir, 'participant-'));
+  const env = { ...process.env, COURTSIDE_PASSPHRASE: 'correct horse battery staple', COURTSIDE_COURT_URL: base };
+  const start = (args) => spawn(process.env.COURTSIDE_CLI, ['--data-dir', dir, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const finish = (child) =>
+    new Promise((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err.trim()}`))));
+    });
+  return {
+    run: (args) => finish(start(args)),
+    async login(username, password) {
+      const child = start(['court', 'login', '--court', base]);
+      const done = finish(child);
+      const authorize = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(authorize);
+      await page.fill('#username', username);
+      await page.fill('#password', password);
+      await page.click('#submit');
+      await page.waitForLoadState();
+      await context.close();
+      assert.match(await done, new RegExp(`signed in as ${username.replace('.', '\\.')}`));
+    }
+  };
+}
+
 test('sign-in through the court login page with PKCE, then refresh', async () => {
   const tokens = await signIn('wang.lawyer', 'demo-lawyer-2026');
   const me = await api('GET', '/v1/me', tokens.access_token);
@@ -120,27 +156,45 @@ test('sign-in through the court login page with PKCE, then refresh', async () =>
   assert.equal((await api('GET', '/v1/me', renewed.access_token)).username, 'wang.lawyer');
 });
 
-test('two participants with fake devices meet in the hearing room and connect', async () => {
+test('two participants sign in with the app, check in, and meet in the hearing room through the tickets it got', async () => {
   const parties = [['zhang.san', 'demo-litigant-1'], ['li.si', 'demo-litigant-2']];
-  const tokens = [];
-  for (const [user, pass] of parties) tokens.push((await signIn(user, pass)).access_token);
   const theCase = await api('POST', '/clerk/v1/cases', clerkToken, { caseType: 'civil-contract', title: '张三诉李四买卖合同纠纷', parties: parties.map((p) => p[0]) });
   const hearing = await api('POST', '/clerk/v1/hearings', clerkToken, {
     caseId: theCase.id, title: '开庭审理', startsAt: new Date(Date.now() + 600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
     durationMinutes: 60, platform: 'court-room', questions: []
   });
+  // Each participant is a Courtside with its own vault: sign in through the court's login
+  // page, pull the notice, check in, and take the room address the join ticket names.
+  const rooms = [];
+  for (const [user, pass] of parties) {
+    const app = participant();
+    await app.run(['vault', 'init']);
+    await app.login(user, pass);
+    assert.match(await app.run(['sync', 'run', '--court', base]), /news\thearing/);
+    const listed = await app.run(['hearing', 'list']);
+    assert.ok(listed.includes(hearing.id), listed);
+    await assert.rejects(app.run(['hearing', 'join', hearing.id]), /check/i, 'no ticket before the check-in');
+    assert.match(
+      await app.run(['hearing', 'check-in', hearing.id, '--camera', '--microphone', '--speaker', '--quiet', '--lit', '--alone', '--confirm-identity', '--acknowledge-rules']),
+      /^checked in at \d{4}-/
+    );
+    const room = (await app.run(['hearing', 'join', hearing.id])).trim();
+    assert.ok(room.startsWith(`${base}/rooms/${hearing.id}?`), room);
+    rooms.push(room);
+  }
+  const checkIns = await api('GET', `/clerk/v1/hearings/${hearing.id}/check-ins`, clerkToken);
+  assert.deepEqual(checkIns.map((c) => c.username), ['li.si', 'zhang.san']);
+  for (const c of checkIns) {
+    assert.equal(c.check.identityConfirmed, true);
+    assert.ok(c.check.deviceCheck.throughputKbps > 0, 'the app measured the network to the court');
+  }
   const pages = [];
-  for (const token of tokens) {
-    await api('POST', `/v1/hearings/${hearing.id}/check-in`, token, {
-      deviceCheck: { camera: true, microphone: true, speaker: true, roundTripMs: 5, throughputKbps: 50000 },
-      environment: { quiet: true, lit: true, alone: true }, identityConfirmed: true, rulesAcknowledged: true
-    });
-    const ticket = await api('POST', `/v1/hearings/${hearing.id}/join`, token);
+  for (const room of rooms) {
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(ticket.roomUrl);
+    await page.goto(room);
     pages.push({ page, context, errors });
   }
   for (const { page, errors } of pages) {
