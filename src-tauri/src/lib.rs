@@ -2,6 +2,7 @@
 //! one-line call into `courtside_app::App`; errors cross the boundary once, as `IpcError`.
 
 mod commands;
+mod media;
 
 use std::time::Instant;
 
@@ -20,7 +21,11 @@ pub fn run() {
     init_logging();
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .on_permission_request(media::answer)
         .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                media::enable_capture(&window);
+            }
             let config = AppConfig::from_env()?;
             let service = tauri::async_runtime::block_on(App::start(config))?;
             service.on_court_news(court_news(app.handle().clone()));

@@ -50,3 +50,8 @@ export function duration(s: number): string {
 
 import { en } from './i18n/en';
 const DICT_KEYS: Record<string, unknown> = en;
+
+/** A court's time (RFC 3339) as the court keeps it: China time, labelled as such. */
+export function courtTime(t: string): string {
+  return i18n.t('time.china', { time: new Date(t).toLocaleString(i18n.locale, { timeZone: 'Asia/Shanghai' }) });
+}

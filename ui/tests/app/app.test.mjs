@@ -164,10 +164,17 @@ async function startCourt(port, dataDir) {
     createInterface({ input: proc.stdout }).once('line', resolve);
   });
   const url = line.match(/http:\/\/[^\s]+\//)[0];
+  const clerkToken = () => readFileSync(join(dataDir, 'clerk-token'), 'utf8').trim();
   return {
     url,
+    /** GET of the clerk API, as JSON. */
+    clerkGet: async (path) => {
+      const response = await fetch(new URL(path, url), { headers: { authorization: `Bearer ${clerkToken()}` } });
+      assert.equal(response.status, 200, path);
+      return response.json();
+    },
     clerk: (...args) =>
-      execFileSync(cli, ['court', 'clerk', '--court', url, '--token', readFileSync(join(dataDir, 'clerk-token'), 'utf8').trim(), ...args], { encoding: 'utf8' }),
+      execFileSync(cli, ['court', 'clerk', '--court', url, '--token', clerkToken(), ...args], { encoding: 'utf8' }),
     stop: () => new Promise((resolve) => (proc.exitCode !== null ? resolve() : (proc.once('exit', resolve), proc.kill('SIGTERM'))))
   };
 }
@@ -350,12 +357,21 @@ test('a hearing notice arrives and reminds; the check reaches the court; the roo
       await s.waitFor('[data-testid="hearing-item"]', { text: (t) => t.includes('第一次开庭') });
       await s.click(await s.find('[data-testid="hearing-prepare"]'));
       await s.waitFor('[data-testid="check-network"]', { timeout: 30_000, text: (t) => /\d+ ms round trip/.test(t) });
-      await s.waitFor('[data-testid="check-camera"]', { text: (t) => !t.endsWith('testing…') });
+      // WebKit's mock devices stand in for a camera and a microphone (Xvfb has none): frames
+      // reach the preview and the level meter hears the mock tone.
+      await s.waitFor('[data-testid="check-camera"]', { timeout: 15_000, text: (t) => t === 'Camera: works' });
+      await s.waitFor('[data-testid="check-microphone"]', { timeout: 15_000, text: (t) => t === 'Microphone: works' });
       for (const box of ['check-quiet', 'check-lit', 'check-alone', 'check-identity', 'check-rules']) {
         await s.click(await s.find(`[data-testid="${box}"]`));
       }
       await s.click(await s.find('[data-testid="check-submit"]'));
       await s.waitFor('[data-testid="checked-in"]', { timeout: 30_000 });
+      const [checkIn] = await court.clerkGet(`clerk/v1/hearings/${hearingId}/check-ins`);
+      assert.equal(checkIn.username, 'li.si');
+      assert.deepEqual(checkIn.check.environment, { quiet: true, lit: true, alone: true });
+      assert.equal(checkIn.check.deviceCheck.camera, true);
+      assert.equal(checkIn.check.deviceCheck.microphone, true);
+      assert.ok(checkIn.check.deviceCheck.throughputKbps > 0);
       await shoot(s, 'hearing-check-en.png');
       await s.click(await s.find('[data-testid="hearing-join"]'));
       await s.waitFor('[data-testid="hearing-joined"]', { timeout: 30_000 });
@@ -383,7 +399,8 @@ test('a hearing notice arrives and reminds; the check reaches the court; the roo
       COURTSIDE_TEST_BROWSER_LOG: browserLog,
       COURTSIDE_TEST_USER: 'li.si',
       COURTSIDE_TEST_PASSWORD: 'demo-litigant-2',
-      COURTSIDE_EXPORT_DIR: exportDir
+      COURTSIDE_EXPORT_DIR: exportDir,
+      COURTSIDE_MOCK_CAPTURE_DEVICES: '1'
     }
   );
   } finally {
