@@ -24,11 +24,12 @@ pub(crate) fn answer<R: Runtime>(webview: Webview<R>, kind: PermissionKind) -> P
 /// The bundled UI's origin (`tauri://localhost`, `http(s)://tauri.localhost`), or the dev
 /// server on localhost in debug builds.
 fn is_app_page(url: &url::Url) -> bool {
-    match (url.scheme(), url.host_str()) {
-        ("tauri", Some("localhost")) | ("http" | "https", Some("tauri.localhost")) => true,
-        ("http", Some("localhost")) => cfg!(debug_assertions),
-        _ => false,
-    }
+    let bundled = matches!(
+        (url.scheme(), url.host_str()),
+        ("tauri", Some("localhost")) | ("http" | "https", Some("tauri.localhost"))
+    );
+    let dev_server = cfg!(debug_assertions) && url.scheme() == "http" && url.host_str() == Some("localhost");
+    bundled || dev_server
 }
 
 /// Turns on media capture in the window's webview (WebKitGTK keeps it off by default), with

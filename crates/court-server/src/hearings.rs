@@ -14,7 +14,8 @@ use courtside_court_api::auth::random_token;
 use courtside_court_api::encoding::sha256_hex;
 use courtside_court_api::filing::ChangeEvent;
 use courtside_court_api::hearing::{
-    CheckIn, CheckInReceipt, Hearing, RecordedCheckIn, HearingQuestion, HearingStatement, JoinTicket, ScheduleHearing, StatementReceipt,
+    CheckIn, CheckInReceipt, Hearing, HearingQuestion, HearingStatement, JoinTicket, RecordedCheckIn, ScheduleHearing,
+    StatementReceipt,
 };
 use courtside_court_api::policy::HearingPlatformKind;
 use futures_util::{SinkExt, StreamExt};
@@ -190,19 +191,23 @@ pub(crate) async fn clerk_check_ins(
     _clerk: Clerk,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<RecordedCheckIn>>, ApiError> {
-    let rows: Vec<(String, String, i64)> = state.store.with(|c| {
-        let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM hearings WHERE id = ?1)", [&id], |r| r.get(0))?;
-        if !exists {
-            return Ok(None);
-        }
-        let mut stmt = c.prepare(
-            "SELECT a.username, k.body, k.at FROM check_ins k JOIN accounts a ON a.id = k.account_id
+    let rows: Vec<(String, String, i64)> = state
+        .store
+        .with(|c| {
+            let exists: bool =
+                c.query_row("SELECT EXISTS (SELECT 1 FROM hearings WHERE id = ?1)", [&id], |r| r.get(0))?;
+            if !exists {
+                return Ok(None);
+            }
+            let mut stmt = c.prepare(
+                "SELECT a.username, k.body, k.at FROM check_ins k JOIN accounts a ON a.id = k.account_id
              WHERE k.hearing_id = ?1 ORDER BY a.username",
-        )?;
-        let rows = stmt.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
-        Ok(Some(rows))
-    })?
-    .ok_or_else(|| ApiError::not_found("hearing"))?;
+            )?;
+            let rows =
+                stmt.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+            Ok(Some(rows))
+        })?
+        .ok_or_else(|| ApiError::not_found("hearing"))?;
     let mut out = Vec::with_capacity(rows.len());
     for (username, body, at) in rows {
         out.push(RecordedCheckIn { username, checked_in_at: from_unix(at), check: crate::http::from_json(&body)? });
