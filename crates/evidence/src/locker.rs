@@ -113,11 +113,14 @@ impl<R: Read> Read for Watching<R> {
             let take = (4096 - self.head.len()).min(n);
             self.head.extend_from_slice(&chunk[..take]);
         }
-        let mut window = std::mem::take(&mut self.tail);
-        window.extend_from_slice(chunk);
-        self.pages += count_pages(&window, n);
-        let keep = window.len().min(24);
-        self.tail = window[window.len() - keep..].to_vec();
+        // Pages are counted in PDFs only (the head tells; other media skip the scan).
+        if n > 0 && self.head.starts_with(b"%PDF-") {
+            let mut window = std::mem::take(&mut self.tail);
+            window.extend_from_slice(chunk);
+            self.pages += count_pages(&window, n);
+            let keep = window.len().min(24);
+            self.tail = window[window.len() - keep..].to_vec();
+        }
         Ok(n)
     }
 }
@@ -149,7 +152,7 @@ fn count_pages(window: &[u8], fresh: usize) -> u32 {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 fn check_text(what: &str, value: &str) -> Result<(), EvidenceError> {
@@ -180,12 +183,12 @@ impl Locker {
     /// # Errors
     /// [`EvidenceError::File`] when it cannot be read (nothing is stored then).
     pub fn capture_file(&self, path: &Path, capture: &Capture) -> Result<Exhibit, EvidenceError> {
-        let file = std::fs::File::open(path).map_err(|e| file_error(path, &e))?;
+        let mut file = std::fs::File::open(path).map_err(|e| file_error(path, &e))?;
         if !file.metadata().map_err(|e| file_error(path, &e))?.is_file() {
             return Err(file_error(path, &"not a regular file"));
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "evidence".into());
-        self.capture(&name, &mut std::io::BufReader::with_capacity(1 << 20, file), capture).map_err(|e| match e {
+        self.capture(&name, &mut file, capture).map_err(|e| match e {
             EvidenceError::Vault(VaultError::Io { source, .. }) => file_error(path, &source),
             other => other,
         })

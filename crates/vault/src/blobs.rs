@@ -8,7 +8,7 @@
 //! SHA-256 of the plaintext is computed in the same pass as the encryption.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -63,62 +63,125 @@ fn write_to(tmp: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Resul
     header[5] = CHUNK_EXP;
     header[6..13].copy_from_slice(&prefix);
     let aead = blob_aead(key, id);
-    let file = File::create(tmp).map_err(io(tmp))?;
-    let mut out = BufWriter::with_capacity(chunk + TAG_LEN, file);
+    let mut out = File::create(tmp).map_err(io(tmp))?;
     out.write_all(&header).map_err(io(tmp))?;
-    // SHA-256 runs on a second thread while this one encrypts and writes, so ingest takes
-    // about as long as hashing alone. Plaintext copies travel in a few recycled buffers
-    // (zeroized once, when dropped at the end, rather than once per chunk).
+    // Two threads: this one reads and hashes each piece while it is still in the CPU's cache
+    // (hashing what was read long ago costs a second trip to memory); the other seals and
+    // writes whole chunks, holding one back until it knows whether it is the last. Plaintext
+    // travels in a few recycled buffers (zeroized when dropped at the end).
     const IN_FLIGHT: usize = 4;
-    let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(IN_FLIGHT);
-    let (to_reader, free) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(IN_FLIGHT + 1);
-    for _ in 0..=IN_FLIGHT {
-        let _ = to_reader.send(Zeroizing::new(Vec::with_capacity(chunk)));
+    let (to_writer, chunks) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(IN_FLIGHT);
+    let (to_reader, free) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(IN_FLIGHT + 2);
+    for _ in 0..IN_FLIGHT + 2 {
+        let _ = to_reader.send(Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN)));
     }
     std::thread::scope(|scope| {
-        let hasher = scope.spawn(move || {
-            let mut sha = Sha256::new();
-            for buffer in chunks {
-                sha.update(&*buffer);
-                // The reader may be gone (an error); the buffer is then dropped and zeroized.
-                let _ = to_reader.send(buffer);
-            }
-            sha.finalize()
-        });
-        let size = (move || -> Result<u64, VaultError> {
-            let mut size = 0u64;
-            // Read one chunk ahead so the last chunk can be flagged as such.
-            let mut current = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
-            let mut next = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
-            fill(source, &mut current, chunk).map_err(io(tmp))?;
+        let writer = scope.spawn(move || -> Result<(), VaultError> {
             let mut counter: u32 = 0;
-            loop {
-                fill(source, &mut next, chunk).map_err(io(tmp))?;
-                let last = next.is_empty();
-                let mut copy = free.recv().map_err(|_| VaultError::Random)?;
-                copy.clear();
-                copy.extend_from_slice(&current);
-                to_hasher.send(copy).map_err(|_| VaultError::Random)?;
-                size += current.len() as u64;
-                aead.seal_in_place_append_tag(chunk_nonce(&prefix, counter, last), Aad::from(&header), &mut *current)
+            let mut held: Option<Zeroizing<Vec<u8>>> = None;
+            let mut early = EarlyWriteback::default();
+            let mut seal = |mut buffer: Zeroizing<Vec<u8>>, last: bool| -> Result<(), VaultError> {
+                aead.seal_in_place_append_tag(chunk_nonce(&prefix, counter, last), Aad::from(&header), &mut *buffer)
                     .map_err(|_| VaultError::Random)?;
-                out.write_all(&current).map_err(io(tmp))?;
-                if last {
-                    break;
-                }
+                out.write_all(&buffer).map_err(io(tmp))?;
+                early.wrote(&out, buffer.len());
                 counter = counter.checked_add(1).ok_or_else(|| VaultError::Io {
                     path: tmp.to_owned(),
                     source: std::io::Error::other("blob too large"),
                 })?;
-                std::mem::swap(&mut current, &mut next);
+                // The reader may be gone (an error); the buffer is then dropped and zeroized.
+                let _ = to_reader.send(buffer);
+                Ok(())
+            };
+            // An empty chunk from the reader means the end.
+            for buffer in chunks {
+                if buffer.is_empty() {
+                    seal(held.take().unwrap_or(buffer), true)?;
+                    return out.sync_all().map_err(io(tmp));
+                }
+                if let Some(previous) = held.replace(buffer) {
+                    seal(previous, false)?;
+                }
             }
-            let file = out.into_inner().map_err(|e| VaultError::Io { path: tmp.to_owned(), source: e.into_error() })?;
-            file.sync_all().map_err(io(tmp))?;
-            Ok(size)
+            Err(VaultError::Io { path: tmp.to_owned(), source: std::io::Error::other("the reader stopped") })
+        });
+        // `None`: the writer stopped (its error says why).
+        let read = (move || -> Result<Option<(u64, [u8; 32])>, VaultError> {
+            let mut sha = Sha256::new();
+            let mut size = 0u64;
+            loop {
+                let Ok(mut buffer) = free.recv() else { return Ok(None) };
+                fill_hashing(source, &mut buffer, chunk, &mut sha).map_err(io(tmp))?;
+                size += buffer.len() as u64;
+                let end = buffer.is_empty();
+                if to_writer.send(buffer).is_err() {
+                    return Ok(None);
+                }
+                if end {
+                    return Ok(Some((size, sha.finalize().into())));
+                }
+            }
         })();
-        let digest = hasher.join().map_err(|_| VaultError::Random)?;
-        Ok(BlobInfo { size: size?, sha256: hex(&digest) })
+        let written = writer.join().map_err(|_| VaultError::Random)?;
+        // A read error ends the writer too: report the read error.
+        let read = read?;
+        written?;
+        let (size, digest) = read.ok_or(VaultError::Random)?;
+        Ok(BlobInfo { size, sha256: hex(&digest) })
     })
+}
+
+/// Starts the disk writing what was written so far every few MiB, so that the final fsync
+/// waits for the tail of a large blob rather than all of it (on Linux: `fadvise(DONTNEED)`,
+/// which starts writeback of the dirty range without waiting, and keeps the ciphertext out of
+/// the page cache once it is on disk).
+#[derive(Default)]
+struct EarlyWriteback {
+    written: u64,
+    started: u64,
+}
+
+impl EarlyWriteback {
+    const EVERY: u64 = 8 << 20;
+
+    fn wrote(&mut self, file: &File, len: usize) {
+        self.written += len as u64;
+        if self.written - self.started < Self::EVERY {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let len = std::num::NonZeroU64::new(self.written - self.started);
+            // Only a hint: durability still comes from the fsync at the end.
+            let _ = rustix::fs::fadvise(file, self.started, len, rustix::fs::Advice::DontNeed);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = file;
+        self.started = self.written;
+    }
+}
+
+/// Fills `buf` with up to `want` bytes from `source`, hashing each piece as soon as it is read.
+fn fill_hashing(source: &mut dyn Read, buf: &mut Vec<u8>, want: usize, sha: &mut Sha256) -> std::io::Result<()> {
+    /// Small enough to stay in a core's cache between the read and the hash.
+    const PIECE: usize = 32 << 10;
+    buf.clear();
+    buf.resize(want, 0);
+    let mut filled = 0;
+    while filled < want {
+        let until = (filled + PIECE).min(want);
+        match source.read(&mut buf[filled..until]) {
+            Ok(0) => break,
+            Ok(n) => {
+                sha.update(&buf[filled..filled + n]);
+                filled += n;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(())
 }
 
 /// Decrypts the blob `id` into `sink`, verifying every chunk; returns size and SHA-256.

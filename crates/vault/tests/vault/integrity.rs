@@ -258,3 +258,51 @@ fn putting_back_a_record_together_with_its_old_index_bucket_is_detected() {
         other => panic!("expected the index to be reported, got {other:?}"),
     }
 }
+
+/// Yields at most `piece` bytes per read, and fails once `fail_at` bytes have been read.
+struct Trickle<'a> {
+    data: &'a [u8],
+    at: usize,
+    piece: usize,
+    fail_at: Option<usize>,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.fail_at.is_some_and(|f| self.at >= f) {
+            return Err(std::io::Error::other("the device was unplugged"));
+        }
+        let n = buf.len().min(self.piece).min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_large_blob_from_short_reads_is_the_same_blob() {
+    let (_dir, vault) = vault();
+    // Past the 8 MiB at which the disk is asked to start writing early.
+    let data = sample(9 * 1024 * 1024 + 5);
+    let whole = vault.write_blob("whole", &mut Cursor::new(&data)).unwrap();
+    let trickled =
+        vault.write_blob("trickled", &mut Trickle { data: &data, at: 0, piece: 1000, fail_at: None }).unwrap();
+    assert_eq!(whole, trickled);
+    let mut out = Vec::new();
+    vault.read_blob("trickled", &mut out).unwrap();
+    assert!(out == data);
+}
+
+#[test]
+fn a_source_failing_midway_is_reported_and_leaves_nothing_behind() {
+    let (dir, vault) = vault();
+    let data = sample(3 * 256 * 1024);
+    let mut source = Trickle { data: &data, at: 0, piece: 64 * 1024, fail_at: Some(600 * 1024) };
+    match vault.write_blob("cut", &mut source) {
+        Err(VaultError::Io { source, .. }) => assert!(source.to_string().contains("unplugged"), "{source}"),
+        other => panic!("expected the read error, got {other:?}"),
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path().join(BLOB_DIR)).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(vault.read_blob("cut", &mut Vec::new()).is_err());
+}
