@@ -12,7 +12,6 @@ use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::VaultError;
@@ -106,8 +105,8 @@ fn write_to(tmp: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Resul
             Err(VaultError::Io { path: tmp.to_owned(), source: std::io::Error::other("the reader stopped") })
         });
         // `None`: the writer stopped (its error says why).
-        let read = (move || -> Result<Option<(u64, [u8; 32])>, VaultError> {
-            let mut sha = Sha256::new();
+        let read = (move || -> Result<Option<(u64, ring::digest::Digest)>, VaultError> {
+            let mut sha = ring::digest::Context::new(&ring::digest::SHA256);
             let mut size = 0u64;
             loop {
                 let Ok(mut buffer) = free.recv() else { return Ok(None) };
@@ -118,7 +117,7 @@ fn write_to(tmp: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Resul
                     return Ok(None);
                 }
                 if end {
-                    return Ok(Some((size, sha.finalize().into())));
+                    return Ok(Some((size, sha.finish())));
                 }
             }
         })();
@@ -127,7 +126,7 @@ fn write_to(tmp: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Resul
         let read = read?;
         written?;
         let (size, digest) = read.ok_or(VaultError::Random)?;
-        Ok(BlobInfo { size, sha256: hex(&digest) })
+        Ok(BlobInfo { size, sha256: hex(digest.as_ref()) })
     })
 }
 
@@ -162,7 +161,12 @@ impl EarlyWriteback {
 }
 
 /// Fills `buf` with up to `want` bytes from `source`, hashing each piece as soon as it is read.
-fn fill_hashing(source: &mut dyn Read, buf: &mut Vec<u8>, want: usize, sha: &mut Sha256) -> std::io::Result<()> {
+fn fill_hashing(
+    source: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    want: usize,
+    sha: &mut ring::digest::Context,
+) -> std::io::Result<()> {
     /// Small enough to stay in a core's cache between the read and the hash.
     const PIECE: usize = 32 << 10;
     buf.clear();
@@ -204,7 +208,7 @@ pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Writ
     let mut prefix = [0u8; 7];
     prefix.copy_from_slice(&header[6..13]);
     let aead = blob_aead(key, id);
-    let mut sha = Sha256::new();
+    let mut sha = ring::digest::Context::new(&ring::digest::SHA256);
     let mut size = 0u64;
     let mut buf = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
     let mut next = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
@@ -228,7 +232,7 @@ pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Writ
         counter = counter.checked_add(1).ok_or_else(|| tampered("too many chunks"))?;
         std::mem::swap(&mut buf, &mut next);
     }
-    Ok(BlobInfo { size, sha256: hex(&sha.finalize()) })
+    Ok(BlobInfo { size, sha256: hex(sha.finish().as_ref()) })
 }
 
 /// Plaintext size of the blob `id`, from its file's length (the chunk layout is fixed).
