@@ -56,6 +56,8 @@ const COMMANDS: &[&str] = &[
     "export_calendar",
     "served_documents",
     "hearings",
+    "fee_notices",
+    "pay_fee",
     "network_check",
     "check_in",
     "join_hearing",

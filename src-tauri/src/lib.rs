@@ -106,6 +106,8 @@ pub fn run() {
             commands::cases::export_calendar,
             commands::cases::served_documents,
             commands::cases::hearings,
+            commands::cases::fee_notices,
+            commands::cases::pay_fee,
             commands::hearings::network_check,
             commands::hearings::check_in,
             commands::hearings::join_hearing,

@@ -5,6 +5,8 @@
 mod casework;
 #[path = "e2e/evidence.rs"]
 mod evidence;
+#[path = "e2e/fees.rs"]
+mod fees;
 #[path = "e2e/hearings.rs"]
 mod hearings;
 #[cfg(target_os = "linux")]

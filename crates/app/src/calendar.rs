@@ -78,7 +78,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`].
     pub fn calendar(&self) -> Result<CalendarView, AppError> {
-        self.absorb_served()?;
+        self.absorb_court_news()?;
         let cases = self.with_open(|o| Ok(o.cases.list()?))?;
         let (entries, items) = calendar_entries(&cases);
         let mut items = items;
@@ -114,7 +114,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], the vault's error.
     pub fn send_due_reminders(&self, today: Date) -> Result<Vec<String>, AppError> {
-        self.absorb_served()?;
+        self.absorb_court_news()?;
         let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
         let news = self.news.lock().ok().and_then(|n| n.clone());
         let mut sent = Vec::new();
@@ -213,7 +213,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`].
     pub fn hearings(&self) -> Result<Vec<crate::ipc::HearingView>, AppError> {
-        self.absorb_served()?;
+        self.absorb_court_news()?;
         let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
         let hearings = courtside_sync::feed::hearings(&vault)?;
         let entries: Vec<CalendarEntry> = hearings

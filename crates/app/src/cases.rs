@@ -64,7 +64,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], the vault's error.
     pub fn list_cases(&self) -> Result<Vec<CaseSummary>, AppError> {
-        self.absorb_served()?;
+        self.absorb_court_news()?;
         self.with_open(|o| {
             let items = outbox::items(&o.drafts.vault())?;
             Ok(o.cases
@@ -92,7 +92,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], no such case.
     pub fn get_case(&self, id: &str) -> Result<CaseView, AppError> {
-        self.absorb_served()?;
+        self.absorb_court_news()?;
         let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(id)?)))?;
         self.case_view(&vault, case)
     }

@@ -157,6 +157,47 @@ impl App {
         self.court.base().to_string()
     }
 
+    /// `POST {path}` (relative to the court's base) as the signed-in account, with `body` as
+    /// JSON; the court's answer parsed. `path` is built by the caller from checked ids.
+    ///
+    /// # Errors
+    /// [`AppError::Sync`] when not signed in, offline, or the court refuses.
+    pub(crate) async fn post_as_account<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<&impl serde::Serialize>,
+    ) -> Result<T, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let account = account::account_for(&vault, &self.court_url(), None)?;
+        let url = account.court_url()?.join(path).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut session = Session::new(vault, account).with_network(self.network.clone());
+        let mut request =
+            courtside_sync::http_client(&self.network)?.post(url).bearer_auth(session.bearer(false).await?);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let answer = courtside_sync::check(request.send().await.map_err(courtside_sync::SyncError::from)?).await?;
+        Ok(answer.json().await.map_err(courtside_sync::SyncError::from)?)
+    }
+
+    /// A page address the court sent (hearing room, payment page), before it is opened: it
+    /// must be the court's own origin or HTTPS, never a file, script or other scheme.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] naming `what` when the address is unusable.
+    pub(crate) fn court_page(&self, address: &str, what: &str) -> Result<url::Url, AppError> {
+        let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
+        let page =
+            url::Url::parse(address).map_err(|e| AppError::InvalidInput(format!("the court's {what} address: {e}")))?;
+        if page.origin() != court.origin() && page.scheme() != "https" {
+            return Err(AppError::InvalidInput(format!(
+                "the court sent an unusable {what} address {}",
+                page.origin().ascii_serialization()
+            )));
+        }
+        Ok(page)
+    }
+
     /// Signs in to the app's court: opens the court's sign-in page in the system browser and
     /// waits (up to 10 minutes) for its redirect to this computer; the tokens and a new
     /// device key are sealed in the vault and the account starts syncing.
@@ -354,6 +395,7 @@ impl App {
     /// Starts an engine for every signed-in account and refreshes the court's policy, in the
     /// background (called once the vault is open).
     pub(crate) fn after_unlock(&self) {
+        self.news_to_absorb.store(true, std::sync::atomic::Ordering::SeqCst);
         if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
@@ -397,8 +439,12 @@ impl App {
         let wake = engine.waker();
         let (stop, stopped) = watch::channel(false);
         let news = self.news.lock().ok().and_then(|n| n.clone());
+        let to_absorb = self.news_to_absorb.clone();
         let task = tokio::spawn(engine.run(stopped, move |outcome| {
             if let Ok(report) = outcome {
+                if !report.notices.is_empty() {
+                    to_absorb.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 for notice in &report.notices {
                     tracing::info!(kind = notice.kind, "court news");
                     if let Some(tell) = &news {

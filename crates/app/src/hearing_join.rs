@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use courtside_court_api::hearing::{CheckIn, CheckInReceipt, JoinTicket};
-use courtside_sync::account::{self, Session};
 
 use crate::ipc::NetworkCheck;
 use crate::{App, AppError};
@@ -36,20 +35,7 @@ impl App {
         if !courtside_sync::feed::is_court_id(hearing) {
             return Err(AppError::InvalidInput("not a hearing id".into()));
         }
-        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
-        let account = account::account_for(&vault, &self.court_url(), None)?;
-        let url = account
-            .court_url()?
-            .join(&format!("v1/hearings/{hearing}/{action}"))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let mut session = Session::new(vault, account).with_network(self.network.clone());
-        let mut request =
-            courtside_sync::http_client(&self.network)?.post(url).bearer_auth(session.bearer(false).await?);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let answer = courtside_sync::check(request.send().await.map_err(courtside_sync::SyncError::from)?).await?;
-        Ok(answer.json().await.map_err(courtside_sync::SyncError::from)?)
+        self.post_as_account(&format!("v1/hearings/{hearing}/{action}"), body).await
     }
 
     /// Round trip (median of five health calls) and download throughput (the court's API
@@ -101,16 +87,7 @@ impl App {
         open: impl FnOnce(&url::Url) -> Result<(), AppError>,
     ) -> Result<JoinTicket, AppError> {
         let ticket: JoinTicket = self.post_to_hearing(hearing, "join", None::<&()>).await?;
-        let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
-        let room = url::Url::parse(&ticket.room_url)
-            .map_err(|e| AppError::InvalidInput(format!("the court's room address: {e}")))?;
-        // The room must be the court's own page (or HTTPS elsewhere): never a file or script URL.
-        if room.origin() != court.origin() && room.scheme() != "https" {
-            return Err(AppError::InvalidInput(format!(
-                "the court sent an unusable room address {}",
-                room.origin().ascii_serialization()
-            )));
-        }
+        let room = self.court_page(&ticket.room_url, "room")?;
         open(&room)?;
         Ok(ticket)
     }

@@ -400,6 +400,31 @@ pub struct ServedView {
     pub received_at: Option<String>,
 }
 
+/// A fee notice from the court.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeNoticeView {
+    /// The court's fee id.
+    pub id: String,
+    /// The court's case id.
+    pub court_case: String,
+    /// The local case following it.
+    pub local_case: Option<String>,
+    /// Its title.
+    pub case_title: Option<String>,
+    /// Amount in fen.
+    #[ts(type = "number")]
+    pub amount_fen: u64,
+    /// What it is for.
+    pub reason: String,
+    /// Last day to pay (YYYY-MM-DD, the court's calendar).
+    pub due: String,
+    /// When the court confirmed the payment (RFC 3339).
+    pub paid_at: Option<String>,
+    /// The court's receipt number.
+    pub receipt_number: Option<String>,
+}
+
 /// A hearing the court announced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -610,6 +635,7 @@ pub fn bindings() -> String {
         ExhibitDetail::decl(&cfg),
         ServedView::decl(&cfg),
         HearingView::decl(&cfg),
+        FeeNoticeView::decl(&cfg),
         NetworkCheck::decl(&cfg),
         HearingCheck::decl(&cfg),
         HearingEntry::decl(&cfg),

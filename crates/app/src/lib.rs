@@ -13,6 +13,7 @@ pub mod config;
 pub mod courts;
 pub mod error;
 pub mod evidence;
+pub mod fees;
 pub mod hearing_join;
 pub mod ipc;
 pub mod network_watch;

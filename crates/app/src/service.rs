@@ -30,6 +30,9 @@ pub struct App {
     pub(crate) watch_generation: std::sync::atomic::AtomicU64,
     /// Where the court's news goes.
     pub(crate) news: Mutex<Option<crate::courts::NewsSink>>,
+    /// Set when the court's news arrived (or the vault opened) and cases have not yet been
+    /// joined to it: the served documents, hearings and fees.
+    pub(crate) news_to_absorb: Arc<std::sync::atomic::AtomicBool>,
     /// Connectivity logs of hearings joined in this run.
     pub(crate) hearing_logs: crate::hearing_join::HearingLogs,
 }
@@ -119,6 +122,7 @@ impl App {
             court_id: Mutex::new(None),
             watch_generation: std::sync::atomic::AtomicU64::new(0),
             news: Mutex::new(None),
+            news_to_absorb: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             hearing_logs: Mutex::default(),
         })
     }

@@ -27,12 +27,29 @@ pub fn period_started_by(document_kind: &str) -> Option<&'static str> {
 }
 
 impl App {
+    /// Joins the court's news to the cases (served documents and the periods they start,
+    /// docketed filings, fee deadlines), when news arrived since the last time: called before
+    /// cases, the calendar or reminders are shown, it costs nothing otherwise.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error (the news is then absorbed next time).
+    pub fn absorb_court_news(&self) -> Result<(), AppError> {
+        use std::sync::atomic::Ordering;
+        if !self.news_to_absorb.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let result = self.absorb_served().and_then(|()| self.absorb_fees());
+        if result.is_err() {
+            self.news_to_absorb.store(true, Ordering::SeqCst);
+        }
+        result
+    }
+
     /// Ties served documents to cases and puts the periods they start on them (once each).
-    /// Called before cases, the calendar or reminders are shown.
     ///
     /// # Errors
     /// [`AppError::Locked`], the vault's error.
-    pub fn absorb_served(&self) -> Result<(), AppError> {
+    fn absorb_served(&self) -> Result<(), AppError> {
         let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
         let served = feed::served(&vault)?;
         let items = outbox::items(&vault)?;
@@ -110,7 +127,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], the vault's error.
     pub fn served_documents(&self) -> Result<Vec<ServedView>, AppError> {
-        self.absorb_served()?;
+        self.absorb_court_news()?;
         let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
         let cases = self.with_open(|o| Ok(o.cases.list()?))?;
         let mut out: Vec<ServedView> = feed::served(&vault)?

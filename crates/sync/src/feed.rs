@@ -259,6 +259,21 @@ pub fn served(vault: &Vault) -> Result<Vec<ServedCopy>, SyncError> {
         .collect())
 }
 
+/// Every fee notice the court sent, soonest due first (paid ones carry their receipt).
+///
+/// # Errors
+/// [`SyncError::Vault`].
+pub fn fees(vault: &Vault) -> Result<Vec<FeeNotice>, SyncError> {
+    let mut all: Vec<FeeNotice> = vault
+        .list(REPLICA)?
+        .iter()
+        .filter(|r| r.id.starts_with("fee:"))
+        .filter_map(|r| serde_json::from_slice(&r.plaintext).ok())
+        .collect();
+    all.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
+    Ok(all)
+}
+
 /// Every hearing the court announced, soonest first.
 ///
 /// # Errors

@@ -106,6 +106,17 @@ pub(crate) fn served_documents(app: State<'_, App>) -> Result<Vec<courtside_app:
 }
 
 #[tauri::command]
+pub(crate) fn fee_notices(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::FeeNoticeView>, IpcError> {
+    Ok(app.fee_notices()?)
+}
+
+/// Opens the court's payment page for a fee in the system browser; returns its address.
+#[tauri::command]
+pub(crate) async fn pay_fee(app: State<'_, App>, fee: String) -> Result<String, IpcError> {
+    Ok(app.pay_fee(&fee, courtside_app::courts::open_in_browser).await?)
+}
+
+#[tauri::command]
 pub(crate) fn hearings(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::HearingView>, IpcError> {
     Ok(app.hearings()?)
 }

@@ -315,6 +315,21 @@ test('served documents show when service was completed', async () => {
   await close();
 });
 
+test('a fee notice shows its amount and last day, and opens the court\'s payment page', async () => {
+  const { page, errors, close } = await newPage('light');
+  await page.goto(`${server.url}/fees?locale=zh-CN&vault=open-sesame-123&fee`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('fee-item').waitFor();
+  assert.match(await page.getByTestId('fee-item').textContent(), /案件受理费 · 2,300\.00 元/);
+  assert.equal(await page.getByTestId('fee-due').textContent(), '请于 2026-11-30 前缴纳');
+  await page.getByTestId('fee-pay').click();
+  assert.match(await page.getByTestId('fee-opened').textContent(), /^法院缴费页面已在浏览器中打开/);
+  await assertAccessible(page, 'fee notices');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
 test('hearings show their time and a countdown', async () => {
   const { page, errors, close } = await newPage('light');
   await page.goto(`${server.url}/hearings?locale=en-US&vault=open-sesame-123&hearing`);

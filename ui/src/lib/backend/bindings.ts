@@ -973,6 +973,44 @@ platform: string,
  */
 clashesWith: Array<string>, };
 
+export type FeeNoticeView = { 
+/**
+ * The court's fee id.
+ */
+id: string, 
+/**
+ * The court's case id.
+ */
+courtCase: string, 
+/**
+ * The local case following it.
+ */
+localCase: string | null, 
+/**
+ * Its title.
+ */
+caseTitle: string | null, 
+/**
+ * Amount in fen.
+ */
+amountFen: number, 
+/**
+ * What it is for.
+ */
+reason: string, 
+/**
+ * Last day to pay (YYYY-MM-DD, the court's calendar).
+ */
+due: string, 
+/**
+ * When the court confirmed the payment (RFC 3339).
+ */
+paidAt: string | null, 
+/**
+ * The court's receipt number.
+ */
+receiptNumber: string | null, };
+
 export type NetworkCheck = { 
 /**
  * Median round trip to the court, milliseconds.

@@ -26,6 +26,8 @@ type CaseMethods = Pick<
   | 'exportCalendar'
   | 'servedDocuments'
   | 'hearings'
+  | 'feeNotices'
+  | 'payFee'
   | 'networkCheck'
   | 'checkIn'
   | 'joinHearing'
@@ -268,6 +270,15 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         { id: 'h1', title: '第一次开庭', courtCase: 'case-1', localCase: null, caseTitle: null, startsAt: new Date(start).toISOString(), startsAtMs: start, durationMinutes: 60, platform: 'court-room', clashesWith: [] }
       ];
     },
+    // The web build has no court feed: `?fee` shows one unpaid fee notice.
+    feeNotices: async () => {
+      unlocked();
+      if (!new URLSearchParams(globalThis.location?.search ?? '').has('fee')) return [];
+      return [
+        { id: 'fee1', courtCase: 'case-1', localCase: null, caseTitle: null, amountFen: 230_000, reason: '案件受理费', due: '2026-11-30', paidAt: null, receiptNumber: null }
+      ];
+    },
+    payFee: async (fee) => (unlocked(), `http://127.0.0.1:0/pay/${fee}`),
     networkCheck: async () => (unlocked(), { roundTripMs: 12, throughputKbps: 48_000 }),
     checkIn: async (_hearing, check) => {
       unlocked();

@@ -10,6 +10,7 @@ import type {
   HearingEntry,
   NetworkCheck,
   HearingView,
+  FeeNoticeView,
   ServedView,
   Exhibit,
   ExhibitDetail,
@@ -112,6 +113,10 @@ export interface Backend {
   removeCaseDeadline(id: string, deadlineId: string): Promise<CaseView>;
   /** Deadlines of every case, soonest first, with clashes. */
   calendar(): Promise<CalendarView>;
+  /** Fee notices from the court, soonest due first; paid ones carry the court's receipt. */
+  feeNotices(): Promise<FeeNoticeView[]>;
+  /** Opens the court's payment page for a fee in the system browser; resolves to its address. */
+  payFee(fee: string): Promise<string>;
   /** Hearings the court announced, soonest first. */
   hearings(): Promise<HearingView[]>;
   /** Round trip and throughput to the court. */
