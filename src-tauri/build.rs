@@ -56,6 +56,7 @@ const COMMANDS: &[&str] = &[
     "export_calendar",
     "served_documents",
     "hearings",
+    "set_case_exhibits",
     "fee_notices",
     "pay_fee",
     "network_check",

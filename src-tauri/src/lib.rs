@@ -106,6 +106,7 @@ pub fn run() {
             commands::cases::export_calendar,
             commands::cases::served_documents,
             commands::cases::hearings,
+            commands::cases::set_case_exhibits,
             commands::cases::fee_notices,
             commands::cases::pay_fee,
             commands::hearings::network_check,

@@ -190,6 +190,7 @@ impl App {
                     kind: Some(d.kind.clone()),
                     media_type: d.media_type.clone(),
                 })
+                .chain(self.exhibit_documents(&case)?)
                 .collect(),
         };
         let item = outbox::enqueue(&vault, &account, draft)?;
@@ -200,7 +201,7 @@ impl App {
 
     /// Renders the complaint and the evidence catalogue from the case (replacing earlier
     /// renderings), unless the case was sent.
-    fn render_papers(&self, vault: &Vault, case: Case) -> Result<Case, AppError> {
+    pub(crate) fn render_papers(&self, vault: &Vault, case: Case) -> Result<Case, AppError> {
         if case.filing_item.is_some() {
             return Ok(case);
         }
@@ -212,7 +213,7 @@ impl App {
         let font = font()?;
         let papers = [
             ("complaint", "民事起诉状", templates::complaint(&case, &court_name, today)),
-            ("evidence-list", "证据目录", templates::evidence_catalogue(&case, &[], today)),
+            ("evidence-list", "证据目录", templates::evidence_catalogue(&case, &self.catalogue_entries(&case)?, today)),
         ];
         let mut case = case;
         for (kind, title, doc) in papers {

@@ -1,7 +1,11 @@
 //! Evidence in the app: the locker of the open vault.
 
+use courtside_casework::cases::Case;
+use courtside_casework::templates::CatalogueEntry;
+use courtside_court_api::filing::DocumentRole;
 use courtside_evidence::custody::{Entry, Event};
 use courtside_evidence::{Capture, EvidenceError, Exhibit, Locker, Verification};
+use courtside_sync::outbox::{DocumentSource, DraftDocument};
 
 use crate::ipc::ExhibitDetail;
 use crate::{App, AppError};
@@ -220,5 +224,118 @@ impl App {
                 }
             }
         }
+    }
+}
+
+/// The catalogue's words for where an exhibit came from.
+fn source_text(e: &Exhibit) -> String {
+    match e.source.as_str() {
+        "file" | "watched-folder" => format!("文件 {}", e.original_name),
+        other => match other.strip_prefix("url:") {
+            Some(hops) => format!("网页 {}", hops.rsplit(" -> ").next().unwrap_or(hops)),
+            None => format!("{other} · {}", e.original_name),
+        },
+    }
+}
+
+impl App {
+    /// Chooses the exhibits a case's filing submits (locker ids, in catalogue order); the
+    /// evidence catalogue is rendered again from them.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an unknown or repeated exhibit, or once the case was
+    /// sent.
+    pub fn set_case_exhibits(&self, case: &str, exhibits: Vec<String>) -> Result<crate::ipc::CaseView, AppError> {
+        self.with_locker(|locker| {
+            for id in &exhibits {
+                locker.exhibit(id)?;
+            }
+            Ok(())
+        })?;
+        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.set_exhibits(case, exhibits)?)))?;
+        let case = self.render_papers(&vault, case)?;
+        self.case_view(&vault, case)
+    }
+
+    /// The case's exhibits, in catalogue order.
+    pub(crate) fn case_exhibits(&self, case: &Case) -> Result<Vec<Exhibit>, AppError> {
+        if case.exhibits.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.with_locker(|locker| case.exhibits.iter().map(|id| Ok(locker.exhibit(id)?)).collect())
+    }
+
+    /// The evidence catalogue's entries for a case.
+    pub(crate) fn catalogue_entries(&self, case: &Case) -> Result<Vec<CatalogueEntry>, AppError> {
+        Ok(self
+            .case_exhibits(case)?
+            .iter()
+            .map(|e| CatalogueEntry {
+                name: e.title.clone(),
+                source: source_text(e),
+                proves: e.proves.clone(),
+                pages: e.pages,
+            })
+            .collect())
+    }
+
+    /// The exhibits as documents of the filing: their sealed originals are uploaded as they
+    /// are (from the vault, never as plaintext on disk).
+    pub(crate) fn exhibit_documents(&self, case: &Case) -> Result<Vec<DraftDocument>, AppError> {
+        Ok(self
+            .case_exhibits(case)?
+            .into_iter()
+            .map(|e| DraftDocument {
+                source: DocumentSource::Blob { id: e.blob_id, name: e.original_name },
+                title: format!("证据{}：{}", e.number, e.title),
+                role: DocumentRole::Evidence,
+                kind: Some("evidence".into()),
+                media_type: e.media_type,
+            })
+            .collect())
+    }
+
+    /// Logs, once per exhibit and filing, that a case's exhibits reached the court: the
+    /// digest in the court's signed receipt against the digest taken at capture.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error.
+    pub(crate) fn log_submitted_exhibits(&self) -> Result<(), AppError> {
+        let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
+        let items = courtside_sync::outbox::items(&vault)?;
+        for case in cases.iter().filter(|c| !c.exhibits.is_empty()) {
+            let Some(item) = case.filing_item.as_deref().and_then(|id| items.iter().find(|i| i.id == id)) else {
+                continue;
+            };
+            let Some(receipt) = item.court_receipt() else { continue };
+            self.with_locker(|locker| {
+                let logged = locker.custody(None)?;
+                for id in &case.exhibits {
+                    let exhibit = locker.exhibit(id)?;
+                    let Some(at) = item.filing.documents.iter().position(
+                        |d| matches!(&d.source, DocumentSource::Blob { id: blob, .. } if *blob == exhibit.blob_id),
+                    ) else {
+                        continue;
+                    };
+                    let Some(court) = receipt.documents.get(at) else { continue };
+                    let already = logged.iter().any(|e| {
+                        e.exhibit == exhibit.id
+                            && matches!(&e.event, Event::Submitted { filing_id, .. } if *filing_id == receipt.filing_id)
+                    });
+                    if !already {
+                        locker.log_event(
+                            &exhibit.id,
+                            Event::Submitted {
+                                filing_id: receipt.filing_id.clone(),
+                                court_sha256: court.sha256.clone(),
+                                matches: court.sha256 == exhibit.sha256,
+                            },
+                        )?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 }

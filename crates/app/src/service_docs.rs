@@ -28,7 +28,7 @@ pub fn period_started_by(document_kind: &str) -> Option<&'static str> {
 
 impl App {
     /// Joins the court's news to the cases (served documents and the periods they start,
-    /// docketed filings, fee deadlines), when news arrived since the last time: called before
+    /// docketed filings, fee deadlines, exhibits the court received), when news arrived since the last time: called before
     /// cases, the calendar or reminders are shown, it costs nothing otherwise.
     ///
     /// # Errors
@@ -38,7 +38,8 @@ impl App {
         if !self.news_to_absorb.swap(false, Ordering::SeqCst) {
             return Ok(());
         }
-        let result = self.absorb_served().and_then(|()| self.absorb_fees());
+        let result =
+            self.absorb_served().and_then(|()| self.absorb_fees()).and_then(|()| self.log_submitted_exhibits());
         if result.is_err() {
             self.news_to_absorb.store(true, Ordering::SeqCst);
         }

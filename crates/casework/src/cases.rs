@@ -13,6 +13,7 @@ const SCHEMA: u32 = 1;
 const MAX_TEXT: usize = 200_000;
 const MAX_NAME: usize = 300;
 const MAX_PARTIES: usize = 200;
+const MAX_EXHIBITS: usize = 1_000;
 const MAX_CLAIMS: usize = 100;
 
 /// What can go wrong with cases.
@@ -218,6 +219,10 @@ pub struct Case {
     /// The court's id of the case, once known (docketed, or learned from service).
     #[serde(default)]
     pub court_case: Option<String>,
+    /// Exhibits from the evidence locker submitted with the filing, in the catalogue's order
+    /// (their ids).
+    #[serde(default)]
+    pub exhibits: Vec<String>,
     /// Created (ms since the Unix epoch).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created_at: i64,
@@ -314,6 +319,7 @@ impl Cases {
             filing_item: None,
             deadlines: Vec::new(),
             court_case: None,
+            exhibits: Vec::new(),
             created_at: now,
             updated_at: now,
         };
@@ -406,6 +412,28 @@ impl Cases {
         Ok(case)
     }
 
+    /// Chooses the exhibits (locker ids, in catalogue order) the filing submits.
+    ///
+    /// # Errors
+    /// [`CaseError::Sent`] once queued; [`CaseError::Invalid`] for repeats or too many.
+    pub fn set_exhibits(&self, id: &str, exhibits: Vec<String>) -> Result<Case, CaseError> {
+        let mut case = self.get(id)?;
+        if case.filing_item.is_some() {
+            return Err(CaseError::Sent(id.to_owned()));
+        }
+        if exhibits.len() > MAX_EXHIBITS {
+            return Err(CaseError::Invalid(format!("at most {MAX_EXHIBITS} exhibits per filing")));
+        }
+        let distinct: std::collections::HashSet<&String> = exhibits.iter().collect();
+        if distinct.len() != exhibits.len() {
+            return Err(CaseError::Invalid("an exhibit is chosen twice".into()));
+        }
+        case.exhibits = exhibits;
+        case.updated_at = now_millis();
+        self.save(&case)?;
+        Ok(case)
+    }
+
     /// Records the court's id of the case.
     ///
     /// # Errors
@@ -485,6 +513,7 @@ impl Cases {
             filing_item: None,
             deadlines: original.deadlines,
             court_case: None,
+            exhibits: original.exhibits,
             created_at: now,
             updated_at: now,
         };

@@ -170,6 +170,7 @@ mod tests {
             filing_item: None,
             deadlines: vec![],
             court_case: None,
+            exhibits: Vec::new(),
             created_at: 0,
             updated_at: 0,
         }

@@ -181,6 +181,13 @@ pub struct OutboxItem {
 }
 
 impl OutboxItem {
+    /// The court's receipt, once received (its signature and hashes were checked then).
+    #[must_use]
+    pub fn court_receipt(&self) -> Option<FilingReceipt> {
+        let payload = b64url_decode(&self.receipt.as_ref()?.payload)?;
+        serde_json::from_slice(&payload).ok()
+    }
+
     /// Whether the engine still has work to do on it (paused or not).
     #[must_use]
     pub fn pending(&self) -> bool {

@@ -105,6 +105,16 @@ pub(crate) fn served_documents(app: State<'_, App>) -> Result<Vec<courtside_app:
     Ok(app.served_documents()?)
 }
 
+/// Chooses the locker exhibits the case's filing submits, in catalogue order.
+#[tauri::command]
+pub(crate) fn set_case_exhibits(
+    app: State<'_, App>,
+    id: String,
+    exhibits: Vec<String>,
+) -> Result<courtside_app::ipc::CaseView, IpcError> {
+    Ok(app.set_case_exhibits(&id, exhibits)?)
+}
+
 #[tauri::command]
 pub(crate) fn fee_notices(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::FeeNoticeView>, IpcError> {
     Ok(app.fee_notices()?)

@@ -336,3 +336,83 @@ async fn a_served_complaint_is_sealed_acknowledged_and_puts_the_answer_deadline_
     assert_eq!(app.get_case(&local.case.id).unwrap().case.deadlines.len(), 1);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn exhibits_chosen_for_a_case_go_with_its_filing_and_the_courts_receipt_digest_is_logged_on_each() {
+    use courtside_evidence::custody::Event;
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "zhang.san", "demo-litigant-1").await;
+    let policy = app.court_policy().await.unwrap();
+    let view = app
+        .create_case(CaseFields {
+            court_id: policy.court_id,
+            case_type: "civil-contract".into(),
+            cause_of_action: "买卖合同纠纷".into(),
+            title: "张三诉李四买卖合同纠纷".into(),
+            amount_fen: Some(10_000_000),
+            simple_procedure: false,
+            parties: vec![
+                party(PartyRole::Plaintiff, PartyKind::Person, "张三"),
+                party(PartyRole::Defendant, PartyKind::Person, "李四"),
+            ],
+            claims: vec!["判令被告支付货款100000元".into()],
+            facts: "被告收货后未付款。".into(),
+            notes: String::new(),
+        })
+        .unwrap();
+    let id = view.case.id.clone();
+    app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n% identity\n%%EOF\n").unwrap();
+    let contract = app
+        .add_exhibit(
+            "合同.pdf",
+            Some("买卖合同"),
+            "双方存在买卖合同关系",
+            "file",
+            b"%PDF-1.4\n1 0 obj << /Type /Page >>\n%%EOF\n",
+        )
+        .unwrap();
+    let chat = app
+        .add_exhibit("聊天记录.txt", Some("微信聊天记录"), "被告确认欠款", "file", "李四：货款下月付。".as_bytes())
+        .unwrap();
+    assert!(app.set_case_exhibits(&id, vec![chat.id.clone(), chat.id.clone()]).is_err(), "an exhibit twice");
+    assert!(app.set_case_exhibits(&id, vec!["no-such-exhibit".into()]).is_err(), "an unknown exhibit");
+    let view = app.set_case_exhibits(&id, vec![chat.id.clone(), contract.id.clone()]).unwrap();
+    assert_eq!(view.case.exhibits, [chat.id.clone(), contract.id.clone()], "in the catalogue's order");
+    assert!(view.check.ready, "{:?}", view.check.problems);
+    app.queue_case_filing(&id).unwrap();
+    assert!(app.set_case_exhibits(&id, Vec::new()).is_err(), "a queued case keeps its exhibits");
+    wait_for(&app, &id, "receipted", |v| v.stage == "sent").await;
+
+    // The court stored the exhibits' bytes as captured.
+    let at_court = court.filings().await;
+    assert_eq!(at_court.len(), 1);
+    let payload = courtside_court_api::encoding::b64url_decode(&at_court[0].receipt.payload).unwrap();
+    let receipt: courtside_court_api::filing::FilingReceipt = serde_json::from_slice(&payload).unwrap();
+    let court_digests: Vec<&str> = receipt.documents.iter().map(|d| d.sha256.as_str()).collect();
+    assert!(court_digests.contains(&chat.sha256.as_str()) && court_digests.contains(&contract.sha256.as_str()));
+
+    // Each exhibit's custody log records the submission once, with the court's digest.
+    for exhibit in [&chat, &contract] {
+        let submitted = || {
+            app.exhibit_detail(&exhibit.id)
+                .unwrap()
+                .custody
+                .into_iter()
+                .filter_map(|e| match e.event {
+                    Event::Submitted { filing_id, court_sha256, matches } => Some((filing_id, court_sha256, matches)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let logged = submitted();
+        assert_eq!(logged, [(at_court[0].id.clone(), exhibit.sha256.clone(), true)], "{}", exhibit.title);
+        app.sync_now().unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.get_case(&id).unwrap();
+        assert_eq!(submitted().len(), 1, "logged once");
+    }
+    assert!(app.verify_evidence().unwrap().problems.is_empty(), "the log still verifies");
+    app.shutdown().await;
+}

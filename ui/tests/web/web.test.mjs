@@ -230,6 +230,10 @@ for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
     await page.getByTestId('unlock-submit').click();
     await page.getByTestId('court-sign-in').click();
     await page.getByTestId('court-account').waitFor();
+    // One piece of evidence in the locker, to submit with the case.
+    await page.getByTestId('nav-evidence').click();
+    await page.getByTestId('evidence-files').setInputFiles([{ name: '微信聊天记录.txt', mimeType: 'text/plain', buffer: Buffer.from('李四：货款下月付。') }]);
+    await page.getByTestId('exhibit-detail').waitFor();
 
     await page.getByTestId('nav-cases').click();
     await page.getByTestId('case-new').click();
@@ -253,6 +257,9 @@ for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
     await page.getByTestId('case-title').waitFor();
     const status = page.getByTestId('checklist-status');
     assert.equal(await status.textContent(), zh ? '提交前还有 1 项需处理' : '1 to fix before filing');
+    await page.getByTestId('exhibit-choice').check();
+    await page.getByTestId('case-exhibit').waitFor();
+    assert.match(await page.getByTestId('case-exhibit').textContent(), zh ? /^证据1：微信聊天记录\.txt/ : /^Exhibit 1: 微信聊天记录\.txt/);
     assert.ok(await page.getByTestId('queue-filing').isDisabled());
     await assertAccessible(page, `case page, incomplete (${locale}, ${colorScheme})`);
     await page.getByTestId('attach-identity').setInputFiles({ name: '身份证.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });

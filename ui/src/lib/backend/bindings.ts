@@ -483,6 +483,11 @@ deadlines: Array<CaseDeadline>,
  */
 courtCase: string | null, 
 /**
+ * Exhibits from the evidence locker submitted with the filing, in the catalogue's order
+ * (their ids).
+ */
+exhibits: Array<string>, 
+/**
  * Created (ms since the Unix epoch).
  */
 createdAt: number, 

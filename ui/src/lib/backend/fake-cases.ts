@@ -20,6 +20,7 @@ type CaseMethods = Pick<
   | 'queueCaseFiling'
   | 'attachCaseDocument'
   | 'detachCaseDocument'
+  | 'setCaseExhibits'
   | 'addCaseDeadline'
   | 'removeCaseDeadline'
   | 'calendar'
@@ -206,7 +207,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         generated: true
       });
       return put({
-        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, deadlines: [], courtCase: null, createdAt: now(), updatedAt: now() },
+        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, deadlines: [], courtCase: null, exhibits: [], createdAt: now(), updatedAt: now() },
         stage: 'preparing',
         caseNumber: null,
         filing: null,
@@ -240,6 +241,12 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       const v = get(id);
       editable(v);
       return put({ ...v, case: { ...v.case, documents: v.case.documents.filter((d) => d.blobId !== blobId) } });
+    },
+    setCaseExhibits: async (id, exhibits) => {
+      const v = get(id);
+      editable(v);
+      if (new Set(exhibits).size !== exhibits.length) throw new BackendError({ code: 'invalidInput', message: 'an exhibit is chosen twice' });
+      return put({ ...v, case: { ...v.case, exhibits } });
     },
     addCaseDeadline: async (id, period, from, note) => {
       const v = get(id);

@@ -105,6 +105,8 @@ export interface Backend {
   queueCaseFiling(id: string): Promise<CaseView>;
   /** Seals a file the user picked as a document of the case. */
   attachCaseDocument(id: string, kind: string, fileName: string, bytes: Uint8Array): Promise<CaseView>;
+  /** Chooses the locker exhibits the case's filing submits (ids, in catalogue order). */
+  setCaseExhibits(id: string, exhibits: string[]): Promise<CaseView>;
   /** Removes a document from a case. */
   detachCaseDocument(id: string, blobId: string): Promise<CaseView>;
   /** Computes a deadline (period counted from `from`, YYYY-MM-DD) and puts it on the case. */
