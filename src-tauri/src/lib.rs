@@ -50,6 +50,10 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 handle.state::<App>().run_inbox_watcher(std::time::Duration::from_secs(2)).await;
             });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle.state::<App>().stamp_evidence_while_open(std::time::Duration::from_secs(30)).await;
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -110,6 +110,24 @@ impl App {
         Ok(locker.timestamp(&http, &court).await?.len())
     }
 
+    /// While the app runs: every `every`, when the vault is open and evidence was captured
+    /// that has no trusted time-stamp yet, asks the court's time-stamping authority (offline,
+    /// it simply tries again later). Evidence is stamped as soon as a connection exists
+    /// without the user having to remember it.
+    pub async fn stamp_evidence_while_open(&self, every: std::time::Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            let waiting = self.with_locker(|l| Ok(l.unstamped()?)).unwrap_or(0);
+            if waiting == 0 {
+                continue;
+            }
+            match self.timestamp_evidence().await {
+                Ok(n) => tracing::info!(tokens = n, "evidence time-stamped"),
+                Err(e) => tracing::info!(error = %e, "evidence not time-stamped yet"),
+            }
+        }
+    }
+
     /// Changes an exhibit's title and what it proves.
     ///
     /// # Errors

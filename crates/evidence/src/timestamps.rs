@@ -122,7 +122,8 @@ impl Locker {
             new.push(stamp);
         }
         let (count, head) = crate::custody::stored_head(self.vault())?;
-        if count > 0 {
+        // The head as it now stands, unless it was stamped already.
+        if count > 0 && !done.contains(&format!("custody-head-{count}")) {
             let digest = parse_sha256_hex(&head).ok_or_else(|| EvidenceError::Invalid("head".into()))?;
             let token = ask(http, &tsa, &digest).await?;
             let stamp = Stamp {
@@ -142,6 +143,15 @@ impl Locker {
         let json = serde_json::to_vec(stamp).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
         self.vault().put(TABLE, &stamp.subject, 1, &json)?;
         Ok(())
+    }
+
+    /// How many exhibits have no time-stamp yet.
+    ///
+    /// # Errors
+    /// The vault's error.
+    pub fn unstamped(&self) -> Result<usize, EvidenceError> {
+        let done: Vec<String> = self.stamps()?.into_iter().map(|s| s.subject).collect();
+        Ok(self.exhibits()?.iter().filter(|e| !done.contains(&e.id)).count())
     }
 
     /// Every kept stamp.

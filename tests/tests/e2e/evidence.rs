@@ -35,3 +35,41 @@ async fn a_file_put_in_the_watched_folder_becomes_an_exhibit_while_the_vault_is_
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(inbox.join("later.txt").exists(), "nothing is taken while the vault is locked");
 }
+
+#[tokio::test]
+async fn evidence_captured_offline_is_time_stamped_once_the_court_answers() {
+    use courtside_evidence::custody::Event;
+    let court = super::support::Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(super::support::app_on(&court, dir.path()).await);
+    // The court is away when the evidence is captured.
+    court.server.faults().set(courtside_court_server::FaultPlan { fail_next: 1000, ..Default::default() });
+    let exhibit = app.add_exhibit("转账记录.png", None, "原告已付款", "file", b"\x89PNG\r\n\x1a\n not really").unwrap();
+    let stamper = app.clone();
+    let task = tokio::spawn(async move { stamper.stamp_evidence_while_open(Duration::from_millis(200)).await });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let stamped = |app: &App| {
+        app.exhibit_detail(&exhibit.id)
+            .unwrap()
+            .custody
+            .into_iter()
+            .filter(|e| matches!(&e.event, Event::Timestamped { sha256, .. } if *sha256 == exhibit.sha256))
+            .count()
+    };
+    assert_eq!(stamped(&app), 0, "offline: nothing stamped, nothing lost");
+    court.server.faults().set(courtside_court_server::FaultPlan::default());
+    let mut count = 0;
+    for _ in 0..50 {
+        count = stamped(&app);
+        if count > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count, 1, "stamped once the court answered");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(stamped(&app), 1, "and only once");
+    task.abort();
+    let _ = task.await;
+    Arc::try_unwrap(app).ok().unwrap().shutdown().await;
+}
