@@ -215,9 +215,14 @@ async fn timestamps_from_the_courts_tsa_travel_in_the_bag_and_verify_with_openss
     let http = reqwest::Client::new();
     let stamps = locker.timestamp(&http, &court_url).await.unwrap();
     assert_eq!(stamps.len(), 3, "two exhibits and the custody head");
-    assert!(locker.timestamp(&http, &court_url).await.unwrap().len() == 1, "exhibits once; the (new) head again");
-    assert!(locker.check_stamps().unwrap().is_empty());
+    assert!(locker.timestamp(&http, &court_url).await.unwrap().is_empty(), "nothing new: nothing stamped again");
     assert!(matches!(locker.custody(Some(&a.id)).unwrap().last().unwrap().event, Event::Timestamped { .. }));
+    assert_eq!(locker.unstamped().unwrap(), 0);
+    capture(&locker, dir.path(), "later.txt", b"later");
+    assert_eq!(locker.unstamped().unwrap(), 1);
+    let later = locker.timestamp(&http, &court_url).await.unwrap();
+    assert_eq!(later.len(), 2, "the new exhibit and the head as it now stands");
+    assert!(locker.check_stamps().unwrap().is_empty());
     assert!(locker.verify(None).unwrap().problems.is_empty());
 
     let bag = locker.export_bagit(&[], &dir.path().join("out")).unwrap();
