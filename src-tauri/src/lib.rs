@@ -117,6 +117,9 @@ pub fn run() {
             commands::hearings::check_in,
             commands::hearings::join_hearing,
             commands::hearings::export_hearing_log,
+            commands::hearings::answer_question,
+            commands::hearings::mediation,
+            commands::hearings::send_mediation_message,
         ])
         .run(tauri::generate_context!())
         .expect("the Courtside window could not start");

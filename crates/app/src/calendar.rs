@@ -216,6 +216,9 @@ impl App {
         self.absorb_court_news()?;
         let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
         let hearings = courtside_sync::feed::hearings(&vault)?;
+        let actions = courtside_sync::actions::actions(&vault)?;
+        let rfc =
+            |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let entries: Vec<CalendarEntry> = hearings
             .iter()
             .map(|h| CalendarEntry {
@@ -245,6 +248,17 @@ impl App {
                     duration_minutes: h.duration_minutes,
                     platform: h.platform.clone(),
                     clashes_with: Vec::new(),
+                    questions: h
+                        .questions
+                        .iter()
+                        .map(|q| crate::ipc::QuestionView {
+                            id: q.id.clone(),
+                            text: q.text.clone(),
+                            opens_at: rfc(q.opens_at),
+                            closes_at: rfc(q.closes_at),
+                            answers: crate::court_actions::answers(&actions, &h.id, &q.id),
+                        })
+                        .collect(),
                 }
             })
             .collect();

@@ -450,6 +450,66 @@ pub struct HearingView {
     pub platform: String,
     /// Titles of other cases' hearings overlapping this one.
     pub clashes_with: Vec<String>,
+    /// Questions of an asynchronous hearing (Art. 20), with the answers given.
+    pub questions: Vec<QuestionView>,
+}
+
+/// A question of an asynchronous hearing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QuestionView {
+    /// The court's question id.
+    pub id: String,
+    /// The question.
+    pub text: String,
+    /// Answers are accepted from (RFC 3339)…
+    pub opens_at: String,
+    /// …until.
+    pub closes_at: String,
+    /// The answers given, oldest first.
+    pub answers: Vec<ActionView>,
+}
+
+/// Something sent to the court outside a filing (an answer, a message) and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionView {
+    /// Its UUID.
+    pub id: String,
+    /// The text.
+    pub text: String,
+    /// `queued`, `sent` or `refused`.
+    pub state: String,
+    /// When the court recorded it (RFC 3339), once sent.
+    pub sent_at: Option<String>,
+    /// The court's reason, when refused.
+    pub reason: Option<String>,
+}
+
+/// A case's mediation thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MediationView {
+    /// Messages the court has, oldest first.
+    pub messages: Vec<MediationMessageView>,
+    /// Messages written here that the court does not have yet (or refused).
+    pub outgoing: Vec<ActionView>,
+}
+
+/// A message in a mediation thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MediationMessageView {
+    /// The court's message id.
+    pub id: String,
+    /// Author (`mediator` or a party's name).
+    pub from: String,
+    /// Written by this account.
+    pub mine: bool,
+    /// The text.
+    pub text: String,
+    /// When (RFC 3339).
+    pub sent_at: String,
 }
 
 /// The network part of the pre-hearing check.
@@ -636,6 +696,10 @@ pub fn bindings() -> String {
         ServedView::decl(&cfg),
         HearingView::decl(&cfg),
         FeeNoticeView::decl(&cfg),
+        QuestionView::decl(&cfg),
+        ActionView::decl(&cfg),
+        MediationView::decl(&cfg),
+        MediationMessageView::decl(&cfg),
         NetworkCheck::decl(&cfg),
         HearingCheck::decl(&cfg),
         HearingEntry::decl(&cfg),

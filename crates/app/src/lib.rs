@@ -10,6 +10,7 @@
 pub mod calendar;
 pub mod cases;
 pub mod config;
+pub mod court_actions;
 pub mod courts;
 pub mod error;
 pub mod evidence;

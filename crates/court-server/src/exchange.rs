@@ -310,7 +310,9 @@ fn post_message(
 
 /// `POST /v1/cases/{id}/mediation`
 #[utoipa::path(post, path = "/v1/cases/{id}/mediation", tag = "mediation", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = NewMediationMessage,
+    params(("id" = String, Path),
+           ("Idempotency-Key" = Option<String>, Header, description = "The message's UUID: a repeat is not posted twice")),
+    request_body = NewMediationMessage,
     responses((status = 201, description = "Posted; the other parties' feeds announce it", body = MediationMessage),
               (status = 404, description = "No such case with this account as a party", body = courtside_court_api::Problem, content_type = "application/problem+json"),
               (status = 422, description = "Empty text or an attachment that is not a completed upload", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
@@ -318,10 +320,14 @@ pub(crate) async fn mediation_post(
     State(state): State<CourtState>,
     caller: Caller,
     Path(case): Path<String>,
+    headers: axum::http::HeaderMap,
     Json(msg): Json<NewMediationMessage>,
-) -> Result<(StatusCode, Json<MediationMessage>), ApiError> {
-    let me = party_name(&state, &case, &caller.account_id)?;
-    Ok((StatusCode::CREATED, Json(post_message(&state, &case, &me, Some(&caller.account_id), msg)?)))
+) -> Result<Response, ApiError> {
+    let key = crate::filings::idempotency_key(&headers);
+    crate::filings::at_most_once(&state, &caller.account_id, key, &(&case, &msg), || {
+        let me = party_name(&state, &case, &caller.account_id)?;
+        Ok((StatusCode::CREATED, post_message(&state, &case, &me, Some(&caller.account_id), msg.clone())?))
+    })
 }
 
 /// `POST /clerk/v1/cases/{id}/mediation`: the mediator writes.

@@ -75,6 +75,60 @@ fn claim_key(state: &CourtState, account: &str, key: &str, request_hash: &str) -
     }
 }
 
+/// The request's `Idempotency-Key`, if it carries a usable one.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+}
+
+/// Runs `action` at most once per account and `Idempotency-Key` (when the request has one):
+/// a repeat of the same request gets the first answer again, marked `Idempotent-Replayed`; a
+/// different request under the same key is refused. A failed action frees the key.
+pub(crate) fn at_most_once<T: serde::Serialize>(
+    state: &CourtState,
+    account: &str,
+    key: Option<String>,
+    request: &impl serde::Serialize,
+    action: impl FnOnce() -> Result<(StatusCode, T), ApiError>,
+) -> Result<Response, ApiError> {
+    let Some(key) = key else {
+        let (status, value) = action()?;
+        return Ok((status, Json(value)).into_response());
+    };
+    let request_hash = sha256_hex(&serde_json::to_vec(request).map_err(ApiError::internal)?);
+    if let Claim::Replay(status, body) = claim_key(state, account, &key, &request_hash)? {
+        let status = StatusCode::from_u16(status).map_err(ApiError::internal)?;
+        return Ok((
+            status,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (header::HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true")),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    match action() {
+        Ok((status, value)) => {
+            let json = serde_json::to_string(&value).map_err(ApiError::internal)?;
+            state.store.with(|c| {
+                c.execute(
+                    "UPDATE idempotency SET status = ?1, body = ?2 WHERE account_id = ?3 AND key = ?4",
+                    rusqlite::params![status.as_u16(), json, account, key],
+                )
+            })?;
+            Ok((status, Json(value)).into_response())
+        }
+        Err(e) => {
+            release_key(state, account, &key);
+            Err(e)
+        }
+    }
+}
+
 fn release_key(state: &CourtState, account: &str, key: &str) {
     if let Err(e) =
         state.store.with(|c| c.execute("DELETE FROM idempotency WHERE account_id = ?1 AND key = ?2", [account, key]))

@@ -262,7 +262,9 @@ pub(crate) async fn join(
 
 /// `POST /v1/hearings/{id}/statements`
 #[utoipa::path(post, path = "/v1/hearings/{id}/statements", tag = "hearings", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = HearingStatement,
+    params(("id" = String, Path),
+           ("Idempotency-Key" = Option<String>, Header, description = "The answer's UUID: a repeat gets the first receipt again")),
+    request_body = HearingStatement,
     responses((status = 201, description = "Received", body = StatementReceipt),
               (status = 404, description = "No such hearing in the account's cases", body = courtside_court_api::Problem, content_type = "application/problem+json"),
               (status = 422, description = "Unknown question, empty answer, or outside the question's window", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
@@ -270,9 +272,22 @@ pub(crate) async fn statement(
     State(state): State<CourtState>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     Json(s): Json<HearingStatement>,
-) -> Result<(StatusCode, Json<StatementReceipt>), ApiError> {
-    let hearing = hearing_for(&state, &caller, &id)?;
+) -> Result<Response, ApiError> {
+    let key = crate::filings::idempotency_key(&headers);
+    crate::filings::at_most_once(&state, &caller.account_id, key, &(&id, &s), || {
+        record_statement(&state, &caller, &id, &s)
+    })
+}
+
+fn record_statement(
+    state: &CourtState,
+    caller: &Caller,
+    id: &str,
+    s: &HearingStatement,
+) -> Result<(StatusCode, StatementReceipt), ApiError> {
+    let hearing = hearing_for(state, caller, id)?;
     let question = hearing.questions.iter().find(|q| q.id == s.question_id).ok_or_else(|| {
         ApiError::unprocessable(
             "unknown-question",
@@ -298,7 +313,7 @@ pub(crate) async fn statement(
             rusqlite::params![receipt.id, id, caller.account_id, s.question_id, s.text, now.unix_timestamp()],
         )
     })?;
-    Ok((StatusCode::CREATED, Json(receipt)))
+    Ok((StatusCode::CREATED, receipt))
 }
 
 /// A participant in a room: peer id and the queue of messages to send it.

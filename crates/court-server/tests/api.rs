@@ -1282,11 +1282,30 @@ async fn mediation_threads_and_evidence_exchange() {
         .await
         .unwrap();
     expect_problem(bad_attachment, 422, "bad-attachment").await;
+    // With an Idempotency-Key a repeat is answered from the first post, not posted again;
+    // another text under the same key is refused.
+    let keyed = |text: &str| {
+        court
+            .http
+            .post(url("mediation"))
+            .bearer_auth(&li.token)
+            .header("Idempotency-Key", "3f1e1c2a-8d1b-4c59-9a57-0d7c4a3b2e10")
+            .json(&serde_json::json!({"text": text}))
+            .send()
+    };
+    let first = keyed("同意。").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: MediationMessage = first.json().await.unwrap();
+    let again = keyed("同意。").await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<MediationMessage>().await.unwrap(), first);
+    expect_problem(keyed("不同意。").await.unwrap(), 422, "idempotency-key-reused").await;
     let thread: Vec<MediationMessage> =
         court.http.get(url("mediation")).bearer_auth(&li.token).send().await.unwrap().json().await.unwrap();
-    assert_eq!(thread.iter().map(|m| m.from.as_str()).collect::<Vec<_>>(), ["zhang.san", "mediator"]);
+    assert_eq!(thread.iter().map(|m| m.from.as_str()).collect::<Vec<_>>(), ["zhang.san", "mediator", "li.si"]);
     let li_feed = feed(&court, &li.token).await;
-    assert_eq!(li_feed.iter().filter(|e| matches!(e, ChangeEvent::MediationMessage { .. })).count(), 2);
+    assert_eq!(li_feed.iter().filter(|e| matches!(e, ChangeEvent::MediationMessage { .. })).count(), 2, "not her own");
     assert!(
         feed(&court, &zhang.token)
             .await

@@ -174,6 +174,7 @@ impl Engine {
             }
         };
         let drain = Drain::new(self.vault.clone(), &mut self.session, &self.tus)?.run(&mut report).await?;
+        crate::actions::send_queued(&self.vault, &mut self.session).await?;
         // Pulling also proves the court answers an authenticated call.
         let news = feed::pull(&self.vault, &mut self.session).await?;
         Ok(CycleReport { drain, notices: news.notices })

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use courtside_court_api::encoding::sha256_hex;
 use courtside_court_api::filing::{ChangeEvent, ChangePage, FilingStatus, ServedDocument};
-use courtside_court_api::hearing::{FeeNotice, Hearing};
+use courtside_court_api::hearing::{FeeNotice, Hearing, MediationMessage};
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -210,10 +210,13 @@ impl Applier<'_> {
                     text: format!("fee: {}.{:02} yuan, due {}", fee.amount_fen / 100, fee.amount_fen % 100, fee.due),
                 })
             }
-            ChangeEvent::MediationMessage { message_id, .. } => {
-                self.upsert(&self.key("mediation", message_id), event, || Notice {
+            ChangeEvent::MediationMessage { case_id, from, .. } => {
+                let case_id = court_id(case_id)?;
+                let thread: Vec<MediationMessage> = self.get(&format!("v1/cases/{case_id}/mediation")).await?;
+                let key = crate::actions::thread_key(self.session.account(), case_id);
+                self.upsert(&key, &thread, || Notice {
                     kind: "mediation",
-                    text: "new mediation message".into(),
+                    text: format!("mediation: a message from {from}"),
                 })
             }
             ChangeEvent::ExhibitSubmitted { exhibit_id, .. } => {

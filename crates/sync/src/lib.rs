@@ -8,6 +8,7 @@
 //! - [`retry`]: exponential backoff with full jitter, honouring `Retry-After`.
 
 pub mod account;
+pub mod actions;
 pub mod engine;
 pub mod feed;
 pub mod network;

@@ -34,6 +34,36 @@ pub(crate) async fn join_hearing(handle: AppHandle, hearing: String, minutes: u3
     Ok(HearingEntry { checked_in_at: None, room_url: Some(ticket.room_url) })
 }
 
+/// Queues a written answer to a question of an asynchronous hearing.
+#[tauri::command]
+pub(crate) fn answer_question(
+    app: State<'_, App>,
+    hearing: String,
+    question: String,
+    text: String,
+) -> Result<courtside_app::ipc::ActionView, IpcError> {
+    Ok(app.answer_question(&hearing, &question, &text)?)
+}
+
+/// The mediation thread of a court case.
+#[tauri::command]
+pub(crate) fn mediation(
+    app: State<'_, App>,
+    court_case: String,
+) -> Result<courtside_app::ipc::MediationView, IpcError> {
+    Ok(app.mediation(&court_case)?)
+}
+
+/// Queues a message to the mediator.
+#[tauri::command]
+pub(crate) fn send_mediation_message(
+    app: State<'_, App>,
+    court_case: String,
+    text: String,
+) -> Result<courtside_app::ipc::ActionView, IpcError> {
+    Ok(app.send_mediation_message(&court_case, &text)?)
+}
+
 #[tauri::command]
 pub(crate) fn export_hearing_log(app: State<'_, App>, hearing: String) -> Result<String, IpcError> {
     Ok(app.export_hearing_log(&hearing)?)

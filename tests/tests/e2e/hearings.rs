@@ -87,3 +87,130 @@ async fn check_in_then_join_opens_the_courts_room_and_the_connectivity_log_is_ex
     assert_eq!(csv.lines().count(), probes.len() + 1);
     app.shutdown().await;
 }
+
+/// Syncs until `done` holds (or gives up after ~10 s).
+async fn sync_until<T>(app: &courtside_app::App, mut look: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    for _ in 0..100 {
+        app.sync_now().unwrap();
+        let now = look();
+        if done(&now) {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    look()
+}
+
+#[tokio::test]
+async fn answers_to_an_asynchronous_hearing_are_queued_sent_and_refused_outside_their_window() {
+    use courtside_court_api::hearing::HearingQuestion;
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "li.si", "demo-litigant-2").await;
+    let client = CourtClient::new(court_url(&court)).unwrap();
+    let clerk = client.clerk(court.server.clerk_token());
+    let case = clerk
+        .open_case(&OpenCase {
+            case_type: "civil-contract".into(),
+            title: "张三诉李四".into(),
+            parties: vec!["zhang.san".into(), "li.si".into()],
+        })
+        .await
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let question = |id: &str, text: &str, opens: i64, closes: i64| HearingQuestion {
+        id: id.into(),
+        text: text.into(),
+        opens_at: now + time::Duration::minutes(opens),
+        closes_at: now + time::Duration::minutes(closes),
+    };
+    let hearing = clerk
+        .schedule_hearing(&ScheduleHearing {
+            case_id: case.id,
+            title: "异步审理".into(),
+            starts_at: now + time::Duration::days(1),
+            duration_minutes: 60,
+            platform: "court-room".into(),
+            questions: vec![question("q1", "被告是否收到货物？", -5, 60), question("q0", "是否同意调解？", -120, -60)],
+        })
+        .await
+        .unwrap();
+    let hearings = sync_until(&app, || app.hearings().unwrap(), |h| !h.is_empty()).await;
+    let questions = &hearings[0].questions;
+    assert_eq!(questions.iter().map(|q| q.id.as_str()).collect::<Vec<_>>(), ["q1", "q0"]);
+    assert!(app.answer_question(&hearing.id, "q9", "?").is_err(), "no such question");
+    assert!(app.answer_question(&hearing.id, "q1", "   ").is_err(), "an empty answer");
+
+    // Written while the court is away: queued, then sent once it is back.
+    court.server.faults().set(courtside_court_server::FaultPlan { fail_next: 1000, ..Default::default() });
+    let queued = app.answer_question(&hearing.id, "q1", "已收到货物，但质量不合格。").unwrap();
+    assert_eq!(queued.state, "queued");
+    let late = app.answer_question(&hearing.id, "q0", "同意。").unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.hearings().unwrap()[0].questions[0].answers[0].state, "queued");
+    court.server.faults().set(courtside_court_server::FaultPlan::default());
+    let hearings = sync_until(
+        &app,
+        || app.hearings().unwrap(),
+        |h| h[0].questions.iter().all(|q| q.answers.iter().all(|a| a.state != "queued")),
+    )
+    .await;
+    let answered = &hearings[0].questions[0].answers[0];
+    assert_eq!((answered.id.as_str(), answered.state.as_str()), (queued.id.as_str(), "sent"));
+    assert!(answered.sent_at.is_some());
+    let refused = &hearings[0].questions[1].answers[0];
+    assert_eq!((refused.id.as_str(), refused.state.as_str()), (late.id.as_str(), "refused"));
+    assert!(refused.reason.as_deref().unwrap().contains("accepted from"), "{refused:?}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn mediation_messages_arrive_and_a_reply_whose_answer_was_lost_is_posted_once() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "li.si", "demo-litigant-2").await;
+    let client = CourtClient::new(court_url(&court)).unwrap();
+    let clerk = client.clerk(court.server.clerk_token());
+    let case = clerk
+        .open_case(&OpenCase {
+            case_type: "civil-contract".into(),
+            title: "张三诉李四".into(),
+            parties: vec!["zhang.san".into(), "li.si".into()],
+        })
+        .await
+        .unwrap();
+    let mediator = reqwest::Client::new()
+        .post(format!("{}/clerk/v1/cases/{}/mediation", court.base.trim_end_matches('/'), case.id))
+        .bearer_auth(court.server.clerk_token())
+        .json(&serde_json::json!({ "text": "双方是否愿意以分期付款方式和解？", "attachments": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mediator.status(), 201);
+    let thread = sync_until(&app, || app.mediation(&case.id).unwrap(), |t| !t.messages.is_empty()).await;
+    assert_eq!(thread.messages[0].from, "mediator");
+    assert!(!thread.messages[0].mine);
+
+    // The court posts the reply but its answer is lost: the engine asks again with the same
+    // key and gets the first answer; the thread holds the reply once.
+    court.server.faults().set(courtside_court_server::FaultPlan { lose_responses: 1, ..Default::default() });
+    app.send_mediation_message(&case.id, "同意分三期付款。").unwrap();
+    let thread = sync_until(&app, || app.mediation(&case.id).unwrap(), |t| t.outgoing.is_empty()).await;
+    assert!(thread.outgoing.is_empty(), "{thread:?}");
+    let mine: Vec<_> = thread.messages.iter().filter(|m| m.mine).collect();
+    assert_eq!(mine.len(), 1, "{thread:?}");
+    assert_eq!(mine[0].text, "同意分三期付款。");
+    let at_court: Vec<serde_json::Value> = reqwest::Client::new()
+        .get(format!("{}/v1/cases/{}/mediation", court.base.trim_end_matches('/'), case.id))
+        .bearer_auth(court.login("zhang.san", "demo-litigant-1").await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_court.len(), 2, "the mediator's message and one reply: {at_court:?}");
+    app.shutdown().await;
+}

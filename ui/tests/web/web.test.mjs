@@ -345,6 +345,13 @@ test('hearings show their time and a countdown', async () => {
   await page.getByTestId('hearing-item').waitFor();
   assert.match(await page.getByTestId('hearing-countdown').textContent(), /^in 2 d 0 h 5\d min$|^in 2 d 1 h 0 min$/);
   await assertAccessible(page, 'hearings');
+  // An asynchronous hearing's question: an empty answer is refused, a written one waits to be sent.
+  await page.getByTestId('question-send').click();
+  await page.getByRole('alert').waitFor();
+  await page.getByTestId('question-answer').fill('已收到货物。');
+  await page.getByTestId('question-send').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="action-state"]')?.textContent?.startsWith('Waiting to be sent'));
+  assert.equal(await page.getByTestId('question-answer').inputValue(), '');
   await page.getByTestId('hearing-prepare').click();
   await page.waitForFunction(() => document.querySelector('[data-testid="check-network"]')?.textContent?.includes('12 ms'));
   assert.ok(await page.getByTestId('check-submit').isDisabled(), 'identity and rules first');

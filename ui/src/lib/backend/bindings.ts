@@ -976,7 +976,11 @@ platform: string,
 /**
  * Titles of other cases' hearings overlapping this one.
  */
-clashesWith: Array<string>, };
+clashesWith: Array<string>, 
+/**
+ * Questions of an asynchronous hearing (Art. 20), with the answers given.
+ */
+questions: Array<QuestionView>, };
 
 export type FeeNoticeView = { 
 /**
@@ -1015,6 +1019,82 @@ paidAt: string | null,
  * The court's receipt number.
  */
 receiptNumber: string | null, };
+
+export type QuestionView = { 
+/**
+ * The court's question id.
+ */
+id: string, 
+/**
+ * The question.
+ */
+text: string, 
+/**
+ * Answers are accepted from (RFC 3339)…
+ */
+opensAt: string, 
+/**
+ * …until.
+ */
+closesAt: string, 
+/**
+ * The answers given, oldest first.
+ */
+answers: Array<ActionView>, };
+
+export type ActionView = { 
+/**
+ * Its UUID.
+ */
+id: string, 
+/**
+ * The text.
+ */
+text: string, 
+/**
+ * `queued`, `sent` or `refused`.
+ */
+state: string, 
+/**
+ * When the court recorded it (RFC 3339), once sent.
+ */
+sentAt: string | null, 
+/**
+ * The court's reason, when refused.
+ */
+reason: string | null, };
+
+export type MediationView = { 
+/**
+ * Messages the court has, oldest first.
+ */
+messages: Array<MediationMessageView>, 
+/**
+ * Messages written here that the court does not have yet (or refused).
+ */
+outgoing: Array<ActionView>, };
+
+export type MediationMessageView = { 
+/**
+ * The court's message id.
+ */
+id: string, 
+/**
+ * Author (`mediator` or a party's name).
+ */
+from: string, 
+/**
+ * Written by this account.
+ */
+mine: boolean, 
+/**
+ * The text.
+ */
+text: string, 
+/**
+ * When (RFC 3339).
+ */
+sentAt: string, };
 
 export type NetworkCheck = { 
 /**

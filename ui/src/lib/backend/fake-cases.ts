@@ -1,5 +1,5 @@
 import { BackendError, type Backend } from './index';
-import type { CaseFields, CaseView, CheckProblem, CourtAccountView, OutboxView, PolicyView, RequiredDocument } from './bindings';
+import type { ActionView, CaseFields, CaseView, CheckProblem, CourtAccountView, OutboxView, PolicyView, RequiredDocument } from './bindings';
 
 type CaseMethods = Pick<
   Backend,
@@ -33,6 +33,9 @@ type CaseMethods = Pick<
   | 'checkIn'
   | 'joinHearing'
   | 'exportHearingLog'
+  | 'answerQuestion'
+  | 'mediation'
+  | 'sendMediationMessage'
   | 'onCourtNews'
 >;
 
@@ -79,6 +82,8 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
   let next = 1;
   const now = () => Date.now();
   const paused = new Set<string>();
+  const answers: ActionView[] = [];
+  const outgoing: ActionView[] = [];
 
   const check = (view: CaseView): CaseView => {
     const f = view.case.fields;
@@ -274,7 +279,10 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       if (!new URLSearchParams(globalThis.location?.search ?? '').has('hearing')) return [];
       const start = Date.now() + 2 * 86_400_000 + 3_600_000;
       return [
-        { id: 'h1', title: '第一次开庭', courtCase: 'case-1', localCase: null, caseTitle: null, startsAt: new Date(start).toISOString(), startsAtMs: start, durationMinutes: 60, platform: 'court-room', clashesWith: [] }
+        {
+          id: 'h1', title: '第一次开庭', courtCase: 'case-1', localCase: null, caseTitle: null, startsAt: new Date(start).toISOString(), startsAtMs: start, durationMinutes: 60, platform: 'court-room', clashesWith: [],
+          questions: [{ id: 'q1', text: '被告是否收到货物？', opensAt: new Date(Date.now() - 60_000).toISOString(), closesAt: new Date(start).toISOString(), answers: [...answers] }]
+        }
       ];
     },
     // The web build has no court feed: `?fee` shows one unpaid fee notice.
@@ -294,6 +302,21 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     },
     joinHearing: async (hearing) => (unlocked(), { checkedInAt: null, roomUrl: `http://127.0.0.1:0/rooms/${hearing}?token=web` }),
     exportHearingLog: async (hearing) => (unlocked(), `~/Downloads/connectivity-${hearing}.csv`),
+    answerQuestion: async (_hearing, _question, text) => {
+      unlocked();
+      if (!text.trim()) throw new BackendError({ code: 'invalidInput', message: 'the text must be 1 to 20000 characters' });
+      const action = { id: `a${next++}`, text, state: 'queued', sentAt: null, reason: null };
+      answers.push(action);
+      return action;
+    },
+    mediation: async () => (unlocked(), { messages: [{ id: 'm1', from: 'mediator', mine: false, text: '双方是否愿意调解？', sentAt: '2026-11-23T02:00:00Z' }], outgoing: [...outgoing] }),
+    sendMediationMessage: async (_courtCase, text) => {
+      unlocked();
+      if (!text.trim()) throw new BackendError({ code: 'invalidInput', message: 'the text must be 1 to 20000 characters' });
+      const action = { id: `a${next++}`, text, state: 'queued', sentAt: null, reason: null };
+      outgoing.push(action);
+      return action;
+    },
     onCourtNews: async () => () => {},
     // The web build has no court feed: `?served` shows one served document.
     servedDocuments: async () => {

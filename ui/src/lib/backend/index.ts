@@ -11,6 +11,8 @@ import type {
   NetworkCheck,
   HearingView,
   FeeNoticeView,
+  ActionView,
+  MediationView,
   ServedView,
   Exhibit,
   ExhibitDetail,
@@ -127,6 +129,12 @@ export interface Backend {
   checkIn(hearing: string, check: HearingCheck): Promise<HearingEntry>;
   /** Joins: the court's room opens with the system handler; a connectivity log starts. */
   joinHearing(hearing: string, minutes: number): Promise<HearingEntry>;
+  /** Queues a written answer to a question of an asynchronous hearing (sent when online). */
+  answerQuestion(hearing: string, question: string, text: string): Promise<ActionView>;
+  /** The mediation thread of a court case, with what is still on its way. */
+  mediation(courtCase: string): Promise<MediationView>;
+  /** Queues a message to the mediator (sent when online). */
+  sendMediationMessage(courtCase: string, text: string): Promise<ActionView>;
   /** Exports the hearing's connectivity log; resolves to the file's path. */
   exportHearingLog(hearing: string): Promise<string>;
   /** Calls `handler` with the kind of each piece of court news (also shown as a desktop notification). */

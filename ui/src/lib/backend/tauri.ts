@@ -81,6 +81,9 @@ export const tauriBackend: Backend = {
   checkIn: (hearing, check) => call('check_in', { hearing, check }),
   joinHearing: (hearing, minutes) => call('join_hearing', { hearing, minutes }),
   exportHearingLog: (hearing) => call('export_hearing_log', { hearing }),
+  answerQuestion: (hearing, question, text) => call('answer_question', { hearing, question, text }),
+  mediation: (courtCase) => call('mediation', { courtCase }),
+  sendMediationMessage: (courtCase, text) => call('send_mediation_message', { courtCase, text }),
   onCourtNews: (handler) => listen<string>('court-news', (e) => handler(e.payload)),
   listExhibits: () => call('list_exhibits'),
   addExhibit: (fileName, title, proves, source, bytes) =>

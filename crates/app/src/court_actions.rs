@@ -1,0 +1,119 @@
+//! Answers to an asynchronous hearing's questions and mediation messages: written offline,
+//! queued in the vault with their UUID, sent by the sync engine, shown with the court's word.
+
+use courtside_sync::account;
+use courtside_sync::actions::{self, Action, ActionKind, ActionState};
+
+use crate::ipc::{ActionView, MediationMessageView, MediationView};
+use crate::{App, AppError};
+
+fn view(a: &Action) -> ActionView {
+    let text = match &a.kind {
+        ActionKind::Statement { text, .. } | ActionKind::MediationMessage { text, .. } => text.clone(),
+    };
+    let (state, sent_at, reason) = match &a.state {
+        ActionState::Queued => ("queued", None, None),
+        ActionState::Sent { at, .. } => ("sent", Some(at.clone()), None),
+        ActionState::Refused { reason } => ("refused", None, Some(reason.clone())),
+    };
+    ActionView { id: a.id.clone(), text, state: state.into(), sent_at, reason }
+}
+
+/// The answers given to a question, oldest first.
+pub(crate) fn answers(all: &[Action], hearing: &str, question: &str) -> Vec<ActionView> {
+    all.iter()
+        .filter(|a| {
+            matches!(&a.kind, ActionKind::Statement { hearing_id, question_id, .. }
+                if hearing_id == hearing && question_id == question)
+        })
+        .map(view)
+        .collect()
+}
+
+impl App {
+    /// Queues a written answer to a question of an asynchronous hearing; it is sent as soon
+    /// as the court can be reached (the court refuses it outside the question's window).
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an unknown hearing or question or an empty answer;
+    /// [`AppError::Sync`] when not signed in.
+    pub fn answer_question(&self, hearing: &str, question: &str, text: &str) -> Result<ActionView, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let known = courtside_sync::feed::hearings(&vault)?
+            .iter()
+            .any(|h| h.id == hearing && h.questions.iter().any(|q| q.id == question));
+        if !known {
+            return Err(AppError::InvalidInput("the court has asked no such question".into()));
+        }
+        let account = account::account_for(&vault, &self.court_url(), None)?;
+        let kind =
+            ActionKind::Statement { hearing_id: hearing.into(), question_id: question.into(), text: text.into() };
+        let action = actions::enqueue(&vault, &account, kind).map_err(bad_input)?;
+        self.sync_now()?;
+        Ok(view(&action))
+    }
+
+    /// Queues a message to the mediator of a court case.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an empty message or a bad case id; [`AppError::Sync`]
+    /// when not signed in.
+    pub fn send_mediation_message(&self, court_case: &str, text: &str) -> Result<ActionView, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let account = account::account_for(&vault, &self.court_url(), None)?;
+        let kind = ActionKind::MediationMessage { case_id: court_case.into(), text: text.into() };
+        let action = actions::enqueue(&vault, &account, kind).map_err(bad_input)?;
+        self.sync_now()?;
+        Ok(view(&action))
+    }
+
+    /// The mediation thread of a court case: what the court has, and what is still on its
+    /// way from here.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], the vault's error.
+    pub fn mediation(&self, court_case: &str) -> Result<MediationView, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let Ok(account) = account::account_for(&vault, &self.court_url(), None) else {
+            return Ok(MediationView { messages: Vec::new(), outgoing: Vec::new() });
+        };
+        let thread = actions::mediation_thread(&vault, &account, court_case)?;
+        let sent_ids: Vec<String> = actions::actions(&vault)?
+            .iter()
+            .filter_map(|a| match (&a.kind, &a.state) {
+                (ActionKind::MediationMessage { case_id, .. }, ActionState::Sent { court_id, .. })
+                    if case_id == court_case =>
+                {
+                    Some(court_id.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        let outgoing = actions::actions(&vault)?
+            .iter()
+            .filter(|a| {
+                matches!(&a.kind, ActionKind::MediationMessage { case_id, .. } if case_id == court_case)
+                    && !matches!(a.state, ActionState::Sent { .. })
+            })
+            .map(view)
+            .collect();
+        let messages = thread
+            .into_iter()
+            .map(|m| MediationMessageView {
+                mine: sent_ids.contains(&m.id),
+                id: m.id,
+                from: m.from,
+                text: m.text,
+                sent_at: m.sent_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            })
+            .collect();
+        Ok(MediationView { messages, outgoing })
+    }
+}
+
+fn bad_input(e: courtside_sync::SyncError) -> AppError {
+    match e {
+        courtside_sync::SyncError::File(why) => AppError::InvalidInput(why),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,227 @@
+//! The outbox of small actions that are not filings: answers to an asynchronous hearing's
+//! questions (Online Litigation Rules Art. 20) and mediation messages. Like a filing, each
+//! gets its UUID before the first attempt and is sent with it as `Idempotency-Key`, so a
+//! send whose outcome was lost is repeated safely; the court's answer is kept.
+
+use std::sync::Arc;
+
+use courtside_court_api::hearing::{HearingStatement, MediationMessage, NewMediationMessage, StatementReceipt};
+use courtside_vault::Vault;
+use serde::{Deserialize, Serialize};
+
+use crate::account::{CourtAccount, Session};
+use crate::feed::{REPLICA, is_court_id};
+use crate::{SyncError, check, http_client, records};
+
+/// Vault table of actions.
+pub const ACTIONS: &str = "court_actions";
+
+/// What is to be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum ActionKind {
+    /// A written answer to a question of an asynchronous hearing.
+    #[serde(rename_all = "camelCase")]
+    Statement {
+        /// The hearing.
+        hearing_id: String,
+        /// The question.
+        question_id: String,
+        /// The answer.
+        text: String,
+    },
+    /// A message to the mediator (and the other parties) of a case.
+    #[serde(rename_all = "camelCase")]
+    MediationMessage {
+        /// The court's case id.
+        case_id: String,
+        /// The message.
+        text: String,
+    },
+}
+
+/// Where an action stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum ActionState {
+    /// Waiting for a connection.
+    Queued,
+    /// The court has it.
+    #[serde(rename_all = "camelCase")]
+    Sent {
+        /// The court's id for it.
+        court_id: String,
+        /// When the court recorded it (RFC 3339).
+        at: String,
+    },
+    /// The court refused it (e.g. the answer window closed): sending again will not help.
+    #[serde(rename_all = "camelCase")]
+    Refused {
+        /// The court's words.
+        reason: String,
+    },
+}
+
+/// An action in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    /// UUID; the `Idempotency-Key`.
+    pub id: String,
+    /// Court base URL.
+    pub court: String,
+    /// Account at the court.
+    pub username: String,
+    /// When it was queued (Unix seconds).
+    pub created_at: i64,
+    /// What.
+    pub kind: ActionKind,
+    /// Where it stands.
+    pub state: ActionState,
+    /// The last failure to reach the court.
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+const MAX_TEXT: usize = 20_000;
+
+/// Queues an action for an account.
+///
+/// # Errors
+/// [`SyncError::File`] for an empty or over-long text or a bad id; the vault's error.
+pub fn enqueue(vault: &Vault, account: &CourtAccount, kind: ActionKind) -> Result<Action, SyncError> {
+    let (ids, text): (Vec<&str>, &str) = match &kind {
+        ActionKind::Statement { hearing_id, question_id, text } => (vec![hearing_id, question_id], text),
+        ActionKind::MediationMessage { case_id, text } => (vec![case_id], text),
+    };
+    if ids.iter().any(|id| !is_court_id(id)) {
+        return Err(SyncError::File("not a court id".into()));
+    }
+    if text.trim().is_empty() || text.chars().count() > MAX_TEXT {
+        return Err(SyncError::File(format!("the text must be 1 to {MAX_TEXT} characters")));
+    }
+    let action = Action {
+        id: uuid::Uuid::new_v4().to_string(),
+        court: account.court.clone(),
+        username: account.username.clone(),
+        created_at: crate::now(),
+        kind,
+        state: ActionState::Queued,
+        last_error: None,
+    };
+    records::save(vault, ACTIONS, &action.id, &action)?;
+    Ok(action)
+}
+
+/// Every action, oldest first.
+///
+/// # Errors
+/// The vault's error.
+pub fn actions(vault: &Vault) -> Result<Vec<Action>, SyncError> {
+    let mut all: Vec<Action> = records::list(vault, ACTIONS)?;
+    all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+    Ok(all)
+}
+
+/// Sends the account's queued actions, oldest first; returns how many the court took.
+///
+/// # Errors
+/// The first failure to reach the court (what was sent stays sent; the rest wait).
+pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<usize, SyncError> {
+    let account = session.account().clone();
+    let court = account.court_url()?;
+    let http = http_client(session.network())?;
+    let mut sent = 0;
+    for mut action in actions(vault)? {
+        if action.state != ActionState::Queued || action.court != account.court || action.username != account.username {
+            continue;
+        }
+        let (path, body) = match &action.kind {
+            ActionKind::Statement { hearing_id, question_id, text } => (
+                format!("v1/hearings/{hearing_id}/statements"),
+                serde_json::to_value(HearingStatement { question_id: question_id.clone(), text: text.clone() }),
+            ),
+            ActionKind::MediationMessage { case_id, text } => (
+                format!("v1/cases/{case_id}/mediation"),
+                serde_json::to_value(NewMediationMessage { text: text.clone(), attachments: Vec::new() }),
+            ),
+        };
+        let body = body.map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let request = http
+            .post(court.join(&path)?)
+            .bearer_auth(session.bearer(false).await?)
+            .header(courtside_court_api::filing::IDEMPOTENCY_KEY, &action.id)
+            .json(&body);
+        let answer = match request.send().await {
+            Ok(r) => check(r).await,
+            Err(e) => Err(SyncError::from(e)),
+        };
+        action.state = match answer {
+            Ok(response) => match &action.kind {
+                ActionKind::Statement { .. } => {
+                    let receipt: StatementReceipt = response.json().await?;
+                    ActionState::Sent { court_id: receipt.id, at: rfc3339(receipt.received_at) }
+                }
+                ActionKind::MediationMessage { case_id, .. } => {
+                    let message: MediationMessage = response.json().await?;
+                    keep_in_thread(vault, &account, case_id, &message)?;
+                    ActionState::Sent { court_id: message.id, at: rfc3339(message.sent_at) }
+                }
+            },
+            // The court read it and said no: final.
+            Err(SyncError::Court(p)) if (400..500).contains(&p.status) && ![401, 408, 409, 429].contains(&p.status) => {
+                ActionState::Refused { reason: p.detail.clone().unwrap_or(p.title.clone()) }
+            }
+            Err(e) => {
+                action.last_error = Some(e.to_string());
+                records::save(vault, ACTIONS, &action.id, &action)?;
+                return Err(e);
+            }
+        };
+        action.last_error = None;
+        if matches!(action.state, ActionState::Sent { .. }) {
+            sent += 1;
+        }
+        records::save(vault, ACTIONS, &action.id, &action)?;
+    }
+    Ok(sent)
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// The replica key of a case's mediation thread.
+pub(crate) fn thread_key(account: &CourtAccount, case_id: &str) -> String {
+    format!(
+        "mediation:{}",
+        &courtside_court_api::encoding::sha256_hex(format!("{}|{case_id}", account.id()).as_bytes())[..32]
+    )
+}
+
+/// Adds (or replaces, by id) a message in the kept thread of a case.
+pub(crate) fn keep_in_thread(
+    vault: &Vault,
+    account: &CourtAccount,
+    case_id: &str,
+    message: &MediationMessage,
+) -> Result<(), SyncError> {
+    let key = thread_key(account, case_id);
+    let mut thread: Vec<MediationMessage> = records::load(vault, REPLICA, &key)?.unwrap_or_default();
+    thread.retain(|m| m.id != message.id);
+    thread.push(message.clone());
+    thread.sort_by(|a, b| a.sent_at.cmp(&b.sent_at).then_with(|| a.id.cmp(&b.id)));
+    records::save(vault, REPLICA, &key, &thread)
+}
+
+/// The mediation thread of a case as last heard, oldest first.
+///
+/// # Errors
+/// The vault's error.
+pub fn mediation_thread(
+    vault: &Vault,
+    account: &CourtAccount,
+    case_id: &str,
+) -> Result<Vec<MediationMessage>, SyncError> {
+    Ok(records::load(vault, REPLICA, &thread_key(account, case_id))?.unwrap_or_default())
+}
