@@ -57,6 +57,7 @@ const COMMANDS: &[&str] = &[
     "served_documents",
     "hearings",
     "set_case_exhibits",
+    "mark_step_offline",
     "fee_notices",
     "answer_question",
     "mediation",

@@ -111,6 +111,7 @@ pub fn run() {
             commands::cases::served_documents,
             commands::cases::hearings,
             commands::cases::set_case_exhibits,
+            commands::cases::mark_step_offline,
             commands::cases::fee_notices,
             commands::cases::pay_fee,
             commands::hearings::network_check,

@@ -236,7 +236,13 @@ impl App {
         let signed_in = account::account_for(vault, &self.court_url(), None).is_ok();
         let check = check_case(&case, policy.as_ref().map(|c| &c.policy), signed_in);
         let fee = policy.as_ref().and_then(|c| fee_view(&c.policy, &case));
-        Ok(CaseView { case, stage, case_number, filing, check, fee })
+        let offline_steps = match &case.court_case {
+            Some(court_case) => {
+                crate::court_actions::offline_steps(&courtside_sync::actions::actions(vault)?, court_case)
+            }
+            None => Vec::new(),
+        };
+        Ok(CaseView { case, stage, case_number, filing, check, fee, offline_steps })
     }
 }
 

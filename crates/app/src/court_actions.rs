@@ -10,6 +10,7 @@ use crate::{App, AppError};
 fn view(a: &Action) -> ActionView {
     let text = match &a.kind {
         ActionKind::Statement { text, .. } | ActionKind::MediationMessage { text, .. } => text.clone(),
+        ActionKind::OfflineStep { reason, .. } => reason.clone(),
     };
     let (state, sent_at, reason) = match &a.state {
         ActionState::Queued => ("queued", None, None),
@@ -109,6 +110,38 @@ impl App {
             .collect();
         Ok(MediationView { messages, outgoing })
     }
+}
+
+impl App {
+    /// Records that a step of a case continues offline (Online Operation Rules Art. 33) and
+    /// tells the court (queued until it can be reached).
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for a case the court does not know yet, an unknown step or
+    /// no reason; [`AppError::Sync`] when not signed in.
+    pub fn mark_step_offline(&self, case: &str, step: &str, reason: &str) -> Result<crate::ipc::CaseView, AppError> {
+        let (vault, local) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(case)?)))?;
+        let Some(court_case) = local.court_case.clone() else {
+            return Err(AppError::InvalidInput("the court has not opened this case yet".into()));
+        };
+        let account = account::account_for(&vault, &self.court_url(), None)?;
+        let kind = ActionKind::OfflineStep { case_id: court_case, step: step.into(), reason: reason.into() };
+        actions::enqueue(&vault, &account, kind).map_err(bad_input)?;
+        self.sync_now()?;
+        self.case_view(&vault, local)
+    }
+}
+
+/// The steps of a court case marked as continuing offline, oldest first.
+pub(crate) fn offline_steps(all: &[Action], court_case: &str) -> Vec<crate::ipc::OfflineStepView> {
+    all.iter()
+        .filter_map(|a| match &a.kind {
+            ActionKind::OfflineStep { case_id, step, .. } if case_id == court_case => {
+                Some(crate::ipc::OfflineStepView { step: step.clone(), action: view(a) })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn bad_input(e: courtside_sync::SyncError) -> AppError {

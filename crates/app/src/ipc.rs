@@ -313,6 +313,8 @@ pub struct CaseView {
     pub check: FilingCheck,
     /// The acceptance fee, when it can be computed.
     pub fee: Option<FeeView>,
+    /// Steps marked as continuing offline (Art. 33).
+    pub offline_steps: Vec<OfflineStepView>,
 }
 
 /// One entry of the calendar across cases.
@@ -484,6 +486,16 @@ pub struct ActionView {
     pub sent_at: Option<String>,
     /// The court's reason, when refused.
     pub reason: Option<String>,
+}
+
+/// A step of a case marked as continuing offline (Online Operation Rules Art. 33).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineStepView {
+    /// `service`, `evidence-exchange`, `mediation`, `hearing` or `other`.
+    pub step: String,
+    /// The request to the court (its text is the reason) and where it stands.
+    pub action: ActionView,
 }
 
 /// A case's mediation thread.
@@ -699,6 +711,7 @@ pub fn bindings() -> String {
         QuestionView::decl(&cfg),
         ActionView::decl(&cfg),
         MediationView::decl(&cfg),
+        OfflineStepView::decl(&cfg),
         MediationMessageView::decl(&cfg),
         NetworkCheck::decl(&cfg),
         HearingCheck::decl(&cfg),

@@ -269,6 +269,38 @@ pub struct MediationMessage {
     pub sent_at: OffsetDateTime,
 }
 
+/// A step of a case that a party asks to continue offline (Online Operation Rules Art. 33:
+/// a case may mix online and offline steps).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineStep {
+    /// Which step: `service`, `evidence-exchange`, `mediation`, `hearing` or `other`.
+    pub step: String,
+    /// Why (e.g. a party cannot take part online).
+    pub reason: String,
+}
+
+/// The court's record of an offline step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineStepRecord {
+    /// Record id.
+    pub id: String,
+    /// Case id.
+    pub case_id: String,
+    /// Who asked.
+    pub from: String,
+    /// The step and why.
+    #[serde(flatten)]
+    pub step: OfflineStep,
+    /// When the court recorded it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+/// The steps a case may continue offline.
+pub const OFFLINE_STEPS: &[&str] = &["service", "evidence-exchange", "mediation", "hearing", "other"];
+
 /// A new message for a mediation thread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -10,7 +10,7 @@ use courtside_court_api::encoding::sha256_hex;
 use courtside_court_api::filing::ChangeEvent;
 use courtside_court_api::hearing::{
     CourtCase, CrossExamination, ExchangedExhibit, FeeNotice, FeeStatus, MediationMessage, NewMediationMessage,
-    OpenCase, PaymentSession, PostFeeNotice, SubmitExhibit,
+    OFFLINE_STEPS, OfflineStep, OfflineStepRecord, OpenCase, PaymentSession, PostFeeNotice, SubmitExhibit,
 };
 use time::Duration;
 
@@ -328,6 +328,69 @@ pub(crate) async fn mediation_post(
         let me = party_name(&state, &case, &caller.account_id)?;
         Ok((StatusCode::CREATED, post_message(&state, &case, &me, Some(&caller.account_id), msg.clone())?))
     })
+}
+
+/// `POST /v1/cases/{id}/offline-steps`
+#[utoipa::path(post, path = "/v1/cases/{id}/offline-steps", tag = "cases", security(("bearer" = [])),
+    params(("id" = String, Path),
+           ("Idempotency-Key" = Option<String>, Header, description = "The request's UUID: a repeat is recorded once")),
+    request_body = OfflineStep,
+    responses((status = 201, description = "Recorded on the case (Online Operation Rules Art. 33)", body = OfflineStepRecord),
+              (status = 404, description = "No such case with this account as a party", body = courtside_court_api::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Unknown step or no reason", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn offline_step(
+    State(state): State<CourtState>,
+    caller: Caller,
+    Path(case): Path<String>,
+    headers: axum::http::HeaderMap,
+    Json(step): Json<OfflineStep>,
+) -> Result<Response, ApiError> {
+    let key = crate::filings::idempotency_key(&headers);
+    crate::filings::at_most_once(&state, &caller.account_id, key, &(&case, &step), || {
+        let from = party_name(&state, &case, &caller.account_id)?;
+        if !OFFLINE_STEPS.contains(&step.step.as_str()) {
+            return Err(ApiError::unprocessable(
+                "unknown-step",
+                "Unknown step",
+                format!("the step must be one of {}", OFFLINE_STEPS.join(", ")),
+            ));
+        }
+        if step.reason.trim().is_empty() || step.reason.chars().count() > 2_000 {
+            return Err(ApiError::unprocessable("no-reason", "No reason", "say why (1 to 2000 characters)"));
+        }
+        let record = OfflineStepRecord {
+            id: new_id("off"),
+            case_id: case.clone(),
+            from,
+            step: step.clone(),
+            recorded_at: from_unix(unix_now()),
+        };
+        state.store.with(|c| {
+            c.execute(
+                "INSERT INTO offline_steps (id, case_id, body) VALUES (?1, ?2, ?3)",
+                rusqlite::params![record.id, case, to_json(&record)?],
+            )
+        })?;
+        Ok((StatusCode::CREATED, record))
+    })
+}
+
+/// `GET /v1/cases/{id}/offline-steps`
+#[utoipa::path(get, path = "/v1/cases/{id}/offline-steps", tag = "cases", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The steps recorded as continuing offline, oldest first", body = Vec<OfflineStepRecord>),
+              (status = 404, description = "No such case with this account as a party", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn offline_steps(
+    State(state): State<CourtState>,
+    caller: Caller,
+    Path(case): Path<String>,
+) -> Result<Json<Vec<OfflineStepRecord>>, ApiError> {
+    party_name(&state, &case, &caller.account_id)?;
+    Ok(Json(
+        state
+            .store
+            .with(|c| load_json_rows(c, "SELECT body FROM offline_steps WHERE case_id = ?1 ORDER BY rowid", [&case]))?,
+    ))
 }
 
 /// `POST /clerk/v1/cases/{id}/mediation`: the mediator writes.

@@ -30,6 +30,7 @@ pub(crate) fn router(state: CourtState) -> Router {
         .route("/v1/service/{id}/receipt", post(filings::service_receipt))
         .route("/v1/cases/{id}", get(exchange::get_case))
         .route("/v1/cases/{id}/mediation", get(exchange::mediation_thread).post(exchange::mediation_post))
+        .route("/v1/cases/{id}/offline-steps", get(exchange::offline_steps).post(exchange::offline_step))
         .route("/v1/cases/{id}/exhibits", get(exchange::exhibits).post(exchange::submit_exhibit))
         .route("/v1/cases/{case}/exhibits/{id}/opinions", post(exchange::cross_examine))
         .route("/v1/hearings", get(hearings::list_hearings))
@@ -116,6 +117,7 @@ mediation, evidence exchange, and a per-account change feed. Errors are RFC 9457
         filings::clerk_list, filings::clerk_review, filings::clerk_serve, filings::clerk_faults,
         exchange::get_case, exchange::open_case, exchange::post_fee, exchange::get_fee, exchange::start_payment,
         exchange::mediation_thread, exchange::mediation_post, exchange::mediator_post,
+        exchange::offline_step, exchange::offline_steps,
         exchange::exhibits, exchange::submit_exhibit, exchange::cross_examine,
         uploads::statistics, uploads::plain_upload,
         hearings::schedule, hearings::list_hearings, hearings::get_hearing, hearings::check_in, hearings::join, hearings::statement,

@@ -62,6 +62,8 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), account_id TEXT NOT NULL REFERENCES accounts(id),
         body TEXT NOT NULL) STRICT;",
     "ALTER TABLE uploads ADD COLUMN received_bytes INTEGER NOT NULL DEFAULT 0;",
+    "CREATE TABLE offline_steps (
+        id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), body TEXT NOT NULL) STRICT;",
 ];
 
 /// Why the court's database is unusable.

@@ -1,11 +1,14 @@
 //! The outbox of small actions that are not filings: answers to an asynchronous hearing's
-//! questions (Online Litigation Rules Art. 20) and mediation messages. Like a filing, each
+//! questions (Online Litigation Rules Art. 20), mediation messages, and steps of a case to
+//! continue offline (Online Operation Rules Art. 33). Like a filing, each
 //! gets its UUID before the first attempt and is sent with it as `Idempotency-Key`, so a
 //! send whose outcome was lost is repeated safely; the court's answer is kept.
 
 use std::sync::Arc;
 
-use courtside_court_api::hearing::{HearingStatement, MediationMessage, NewMediationMessage, StatementReceipt};
+use courtside_court_api::hearing::{
+    HearingStatement, MediationMessage, NewMediationMessage, OfflineStep, OfflineStepRecord, StatementReceipt,
+};
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +40,16 @@ pub enum ActionKind {
         case_id: String,
         /// The message.
         text: String,
+    },
+    /// A step of the case to continue offline (Online Operation Rules Art. 33).
+    #[serde(rename_all = "camelCase")]
+    OfflineStep {
+        /// The court's case id.
+        case_id: String,
+        /// One of [`courtside_court_api::hearing::OFFLINE_STEPS`].
+        step: String,
+        /// Why.
+        reason: String,
     },
 }
 
@@ -93,6 +106,12 @@ pub fn enqueue(vault: &Vault, account: &CourtAccount, kind: ActionKind) -> Resul
     let (ids, text): (Vec<&str>, &str) = match &kind {
         ActionKind::Statement { hearing_id, question_id, text } => (vec![hearing_id, question_id], text),
         ActionKind::MediationMessage { case_id, text } => (vec![case_id], text),
+        ActionKind::OfflineStep { case_id, step, reason } => {
+            if !courtside_court_api::hearing::OFFLINE_STEPS.contains(&step.as_str()) {
+                return Err(SyncError::File(format!("not a step: {step}")));
+            }
+            (vec![case_id], reason)
+        }
     };
     if ids.iter().any(|id| !is_court_id(id)) {
         return Err(SyncError::File("not a court id".into()));
@@ -145,6 +164,10 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<us
                 format!("v1/cases/{case_id}/mediation"),
                 serde_json::to_value(NewMediationMessage { text: text.clone(), attachments: Vec::new() }),
             ),
+            ActionKind::OfflineStep { case_id, step, reason } => (
+                format!("v1/cases/{case_id}/offline-steps"),
+                serde_json::to_value(OfflineStep { step: step.clone(), reason: reason.clone() }),
+            ),
         };
         let body = body.map_err(|e| SyncError::Protocol(e.to_string()))?;
         let request = http
@@ -166,6 +189,10 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<us
                     let message: MediationMessage = response.json().await?;
                     keep_in_thread(vault, &account, case_id, &message)?;
                     ActionState::Sent { court_id: message.id, at: rfc3339(message.sent_at) }
+                }
+                ActionKind::OfflineStep { .. } => {
+                    let record: OfflineStepRecord = response.json().await?;
+                    ActionState::Sent { court_id: record.id, at: rfc3339(record.recorded_at) }
                 }
             },
             // The court read it and said no: final.

@@ -115,6 +115,17 @@ pub(crate) fn set_case_exhibits(
     Ok(app.set_case_exhibits(&id, exhibits)?)
 }
 
+/// Marks a step of the case as continuing offline (Art. 33) and tells the court.
+#[tauri::command]
+pub(crate) fn mark_step_offline(
+    app: State<'_, App>,
+    id: String,
+    step: String,
+    reason: String,
+) -> Result<courtside_app::ipc::CaseView, IpcError> {
+    Ok(app.mark_step_offline(&id, &step, &reason)?)
+}
+
 #[tauri::command]
 pub(crate) fn fee_notices(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::FeeNoticeView>, IpcError> {
     Ok(app.fee_notices()?)

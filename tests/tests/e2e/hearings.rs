@@ -214,3 +214,58 @@ async fn mediation_messages_arrive_and_a_reply_whose_answer_was_lost_is_posted_o
     assert_eq!(at_court.len(), 2, "the mediator's message and one reply: {at_court:?}");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_step_marked_to_continue_offline_is_kept_on_the_case_and_recorded_by_the_court() {
+    use courtside_court_api::filing::ServeDocument;
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "li.si", "demo-litigant-2").await;
+    let client = CourtClient::new(court_url(&court)).unwrap();
+    let clerk = client.clerk(court.server.clerk_token());
+    let case = clerk
+        .open_case(&OpenCase {
+            case_type: "civil-contract".into(),
+            title: "张三诉李四".into(),
+            parties: vec!["zhang.san".into(), "li.si".into()],
+        })
+        .await
+        .unwrap();
+    clerk
+        .serve(&ServeDocument {
+            recipient: "li.si".into(),
+            case_id: case.id.clone(),
+            title: "应诉通知书".into(),
+            document_kind: "notice".into(),
+            media_type: "application/pdf".into(),
+            content: courtside_court_api::encoding::b64url(b"%PDF-1.4\n%%EOF\n"),
+        })
+        .await
+        .unwrap();
+    let served =
+        sync_until(&app, || app.served_documents().unwrap(), |s| s.iter().any(|d| d.local_case.is_some())).await;
+    let local = served[0].local_case.clone().unwrap();
+
+    assert!(app.mark_step_offline(&local, "teleportation", "原因").is_err(), "an unknown step");
+    assert!(app.mark_step_offline(&local, "hearing", " ").is_err(), "no reason");
+    court.server.faults().set(courtside_court_server::FaultPlan { fail_next: 1000, ..Default::default() });
+    let view = app.mark_step_offline(&local, "hearing", "被告年逾八十，不便使用视频设备。").unwrap();
+    assert_eq!(view.offline_steps.len(), 1);
+    assert_eq!(view.offline_steps[0].action.state, "queued");
+    court.server.faults().set(courtside_court_server::FaultPlan::default());
+    let view = sync_until(&app, || app.get_case(&local).unwrap(), |v| v.offline_steps[0].action.state == "sent").await;
+    assert_eq!(view.offline_steps[0].step, "hearing");
+    let at_court: Vec<courtside_court_api::hearing::OfflineStepRecord> = reqwest::Client::new()
+        .get(format!("{}/v1/cases/{}/offline-steps", court.base.trim_end_matches('/'), case.id))
+        .bearer_auth(court.login("zhang.san", "demo-litigant-1").await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_court.len(), 1);
+    assert_eq!((at_court[0].from.as_str(), at_court[0].step.step.as_str()), ("li.si", "hearing"));
+    app.shutdown().await;
+}

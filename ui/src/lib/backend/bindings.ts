@@ -425,7 +425,11 @@ check: FilingCheck,
 /**
  * The acceptance fee, when it can be computed.
  */
-fee: FeeView | null, };
+fee: FeeView | null, 
+/**
+ * Steps marked as continuing offline (Art. 33).
+ */
+offlineSteps: Array<OfflineStepView>, };
 
 export type CaseSummary = { 
 /**
@@ -1073,6 +1077,16 @@ messages: Array<MediationMessageView>,
  * Messages written here that the court does not have yet (or refused).
  */
 outgoing: Array<ActionView>, };
+
+export type OfflineStepView = { 
+/**
+ * `service`, `evidence-exchange`, `mediation`, `hearing` or `other`.
+ */
+step: string, 
+/**
+ * The request to the court (its text is the reason) and where it stands.
+ */
+action: ActionView, };
 
 export type MediationMessageView = { 
 /**

@@ -21,6 +21,7 @@ type CaseMethods = Pick<
   | 'attachCaseDocument'
   | 'detachCaseDocument'
   | 'setCaseExhibits'
+  | 'markStepOffline'
   | 'addCaseDeadline'
   | 'removeCaseDeadline'
   | 'calendar'
@@ -217,7 +218,8 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         caseNumber: null,
         filing: null,
         check: { ready: false, required: [], problems: [], policyVersion: 'web' },
-        fee: null
+        fee: null,
+        offlineSteps: []
       });
     },
     updateCase: async (id, fields) => {
@@ -246,6 +248,13 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       const v = get(id);
       editable(v);
       return put({ ...v, case: { ...v.case, documents: v.case.documents.filter((d) => d.blobId !== blobId) } });
+    },
+    markStepOffline: async (id, step, reason) => {
+      const v = get(id);
+      if (!v.case.courtCase) throw new BackendError({ code: 'invalidInput', message: 'the court has not opened this case yet' });
+      if (!reason.trim()) throw new BackendError({ code: 'invalidInput', message: 'the text must be 1 to 20000 characters' });
+      const action = { id: `a${next++}`, text: reason, state: 'queued', sentAt: null, reason: null };
+      return put({ ...v, offlineSteps: [...v.offlineSteps, { step, action }] });
     },
     setCaseExhibits: async (id, exhibits) => {
       const v = get(id);

@@ -109,6 +109,8 @@ export interface Backend {
   attachCaseDocument(id: string, kind: string, fileName: string, bytes: Uint8Array): Promise<CaseView>;
   /** Chooses the locker exhibits the case's filing submits (ids, in catalogue order). */
   setCaseExhibits(id: string, exhibits: string[]): Promise<CaseView>;
+  /** Marks a step of the case as continuing offline (Art. 33); the court is told when online. */
+  markStepOffline(id: string, step: string, reason: string): Promise<CaseView>;
   /** Removes a document from a case. */
   detachCaseDocument(id: string, blobId: string): Promise<CaseView>;
   /** Computes a deadline (period counted from `from`, YYYY-MM-DD) and puts it on the case. */

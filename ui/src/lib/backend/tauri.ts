@@ -67,6 +67,7 @@ export const tauriBackend: Backend = {
   queueCaseFiling: (id) => call('queue_case_filing', { id }),
   attachCaseDocument: (id, kind, fileName, bytes) =>
     callRaw('attach_case_document', bytes, { 'x-case-id': id, 'x-document-kind': kind, 'x-file-name': fileName }),
+  markStepOffline: (id, step, reason) => call('mark_step_offline', { id, step, reason }),
   setCaseExhibits: (id, exhibits) => call('set_case_exhibits', { id, exhibits }),
   detachCaseDocument: (id, blobId) => call('detach_case_document', { id, blobId }),
   addCaseDeadline: (id, period, from, note) => call('add_case_deadline', { id, period, from, note }),
