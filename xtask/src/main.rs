@@ -124,10 +124,12 @@ fn check_deb(bundles: &[std::path::PathBuf]) -> Result<()> {
     let ok = out.status.success()
         && field("Package") == "courtside"
         && field("Version") == version
-        && field("Depends").contains("libwebkit2gtk-4.1-0");
+        && field("Depends").contains("libwebkit2gtk-4.1-0")
+        // Court papers embed a CJK font found on the system.
+        && field("Depends").contains("fonts-noto-cjk");
     eprintln!("\n== .deb check: {}\n{fields}", if ok { "ok" } else { "FAILED" });
     if !ok {
-        bail!("{} does not read as package courtside {version} depending on libwebkit2gtk-4.1-0", deb.display());
+        bail!("{} does not read as package courtside {version} depending on libwebkit2gtk-4.1-0 and fonts-noto-cjk", deb.display());
     }
     Ok(())
 }
