@@ -58,6 +58,8 @@ const COMMANDS: &[&str] = &[
     "hearings",
     "set_case_exhibits",
     "mark_step_offline",
+    "evidence_exchange",
+    "cross_examine",
     "fee_notices",
     "answer_question",
     "mediation",

@@ -112,6 +112,8 @@ pub fn run() {
             commands::cases::hearings,
             commands::cases::set_case_exhibits,
             commands::cases::mark_step_offline,
+            commands::cases::evidence_exchange,
+            commands::cases::cross_examine,
             commands::cases::fee_notices,
             commands::cases::pay_fee,
             commands::hearings::network_check,

@@ -129,7 +129,10 @@ fn check_deb(bundles: &[std::path::PathBuf]) -> Result<()> {
         && field("Depends").contains("fonts-noto-cjk");
     eprintln!("\n== .deb check: {}\n{fields}", if ok { "ok" } else { "FAILED" });
     if !ok {
-        bail!("{} does not read as package courtside {version} depending on libwebkit2gtk-4.1-0 and fonts-noto-cjk", deb.display());
+        bail!(
+            "{} does not read as package courtside {version} depending on libwebkit2gtk-4.1-0 and fonts-noto-cjk",
+            deb.display()
+        );
     }
     Ok(())
 }

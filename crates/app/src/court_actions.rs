@@ -4,13 +4,15 @@
 use courtside_sync::account;
 use courtside_sync::actions::{self, Action, ActionKind, ActionState};
 
-use crate::ipc::{ActionView, MediationMessageView, MediationView};
+use courtside_court_api::hearing::Stance;
+
+use crate::ipc::{ActionView, ExchangedView, MediationMessageView, MediationView, OpinionView};
 use crate::{App, AppError};
 
 fn view(a: &Action) -> ActionView {
     let text = match &a.kind {
         ActionKind::Statement { text, .. } | ActionKind::MediationMessage { text, .. } => text.clone(),
-        ActionKind::OfflineStep { reason, .. } => reason.clone(),
+        ActionKind::OfflineStep { reason, .. } | ActionKind::CrossExamination { remarks: reason, .. } => reason.clone(),
     };
     let (state, sent_at, reason) = match &a.state {
         ActionState::Queued => ("queued", None, None),
@@ -129,6 +131,108 @@ impl App {
         actions::enqueue(&vault, &account, kind).map_err(bad_input)?;
         self.sync_now()?;
         self.case_view(&vault, local)
+    }
+}
+
+fn stance(s: Stance) -> String {
+    match s {
+        Stance::Admit => "admit",
+        Stance::Dispute => "dispute",
+        Stance::Partly => "partly",
+    }
+    .into()
+}
+
+fn parse_stance(s: &str) -> Result<Stance, AppError> {
+    match s {
+        "admit" => Ok(Stance::Admit),
+        "dispute" => Ok(Stance::Dispute),
+        "partly" => Ok(Stance::Partly),
+        other => Err(AppError::InvalidInput(format!("not a stance: {other}"))),
+    }
+}
+
+impl App {
+    /// The evidence exchange of a case the court knows: the other side's exhibits (sealed
+    /// copies, checked against their SHA-256) with our opinions, and ours with theirs.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`], an unknown case, the vault's error.
+    pub fn evidence_exchange(&self, case: &str) -> Result<Vec<ExchangedView>, AppError> {
+        let (vault, local) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(case)?)))?;
+        let (Some(court_case), Ok(account)) =
+            (local.court_case.as_deref(), account::account_for(&vault, &self.court_url(), None))
+        else {
+            return Ok(Vec::new());
+        };
+        let Some(exchange) = courtside_sync::feed::exchange(&vault, &account, court_case)? else {
+            return Ok(Vec::new());
+        };
+        let all = actions::actions(&vault)?;
+        Ok(exchange
+            .exhibits
+            .iter()
+            .map(|e| ExchangedView {
+                id: e.id.clone(),
+                submitted_by: e.submitted_by.clone(),
+                mine: e.submitted_by == account.username,
+                title: e.title.clone(),
+                proves: e.proves.clone(),
+                sha256: e.sha256.clone(),
+                bytes: e.bytes,
+                sealed: exchange.sealed.contains_key(&e.id),
+                opinions: e
+                    .opinions
+                    .iter()
+                    .map(|o| OpinionView {
+                        by: o.by.clone(),
+                        authenticity: stance(o.authenticity),
+                        legality: stance(o.legality),
+                        relevance: stance(o.relevance),
+                        remarks: o.remarks.clone(),
+                    })
+                    .collect(),
+                outgoing: all
+                    .iter()
+                    .filter(|a| {
+                        matches!(&a.kind, ActionKind::CrossExamination { exhibit_id, .. } if *exhibit_id == e.id)
+                            && !matches!(a.state, ActionState::Sent { .. })
+                    })
+                    .map(view)
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Queues a cross-examination opinion on an exhibit of the other side (sent when the
+    /// court can be reached; a later opinion replaces an earlier one at the court).
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an exhibit not of the other side in this case, a bad
+    /// stance or no remarks; [`AppError::Sync`] when not signed in.
+    pub fn cross_examine(
+        &self,
+        case: &str,
+        exhibit: &str,
+        opinion: &crate::ipc::OpinionInput,
+    ) -> Result<ActionView, AppError> {
+        let theirs = self.evidence_exchange(case)?.into_iter().any(|e| e.id == exhibit && !e.mine);
+        if !theirs {
+            return Err(AppError::InvalidInput("opinions are given on the other side's exhibits in this case".into()));
+        }
+        let (vault, local) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(case)?)))?;
+        let account = account::account_for(&vault, &self.court_url(), None)?;
+        let kind = ActionKind::CrossExamination {
+            case_id: local.court_case.unwrap_or_default(),
+            exhibit_id: exhibit.into(),
+            authenticity: parse_stance(&opinion.authenticity)?,
+            legality: parse_stance(&opinion.legality)?,
+            relevance: parse_stance(&opinion.relevance)?,
+            remarks: opinion.remarks.clone(),
+        };
+        let action = actions::enqueue(&vault, &account, kind).map_err(bad_input)?;
+        self.sync_now()?;
+        Ok(view(&action))
     }
 }
 

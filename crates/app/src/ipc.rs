@@ -4,7 +4,7 @@
 //! generated ([`bindings`]) into `ui/src/lib/backend/bindings.ts`, committed, and checked for
 //! staleness by a test, so the two sides cannot drift apart silently.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use courtside_casework::cases::{Case, CaseDeadline, CaseDocument, CaseFields, CaseParty, PartyKind, PartyRole};
@@ -498,6 +498,63 @@ pub struct OfflineStepView {
     pub action: ActionView,
 }
 
+/// An exhibit in a case's evidence exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangedView {
+    /// The court's exhibit id.
+    pub id: String,
+    /// The party that submitted it.
+    pub submitted_by: String,
+    /// Submitted by this account.
+    pub mine: bool,
+    /// Title.
+    pub title: String,
+    /// What it is to prove.
+    pub proves: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Size.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// A copy is sealed here (checked against the SHA-256): the other side's exhibits.
+    pub sealed: bool,
+    /// The opinions the court has on it.
+    pub opinions: Vec<OpinionView>,
+    /// Our opinions on it still on their way (or refused).
+    pub outgoing: Vec<ActionView>,
+}
+
+/// A cross-examination opinion (质证意见).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OpinionView {
+    /// Who gave it.
+    pub by: String,
+    /// `admit`, `dispute` or `partly`.
+    pub authenticity: String,
+    /// Same, for legality.
+    pub legality: String,
+    /// Same, for relevance.
+    pub relevance: String,
+    /// Reasons.
+    pub remarks: String,
+}
+
+/// A cross-examination opinion as the window gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OpinionInput {
+    /// `admit`, `dispute` or `partly`.
+    pub authenticity: String,
+    /// Same, for legality.
+    pub legality: String,
+    /// Same, for relevance.
+    pub relevance: String,
+    /// Reasons.
+    pub remarks: String,
+}
+
 /// A case's mediation thread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -712,6 +769,9 @@ pub fn bindings() -> String {
         ActionView::decl(&cfg),
         MediationView::decl(&cfg),
         OfflineStepView::decl(&cfg),
+        ExchangedView::decl(&cfg),
+        OpinionView::decl(&cfg),
+        OpinionInput::decl(&cfg),
         MediationMessageView::decl(&cfg),
         NetworkCheck::decl(&cfg),
         HearingCheck::decl(&cfg),

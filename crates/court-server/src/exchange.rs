@@ -461,8 +461,8 @@ pub(crate) async fn submit_exhibit(
     state.store.with(|c| {
         let tx = c.transaction()?;
         tx.execute(
-            "INSERT INTO exhibits (id, case_id, account_id, body) VALUES (?1, ?2, ?3, ?4)",
-            [&exhibit.id, &case, &caller.account_id, &to_json(&exhibit)?],
+            "INSERT INTO exhibits (id, case_id, account_id, body, upload_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            [&exhibit.id, &case, &caller.account_id, &to_json(&exhibit)?, &req.upload_id],
         )?;
         for (account, _) in case_parties(&tx, &case)?.iter().filter(|(a, _)| *a != caller.account_id) {
             record_change(
@@ -478,6 +478,36 @@ pub(crate) async fn submit_exhibit(
         tx.commit()
     })?;
     Ok((StatusCode::CREATED, Json(exhibit)))
+}
+
+/// `GET /v1/cases/{case}/exhibits/{id}/content`
+#[utoipa::path(get, path = "/v1/cases/{case}/exhibits/{id}/content", tag = "evidence-exchange", security(("bearer" = [])),
+    params(("case" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "The exhibit's bytes as submitted (their SHA-256 is the exhibit's)", content_type = "application/octet-stream"),
+              (status = 404, description = "No such exhibit in a case of this account", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn exhibit_content(
+    State(state): State<CourtState>,
+    caller: Caller,
+    Path((case, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    party_name(&state, &case, &caller.account_id)?;
+    let upload: Option<String> = state
+        .store
+        .with(|c| {
+            crate::http::optional(c.query_row(
+                "SELECT upload_id FROM exhibits WHERE id = ?1 AND case_id = ?2",
+                [&id, &case],
+                |r| r.get::<_, Option<String>>(0),
+            ))
+        })?
+        .flatten();
+    let upload = upload.filter(|u| crate::http::is_plain_id(u)).ok_or_else(|| ApiError::not_found("exhibit"))?;
+    let path = state.uploads_dir.join(&upload);
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|_| ApiError::not_found("exhibit"))?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))], bytes).into_response())
 }
 
 /// `POST /v1/cases/{case}/exhibits/{id}/opinions`

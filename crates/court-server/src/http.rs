@@ -279,3 +279,8 @@ pub(crate) fn docket_case(
     )?;
     Ok((id, case_number))
 }
+
+/// Whether `id` is a plain id (letters, digits, `-`, `_`): safe as a file name.
+pub(crate) fn is_plain_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

@@ -33,6 +33,7 @@ pub(crate) fn router(state: CourtState) -> Router {
         .route("/v1/cases/{id}/offline-steps", get(exchange::offline_steps).post(exchange::offline_step))
         .route("/v1/cases/{id}/exhibits", get(exchange::exhibits).post(exchange::submit_exhibit))
         .route("/v1/cases/{case}/exhibits/{id}/opinions", post(exchange::cross_examine))
+        .route("/v1/cases/{case}/exhibits/{id}/content", get(exchange::exhibit_content))
         .route("/v1/hearings", get(hearings::list_hearings))
         .route("/v1/hearings/{id}", get(hearings::get_hearing))
         .route("/v1/hearings/{id}/check-in", post(hearings::check_in))
@@ -118,7 +119,7 @@ mediation, evidence exchange, and a per-account change feed. Errors are RFC 9457
         exchange::get_case, exchange::open_case, exchange::post_fee, exchange::get_fee, exchange::start_payment,
         exchange::mediation_thread, exchange::mediation_post, exchange::mediator_post,
         exchange::offline_step, exchange::offline_steps,
-        exchange::exhibits, exchange::submit_exhibit, exchange::cross_examine,
+        exchange::exhibits, exchange::submit_exhibit, exchange::cross_examine, exchange::exhibit_content,
         uploads::statistics, uploads::plain_upload,
         hearings::schedule, hearings::list_hearings, hearings::get_hearing, hearings::check_in, hearings::join, hearings::statement,
         hearings::clerk_check_ins,

@@ -62,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), account_id TEXT NOT NULL REFERENCES accounts(id),
         body TEXT NOT NULL) STRICT;",
     "ALTER TABLE uploads ADD COLUMN received_bytes INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE exhibits ADD COLUMN upload_id TEXT;",
     "CREATE TABLE offline_steps (
         id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), body TEXT NOT NULL) STRICT;",
 ];

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use courtside_court_api::hearing::{
-    HearingStatement, MediationMessage, NewMediationMessage, OfflineStep, OfflineStepRecord, StatementReceipt,
+    CrossExamination, ExchangedExhibit, HearingStatement, MediationMessage, NewMediationMessage, OfflineStep,
+    OfflineStepRecord, Stance, StatementReceipt,
 };
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,22 @@ pub enum ActionKind {
         case_id: String,
         /// The message.
         text: String,
+    },
+    /// A cross-examination opinion (质证意见) on an exhibit of the other side.
+    #[serde(rename_all = "camelCase")]
+    CrossExamination {
+        /// The court's case id.
+        case_id: String,
+        /// The exhibit.
+        exhibit_id: String,
+        /// Authenticity.
+        authenticity: Stance,
+        /// Legality.
+        legality: Stance,
+        /// Relevance.
+        relevance: Stance,
+        /// Reasons and remarks.
+        remarks: String,
     },
     /// A step of the case to continue offline (Online Operation Rules Art. 33).
     #[serde(rename_all = "camelCase")]
@@ -112,6 +129,7 @@ pub fn enqueue(vault: &Vault, account: &CourtAccount, kind: ActionKind) -> Resul
             }
             (vec![case_id], reason)
         }
+        ActionKind::CrossExamination { case_id, exhibit_id, remarks, .. } => (vec![case_id, exhibit_id], remarks),
     };
     if ids.iter().any(|id| !is_court_id(id)) {
         return Err(SyncError::File("not a court id".into()));
@@ -168,6 +186,16 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<us
                 format!("v1/cases/{case_id}/offline-steps"),
                 serde_json::to_value(OfflineStep { step: step.clone(), reason: reason.clone() }),
             ),
+            ActionKind::CrossExamination { case_id, exhibit_id, authenticity, legality, relevance, remarks } => (
+                format!("v1/cases/{case_id}/exhibits/{exhibit_id}/opinions"),
+                serde_json::to_value(CrossExamination {
+                    by: String::new(),
+                    authenticity: *authenticity,
+                    legality: *legality,
+                    relevance: *relevance,
+                    remarks: remarks.clone(),
+                }),
+            ),
         };
         let body = body.map_err(|e| SyncError::Protocol(e.to_string()))?;
         let request = http
@@ -193,6 +221,11 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<us
                 ActionKind::OfflineStep { .. } => {
                     let record: OfflineStepRecord = response.json().await?;
                     ActionState::Sent { court_id: record.id, at: rfc3339(record.recorded_at) }
+                }
+                ActionKind::CrossExamination { case_id, .. } => {
+                    let exhibit: ExchangedExhibit = response.json().await?;
+                    keep_exchanged(vault, &account, case_id, &exhibit)?;
+                    ActionState::Sent { court_id: exhibit.id, at: rfc3339(time::OffsetDateTime::now_utc()) }
                 }
             },
             // The court read it and said no: final.
@@ -220,10 +253,7 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 
 /// The replica key of a case's mediation thread.
 pub(crate) fn thread_key(account: &CourtAccount, case_id: &str) -> String {
-    format!(
-        "mediation:{}",
-        &courtside_court_api::encoding::sha256_hex(format!("{}|{case_id}", account.id()).as_bytes())[..32]
-    )
+    crate::feed::replica_key(account, "mediation", case_id)
 }
 
 /// Adds (or replaces, by id) a message in the kept thread of a case.
@@ -239,6 +269,23 @@ pub(crate) fn keep_in_thread(
     thread.push(message.clone());
     thread.sort_by(|a, b| a.sent_at.cmp(&b.sent_at).then_with(|| a.id.cmp(&b.id)));
     records::save(vault, REPLICA, &key, &thread)
+}
+
+/// Replaces an exhibit in the kept evidence exchange of a case (with the court's latest
+/// opinions on it).
+fn keep_exchanged(
+    vault: &Vault,
+    account: &CourtAccount,
+    case_id: &str,
+    exhibit: &ExchangedExhibit,
+) -> Result<(), SyncError> {
+    let key = crate::feed::replica_key(account, "exchange", case_id);
+    let mut kept: crate::feed::Exchange = records::load(vault, REPLICA, &key)?.unwrap_or_default();
+    match kept.exhibits.iter_mut().find(|e| e.id == exhibit.id) {
+        Some(e) => *e = exhibit.clone(),
+        None => kept.exhibits.push(exhibit.clone()),
+    }
+    records::save(vault, REPLICA, &key, &kept)
 }
 
 /// The mediation thread of a case as last heard, oldest first.

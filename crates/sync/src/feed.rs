@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use courtside_court_api::encoding::sha256_hex;
 use courtside_court_api::filing::{ChangeEvent, ChangePage, FilingStatus, ServedDocument};
-use courtside_court_api::hearing::{FeeNotice, Hearing, MediationMessage};
+use courtside_court_api::hearing::{ExchangedExhibit, FeeNotice, Hearing, MediationMessage};
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -121,10 +121,48 @@ impl Applier<'_> {
         Ok(check(self.http.get(self.court.join(path)?).bearer_auth(bearer).send().await?).await?.json().await?)
     }
 
-    /// The replica key of a court object: its kind and a digest of account and court id, so
-    /// two courts' ids never collide and the court's ids do not appear in the vault's index.
+    /// Downloads a court document, checks it against the SHA-256 the court gave for it, and
+    /// seals it in the vault as `blob_id`.
+    async fn seal_download(&mut self, path: &str, sha256: &str, blob_id: &str) -> Result<(), SyncError> {
+        let bearer = self.session.bearer(false).await?;
+        let content =
+            check(self.http.get(self.court.join(path)?).bearer_auth(bearer).send().await?).await?.bytes().await?;
+        if sha256_hex(&content) != sha256 {
+            return Err(SyncError::Protocol(format!("{path}: the content does not match its SHA-256")));
+        }
+        self.vault.write_blob(blob_id, &mut content.as_ref())?;
+        Ok(())
+    }
+
     fn key(&self, kind: &str, id: &str) -> String {
-        format!("{kind}:{}", &sha256_hex(format!("{}|{id}", self.session.account().id()).as_bytes())[..32])
+        replica_key(self.session.account(), kind, id)
+    }
+
+    /// Fetches a case's exchanged exhibits, seals a copy of each exhibit the other side
+    /// submitted (checked against its SHA-256), and keeps the list; `false` when nothing changed.
+    async fn refresh_exchange(&mut self, case_id: &str) -> Result<bool, SyncError> {
+        let exhibits: Vec<ExchangedExhibit> = self.get(&format!("v1/cases/{case_id}/exhibits")).await?;
+        let key = self.key("exchange", case_id);
+        let before: Option<Exchange> = records::load(self.vault, REPLICA, &key)?;
+        let mut kept = before.clone().unwrap_or_default();
+        let me = self.session.account().username.clone();
+        let to_seal: Vec<(String, String)> = exhibits
+            .iter()
+            .filter(|e| e.submitted_by != me && !kept.sealed.contains_key(&e.id))
+            .map(|e| (e.id.clone(), e.sha256.clone()))
+            .collect();
+        for (id, sha256) in to_seal {
+            let exhibit_id = court_id(&id)?;
+            let blob_id = self.key("exchanged", exhibit_id).replace(':', "-");
+            self.seal_download(&format!("v1/cases/{case_id}/exhibits/{exhibit_id}/content"), &sha256, &blob_id).await?;
+            kept.sealed.insert(id, blob_id);
+        }
+        kept.exhibits = exhibits;
+        if before.as_ref() == Some(&kept) {
+            return Ok(false);
+        }
+        records::save(self.vault, REPLICA, &key, &kept)?;
+        Ok(true)
     }
 
     /// `None` when the event was applied before; `Some(notices)` when it changed something.
@@ -161,24 +199,8 @@ impl Applier<'_> {
                     return Ok(None);
                 }
                 let document: ServedDocument = self.get(&format!("v1/service/{service_id}")).await?;
-                let bearer = self.session.bearer(false).await?;
-                let content = check(
-                    self.http
-                        .get(self.court.join(&format!("v1/service/{service_id}/content"))?)
-                        .bearer_auth(bearer)
-                        .send()
-                        .await?,
-                )
-                .await?
-                .bytes()
-                .await?;
-                if sha256_hex(&content) != document.sha256 {
-                    return Err(SyncError::Protocol(format!(
-                        "served document {service_id}: the content does not match its SHA-256"
-                    )));
-                }
                 let blob_id = id.replace(':', "-");
-                self.vault.write_blob(&blob_id, &mut content.as_ref())?;
+                self.seal_download(&format!("v1/service/{service_id}/content"), &document.sha256, &blob_id).await?;
                 // Acknowledge only once the copy is sealed: the receipt time starts periods.
                 let bearer = self.session.bearer(false).await?;
                 let acknowledged: ServedDocument = check(
@@ -219,17 +241,19 @@ impl Applier<'_> {
                     text: format!("mediation: a message from {from}"),
                 })
             }
-            ChangeEvent::ExhibitSubmitted { exhibit_id, .. } => {
-                self.upsert(&self.key("exhibit", exhibit_id), event, || Notice {
-                    kind: "evidence",
-                    text: "the other side submitted evidence".into(),
-                })
+            ChangeEvent::ExhibitSubmitted { case_id, from, .. } => {
+                let changed = self.refresh_exchange(court_id(case_id)?).await?;
+                Ok(changed
+                    .then(|| vec![Notice { kind: "evidence", text: format!("evidence: {from} submitted evidence") }]))
             }
-            ChangeEvent::CrossExamination { exhibit_id, from, .. } => {
-                self.upsert(&self.key("opinion", &format!("{exhibit_id}|{from}")), event, || Notice {
-                    kind: "evidence",
-                    text: format!("{from} gave an opinion on your evidence"),
-                })
+            ChangeEvent::CrossExamination { case_id, from, .. } => {
+                let changed = self.refresh_exchange(court_id(case_id)?).await?;
+                Ok(changed.then(|| {
+                    vec![Notice {
+                        kind: "evidence",
+                        text: format!("evidence: {from} gave an opinion on your evidence"),
+                    }]
+                }))
             }
         }
     }
@@ -247,6 +271,35 @@ impl Applier<'_> {
         records::save(self.vault, REPLICA, id, value)?;
         Ok(Some(vec![notice()]))
     }
+}
+
+/// The replica key of a court object: its kind and a digest of account and court id, so two
+/// courts' ids never collide and the court's ids do not appear in the vault's index.
+pub(crate) fn replica_key(account: &crate::account::CourtAccount, kind: &str, id: &str) -> String {
+    format!("{kind}:{}", &sha256_hex(format!("{}|{id}", account.id()).as_bytes())[..32])
+}
+
+/// A case's evidence exchange as last heard: every party's exhibits with the opinions on
+/// them, and where the copies of the other side's exhibits are sealed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    /// The exhibits, as the court lists them.
+    pub exhibits: Vec<ExchangedExhibit>,
+    /// Exhibit id → the vault blob holding its sealed copy (the other side's only).
+    pub sealed: std::collections::BTreeMap<String, String>,
+}
+
+/// The evidence exchange of a court case, if any was heard of.
+///
+/// # Errors
+/// The vault's error.
+pub fn exchange(
+    vault: &Vault,
+    account: &crate::account::CourtAccount,
+    case_id: &str,
+) -> Result<Option<Exchange>, SyncError> {
+    records::load(vault, REPLICA, &replica_key(account, "exchange", case_id))
 }
 
 /// Every served document kept locally.

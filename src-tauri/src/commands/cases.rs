@@ -126,6 +126,26 @@ pub(crate) fn mark_step_offline(
     Ok(app.mark_step_offline(&id, &step, &reason)?)
 }
 
+/// The evidence exchange of a case: the other side's exhibits and ours, with opinions.
+#[tauri::command]
+pub(crate) fn evidence_exchange(
+    app: State<'_, App>,
+    id: String,
+) -> Result<Vec<courtside_app::ipc::ExchangedView>, IpcError> {
+    Ok(app.evidence_exchange(&id)?)
+}
+
+/// Queues a cross-examination opinion on an exhibit of the other side.
+#[tauri::command]
+pub(crate) fn cross_examine(
+    app: State<'_, App>,
+    id: String,
+    exhibit: String,
+    opinion: courtside_app::ipc::OpinionInput,
+) -> Result<courtside_app::ipc::ActionView, IpcError> {
+    Ok(app.cross_examine(&id, &exhibit, &opinion)?)
+}
+
 #[tauri::command]
 pub(crate) fn fee_notices(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::FeeNoticeView>, IpcError> {
     Ok(app.fee_notices()?)

@@ -269,3 +269,112 @@ async fn a_step_marked_to_continue_offline_is_kept_on_the_case_and_recorded_by_t
     assert_eq!((at_court[0].from.as_str(), at_court[0].step.step.as_str()), ("li.si", "hearing"));
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_other_sides_exhibit_is_sealed_here_and_an_opinion_on_it_reaches_the_court() {
+    use courtside_app::ipc::OpinionInput;
+    use courtside_court_api::filing::ServeDocument;
+    use courtside_court_api::hearing::{ExchangedExhibit, SubmitExhibit};
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "li.si", "demo-litigant-2").await;
+    let client = CourtClient::new(court_url(&court)).unwrap();
+    let clerk = client.clerk(court.server.clerk_token());
+    let case = clerk
+        .open_case(&OpenCase {
+            case_type: "civil-contract".into(),
+            title: "张三诉李四".into(),
+            parties: vec!["zhang.san".into(), "li.si".into()],
+        })
+        .await
+        .unwrap();
+    clerk
+        .serve(&ServeDocument {
+            recipient: "li.si".into(),
+            case_id: case.id.clone(),
+            title: "举证通知书".into(),
+            document_kind: "notice".into(),
+            media_type: "application/pdf".into(),
+            content: courtside_court_api::encoding::b64url(b"%PDF-1.4\n%%EOF\n"),
+        })
+        .await
+        .unwrap();
+    let served =
+        sync_until(&app, || app.served_documents().unwrap(), |s| s.iter().any(|d| d.local_case.is_some())).await;
+    let local = served[0].local_case.clone().unwrap();
+
+    // Zhang San submits a delivery note for exchange.
+    let zhang = court.login("zhang.san", "demo-litigant-1").await;
+    let note = b"%PDF-1.7\n% delivery note signed by Li Si\n%%EOF\n".to_vec();
+    let dir_files = tempfile::tempdir().unwrap();
+    let path = dir_files.path().join("送货单.pdf");
+    std::fs::write(&path, &note).unwrap();
+    let ep = courtside_sync::tus::Endpoint::new(
+        &format!("{}/v1/uploads", court.base.trim_end_matches('/')),
+        Some(zhang.clone()),
+    )
+    .unwrap();
+    let tus = courtside_sync::tus::TusClient::new(1 << 20, courtside_sync::retry::RetryPolicy::default()).unwrap();
+    let report = tus.upload(&ep, courtside_sync::tus::Source::File(path), None, &mut |_| {}).await.unwrap();
+    let upload_id = report.upload_url.path_segments().unwrap().next_back().unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let submitted: ExchangedExhibit = http
+        .post(format!("{}/v1/cases/{}/exhibits", court.base.trim_end_matches('/'), case.id))
+        .bearer_auth(&zhang)
+        .json(&SubmitExhibit { upload_id, title: "送货单".into(), proves: "原告已交货".into() })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let exchange = sync_until(&app, || app.evidence_exchange(&local).unwrap(), |e| !e.is_empty()).await;
+    let theirs = &exchange[0];
+    assert_eq!(
+        (theirs.id.as_str(), theirs.submitted_by.as_str(), theirs.mine),
+        (submitted.id.as_str(), "zhang.san", false)
+    );
+    assert!(theirs.sealed, "a copy is sealed here");
+    assert_eq!(theirs.sha256, courtside_court_api::encoding::sha256_hex(&note));
+
+    let opinion = |a: &str, remarks: &str| OpinionInput {
+        authenticity: a.into(),
+        legality: "admit".into(),
+        relevance: "partly".into(),
+        remarks: remarks.into(),
+    };
+    assert!(
+        app.cross_examine(&local, &theirs.id, &opinion("maybe", "?")).is_err(),
+        "a stance is admit, dispute or partly"
+    );
+    assert!(
+        app.cross_examine(&local, "exh_unknown", &opinion("admit", "…")).is_err(),
+        "not an exhibit of the other side"
+    );
+    let queued =
+        app.cross_examine(&local, &theirs.id, &opinion("dispute", "送货单上的签名并非被告本人所签。")).unwrap();
+    assert_eq!(queued.state, "queued");
+    let exchange = sync_until(
+        &app,
+        || app.evidence_exchange(&local).unwrap(),
+        |e| e[0].outgoing.is_empty() && !e[0].opinions.is_empty(),
+    )
+    .await;
+    assert_eq!(exchange[0].opinions.len(), 1, "{exchange:?}");
+    assert_eq!(exchange[0].opinions[0].by, "li.si");
+    assert_eq!(exchange[0].opinions[0].authenticity, "dispute");
+    // Zhang San's side hears of it from the court.
+    let at_court: Vec<ExchangedExhibit> = http
+        .get(format!("{}/v1/cases/{}/exhibits", court.base.trim_end_matches('/'), case.id))
+        .bearer_auth(&zhang)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_court[0].opinions[0].remarks, "送货单上的签名并非被告本人所签。");
+    app.shutdown().await;
+}

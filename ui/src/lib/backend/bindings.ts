@@ -1088,6 +1088,88 @@ step: string,
  */
 action: ActionView, };
 
+export type ExchangedView = { 
+/**
+ * The court's exhibit id.
+ */
+id: string, 
+/**
+ * The party that submitted it.
+ */
+submittedBy: string, 
+/**
+ * Submitted by this account.
+ */
+mine: boolean, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * What it is to prove.
+ */
+proves: string, 
+/**
+ * SHA-256 of its bytes.
+ */
+sha256: string, 
+/**
+ * Size.
+ */
+bytes: number, 
+/**
+ * A copy is sealed here (checked against the SHA-256): the other side's exhibits.
+ */
+sealed: boolean, 
+/**
+ * The opinions the court has on it.
+ */
+opinions: Array<OpinionView>, 
+/**
+ * Our opinions on it still on their way (or refused).
+ */
+outgoing: Array<ActionView>, };
+
+export type OpinionView = { 
+/**
+ * Who gave it.
+ */
+by: string, 
+/**
+ * `admit`, `dispute` or `partly`.
+ */
+authenticity: string, 
+/**
+ * Same, for legality.
+ */
+legality: string, 
+/**
+ * Same, for relevance.
+ */
+relevance: string, 
+/**
+ * Reasons.
+ */
+remarks: string, };
+
+export type OpinionInput = { 
+/**
+ * `admit`, `dispute` or `partly`.
+ */
+authenticity: string, 
+/**
+ * Same, for legality.
+ */
+legality: string, 
+/**
+ * Same, for relevance.
+ */
+relevance: string, 
+/**
+ * Reasons.
+ */
+remarks: string, };
+
 export type MediationMessageView = { 
 /**
  * The court's message id.

@@ -22,6 +22,8 @@ type CaseMethods = Pick<
   | 'detachCaseDocument'
   | 'setCaseExhibits'
   | 'markStepOffline'
+  | 'evidenceExchange'
+  | 'crossExamine'
   | 'addCaseDeadline'
   | 'removeCaseDeadline'
   | 'calendar'
@@ -248,6 +250,11 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       const v = get(id);
       editable(v);
       return put({ ...v, case: { ...v.case, documents: v.case.documents.filter((d) => d.blobId !== blobId) } });
+    },
+    // The web build has no court feed: no exchange unless a case follows a court case.
+    evidenceExchange: async (id) => (get(id), []),
+    crossExamine: async () => {
+      throw new BackendError({ code: 'invalidInput', message: 'opinions are given on the other side\'s exhibits in this case' });
     },
     markStepOffline: async (id, step, reason) => {
       const v = get(id);

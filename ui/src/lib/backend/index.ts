@@ -13,6 +13,8 @@ import type {
   FeeNoticeView,
   ActionView,
   MediationView,
+  ExchangedView,
+  OpinionInput,
   ServedView,
   Exhibit,
   ExhibitDetail,
@@ -111,6 +113,10 @@ export interface Backend {
   setCaseExhibits(id: string, exhibits: string[]): Promise<CaseView>;
   /** Marks a step of the case as continuing offline (Art. 33); the court is told when online. */
   markStepOffline(id: string, step: string, reason: string): Promise<CaseView>;
+  /** The case's evidence exchange: the other side's exhibits (sealed here) and ours, with opinions. */
+  evidenceExchange(id: string): Promise<ExchangedView[]>;
+  /** Queues a cross-examination opinion on an exhibit of the other side (sent when online). */
+  crossExamine(id: string, exhibit: string, opinion: OpinionInput): Promise<ActionView>;
   /** Removes a document from a case. */
   detachCaseDocument(id: string, blobId: string): Promise<CaseView>;
   /** Computes a deadline (period counted from `from`, YYYY-MM-DD) and puts it on the case. */

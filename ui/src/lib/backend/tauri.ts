@@ -67,6 +67,8 @@ export const tauriBackend: Backend = {
   queueCaseFiling: (id) => call('queue_case_filing', { id }),
   attachCaseDocument: (id, kind, fileName, bytes) =>
     callRaw('attach_case_document', bytes, { 'x-case-id': id, 'x-document-kind': kind, 'x-file-name': fileName }),
+  evidenceExchange: (id) => call('evidence_exchange', { id }),
+  crossExamine: (id, exhibit, opinion) => call('cross_examine', { id, exhibit, opinion }),
   markStepOffline: (id, step, reason) => call('mark_step_offline', { id, step, reason }),
   setCaseExhibits: (id, exhibits) => call('set_case_exhibits', { id, exhibits }),
   detachCaseDocument: (id, blobId) => call('detach_case_document', { id, blobId }),
