@@ -267,7 +267,6 @@ async fn deadlines_on_cases_make_a_calendar_with_clashes_an_icalendar_file_and_r
 #[tokio::test]
 async fn a_served_complaint_is_sealed_acknowledged_and_puts_the_answer_deadline_on_a_case() {
     use courtside_court_api::filing::ServeDocument;
-    use courtside_court_api::hearing::OpenCase;
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let url = court_url(&court);
@@ -276,14 +275,7 @@ async fn a_served_complaint_is_sealed_acknowledged_and_puts_the_answer_deadline_
     sign_in(&app, "li.si", "demo-litigant-2").await;
     let client = CourtClient::new(url).unwrap();
     let clerk = client.clerk(court.server.clerk_token());
-    let case = clerk
-        .open_case(&OpenCase {
-            case_type: "civil-contract".into(),
-            title: "张三诉李四买卖合同纠纷".into(),
-            parties: vec!["zhang.san".into(), "li.si".into()],
-        })
-        .await
-        .unwrap();
+    let case = super::support::open_case(&court, "张三诉李四买卖合同纠纷").await;
     let content = b"%PDF-1.4\n% complaint copy and notice to respond\n%%EOF\n";
     clerk
         .serve(&ServeDocument {

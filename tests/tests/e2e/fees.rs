@@ -2,30 +2,10 @@
 //! court's payment page opens in "the browser"; once paid there, the receipt comes back
 //! through the change feed and the deadline leaves the case.
 
-use std::time::Duration;
-
 use courtside_court_api::CourtClient;
-use courtside_court_api::filing::ServeDocument;
-use courtside_court_api::hearing::{OpenCase, PostFeeNotice};
+use courtside_court_api::hearing::PostFeeNotice;
 
-use super::support::{Court, app_on, court_url, sign_in};
-
-/// Syncs until `done` holds for the fee notices (or gives up after ~10 s).
-async fn sync_until(
-    app: &courtside_app::App,
-    done: impl Fn(&[courtside_app::ipc::FeeNoticeView]) -> bool,
-) -> Vec<courtside_app::ipc::FeeNoticeView> {
-    let mut fees = Vec::new();
-    for _ in 0..100 {
-        app.sync_now().unwrap();
-        fees = app.fee_notices().unwrap();
-        if done(&fees) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    fees
-}
+use super::support::{Court, app_on, court_url, follow_by_service, open_case, sign_in, sync_until};
 
 #[tokio::test]
 async fn a_fee_notice_puts_its_last_day_on_the_case_and_the_receipt_comes_back_once_paid() {
@@ -35,26 +15,9 @@ async fn a_fee_notice_puts_its_last_day_on_the_case_and_the_receipt_comes_back_o
     sign_in(&app, "li.si", "demo-litigant-2").await;
     let clerk_client = CourtClient::new(court_url(&court)).unwrap();
     let clerk = clerk_client.clerk(court.server.clerk_token());
-    let case = clerk
-        .open_case(&OpenCase {
-            case_type: "civil-contract".into(),
-            title: "张三诉李四".into(),
-            parties: vec!["zhang.san".into(), "li.si".into()],
-        })
-        .await
-        .unwrap();
+    let case = open_case(&court, "张三诉李四").await;
     // Service makes the app follow the case; then the court asks li.si for a fee.
-    clerk
-        .serve(&ServeDocument {
-            recipient: "li.si".into(),
-            case_id: case.id.clone(),
-            title: "应诉通知书".into(),
-            document_kind: "notice".into(),
-            media_type: "application/pdf".into(),
-            content: courtside_court_api::encoding::b64url(b"%PDF-1.4\n%%EOF\n"),
-        })
-        .await
-        .unwrap();
+    let local = follow_by_service(&app, &court, &case.id, "应诉通知书").await;
     let notice = clerk
         .post_fee(&PostFeeNotice {
             recipient: "li.si".into(),
@@ -65,13 +28,15 @@ async fn a_fee_notice_puts_its_last_day_on_the_case_and_the_receipt_comes_back_o
         .await
         .unwrap();
 
-    let fees = sync_until(&app, |f| f.first().is_some_and(|f| f.local_case.is_some())).await;
+    let fees =
+        sync_until(&app, || app.fee_notices().unwrap(), |f: &Vec<_>| f.first().is_some_and(|f| f.local_case.is_some()))
+            .await;
     let fee = fees.first().expect("the fee notice arrived");
     assert_eq!(fee.id, notice.id);
     assert_eq!(fee.amount_fen, 230_050);
     assert_eq!(fee.reason, "案件受理费");
     assert_eq!(fee.receipt_number, None);
-    let local = fee.local_case.clone().unwrap();
+    assert_eq!(fee.local_case.as_deref(), Some(local.as_str()));
     let deadlines = app.get_case(&local).unwrap().case.deadlines;
     let due = deadlines.iter().find(|d| d.period == "fee-payment").expect("the last day to pay is on the case");
     assert_eq!(due.last_day, fee.due);
@@ -95,7 +60,12 @@ async fn a_fee_notice_puts_its_last_day_on_the_case_and_the_receipt_comes_back_o
     assert!(http.get(opened.clone()).send().await.unwrap().status().is_success());
     assert!(http.post(opened).send().await.unwrap().status().is_success());
 
-    let fees = sync_until(&app, |f| f.first().is_some_and(|f| f.receipt_number.is_some())).await;
+    let fees = sync_until(
+        &app,
+        || app.fee_notices().unwrap(),
+        |f: &Vec<_>| f.first().is_some_and(|f| f.receipt_number.is_some()),
+    )
+    .await;
     let paid = fees.first().unwrap();
     assert!(paid.receipt_number.as_deref().unwrap().starts_with("FS"), "{paid:?}");
     assert!(paid.paid_at.is_some());

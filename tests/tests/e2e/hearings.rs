@@ -1,12 +1,13 @@
 //! The pre-hearing check, check-in and join through the app service, and the connectivity
-//! log kept during the hearing.
+//! log kept during the hearing; answers to an asynchronous hearing, mediation, evidence
+//! exchange and offline steps.
 
 use std::time::Duration;
 
 use courtside_court_api::CourtClient;
-use courtside_court_api::hearing::{CheckIn, DeviceCheck, EnvironmentCheck, OpenCase, ScheduleHearing};
+use courtside_court_api::hearing::{CheckIn, DeviceCheck, EnvironmentCheck, ScheduleHearing};
 
-use super::support::{Court, app_on, court_url, sign_in};
+use super::support::{Court, app_on, court_url, follow_by_service, open_case, sign_in, sync_until};
 
 #[tokio::test]
 async fn check_in_then_join_opens_the_courts_room_and_the_connectivity_log_is_exported() {
@@ -17,14 +18,7 @@ async fn check_in_then_join_opens_the_courts_room_and_the_connectivity_log_is_ex
     sign_in(&app, "li.si", "demo-litigant-2").await;
     let client = CourtClient::new(url).unwrap();
     let clerk = client.clerk(court.server.clerk_token());
-    let case = clerk
-        .open_case(&OpenCase {
-            case_type: "civil-contract".into(),
-            title: "张三诉李四".into(),
-            parties: vec!["zhang.san".into(), "li.si".into()],
-        })
-        .await
-        .unwrap();
+    let case = open_case(&court, "张三诉李四").await;
     let hearing = clerk
         .schedule_hearing(&ScheduleHearing {
             case_id: case.id,
@@ -88,19 +82,6 @@ async fn check_in_then_join_opens_the_courts_room_and_the_connectivity_log_is_ex
     app.shutdown().await;
 }
 
-/// Syncs until `done` holds (or gives up after ~10 s).
-async fn sync_until<T>(app: &courtside_app::App, mut look: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
-    for _ in 0..100 {
-        app.sync_now().unwrap();
-        let now = look();
-        if done(&now) {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    look()
-}
-
 #[tokio::test]
 async fn answers_to_an_asynchronous_hearing_are_queued_sent_and_refused_outside_their_window() {
     use courtside_court_api::hearing::HearingQuestion;
@@ -110,14 +91,7 @@ async fn answers_to_an_asynchronous_hearing_are_queued_sent_and_refused_outside_
     sign_in(&app, "li.si", "demo-litigant-2").await;
     let client = CourtClient::new(court_url(&court)).unwrap();
     let clerk = client.clerk(court.server.clerk_token());
-    let case = clerk
-        .open_case(&OpenCase {
-            case_type: "civil-contract".into(),
-            title: "张三诉李四".into(),
-            parties: vec!["zhang.san".into(), "li.si".into()],
-        })
-        .await
-        .unwrap();
+    let case = open_case(&court, "张三诉李四").await;
     let now = time::OffsetDateTime::now_utc();
     let question = |id: &str, text: &str, opens: i64, closes: i64| HearingQuestion {
         id: id.into(),
@@ -171,16 +145,7 @@ async fn mediation_messages_arrive_and_a_reply_whose_answer_was_lost_is_posted_o
     let dir = tempfile::tempdir().unwrap();
     let app = app_on(&court, dir.path()).await;
     sign_in(&app, "li.si", "demo-litigant-2").await;
-    let client = CourtClient::new(court_url(&court)).unwrap();
-    let clerk = client.clerk(court.server.clerk_token());
-    let case = clerk
-        .open_case(&OpenCase {
-            case_type: "civil-contract".into(),
-            title: "张三诉李四".into(),
-            parties: vec!["zhang.san".into(), "li.si".into()],
-        })
-        .await
-        .unwrap();
+    let case = open_case(&court, "张三诉李四").await;
     let mediator = reqwest::Client::new()
         .post(format!("{}/clerk/v1/cases/{}/mediation", court.base.trim_end_matches('/'), case.id))
         .bearer_auth(court.server.clerk_token())
@@ -217,35 +182,12 @@ async fn mediation_messages_arrive_and_a_reply_whose_answer_was_lost_is_posted_o
 
 #[tokio::test]
 async fn a_step_marked_to_continue_offline_is_kept_on_the_case_and_recorded_by_the_court() {
-    use courtside_court_api::filing::ServeDocument;
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let app = app_on(&court, dir.path()).await;
     sign_in(&app, "li.si", "demo-litigant-2").await;
-    let client = CourtClient::new(court_url(&court)).unwrap();
-    let clerk = client.clerk(court.server.clerk_token());
-    let case = clerk
-        .open_case(&OpenCase {
-            case_type: "civil-contract".into(),
-            title: "张三诉李四".into(),
-            parties: vec!["zhang.san".into(), "li.si".into()],
-        })
-        .await
-        .unwrap();
-    clerk
-        .serve(&ServeDocument {
-            recipient: "li.si".into(),
-            case_id: case.id.clone(),
-            title: "应诉通知书".into(),
-            document_kind: "notice".into(),
-            media_type: "application/pdf".into(),
-            content: courtside_court_api::encoding::b64url(b"%PDF-1.4\n%%EOF\n"),
-        })
-        .await
-        .unwrap();
-    let served =
-        sync_until(&app, || app.served_documents().unwrap(), |s| s.iter().any(|d| d.local_case.is_some())).await;
-    let local = served[0].local_case.clone().unwrap();
+    let case = open_case(&court, "张三诉李四").await;
+    let local = follow_by_service(&app, &court, &case.id, "应诉通知书").await;
 
     assert!(app.mark_step_offline(&local, "teleportation", "原因").is_err(), "an unknown step");
     assert!(app.mark_step_offline(&local, "hearing", " ").is_err(), "no reason");
@@ -273,36 +215,13 @@ async fn a_step_marked_to_continue_offline_is_kept_on_the_case_and_recorded_by_t
 #[tokio::test]
 async fn the_other_sides_exhibit_is_sealed_here_and_an_opinion_on_it_reaches_the_court() {
     use courtside_app::ipc::OpinionInput;
-    use courtside_court_api::filing::ServeDocument;
     use courtside_court_api::hearing::{ExchangedExhibit, SubmitExhibit};
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let app = app_on(&court, dir.path()).await;
     sign_in(&app, "li.si", "demo-litigant-2").await;
-    let client = CourtClient::new(court_url(&court)).unwrap();
-    let clerk = client.clerk(court.server.clerk_token());
-    let case = clerk
-        .open_case(&OpenCase {
-            case_type: "civil-contract".into(),
-            title: "张三诉李四".into(),
-            parties: vec!["zhang.san".into(), "li.si".into()],
-        })
-        .await
-        .unwrap();
-    clerk
-        .serve(&ServeDocument {
-            recipient: "li.si".into(),
-            case_id: case.id.clone(),
-            title: "举证通知书".into(),
-            document_kind: "notice".into(),
-            media_type: "application/pdf".into(),
-            content: courtside_court_api::encoding::b64url(b"%PDF-1.4\n%%EOF\n"),
-        })
-        .await
-        .unwrap();
-    let served =
-        sync_until(&app, || app.served_documents().unwrap(), |s| s.iter().any(|d| d.local_case.is_some())).await;
-    let local = served[0].local_case.clone().unwrap();
+    let case = open_case(&court, "张三诉李四").await;
+    let local = follow_by_service(&app, &court, &case.id, "举证通知书").await;
 
     // Zhang San submits a delivery note for exchange.
     let zhang = court.login("zhang.san", "demo-litigant-1").await;

@@ -168,3 +168,51 @@ pub async fn sign_in(app: &courtside_app::App, username: &str, password: &str) -
     .await
     .unwrap()
 }
+
+/// The clerk opens a case `title` between zhang.san and li.si.
+pub async fn open_case(court: &Court, title: &str) -> courtside_court_api::hearing::CourtCase {
+    let client = courtside_court_api::CourtClient::new(court_url(court)).unwrap();
+    client
+        .clerk(court.server.clerk_token())
+        .open_case(&courtside_court_api::hearing::OpenCase {
+            case_type: "civil-contract".into(),
+            title: title.into(),
+            parties: vec!["zhang.san".into(), "li.si".into()],
+        })
+        .await
+        .unwrap()
+}
+
+/// Syncs until `done` holds for what `look` sees (gives up after ~10 s); returns the last look.
+pub async fn sync_until<T>(app: &courtside_app::App, mut look: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    for _ in 0..100 {
+        app.sync_now().unwrap();
+        let now = look();
+        if done(&now) {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    look()
+}
+
+/// The clerk serves a notice `title` on li.si in the court case `case_id`; once the app has
+/// it, returns the local case that follows the court case.
+pub async fn follow_by_service(app: &courtside_app::App, court: &Court, case_id: &str, title: &str) -> String {
+    let client = courtside_court_api::CourtClient::new(court_url(court)).unwrap();
+    client
+        .clerk(court.server.clerk_token())
+        .serve(&courtside_court_api::filing::ServeDocument {
+            recipient: "li.si".into(),
+            case_id: case_id.into(),
+            title: title.into(),
+            document_kind: "notice".into(),
+            media_type: "application/pdf".into(),
+            content: courtside_court_api::encoding::b64url(b"%PDF-1.4\n%%EOF\n"),
+        })
+        .await
+        .unwrap();
+    let served =
+        sync_until(app, || app.served_documents().unwrap(), |s| s.iter().any(|d| d.local_case.is_some())).await;
+    served.iter().find_map(|d| d.local_case.clone()).expect("the app follows the case")
+}
