@@ -81,7 +81,8 @@ impl App {
             return Ok(MediationView { messages: Vec::new(), outgoing: Vec::new() });
         };
         let thread = actions::mediation_thread(&vault, &account, court_case)?;
-        let sent_ids: Vec<String> = actions::actions(&vault)?
+        let all = actions::actions(&vault)?;
+        let sent_ids: Vec<String> = all
             .iter()
             .filter_map(|a| match (&a.kind, &a.state) {
                 (ActionKind::MediationMessage { case_id, .. }, ActionState::Sent { court_id, .. })
@@ -92,7 +93,7 @@ impl App {
                 _ => None,
             })
             .collect();
-        let outgoing = actions::actions(&vault)?
+        let outgoing = all
             .iter()
             .filter(|a| {
                 matches!(&a.kind, ActionKind::MediationMessage { case_id, .. } if case_id == court_case)
