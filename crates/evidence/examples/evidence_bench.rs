@@ -38,30 +38,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             f.write_all(&block)?;
         }
         f.flush()?;
+        // The source is on disk before anything is timed: its write-back must not run
+        // during the turns.
+        f.get_ref().sync_all()?;
     }
-    let (vault, _) = Vault::create(&work.join("vault"), "bench passphrase", KdfParams::insecure_for_tests())?;
-    let locker = Locker::open(Arc::new(vault))?;
     let before = peak_rss_kib();
 
     // Warm the page cache for both contenders alike.
     std::io::copy(&mut std::fs::File::open(&big)?, &mut std::io::sink())?;
-    // A plain durable copy of the same file (what the disk alone costs).
-    let copy = work.join("copy.bin");
-    let started = Instant::now();
-    let dd = std::process::Command::new("dd")
-        .arg(format!("if={}", big.display()))
-        .arg(format!("of={}", copy.display()))
-        .args(["bs=1M", "conv=fsync", "status=none"])
-        .status()?;
-    let durable_copy = started.elapsed();
-    std::fs::remove_file(&copy)?;
-    if !dd.success() {
-        return Err("dd failed".into());
-    }
     // Both contenders in turns, three times each; the medians are compared (a shared
     // two-core machine has outliers either way).
     let (mut references, mut ingests) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
+    for turn in 0..ROUNDS {
+        // Every turn captures into a fresh vault and the last turn's vault is deleted first,
+        // so the turns are alike (the reference's turns are): a vault that grew by a GiB
+        // per turn would measure this VM's penalty for writing to blocks it never wrote
+        // before (ARCHITECTURE.md, "Evidence ingest"), not the capture.
+        let vault_dir = work.join(format!("vault-{turn}"));
+        let (vault, _) = Vault::create(&vault_dir, "bench passphrase", KdfParams::insecure_for_tests())?;
+        let locker = Locker::open(Arc::new(vault))?;
         let started = Instant::now();
         let openssl = std::process::Command::new("openssl").args(["dgst", "-sha256"]).arg(&big).output()?;
         references.push(started.elapsed());
@@ -75,8 +70,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if !openssl_digest.trim_end().ends_with(&exhibit.sha256) {
             return Err(format!("digests differ: openssl {openssl_digest} vs {}", exhibit.sha256).into());
         }
+        drop(locker);
+        std::fs::remove_dir_all(&vault_dir)?;
     }
     let peak = peak_rss_kib();
+    // A plain durable copy of the same file (what the disk alone costs).
+    let copy = work.join("copy.bin");
+    let started = Instant::now();
+    let dd = std::process::Command::new("dd")
+        .arg(format!("if={}", big.display()))
+        .arg(format!("of={}", copy.display()))
+        .args(["bs=1M", "conv=fsync", "status=none"])
+        .status()?;
+    let durable_copy = started.elapsed();
+    std::fs::remove_file(&copy)?;
+    if !dd.success() {
+        return Err("dd failed".into());
+    }
     let median = |v: &mut Vec<std::time::Duration>| {
         v.sort();
         v[v.len() / 2]
