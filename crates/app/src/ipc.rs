@@ -362,7 +362,7 @@ pub struct PeriodOption {
 }
 
 /// An exhibit with its custody timeline and verification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExhibitDetail {
     /// The exhibit.
@@ -757,6 +757,7 @@ pub fn bindings() -> String {
         CalendarView::decl(&cfg),
         PeriodOption::decl(&cfg),
         Exhibit::decl(&cfg),
+        courtside_evidence::photo::PhotoFacts::decl(&cfg),
         CustodyEntry::decl(&cfg),
         CustodyEvent::decl(&cfg),
         IntegrityProblem::decl(&cfg),

@@ -18,6 +18,7 @@ mod device;
 pub mod inbox;
 mod locker;
 pub mod media;
+pub mod photo;
 pub mod timestamps;
 pub mod web;
 

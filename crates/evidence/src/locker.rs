@@ -8,13 +8,13 @@ use courtside_vault::{RecordWrite, Vault, VaultError};
 use serde::{Deserialize, Serialize};
 
 use crate::custody::{self, Event};
-use crate::{DeviceKey, EvidenceError, file_error, media};
+use crate::{DeviceKey, EvidenceError, file_error, media, photo};
 
 const EXHIBITS: &str = "exhibits";
 const MAX_TEXT: usize = 2_000;
 
 /// An exhibit (证据).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Exhibit {
@@ -45,6 +45,9 @@ pub struct Exhibit {
     pub device: String,
     /// The sealed original in the vault.
     pub blob_id: String,
+    /// What a photo's EXIF says (when, camera, where), read at capture.
+    #[serde(default)]
+    pub photo: Option<crate::photo::PhotoFacts>,
 }
 
 /// What the user says about a capture.
@@ -96,7 +99,8 @@ pub struct Locker {
     device: DeviceKey,
 }
 
-/// Reads a source while remembering its first 4 KiB (for the media type) and counting PDF
+/// Reads a source while remembering its first 4 KiB (for the media type; an image's first
+/// [`photo::EXIF_WINDOW`] for its EXIF) and counting PDF
 /// page objects (`/Type /Page`, not `/Pages`) across read boundaries.
 struct Watching<R> {
     inner: R,
@@ -109,8 +113,13 @@ impl<R: Read> Read for Watching<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let chunk = &buf[..n];
-        if self.head.len() < 4096 {
-            let take = (4096 - self.head.len()).min(n);
+        let keep = if self.head.len() >= 16 && media::sniff(&self.head[..16]).starts_with("image/") {
+            photo::EXIF_WINDOW
+        } else {
+            4096
+        };
+        if self.head.len() < keep {
+            let take = (keep - self.head.len()).min(n);
             self.head.extend_from_slice(&chunk[..take]);
         }
         // Pages are counted in PDFs only (the head tells; other media skip the scan).
@@ -213,6 +222,7 @@ impl Locker {
         let mut watching = Watching { inner: source, head: Vec::new(), tail: Vec::new(), pages: 0 };
         let info = self.vault.write_blob(&blob_id, &mut watching)?;
         let media_type = media::sniff(&watching.head).to_owned();
+        let photo = if media_type.starts_with("image/") { photo::read(&watching.head) } else { None };
         let number = u32::try_from(self.vault.list(EXHIBITS)?.len()).unwrap_or(u32::MAX - 1) + 1;
         let exhibit = Exhibit {
             id: id.clone(),
@@ -228,6 +238,7 @@ impl Locker {
             captured_at: crate::now_rfc3339(),
             device: self.device.id().to_owned(),
             blob_id,
+            photo,
         };
         let event = Event::Captured {
             sha256: exhibit.sha256.clone(),
@@ -466,5 +477,55 @@ mod tests {
         for read in [1, 2, 3, 5, 7, 11, 64, 4096] {
             assert_eq!(pages_in_reads(pdf, read), 3, "reads of {read}");
         }
+    }
+
+    /// Reads at most `step` bytes at a time.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_photo_keeps_its_exif_facts_whatever_the_read_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, _) = courtside_vault::Vault::create(
+            &dir.path().join("v"),
+            "pass phrase",
+            courtside_vault::KdfParams::insecure_for_tests(),
+        )
+        .unwrap();
+        let locker = super::Locker::open(std::sync::Arc::new(vault)).unwrap();
+        let mut jpeg = crate::photo::tests::jpeg_with_exif(
+            true,
+            "Xiaomi",
+            "13",
+            "2026:05:01 10:00:00",
+            (39, 54, 2700, false),
+            (116, 23, 1700, false),
+            (1024, 768),
+        );
+        let end = jpeg.split_off(jpeg.len() - 2);
+        jpeg.extend(std::iter::repeat_n(0x55, 300_000));
+        jpeg.extend(end);
+        for step in [3, 7, 4096, 1 << 20] {
+            let exhibit =
+                locker.capture("IMG_0001.jpg", &mut Trickle(&jpeg, step), &super::Capture::default()).unwrap();
+            assert_eq!(exhibit.media_type, "image/jpeg");
+            let photo = exhibit.photo.clone().expect("EXIF facts");
+            assert_eq!(photo.camera.as_deref(), Some("Xiaomi 13"));
+            assert_eq!(photo.taken_at.as_deref(), Some("2026-05-01 10:00:00"));
+            assert_eq!(locker.exhibit(&exhibit.id).unwrap().photo, Some(photo), "kept in the record");
+        }
+        // A PDF has none, and neither does an older record without the field.
+        let pdf = locker.capture("a.pdf", &mut &b"%PDF-1.4 <</Type /Page>>"[..], &super::Capture::default()).unwrap();
+        assert_eq!(pdf.photo, None);
+        let mut old = serde_json::to_value(&pdf).unwrap();
+        old.as_object_mut().unwrap().remove("photo");
+        assert_eq!(serde_json::from_value::<super::Exhibit>(old).unwrap(), pdf);
     }
 }

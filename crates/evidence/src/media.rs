@@ -14,6 +14,9 @@ pub fn sniff(head: &[u8]) -> &'static str {
         [b'I', b'D', b'3', ..] | [0xFF, 0xFB | 0xF3 | 0xF2, ..] => "audio/mpeg",
         [b'O', b'g', b'g', b'S', ..] => "audio/ogg",
         [0x1A, 0x45, 0xDF, 0xA3, ..] => "video/webm",
+        [b'I', b'I', 0x2A, 0x00, ..] | [b'M', b'M', 0x00, 0x2A, ..] => "image/tiff",
+        [_, _, _, _, b'f', b't', b'y', b'p', b'h', b'e', b'i', b'c' | b'x', ..]
+        | [_, _, _, _, b'f', b't', b'y', b'p', b'm', b'i', b'f', b'1', ..] => "image/heic",
         [_, _, _, _, b'f', b't', b'y', b'p', ..] => "video/mp4",
         [b'W', b'A', b'R', b'C', b'/', ..] => "application/warc",
         [0x1F, 0x8B, ..] => "application/gzip",
@@ -39,6 +42,9 @@ mod tests {
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), "image/jpeg");
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), "image/png");
         assert_eq!(sniff(b"WARC/1.1\r\n"), "application/warc");
+        assert_eq!(sniff(b"II*\0\x08\0\0\0"), "image/tiff");
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0"), "image/heic");
+        assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0"), "video/mp4");
         assert_eq!(sniff("证据说明".as_bytes()), "text/plain");
         assert_eq!(sniff(b"\x00\x01\x02"), "application/octet-stream");
         assert_eq!(sniff(b""), "application/octet-stream");

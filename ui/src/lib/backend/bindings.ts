@@ -762,7 +762,42 @@ device: string,
 /**
  * The sealed original in the vault.
  */
-blobId: string, };
+blobId: string, 
+/**
+ * What a photo's EXIF says (when, camera, where), read at capture.
+ */
+photo: PhotoFacts | null, };
+
+export type PhotoFacts = { 
+/**
+ * When it was taken, as the camera wrote it (`DateTimeOriginal`, `YYYY-MM-DD hh:mm:ss`,
+ * with the offset when the camera recorded one). The camera's clock, not a proof.
+ */
+takenAt: string | null, 
+/**
+ * Camera maker and model.
+ */
+camera: string | null, 
+/**
+ * The software that last wrote the file (an editor here is worth a question).
+ */
+software: string | null, 
+/**
+ * Latitude in degrees, north positive.
+ */
+latitude: number | null, 
+/**
+ * Longitude in degrees, east positive.
+ */
+longitude: number | null, 
+/**
+ * Width and height in pixels, as recorded.
+ */
+width: number | null, 
+/**
+ * Height in pixels.
+ */
+height: number | null, };
 
 export type CustodyEntry = { 
 /**

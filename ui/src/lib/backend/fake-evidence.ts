@@ -40,7 +40,8 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
         pages: mediaType === 'application/pdf' ? 1 : null,
         capturedAt: new Date().toISOString(),
         device: 'dev-web',
-        blobId: `exhibit-${exhibits.length + 1}`
+        blobId: `exhibit-${exhibits.length + 1}`,
+        photo: null
       };
       exhibits.push(e);
       entry(e.id, { event: 'captured', sha256, size: e.size, mediaType, originalName: fileName, source });
