@@ -1,5 +1,6 @@
-//! Camera and microphone for the pre-hearing check: the window may use them, nothing else
-//! may, and no other permission (location, notifications from the page, screen) is granted.
+//! Camera, microphone and screen for the app's own pages (the pre-hearing check, evidence
+//! captured in the locker): the window may use them, nothing else may, and no other
+//! permission (location, notifications from the page, clipboard) is granted.
 
 use tauri::webview::{PermissionKind, PermissionResponse};
 use tauri::{Runtime, Webview};
@@ -8,12 +9,13 @@ use tauri::{Runtime, Webview};
 /// capture devices (a test pattern and a tone): for tests under Xvfb, which has no devices.
 pub(crate) const MOCK_DEVICES_ENV: &str = "COURTSIDE_MOCK_CAPTURE_DEVICES";
 
-/// Answers the page's permission requests: camera and microphone for the app's own pages
-/// (the pre-hearing check), a refusal for everything else.
+/// Answers the page's permission requests: camera, microphone and screen capture for the
+/// app's own pages, a refusal for everything else. The platform still shows its own prompt
+/// or screen picker where it has one.
 pub(crate) fn answer<R: Runtime>(webview: Webview<R>, kind: PermissionKind) -> PermissionResponse {
     let own_page = webview.url().is_ok_and(|url| is_app_page(&url));
     match kind {
-        PermissionKind::Camera | PermissionKind::Microphone if own_page => PermissionResponse::Allow,
+        PermissionKind::Camera | PermissionKind::Microphone | PermissionKind::DisplayCapture if own_page => PermissionResponse::Allow,
         other => {
             tracing::info!(?other, "refused a permission the page asked for");
             PermissionResponse::Deny

@@ -223,7 +223,7 @@ impl Locker {
         let info = self.vault.write_blob(&blob_id, &mut watching)?;
         let media_type = media::sniff(&watching.head).to_owned();
         let photo = if media_type.starts_with("image/") { photo::read(&watching.head) } else { None };
-        let number = u32::try_from(self.vault.list(EXHIBITS)?.len()).unwrap_or(u32::MAX - 1) + 1;
+        let number = u32::try_from(self.vault.count(EXHIBITS)?).unwrap_or(u32::MAX - 1) + 1;
         let exhibit = Exhibit {
             id: id.clone(),
             number,

@@ -228,6 +228,14 @@ impl Vault {
         self.store().list(&self.data_key, table)
     }
 
+    /// How many records a table holds (none are decrypted to count them).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn count(&self, table: &str) -> Result<u64, VaultError> {
+        self.store().count(table)
+    }
+
     /// Opens every record and every blob and reports each one that fails its integrity
     /// check (an empty list when the vault is intact).
     ///

@@ -209,6 +209,12 @@ impl RecordStore {
         ids.map_err(self.db_err())
     }
 
+    /// How many records a table holds, without opening them.
+    pub(crate) fn count(&self, table: &str) -> Result<u64, VaultError> {
+        let mut stmt = self.conn.prepare_cached("SELECT COUNT(*) FROM records WHERE tbl = ?1").map_err(self.db_err())?;
+        stmt.query_row(params![table], |r| r.get(0)).map_err(self.db_err())
+    }
+
     /// Opens every record of every table and checks it against the revision index; returns
     /// one problem per damaged item (an empty list when all is well).
     pub(crate) fn verify(&self, key: &DataKey) -> Result<Vec<VaultError>, VaultError> {

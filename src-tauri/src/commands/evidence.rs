@@ -33,6 +33,7 @@ pub(crate) async fn add_exhibit(app: State<'_, App>, request: Request<'_>) -> Re
     let source = match header("x-source")?.as_str() {
         "camera" => "camera",
         "microphone" => "microphone",
+        "screen" => "screen",
         "drop" => "drag-and-drop",
         _ => "file",
     };

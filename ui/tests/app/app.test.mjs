@@ -52,6 +52,17 @@ function cleanup(dir) {
   }
 }
 
+/** First start: creates the vault with the test passphrase and passes the recovery key. */
+async function createVault(s, title) {
+  await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === title });
+  await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
+  await s.type(await s.find('[data-testid="passphrase-confirm"]'), 'correct horse battery');
+  await s.click(await s.find('[data-testid="unlock-submit"]'));
+  await s.waitFor('[data-testid="recovery-key"]', { timeout: 30_000 });
+  await s.click(await s.find('[data-testid="recovery-saved"]'));
+  await s.click(await s.find('[data-testid="recovery-continue"]'));
+}
+
 async function shoot(session, name) {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -123,13 +134,7 @@ test('a draft written in the app survives a restart, with its history', async ()
     await s.type(el, text);
   };
   const dir = await withApp('en-US', async (s) => {
-    await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === 'Create your encrypted vault' });
-    await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
-    await s.type(await s.find('[data-testid="passphrase-confirm"]'), 'correct horse battery');
-    await s.click(await s.find('[data-testid="unlock-submit"]'));
-    await s.waitFor('[data-testid="recovery-key"]', { timeout: 30_000 });
-    await s.click(await s.find('[data-testid="recovery-saved"]'));
-    await s.click(await s.find('[data-testid="recovery-continue"]'));
+    await createVault(s, 'Create your encrypted vault');
     await s.click(await s.waitFor('[data-testid="nav-drafts"]'));
     await s.click(await s.waitFor('[data-testid="draft-new"]'));
     await s.waitFor('[data-testid="draft-status"]', { text: (t) => t === 'Saved · version 1' });
@@ -203,13 +208,7 @@ test('offline: a case prepared with the wizard is queued; the court comes back, 
   const dir = await withApp(
     'en-US',
     async (s) => {
-      await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === 'Create your encrypted vault' });
-      await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
-      await s.type(await s.find('[data-testid="passphrase-confirm"]'), 'correct horse battery');
-      await s.click(await s.find('[data-testid="unlock-submit"]'));
-      await s.waitFor('[data-testid="recovery-key"]', { timeout: 30_000 });
-      await s.click(await s.find('[data-testid="recovery-saved"]'));
-      await s.click(await s.find('[data-testid="recovery-continue"]'));
+      await createVault(s, 'Create your encrypted vault');
 
       // Sign in through "the system browser"; the court's policy is fetched and kept.
       await s.click(await s.waitFor('[data-testid="nav-settings"]'));
@@ -287,13 +286,7 @@ test('evidence added in the window is hashed and sealed, shows its custody, and 
   const dir = await withApp(
     'zh-CN',
     async (s) => {
-      await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === '创建加密保险库' });
-      await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
-      await s.type(await s.find('[data-testid="passphrase-confirm"]'), 'correct horse battery');
-      await s.click(await s.find('[data-testid="unlock-submit"]'));
-      await s.waitFor('[data-testid="recovery-key"]', { timeout: 30_000 });
-      await s.click(await s.find('[data-testid="recovery-saved"]'));
-      await s.click(await s.find('[data-testid="recovery-continue"]'));
+      await createVault(s, '创建加密保险库');
       await s.click(await s.waitFor('[data-testid="nav-evidence"]'));
       await s.waitFor('[data-testid="evidence-files"]');
       await fill(s, '[data-testid="evidence-proves"]', '被告承认欠款');
@@ -322,6 +315,41 @@ test('evidence added in the window is hashed and sealed, shows its custody, and 
   cleanup(exportDir);
 });
 
+test('a photo, a recording and a screen still captured in the window are sealed as exhibits (mock devices)', async () => {
+  const dir = await withApp(
+    'en-US',
+    async (s) => {
+      await createVault(s, 'Create your encrypted vault');
+      await s.click(await s.waitFor('[data-testid="nav-evidence"]'));
+      await s.waitFor('[data-testid="evidence-proves"]');
+      await fill(s, '[data-testid="evidence-proves"]', 'State of the goods on delivery');
+
+      await s.click(await s.waitFor('[data-testid="recorder-camera"]'));
+      await s.waitFor('[data-testid="recorder-preview"]');
+      await s.click(await s.waitFor('[data-testid="recorder-shoot"]'));
+      await s.waitFor('[data-testid="exhibit-detail"]', { timeout: 30_000, text: (t) => t.includes('image/jpeg') && /photo-\d{8}-\d{6}\.jpg/.test(t) });
+      await s.waitFor('[data-testid="custody-entry"]', { text: (t) => t.includes('camera') });
+      assert.match(await s.text(await s.find('[data-testid="exhibit-sha256"]')), /^[0-9a-f]{64}$/);
+      await shoot(s, 'evidence-camera.png');
+
+      await s.click(await s.waitFor('[data-testid="recorder-microphone"]'));
+      await s.waitFor('[data-testid="recorder-recording"]', { timeout: 10_000, text: (t) => t.includes('0:02') });
+      await s.click(await s.find('[data-testid="recorder-stop"]'));
+      await s.waitFor('[data-testid="exhibit-detail"]', { timeout: 30_000, text: (t) => /recording-\d{8}-\d{6}\.(webm|ogg|m4a|wav)/.test(t) });
+      await s.waitFor('[data-testid="custody-entry"]', { text: (t) => t.includes('microphone') });
+
+      // WebKit's mock devices include a screen; on a desktop the platform shows its picker.
+      await s.click(await s.find('[data-testid="recorder-screen"]'));
+      await s.waitFor('[data-testid="exhibit-detail"]', { timeout: 30_000, text: (t) => t.includes('image/png') && /screen-\d{8}-\d{6}\.png/.test(t) });
+      await s.waitFor('[data-testid="custody-entry"]', { text: (t) => t.includes('screen') });
+      assert.equal(await s.execute('return document.querySelectorAll(\'[data-testid="exhibit-item"]\').length'), 3);
+    },
+    undefined,
+    { COURTSIDE_MOCK_CAPTURE_DEVICES: '1' }
+  );
+  cleanup(dir);
+});
+
 test('a hearing notice arrives and reminds; the check reaches the court; the room opens in the system browser; the connectivity log is exported', async () => {
   const courtDir = mkdtempSync(join(tmpdir(), 'courtside-court-'));
   const exportDir = mkdtempSync(join(tmpdir(), 'courtside-export-'));
@@ -333,13 +361,7 @@ test('a hearing notice arrives and reminds; the check reaches the court; the roo
   dir = await withApp(
     'en-US',
     async (s) => {
-      await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === 'Create your encrypted vault' });
-      await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
-      await s.type(await s.find('[data-testid="passphrase-confirm"]'), 'correct horse battery');
-      await s.click(await s.find('[data-testid="unlock-submit"]'));
-      await s.waitFor('[data-testid="recovery-key"]', { timeout: 30_000 });
-      await s.click(await s.find('[data-testid="recovery-saved"]'));
-      await s.click(await s.find('[data-testid="recovery-continue"]'));
+      await createVault(s, 'Create your encrypted vault');
       await s.click(await s.waitFor('[data-testid="nav-settings"]'));
       await s.click(await s.waitFor('[data-testid="court-sign-in"]'));
       await s.waitFor('[data-testid="court-account"]', { timeout: 60_000, text: (t) => t.includes('li.si') });

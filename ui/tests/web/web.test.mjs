@@ -310,6 +310,33 @@ test('evidence locker: add files, see the digest and the custody timeline, expor
   await close();
 });
 
+test('evidence locker with 10,000 exhibits draws only the rows in view, scrolls to the last and filters', async () => {
+  const { page, errors, close } = await newPage('light');
+  await openUnlocked(page, '/evidence', 'en-US');
+  const files = Array.from({ length: 10_000 }, (_, i) => ({
+    name: `note-${String(i + 1).padStart(5, '0')}.txt`,
+    mimeType: 'text/plain',
+    buffer: Buffer.from(`exhibit ${i + 1}`)
+  }));
+  await page.getByTestId('evidence-files').setInputFiles(files);
+  await page.getByTestId('exhibit-detail').filter({ hasText: 'Exhibit 10000' }).waitFor({ timeout: 120_000 });
+  const drawn = await page.getByTestId('exhibit-item').count();
+  assert.ok(drawn > 0 && drawn < 80, `${drawn} rows drawn for 10,000 exhibits`);
+  const list = page.getByTestId('exhibit-list');
+  await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await page.getByTestId('exhibit-item').filter({ hasText: 'Exhibit 10000' }).waitFor();
+  assert.ok((await page.getByTestId('exhibit-item').count()) < 80);
+  await list.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+  await page.getByTestId('exhibit-item').filter({ hasText: /Exhibit 50\d\d\b/ }).first().waitFor();
+  await page.locator('#evidence-filter').fill('note-09999');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="exhibit-item"]').length === 1);
+  await page.getByTestId('exhibit-item').click();
+  await page.getByTestId('exhibit-detail').filter({ hasText: 'Exhibit 9999' }).waitFor();
+  await assertAccessible(page, 'evidence locker, 10,000 exhibits, filtered');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
 test('served documents show when service was completed', async () => {
   const { page, errors, close } = await newPage('dark');
   await page.goto(`${server.url}/inbox?locale=zh-CN&vault=open-sesame-123&served`);

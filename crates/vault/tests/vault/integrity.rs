@@ -51,6 +51,8 @@ fn records_round_trip_and_count_revisions() {
     assert_eq!(d1.revision, 2);
     assert_eq!(&d1.plaintext[..], "起诉状 第二稿".as_bytes());
     assert_eq!(vault.list("drafts").unwrap().len(), 2);
+    assert_eq!(vault.count("drafts").unwrap(), 2);
+    assert_eq!(vault.count("cases").unwrap(), 0);
     assert!(vault.get("drafts", "nope").unwrap().is_none());
     drop(vault);
     let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
