@@ -15,7 +15,9 @@ pub(crate) const MOCK_DEVICES_ENV: &str = "COURTSIDE_MOCK_CAPTURE_DEVICES";
 pub(crate) fn answer<R: Runtime>(webview: Webview<R>, kind: PermissionKind) -> PermissionResponse {
     let own_page = webview.url().is_ok_and(|url| is_app_page(&url));
     match kind {
-        PermissionKind::Camera | PermissionKind::Microphone | PermissionKind::DisplayCapture if own_page => PermissionResponse::Allow,
+        PermissionKind::Camera | PermissionKind::Microphone | PermissionKind::DisplayCapture if own_page => {
+            PermissionResponse::Allow
+        }
         other => {
             tracing::info!(?other, "refused a permission the page asked for");
             PermissionResponse::Deny

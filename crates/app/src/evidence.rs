@@ -21,16 +21,20 @@ impl From<EvidenceError> for AppError {
 }
 
 impl App {
+    /// Runs `f` on the open vault's locker. The vault's slot is held only to find the locker,
+    /// not while `f` runs, so a long capture does not stall every other command; the locker
+    /// orders its own log appends. A capture under way when the vault is locked finishes
+    /// (its locker keeps the vault open until then).
     fn with_locker<T>(&self, f: impl FnOnce(&Locker) -> Result<T, AppError>) -> Result<T, AppError> {
-        self.with_open(|o| {
-            if o.locker.is_none() {
-                o.locker = Some(Locker::open(o.drafts.vault())?);
+        let locker = self.with_open(|o| match &o.locker {
+            Some(locker) => Ok(locker.clone()),
+            None => {
+                let locker = std::sync::Arc::new(Locker::open(o.drafts.vault())?);
+                o.locker = Some(locker.clone());
+                Ok(locker)
             }
-            match &o.locker {
-                Some(locker) => f(locker),
-                None => Err(AppError::Internal("the evidence locker did not open".into())),
-            }
-        })
+        })?;
+        f(&locker)
     }
 
     /// Every exhibit, by number.

@@ -62,7 +62,7 @@ pub(crate) struct OpenVault {
     pub(crate) cases: courtside_casework::cases::Cases,
     pub(crate) engines: Vec<crate::courts::EngineHandle>,
     /// The evidence locker, opened on first use.
-    pub(crate) locker: Option<courtside_evidence::Locker>,
+    pub(crate) locker: Option<Arc<courtside_evidence::Locker>>,
 }
 
 impl OpenVault {

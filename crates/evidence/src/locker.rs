@@ -97,6 +97,9 @@ pub struct Verification {
 pub struct Locker {
     vault: Arc<Vault>,
     device: DeviceKey,
+    /// Held while an entry is chained to the log's head (and a new exhibit numbered), so
+    /// captures running side by side cannot fork the chain or share a number.
+    appending: std::sync::Mutex<()>,
 }
 
 /// Reads a source while remembering its first 4 KiB (for the media type; an image's first
@@ -178,7 +181,7 @@ impl Locker {
     /// The vault's error.
     pub fn open(vault: Arc<Vault>) -> Result<Self, EvidenceError> {
         let device = DeviceKey::load_or_create(&vault)?;
-        Ok(Self { vault, device })
+        Ok(Self { vault, device, appending: std::sync::Mutex::new(()) })
     }
 
     /// This device's key.
@@ -223,6 +226,7 @@ impl Locker {
         let info = self.vault.write_blob(&blob_id, &mut watching)?;
         let media_type = media::sniff(&watching.head).to_owned();
         let photo = if media_type.starts_with("image/") { photo::read(&watching.head) } else { None };
+        let appending = self.appending();
         let number = u32::try_from(self.vault.count(EXHIBITS)?).unwrap_or(u32::MAX - 1) + 1;
         let exhibit = Exhibit {
             id: id.clone(),
@@ -255,6 +259,7 @@ impl Locker {
             event,
             &[RecordWrite { table: EXHIBITS, id: &id, schema_version: 1, plaintext: &json }],
         )?;
+        drop(appending);
         Ok(exhibit)
     }
 
@@ -324,6 +329,7 @@ impl Locker {
     pub fn describe(&self, id: &str, title: &str, proves: &str) -> Result<Exhibit, EvidenceError> {
         check_text("title", title)?;
         check_text("what it proves", proves)?;
+        let _appending = self.appending();
         let mut exhibit = self.exhibit(id)?;
         exhibit.title = title.trim().to_owned();
         exhibit.proves = proves.trim().to_owned();
@@ -345,7 +351,13 @@ impl Locker {
     /// The vault's error.
     pub fn log_event(&self, id: &str, event: Event) -> Result<custody::Entry, EvidenceError> {
         self.exhibit(id)?;
+        let _appending = self.appending();
         custody::append(&self.vault, &self.device, id, event, &[])
+    }
+
+    fn appending(&self) -> std::sync::MutexGuard<'_, ()> {
+        // The guarded data is `()`: a panic elsewhere cannot leave it inconsistent.
+        self.appending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The custody entries of one exhibit, or of all.

@@ -254,3 +254,28 @@ async fn timestamps_from_the_courts_tsa_travel_in_the_bag_and_verify_with_openss
     assert!(!out.status.success());
     court.stop().await.unwrap();
 }
+
+#[test]
+fn captures_side_by_side_get_their_own_numbers_and_one_unbroken_chain() {
+    let (_dir, _vault, locker) = locker();
+    let numbers: Vec<u32> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..8)
+            .map(|i| {
+                let locker = &locker;
+                s.spawn(move || {
+                    let content = vec![u8::try_from(i).unwrap(); 300_000 + i * 1000];
+                    let e = locker.capture(&format!("photo-{i}.jpg"), &mut &content[..], &Capture::default()).unwrap();
+                    locker.describe(&e.id, &format!("照片 {i}"), "现场状况").unwrap();
+                    e.number
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=8).collect::<Vec<_>>(), "numbers {numbers:?}");
+    let report = locker.verify(None).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.entries_checked, 16);
+}

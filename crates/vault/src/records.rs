@@ -211,7 +211,8 @@ impl RecordStore {
 
     /// How many records a table holds, without opening them.
     pub(crate) fn count(&self, table: &str) -> Result<u64, VaultError> {
-        let mut stmt = self.conn.prepare_cached("SELECT COUNT(*) FROM records WHERE tbl = ?1").map_err(self.db_err())?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT COUNT(*) FROM records WHERE tbl = ?1").map_err(self.db_err())?;
         stmt.query_row(params![table], |r| r.get(0)).map_err(self.db_err())
     }
 
