@@ -31,6 +31,8 @@ const COMMANDS: &[&str] = &[
     "inbox_dir",
     "set_inbox_dir",
     "capture_url",
+    "capture_dropped",
+    "discard_dropped",
     "timestamp_evidence",
     "sign_in",
     "sign_out",

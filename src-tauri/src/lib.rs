@@ -22,6 +22,11 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .on_permission_request(media::answer)
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(drop) = event {
+                commands::evidence::dropped(window, drop);
+            }
+        })
         .setup(move |app| {
             if let Some(window) = app.get_webview_window("main") {
                 media::enable_capture(&window);
@@ -85,6 +90,8 @@ pub fn run() {
             commands::evidence::inbox_dir,
             commands::evidence::set_inbox_dir,
             commands::evidence::capture_url,
+            commands::evidence::capture_dropped,
+            commands::evidence::discard_dropped,
             commands::evidence::timestamp_evidence,
             commands::courts::sign_in,
             commands::courts::sign_out,

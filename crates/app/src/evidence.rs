@@ -7,7 +7,7 @@ use courtside_evidence::custody::{Entry, Event};
 use courtside_evidence::{Capture, EvidenceError, Exhibit, Locker, Verification};
 use courtside_sync::outbox::{DocumentSource, DraftDocument};
 
-use crate::ipc::ExhibitDetail;
+use crate::ipc::{DropFailure, DropOffer, DropOutcome, DropProgress, ExhibitDetail};
 use crate::{App, AppError};
 
 impl From<EvidenceError> for AppError {
@@ -74,6 +74,91 @@ impl App {
     /// [`AppError::InvalidInput`] when it cannot be read.
     pub fn add_exhibit_file(&self, path: &std::path::Path, capture: &Capture) -> Result<Exhibit, AppError> {
         self.with_locker(|l| Ok(l.capture_file(path, capture)?))
+    }
+
+    /// Holds files dropped on the window (folders walked) until the user keeps or discards
+    /// them; a newer drop replaces an older one. The window learns names and sizes, never
+    /// paths, and can capture only what was dropped.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`]; [`AppError::InvalidInput`] when nothing capturable was dropped.
+    pub fn hold_dropped(&self, paths: &[std::path::PathBuf]) -> Result<DropOffer, AppError> {
+        let found = dropped_files(paths);
+        if found.files.is_empty() {
+            return Err(AppError::InvalidInput(format!(
+                "nothing to capture among the dropped items ({} left out: hidden, partial, links or unreadable)",
+                found.skipped
+            )));
+        }
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let offer = DropOffer {
+            token: token.clone(),
+            files: u32::try_from(found.files.len()).unwrap_or(u32::MAX),
+            bytes: found.files.iter().map(|(_, size)| size).sum(),
+            names: found.files.iter().take(5).map(|(p, _)| display_name(p)).collect(),
+            skipped: found.skipped,
+        };
+        self.with_open(|o| {
+            o.dropped = Some(HeldDrop { token, files: found.files });
+            Ok(())
+        })?;
+        Ok(offer)
+    }
+
+    /// Forgets a held drop.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    pub fn discard_dropped(&self, token: &str) -> Result<(), AppError> {
+        self.with_open(|o| {
+            if o.dropped.as_ref().is_some_and(|d| d.token == token) {
+                o.dropped = None;
+            }
+            Ok(())
+        })
+    }
+
+    /// Captures the held drop named by `token`, file by file, telling `progress` as it reads.
+    /// A file that cannot be read (moved, deleted, unreadable since the drop) is reported
+    /// and the others are still captured.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an unknown or already used token or overlong text.
+    pub fn capture_dropped(
+        &self,
+        token: &str,
+        proves: &str,
+        mut progress: impl FnMut(DropProgress),
+    ) -> Result<DropOutcome, AppError> {
+        let held = self.with_open(|o| match o.dropped.take() {
+            Some(d) if d.token == token => Ok(d),
+            other => {
+                o.dropped = other;
+                Err(AppError::InvalidInput("those dropped files are no longer held: drop them again".into()))
+            }
+        })?;
+        let capture = Capture { title: None, proves: proves.trim().to_owned(), source: Some("drag-and-drop".into()) };
+        let files = u32::try_from(held.files.len()).unwrap_or(u32::MAX);
+        let total: u64 = held.files.iter().map(|(_, size)| size).sum();
+        let mut before = 0u64;
+        let mut outcome = DropOutcome { exhibits: Vec::new(), failed: Vec::new() };
+        for (i, (path, size)) in held.files.iter().enumerate() {
+            let name = display_name(path);
+            let file = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            progress(DropProgress { file, files, name: name.clone(), done: before, total });
+            let captured = self.with_locker(|l| {
+                Ok(l.capture_file_observed(path, &capture, &mut |read| {
+                    progress(DropProgress { file, files, name: name.clone(), done: before + read, total });
+                })?)
+            });
+            match captured {
+                Ok(exhibit) => outcome.exhibits.push(exhibit),
+                Err(AppError::Locked) => return Err(AppError::Locked),
+                Err(e) => outcome.failed.push(DropFailure { name, reason: e.to_string() }),
+            }
+            before += size;
+        }
+        Ok(outcome)
     }
 
     /// An exhibit with its custody timeline and a fresh verification (viewing is logged).
@@ -250,6 +335,61 @@ impl App {
 }
 
 /// The catalogue's words for where an exhibit came from.
+/// Files dropped on the window, waiting for the user's word.
+#[derive(Debug)]
+pub(crate) struct HeldDrop {
+    token: String,
+    /// Path and size of each file, in the order found.
+    files: Vec<(std::path::PathBuf, u64)>,
+}
+
+/// Most files one drop may hold (a whole disk dropped by mistake is not walked to the end).
+pub const MAX_DROPPED_FILES: usize = 10_000;
+
+struct Found {
+    files: Vec<(std::path::PathBuf, u64)>,
+    skipped: u32,
+}
+
+/// Regular files among dropped paths, folders walked depth-first in name order. Links are
+/// not followed (a link could lead anywhere, including into itself); hidden files, backups
+/// and partial downloads are left out, as the watched folder leaves them.
+fn dropped_files(paths: &[std::path::PathBuf]) -> Found {
+    fn walk(path: &std::path::Path, found: &mut Found) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            found.skipped += 1;
+            return;
+        };
+        if meta.file_type().is_symlink() || courtside_evidence::inbox::ignored(&name) {
+            found.skipped += 1;
+        } else if meta.is_dir() {
+            let Ok(entries) = std::fs::read_dir(path) else {
+                found.skipped += 1;
+                return;
+            };
+            let mut children: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            children.sort();
+            for child in children {
+                walk(&child, found);
+            }
+        } else if meta.is_file() && found.files.len() < MAX_DROPPED_FILES {
+            found.files.push((path.to_path_buf(), meta.len()));
+        } else {
+            found.skipped += 1;
+        }
+    }
+    let mut found = Found { files: Vec::new(), skipped: 0 };
+    for path in paths {
+        walk(path, &mut found);
+    }
+    found
+}
+
+fn display_name(path: &std::path::Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
 fn source_text(e: &Exhibit) -> String {
     match e.source.as_str() {
         "file" | "watched-folder" => format!("文件 {}", e.original_name),

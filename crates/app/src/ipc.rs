@@ -373,6 +373,63 @@ pub struct ExhibitDetail {
     pub verification: Verification,
 }
 
+/// Files dropped on the window, held in Rust until the user keeps or discards them (the
+/// window never sees their paths).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DropOffer {
+    /// Names this drop for [`crate::App::capture_dropped`].
+    pub token: String,
+    /// Files found (folders walked).
+    pub files: u32,
+    /// Their total size.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// The first few names, to show.
+    pub names: Vec<String>,
+    /// Entries left out: hidden files, partial downloads, links, what could not be read,
+    /// anything past the limit of files per drop.
+    pub skipped: u32,
+}
+
+/// Progress of a dropped batch being captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DropProgress {
+    /// The file being captured (1-based).
+    pub file: u32,
+    /// Files in the batch.
+    pub files: u32,
+    /// Its name.
+    pub name: String,
+    /// Bytes of the batch read so far.
+    #[ts(type = "number")]
+    pub done: u64,
+    /// Bytes in the batch.
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+/// A file of a dropped batch that could not be captured (the others were).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DropFailure {
+    /// Its name.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a dropped batch became.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DropOutcome {
+    /// The exhibits made, in the order captured.
+    pub exhibits: Vec<Exhibit>,
+    /// The files that could not be captured.
+    pub failed: Vec<DropFailure>,
+}
+
 /// A served document (电子送达) as the inbox shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -763,6 +820,10 @@ pub fn bindings() -> String {
         IntegrityProblem::decl(&cfg),
         Verification::decl(&cfg),
         ExhibitDetail::decl(&cfg),
+        DropOffer::decl(&cfg),
+        DropProgress::decl(&cfg),
+        DropFailure::decl(&cfg),
+        DropOutcome::decl(&cfg),
         ServedView::decl(&cfg),
         HearingView::decl(&cfg),
         FeeNoticeView::decl(&cfg),

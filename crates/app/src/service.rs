@@ -63,6 +63,8 @@ pub(crate) struct OpenVault {
     pub(crate) engines: Vec<crate::courts::EngineHandle>,
     /// The evidence locker, opened on first use.
     pub(crate) locker: Option<Arc<courtside_evidence::Locker>>,
+    /// Files dropped on the window and not yet kept or discarded (gone when the vault locks).
+    pub(crate) dropped: Option<crate::evidence::HeldDrop>,
 }
 
 impl OpenVault {
@@ -73,6 +75,7 @@ impl OpenVault {
             drafts: Drafts::load(vault)?,
             engines: Vec::new(),
             locker: None,
+            dropped: None,
         })
     }
 }

@@ -37,7 +37,10 @@ pub struct Inbox {
     seen: HashMap<PathBuf, Seen>,
 }
 
-fn ignored(name: &str) -> bool {
+/// Names that are not evidence yet or not meant to be seen: hidden files, editor backups,
+/// downloads still running. The watched folder leaves them alone; a dropped folder skips them.
+#[must_use]
+pub fn ignored(name: &str) -> bool {
     let lower = name.to_lowercase();
     name.starts_with('.')
         || name.ends_with('~')

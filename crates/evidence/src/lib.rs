@@ -23,7 +23,7 @@ pub mod timestamps;
 pub mod web;
 
 pub use device::DeviceKey;
-pub use locker::{Capture, Exhibit, Locker, Problem, Verification};
+pub use locker::{Capture, Exhibit, Locker, PROGRESS_STEP, Problem, Verification};
 
 /// What can go wrong with evidence.
 #[derive(Debug, thiserror::Error)]

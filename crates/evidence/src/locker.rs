@@ -102,6 +102,29 @@ pub struct Locker {
     appending: std::sync::Mutex<()>,
 }
 
+/// How often [`Locker::capture_file_observed`] reports progress.
+pub const PROGRESS_STEP: u64 = 8 << 20;
+
+/// Counts what is read and reports every [`PROGRESS_STEP`] bytes.
+struct Counted<'a, R> {
+    inner: R,
+    read: u64,
+    next: u64,
+    progress: &'a mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read >= self.next {
+            (self.progress)(self.read);
+            self.next = self.read + PROGRESS_STEP;
+        }
+        Ok(n)
+    }
+}
+
 /// Reads a source while remembering its first 4 KiB (for the media type; an image's first
 /// [`photo::EXIF_WINDOW`] for its EXIF) and counting PDF
 /// page objects (`/Type /Page`, not `/Pages`) across read boundaries.
@@ -195,15 +218,32 @@ impl Locker {
     /// # Errors
     /// [`EvidenceError::File`] when it cannot be read (nothing is stored then).
     pub fn capture_file(&self, path: &Path, capture: &Capture) -> Result<Exhibit, EvidenceError> {
-        let mut file = std::fs::File::open(path).map_err(|e| file_error(path, &e))?;
+        self.capture_file_observed(path, capture, &mut |_| {})
+    }
+
+    /// [`Locker::capture_file`], telling `progress` how many bytes have been read so far
+    /// (every [`PROGRESS_STEP`] bytes, and once at the end).
+    ///
+    /// # Errors
+    /// As [`Locker::capture_file`].
+    pub fn capture_file_observed(
+        &self,
+        path: &Path,
+        capture: &Capture,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Exhibit, EvidenceError> {
+        let file = std::fs::File::open(path).map_err(|e| file_error(path, &e))?;
         if !file.metadata().map_err(|e| file_error(path, &e))?.is_file() {
             return Err(file_error(path, &"not a regular file"));
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "evidence".into());
-        self.capture(&name, &mut file, capture).map_err(|e| match e {
+        let mut counted = Counted { inner: file, read: 0, next: PROGRESS_STEP, progress };
+        let exhibit = self.capture(&name, &mut counted, capture).map_err(|e| match e {
             EvidenceError::Vault(VaultError::Io { source, .. }) => file_error(path, &source),
             other => other,
-        })
+        })?;
+        (counted.progress)(counted.read);
+        Ok(exhibit)
     }
 
     /// Captures bytes from any source (a file picked in the window, a camera, a recording).

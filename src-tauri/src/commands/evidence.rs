@@ -1,9 +1,53 @@
 //! Evidence: the locker, captures from the window, an exhibit's custody, verification, export.
 
 use courtside_app::App;
-use courtside_app::ipc::{ErrorCode, Exhibit, ExhibitDetail, IpcError, Verification};
-use tauri::State;
-use tauri::ipc::{InvokeBody, Request};
+use courtside_app::ipc::{DropOutcome, DropProgress, ErrorCode, Exhibit, ExhibitDetail, IpcError, Verification};
+use tauri::ipc::{Channel, InvokeBody, Request};
+use tauri::{AppHandle, DragDropEvent, Emitter, Manager, State, Window};
+
+/// Files dropped on the window: held by the app (paths stay in Rust), offered to the window
+/// as names and sizes (`evidence-dropped`), or refused with a reason
+/// (`evidence-drop-refused`). `evidence-drag` tells the window when something hovers.
+pub(crate) fn dropped(window: &Window, event: &DragDropEvent) {
+    let sent = match event {
+        DragDropEvent::Enter { .. } | DragDropEvent::Over { .. } => window.emit("evidence-drag", true),
+        DragDropEvent::Leave => window.emit("evidence-drag", false),
+        DragDropEvent::Drop { paths, .. } => {
+            let _ = window.emit("evidence-drag", false);
+            match window.state::<courtside_app::App>().hold_dropped(paths) {
+                Ok(offer) => window.emit("evidence-dropped", offer),
+                Err(e) => window.emit("evidence-drop-refused", IpcError::from(e).message),
+            }
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "could not tell the window about a drop");
+    }
+}
+
+/// Captures a held drop off the async runtime's threads, streaming progress.
+#[tauri::command]
+pub(crate) async fn capture_dropped(
+    handle: AppHandle,
+    token: String,
+    proves: String,
+    on_progress: Channel<DropProgress>,
+) -> Result<DropOutcome, IpcError> {
+    let work = tauri::async_runtime::spawn_blocking(move || {
+        handle.state::<courtside_app::App>().capture_dropped(&token, &proves, |p| {
+            let _ = on_progress.send(p);
+        })
+    });
+    let outcome =
+        work.await.map_err(|e| IpcError { code: ErrorCode::Internal, message: e.to_string(), details: None })?;
+    Ok(outcome?)
+}
+
+#[tauri::command]
+pub(crate) fn discard_dropped(app: State<'_, courtside_app::App>, token: String) -> Result<(), IpcError> {
+    Ok(app.discard_dropped(&token)?)
+}
 
 #[tauri::command]
 pub(crate) fn list_exhibits(app: State<'_, App>) -> Result<Vec<Exhibit>, IpcError> {

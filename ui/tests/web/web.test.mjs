@@ -310,6 +310,41 @@ test('evidence locker: add files, see the digest and the custody timeline, expor
   await close();
 });
 
+test('files dropped on the window are offered, kept with progress, and a file that vanished is named', async () => {
+  const { page, errors, close } = await newPage('dark');
+  await openUnlocked(page, '/evidence', 'zh-CN');
+  await page.getByTestId('evidence-drop').waitFor();
+  await page.getByTestId('evidence-proves').fill('交付时货物状况');
+  await page.evaluate(() =>
+    globalThis.__courtsideFakeDrop([
+      { name: '现场1.jpg', content: 'photo one' },
+      { name: '.DS_Store', content: 'junk' },
+      { name: '现场2.jpg', content: null },
+      { name: '聊天记录.txt', content: '李四：货款下月付。' }
+    ])
+  );
+  const offer = page.getByTestId('drop-offer');
+  await offer.waitFor();
+  assert.match(await offer.textContent(), /拖入 3 个文件/);
+  assert.match(await offer.textContent(), /已略过 1 项/);
+  await assertAccessible(page, 'a drop offered');
+  await page.getByTestId('drop-keep').click();
+  await page.getByTestId('drop-progress').waitFor();
+  assert.match(await page.getByTestId('drop-progress').textContent(), /正在封存第 \d\/3 个文件/);
+  const message = page.getByTestId('evidence-message');
+  await message.filter({ hasText: '已保存 2 份证据' }).waitFor();
+  assert.match(await message.textContent(), /现场2\.jpg/);
+  assert.equal(await page.getByTestId('exhibit-item').count(), 2);
+  assert.equal(await offer.count(), 0);
+  // Discarding a drop keeps nothing.
+  await page.evaluate(() => globalThis.__courtsideFakeDrop([{ name: 'a.txt', content: 'a' }]));
+  await page.getByTestId('drop-discard').click();
+  assert.equal(await offer.count(), 0);
+  assert.equal(await page.getByTestId('exhibit-item').count(), 2);
+  assert.deepEqual(errors, []);
+  await close();
+});
+
 test('evidence locker with 10,000 exhibits draws only the rows in view, scrolls to the last and filters', async () => {
   const { page, errors, close } = await newPage('light');
   await openUnlocked(page, '/evidence', 'en-US');

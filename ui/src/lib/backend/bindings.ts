@@ -929,6 +929,71 @@ custody: Array<CustodyEntry>,
  */
 verification: Verification, };
 
+export type DropOffer = { 
+/**
+ * Names this drop for [`crate::App::capture_dropped`].
+ */
+token: string, 
+/**
+ * Files found (folders walked).
+ */
+files: number, 
+/**
+ * Their total size.
+ */
+bytes: number, 
+/**
+ * The first few names, to show.
+ */
+names: Array<string>, 
+/**
+ * Entries left out: hidden files, partial downloads, links, what could not be read,
+ * anything past the limit of files per drop.
+ */
+skipped: number, };
+
+export type DropProgress = { 
+/**
+ * The file being captured (1-based).
+ */
+file: number, 
+/**
+ * Files in the batch.
+ */
+files: number, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Bytes of the batch read so far.
+ */
+done: number, 
+/**
+ * Bytes in the batch.
+ */
+total: number, };
+
+export type DropFailure = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Why.
+ */
+reason: string, };
+
+export type DropOutcome = { 
+/**
+ * The exhibits made, in the order captured.
+ */
+exhibits: Array<Exhibit>, 
+/**
+ * The files that could not be captured.
+ */
+failed: Array<DropFailure>, };
+
 export type ServedView = { 
 /**
  * The court's service id.

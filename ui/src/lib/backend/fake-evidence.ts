@@ -3,12 +3,28 @@ import type { CustodyEntry, Exhibit } from './bindings';
 
 type EvidenceMethods = Pick<
   Backend,
-  'listExhibits' | 'addExhibit' | 'captureUrl' | 'timestampEvidence' | 'exhibitDetail' | 'describeExhibit' | 'verifyEvidence' | 'exportEvidenceBag' | 'inboxDir' | 'setInboxDir'
+  | 'listExhibits'
+  | 'addExhibit'
+  | 'captureUrl'
+  | 'timestampEvidence'
+  | 'exhibitDetail'
+  | 'describeExhibit'
+  | 'verifyEvidence'
+  | 'exportEvidenceBag'
+  | 'inboxDir'
+  | 'setInboxDir'
+  | 'onEvidenceDropped'
+  | 'captureDropped'
+  | 'discardDropped'
 >;
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
-/** The evidence locker for the web build: real SHA-256 (Web Crypto), an in-memory custody log. */
+/**
+ * The evidence locker for the web build: real SHA-256 (Web Crypto), an in-memory custody log.
+ * `globalThis.__courtsideFakeDrop(files)` plays a drop on the desktop window (files: name
+ * and text content; a `null` content is a file that vanished before it was kept).
+ */
 export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
   const exhibits: Exhibit[] = [];
   let inbox: string | null = null;
@@ -21,7 +37,49 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
     if (!e) throw new BackendError({ code: 'invalidInput', message: `no exhibit ${id}` });
     return e;
   };
+  let held: { token: string; files: { name: string; content: string | null }[] } | null = null;
+  let dropHandlers: Parameters<EvidenceMethods['onEvidenceDropped']>[0] | null = null;
+  (globalThis as Record<string, unknown>).__courtsideFakeDrop = (files: { name: string; content: string | null }[]) => {
+    const kept = files.filter((f) => !f.name.startsWith('.'));
+    if (!kept.length) return dropHandlers?.refused('nothing to capture among the dropped items');
+    held = { token: `drop${Date.now()}`, files: kept };
+    dropHandlers?.offer({
+      token: held.token,
+      files: kept.length,
+      bytes: kept.reduce((n, f) => n + new TextEncoder().encode(f.content ?? '').length, 0),
+      names: kept.slice(0, 5).map((f) => f.name),
+      skipped: files.length - kept.length
+    });
+  };
   const methods: EvidenceMethods = {
+    onEvidenceDropped: async (handlers) => {
+      dropHandlers = handlers;
+      return () => (dropHandlers = null);
+    },
+    discardDropped: async (token) => {
+      if (held?.token === token) held = null;
+    },
+    captureDropped: async (token, proves, onProgress) => {
+      unlocked();
+      if (!held || held.token !== token) throw new BackendError({ code: 'invalidInput', message: 'those dropped files are no longer held: drop them again' });
+      const batch = held;
+      held = null;
+      const total = batch.files.reduce((n, f) => n + new TextEncoder().encode(f.content ?? '').length, 0);
+      let done = 0;
+      const outcome: Awaited<ReturnType<EvidenceMethods['captureDropped']>> = { exhibits: [], failed: [] };
+      for (const [i, f] of batch.files.entries()) {
+        onProgress({ file: i + 1, files: batch.files.length, name: f.name, done, total });
+        if (f.content === null) {
+          outcome.failed.push({ name: f.name, reason: `${f.name}: No such file or directory` });
+          continue;
+        }
+        const bytes = new TextEncoder().encode(f.content);
+        outcome.exhibits.push(await methods.addExhibit(f.name, '', proves, 'drag-and-drop', bytes));
+        done += bytes.length;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return outcome;
+    },
     listExhibits: async () => (unlocked(), [...exhibits]),
     addExhibit: async (fileName, title, proves, source, bytes) => {
       unlocked();

@@ -18,6 +18,9 @@ import type {
   ServedView,
   Exhibit,
   ExhibitDetail,
+  DropOffer,
+  DropOutcome,
+  DropProgress,
   Verification,
   CalendarView,
   CaseFields,
@@ -167,6 +170,17 @@ export interface Backend {
   timestampEvidence(): Promise<number>;
   /** Captures a web page as a `.warc.gz` exhibit. */
   captureUrl(url: string, proves: string): Promise<Exhibit>;
+  /**
+   * Files and folders dropped on the desktop window: the app holds them (their paths never
+   * reach the UI) and `offer` gets names and sizes; `refused` gets the reason when nothing
+   * could be taken; `hover` tells when something is dragged over the window. Resolves to a
+   * function that stops listening.
+   */
+  onEvidenceDropped(handlers: { offer: (offer: DropOffer) => void; refused: (reason: string) => void; hover: (over: boolean) => void }): Promise<() => void>;
+  /** Captures a held drop, file by file, reporting progress. */
+  captureDropped(token: string, proves: string, onProgress: (progress: DropProgress) => void): Promise<DropOutcome>;
+  /** Forgets a held drop. */
+  discardDropped(token: string): Promise<void>;
   /** The watched inbox folder, if set. */
   inboxDir(): Promise<string | null>;
   /** Sets (or, with an empty path, clears) the watched inbox folder. */

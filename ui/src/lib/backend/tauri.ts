@@ -1,7 +1,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './index';
-import type { SyncOverview } from './bindings';
+import type { DropOffer, DropProgress, SyncOverview } from './bindings';
 
 /** Calls a Rust command; every rejection becomes a `BackendError`. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -99,6 +99,20 @@ export const tauriBackend: Backend = {
   captureUrl: (url, proves) => call('capture_url', { url, proves }),
   inboxDir: () => call('inbox_dir'),
   setInboxDir: (dir) => call('set_inbox_dir', { dir }),
+  onEvidenceDropped: async ({ offer, refused, hover }) => {
+    const stops = await Promise.all([
+      listen<DropOffer>('evidence-dropped', (e) => offer(e.payload)),
+      listen<string>('evidence-drop-refused', (e) => refused(e.payload)),
+      listen<boolean>('evidence-drag', (e) => hover(e.payload))
+    ]);
+    return () => stops.forEach((stop) => stop());
+  },
+  captureDropped: (token, proves, onProgress) => {
+    const channel = new Channel<DropProgress>();
+    channel.onmessage = onProgress;
+    return call('capture_dropped', { token, proves, onProgress: channel });
+  },
+  discardDropped: (token) => call('discard_dropped', { token }),
   onLockRequested: (handler) => listen('vault-lock-requested', () => handler()),
   uiReady: () => call('ui_ready')
 };
