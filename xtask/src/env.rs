@@ -26,9 +26,21 @@ pub(crate) const BUILD_PACKAGES: [&str; 10] = [
 /// web-build suite (CJK fonts come with the build packages), a D-Bus
 /// daemon for the lock-on-sleep test (a private bus with a stand-in for logind), and Python
 /// venv for the OpenAPI validator from PyPI, curl (the upload bench's reference), and poppler's
-/// `pdftotext` (an independent reader of the PDFs we render).
-pub(crate) const TEST_PACKAGES: [&str; 8] =
-    ["xvfb", "webkit2gtk-driver", "chromium", "dbus-daemon", "python3-venv", "curl", "poppler-utils", "openssl"];
+/// `pdftotext` (an independent reader of the PDFs we render), and xdotool with xwininfo (to
+/// find and answer the platform's file chooser in the WebDriver suite, as a person would,
+/// by typing a path).
+pub(crate) const TEST_PACKAGES: [&str; 10] = [
+    "xvfb",
+    "webkit2gtk-driver",
+    "chromium",
+    "dbus-daemon",
+    "python3-venv",
+    "curl",
+    "poppler-utils",
+    "openssl",
+    "xdotool",
+    "x11-utils",
+];
 
 /// The repository and where things are in it.
 pub(crate) struct Project {

@@ -82,7 +82,7 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Locked`]; [`AppError::InvalidInput`] when nothing capturable was dropped.
-    pub fn hold_dropped(&self, paths: &[std::path::PathBuf]) -> Result<DropOffer, AppError> {
+    pub fn hold_dropped(&self, paths: &[std::path::PathBuf], how: Picked) -> Result<DropOffer, AppError> {
         let found = dropped_files(paths);
         if found.files.is_empty() {
             return Err(AppError::InvalidInput(format!(
@@ -99,7 +99,7 @@ impl App {
             skipped: found.skipped,
         };
         self.with_open(|o| {
-            o.dropped = Some(HeldDrop { token, files: found.files });
+            o.dropped = Some(HeldDrop { token, files: found.files, how });
             Ok(())
         })?;
         Ok(offer)
@@ -137,7 +137,11 @@ impl App {
                 Err(AppError::InvalidInput("those dropped files are no longer held: drop them again".into()))
             }
         })?;
-        let capture = Capture { title: None, proves: proves.trim().to_owned(), source: Some("drag-and-drop".into()) };
+        let source = match held.how {
+            Picked::Dropped => "drag-and-drop",
+            Picked::Chosen => "file",
+        };
+        let capture = Capture { title: None, proves: proves.trim().to_owned(), source: Some(source.into()) };
         let files = u32::try_from(held.files.len()).unwrap_or(u32::MAX);
         let total: u64 = held.files.iter().map(|(_, size)| size).sum();
         let mut before = 0u64;
@@ -335,10 +339,20 @@ impl App {
 }
 
 /// The catalogue's words for where an exhibit came from.
-/// Files dropped on the window, waiting for the user's word.
+/// How held files were picked (the exhibits' source says it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picked {
+    /// Dropped on the window.
+    Dropped,
+    /// Chosen in the platform's file chooser.
+    Chosen,
+}
+
+/// Files dropped on the window (or chosen), waiting for the user's word.
 #[derive(Debug)]
 pub(crate) struct HeldDrop {
     token: String,
+    how: Picked,
     /// Path and size of each file, in the order found.
     files: Vec<(std::path::PathBuf, u64)>,
 }

@@ -24,4 +24,5 @@ pub mod service_docs;
 
 pub use config::{AppConfig, CourtChoice, default_data_dir};
 pub use error::AppError;
+pub use evidence::Picked;
 pub use service::{App, SLEEP_LOCK_GRACE, unlock_delay};

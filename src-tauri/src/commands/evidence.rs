@@ -1,7 +1,9 @@
 //! Evidence: the locker, captures from the window, an exhibit's custody, verification, export.
 
 use courtside_app::App;
-use courtside_app::ipc::{DropOutcome, DropProgress, ErrorCode, Exhibit, ExhibitDetail, IpcError, Verification};
+use courtside_app::ipc::{
+    DropOffer, DropOutcome, DropProgress, ErrorCode, Exhibit, ExhibitDetail, IpcError, Verification,
+};
 use tauri::ipc::{Channel, InvokeBody, Request};
 use tauri::{AppHandle, DragDropEvent, Emitter, Manager, State, Window};
 
@@ -14,7 +16,7 @@ pub(crate) fn dropped(window: &Window, event: &DragDropEvent) {
         DragDropEvent::Leave => window.emit("evidence-drag", false),
         DragDropEvent::Drop { paths, .. } => {
             let _ = window.emit("evidence-drag", false);
-            match window.state::<courtside_app::App>().hold_dropped(paths) {
+            match window.state::<courtside_app::App>().hold_dropped(paths, courtside_app::Picked::Dropped) {
                 Ok(offer) => window.emit("evidence-dropped", offer),
                 Err(e) => window.emit("evidence-drop-refused", IpcError::from(e).message),
             }
@@ -23,6 +25,37 @@ pub(crate) fn dropped(window: &Window, event: &DragDropEvent) {
     };
     if let Err(e) = sent {
         tracing::warn!(error = %e, "could not tell the window about a drop");
+    }
+}
+
+/// Files (or folders) chosen in the platform's own chooser, held like a drop: large files
+/// are then read from disk by Rust, never through the webview. `None` when cancelled.
+#[tauri::command]
+pub(crate) async fn choose_evidence(
+    window: Window,
+    folders: bool,
+    title: String,
+) -> Result<Option<DropOffer>, IpcError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let parent = window.clone();
+    let title: String = title.chars().filter(|c| !c.is_control()).take(80).collect();
+    window
+        .run_on_main_thread(move || {
+            let dialog = rfd::AsyncFileDialog::new().set_title(title).set_parent(&parent);
+            let picked: std::pin::Pin<Box<dyn std::future::Future<Output = Option<Vec<rfd::FileHandle>>> + Send>> =
+                if folders { Box::pin(dialog.pick_folders()) } else { Box::pin(dialog.pick_files()) };
+            tauri::async_runtime::spawn(async move {
+                let paths: Option<Vec<std::path::PathBuf>> =
+                    picked.await.map(|handles| handles.iter().map(|h| h.path().to_path_buf()).collect());
+                let _ = tx.send(paths);
+            });
+        })
+        .map_err(|e| IpcError { code: ErrorCode::Internal, message: e.to_string(), details: None })?;
+    match rx.await {
+        Ok(Some(paths)) if !paths.is_empty() => {
+            Ok(Some(window.state::<courtside_app::App>().hold_dropped(&paths, courtside_app::Picked::Chosen)?))
+        }
+        _ => Ok(None),
     }
 }
 

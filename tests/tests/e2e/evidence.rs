@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use courtside_app::{App, AppConfig, CourtChoice};
+use courtside_app::{App, AppConfig, CourtChoice, Picked};
 
 #[tokio::test]
 async fn a_file_put_in_the_watched_folder_becomes_an_exhibit_while_the_vault_is_open() {
@@ -95,7 +95,7 @@ async fn a_dropped_folder_is_held_then_captured_file_by_file_with_progress_and_a
     let single = dir.path().join("聊天记录.txt");
     std::fs::write(&single, "李四：货款下月付。").unwrap();
 
-    let offer = app.hold_dropped(&[drop.clone(), single.clone()]).unwrap();
+    let offer = app.hold_dropped(&[drop.clone(), single.clone()], Picked::Dropped).unwrap();
     assert_eq!(offer.files, 4);
     assert_eq!(offer.bytes, video.len() as u64 + 7 + 7 + "李四：货款下月付。".len() as u64);
     assert_eq!(offer.skipped, if cfg!(unix) { 3 } else { 2 });
@@ -123,10 +123,10 @@ async fn a_dropped_folder_is_held_then_captured_file_by_file_with_progress_and_a
     assert!(app.capture_dropped(&offer.token, "", |_| {}).is_err());
     assert!(app.verify_evidence().unwrap().problems.is_empty());
     // A drop is forgotten when the vault locks.
-    let offer = app.hold_dropped(std::slice::from_ref(&single)).unwrap();
+    let offer = app.hold_dropped(std::slice::from_ref(&single), Picked::Chosen).unwrap();
     app.lock_vault().unwrap();
     app.unlock_vault("correct horse battery".into()).await.unwrap();
     assert!(app.capture_dropped(&offer.token, "", |_| {}).is_err());
     // Nothing capturable: a clear refusal.
-    assert!(app.hold_dropped(&[drop.join(".DS_Store")]).is_err());
+    assert!(app.hold_dropped(&[drop.join(".DS_Store")], Picked::Dropped).is_err());
 }

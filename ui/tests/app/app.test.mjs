@@ -52,6 +52,40 @@ function cleanup(dir) {
   }
 }
 
+/**
+ * Answers the platform's file chooser (GTK under Xvfb) titled `title` with `path`: focus it,
+ * open the location field (Ctrl+L), type the path, Enter.
+ */
+async function answerFileChooser(title, path) {
+  // xdotool's name search misses GTK's UTF-8 titles; xwininfo lists them (mapped or not:
+  // GTK keeps a closed dialog's window around, so only a viewable one counts).
+  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+  const viewable = (id) => {
+    try {
+      return execFileSync('xwininfo', ['-id', id]).toString().includes('IsViewable');
+    } catch {
+      return false;
+    }
+  };
+  let id = null;
+  for (let i = 0; i < 100 && !id; i++) {
+    const lines = execFileSync('xwininfo', ['-root', '-tree']).toString().split('\n').filter((l) => l.includes(`"${title}"`));
+    id = lines.map((l) => l.trim().split(/\s+/)[0]).find(viewable) ?? null;
+    if (!id) await pause(200);
+  }
+  assert.ok(id, `no window titled ${title}`);
+  // The window is mapped before its widgets take keys: give it a moment, open the location
+  // field (Ctrl+L), type the path, let its completion settle, press Enter.
+  await pause(1000);
+  execFileSync('xdotool', ['windowfocus', '--sync', id]);
+  execFileSync('xdotool', ['key', '--clearmodifiers', 'ctrl+l']);
+  execFileSync('xdotool', ['type', '--delay', '30', path]);
+  await pause(1000);
+  execFileSync('xdotool', ['key', '--clearmodifiers', 'Return']);
+  for (let i = 0; i < 40 && viewable(id); i++) await pause(250);
+  assert.ok(!viewable(id), 'the file chooser did not close');
+}
+
 /** First start: creates the vault with the test passphrase and passes the recovery key. */
 async function createVault(s, title) {
   await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === title });
@@ -288,13 +322,15 @@ test('evidence added in the window is hashed and sealed, shows its custody, and 
     async (s) => {
       await createVault(s, '创建加密保险库');
       await s.click(await s.waitFor('[data-testid="nav-evidence"]'));
-      await s.waitFor('[data-testid="evidence-files"]');
+      await s.waitFor('[data-testid="evidence-choose-files"]');
       await fill(s, '[data-testid="evidence-proves"]', '被告承认欠款');
-      await s.execute(`const input = document.querySelector('[data-testid="evidence-files"]');
-        const dt = new DataTransfer();
-        dt.items.add(new File([new TextEncoder().encode(arguments[0])], '微信聊天记录.txt', { type: 'text/plain' }));
-        input.files = dt.files;
-        input.dispatchEvent(new Event('change', { bubbles: true }));`, [content]);
+      // The platform's own file chooser, answered as a person would: type the path, Enter.
+      const picked = mkdtempSync(join(tmpdir(), 'courtside-picked-'));
+      writeFileSync(join(picked, '微信聊天记录.txt'), content);
+      await s.click(await s.find('[data-testid="evidence-choose-files"]'));
+      await answerFileChooser('Courtside：选择证据文件', join(picked, '微信聊天记录.txt'));
+      await s.waitFor('[data-testid="drop-offer"]', { timeout: 30_000, text: (t) => t.includes('1 个文件，共') });
+      await s.click(await s.find('[data-testid="drop-keep"]'));
       const expected = createHash('sha256').update(content).digest('hex');
       await s.waitFor('[data-testid="exhibit-sha256"]', { timeout: 30_000, text: (t) => t === expected });
       await s.waitFor('[data-testid="exhibit-verification"]', { text: (t) => t.startsWith('完好') });

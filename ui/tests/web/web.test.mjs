@@ -325,7 +325,7 @@ test('files dropped on the window are offered, kept with progress, and a file th
   );
   const offer = page.getByTestId('drop-offer');
   await offer.waitFor();
-  assert.match(await offer.textContent(), /拖入 3 个文件/);
+  assert.match(await offer.textContent(), /3 个文件，共/);
   assert.match(await offer.textContent(), /已略过 1 项/);
   await assertAccessible(page, 'a drop offered');
   await page.getByTestId('drop-keep').click();

@@ -16,6 +16,8 @@ type EvidenceMethods = Pick<
   | 'onEvidenceDropped'
   | 'captureDropped'
   | 'discardDropped'
+  | 'nativeChooser'
+  | 'chooseEvidence'
 >;
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -55,6 +57,10 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
     onEvidenceDropped: async (handlers) => {
       dropHandlers = handlers;
       return () => (dropHandlers = null);
+    },
+    nativeChooser: false,
+    chooseEvidence: async () => {
+      throw new BackendError({ code: 'invalidInput', message: 'the web build has no file chooser of its own' });
     },
     discardDropped: async (token) => {
       if (held?.token === token) held = null;

@@ -177,6 +177,13 @@ export interface Backend {
    * function that stops listening.
    */
   onEvidenceDropped(handlers: { offer: (offer: DropOffer) => void; refused: (reason: string) => void; hover: (over: boolean) => void }): Promise<() => void>;
+  /**
+   * Whether the platform's own file chooser is there (the desktop app). Files it gives are
+   * read from disk by the app; the web build has only the browser's file input.
+   */
+  readonly nativeChooser: boolean;
+  /** Opens the platform's chooser for files (or folders), titled `title`; resolves to what it holds, or null when cancelled. */
+  chooseEvidence(folders: boolean, title: string): Promise<DropOffer | null>;
   /** Captures a held drop, file by file, reporting progress. */
   captureDropped(token: string, proves: string, onProgress: (progress: DropProgress) => void): Promise<DropOutcome>;
   /** Forgets a held drop. */

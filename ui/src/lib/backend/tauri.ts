@@ -113,6 +113,8 @@ export const tauriBackend: Backend = {
     return call('capture_dropped', { token, proves, onProgress: channel });
   },
   discardDropped: (token) => call('discard_dropped', { token }),
+  nativeChooser: true,
+  chooseEvidence: (folders, title) => call('choose_evidence', { folders, title }),
   onLockRequested: (handler) => listen('vault-lock-requested', () => handler()),
   uiReady: () => call('ui_ready')
 };
