@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "set_inbox_dir",
     "capture_url",
     "capture_dropped",
+    "exhibit_content",
     "choose_evidence",
     "discard_dropped",
     "timestamp_evidence",

@@ -91,6 +91,7 @@ pub fn run() {
             commands::evidence::set_inbox_dir,
             commands::evidence::capture_url,
             commands::evidence::capture_dropped,
+            commands::evidence::exhibit_content,
             commands::evidence::choose_evidence,
             commands::evidence::discard_dropped,
             commands::evidence::timestamp_evidence,

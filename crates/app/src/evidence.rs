@@ -105,6 +105,30 @@ impl App {
         Ok(offer)
     }
 
+    /// The original bytes of an exhibit the window can show (images, audio, video, text) and
+    /// not larger than [`MAX_PREVIEW`]; opening the exhibit already logged the viewing.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for an unknown exhibit, one of another kind or a larger one.
+    pub fn exhibit_content(&self, id: &str) -> Result<Vec<u8>, AppError> {
+        self.with_locker(|l| {
+            let exhibit = l.exhibit(id)?;
+            if !previewable(&exhibit.media_type) {
+                return Err(AppError::InvalidInput(format!("{} cannot be shown here", exhibit.media_type)));
+            }
+            if exhibit.size > MAX_PREVIEW {
+                return Err(AppError::InvalidInput(format!(
+                    "exhibit {} is too large to show here ({} MB); export it to open it",
+                    exhibit.number,
+                    exhibit.size / 1_000_000
+                )));
+            }
+            let mut bytes = Vec::with_capacity(usize::try_from(exhibit.size).unwrap_or(0));
+            l.read_original(id, &mut bytes)?;
+            Ok(bytes)
+        })
+    }
+
     /// Forgets a held drop.
     ///
     /// # Errors
@@ -339,6 +363,26 @@ impl App {
 }
 
 /// The catalogue's words for where an exhibit came from.
+/// Largest exhibit the window is given to show.
+pub const MAX_PREVIEW: u64 = 64 << 20;
+
+/// Media the window shows itself (the webview decodes them; nothing that runs code).
+fn previewable(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "image/jpeg"
+            | "image/png"
+            | "image/gif"
+            | "image/webp"
+            | "audio/wav"
+            | "audio/mpeg"
+            | "audio/ogg"
+            | "video/webm"
+            | "video/mp4"
+            | "text/plain"
+    )
+}
+
 /// How held files were picked (the exhibits' source says it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Picked {

@@ -117,6 +117,15 @@ pub(crate) async fn add_exhibit(app: State<'_, App>, request: Request<'_>) -> Re
     Ok(app.add_exhibit(&header("x-file-name")?, Some(&title), &header("x-proves")?, source, bytes)?)
 }
 
+/// The original bytes for the exhibit view, as a raw response (no JSON array of numbers).
+#[tauri::command]
+pub(crate) async fn exhibit_content(
+    app: State<'_, courtside_app::App>,
+    id: String,
+) -> Result<tauri::ipc::Response, IpcError> {
+    Ok(tauri::ipc::Response::new(app.exhibit_content(&id)?))
+}
+
 #[tauri::command]
 pub(crate) fn exhibit_detail(app: State<'_, App>, id: String) -> Result<ExhibitDetail, IpcError> {
     Ok(app.exhibit_detail(&id)?)

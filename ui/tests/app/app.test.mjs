@@ -362,9 +362,13 @@ test('a photo, a recording and a screen still captured in the window are sealed 
 
       await s.click(await s.waitFor('[data-testid="recorder-camera"]'));
       await s.waitFor('[data-testid="recorder-preview"]');
-      await s.click(await s.waitFor('[data-testid="recorder-shoot"]'));
+      // "Take it" is enabled once the camera's first frame has arrived.
+      await s.click(await s.waitFor('[data-testid="recorder-shoot"]:not([disabled])', { timeout: 30_000 }));
       await s.waitFor('[data-testid="exhibit-detail"]', { timeout: 30_000, text: (t) => t.includes('image/jpeg') && /photo-\d{8}-\d{6}\.jpg/.test(t) });
       await s.waitFor('[data-testid="custody-entry"]', { text: (t) => t.includes('camera') });
+      // The photo is shown from the vault (raw IPC response, a blob: image the CSP allows).
+      for (let i = 0; i < 50 && !(await s.execute('return document.querySelector(\'[data-testid="exhibit-preview"] img\')?.naturalWidth ?? 0')); i++) await new Promise((r) => setTimeout(r, 200));
+      assert.ok((await s.execute('return document.querySelector(\'[data-testid="exhibit-preview"] img\')?.naturalWidth ?? 0')) > 0, 'the photo is shown');
       assert.match(await s.text(await s.find('[data-testid="exhibit-sha256"]')), /^[0-9a-f]{64}$/);
       await shoot(s, 'evidence-camera.png');
 

@@ -303,7 +303,13 @@ test('evidence locker: add files, see the digest and the custody timeline, expor
   await page.getByTestId('exhibit-item').first().click();
   await page.waitForFunction(() => document.querySelector('[data-testid="exhibit-sha256"]')?.textContent?.startsWith('ba7816bf'));
   assert.match(await page.getByTestId('custody-timeline').textContent(), /Captured \(file\), hashed and sealed/);
+  // The original is shown: text as text, a photo as an image the webview decoded.
+  await page.getByTestId('exhibit-preview').filter({ hasText: 'abc' }).waitFor();
   await assertAccessible(page, 'evidence locker with an exhibit open');
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await page.getByTestId('evidence-files').setInputFiles([{ name: 'scene.png', mimeType: 'image/png', buffer: png }]);
+  await page.getByTestId('exhibit-detail').filter({ hasText: 'scene.png' }).waitFor();
+  await page.waitForFunction(() => (document.querySelector('[data-testid="exhibit-preview"] img')?.naturalWidth ?? 0) === 1);
   await page.getByTestId('evidence-export').click();
   assert.match(await page.getByTestId('evidence-message').textContent(), /^Exported to /);
   assert.deepEqual(errors, []);

@@ -17,6 +17,7 @@ type EvidenceMethods = Pick<
   | 'captureDropped'
   | 'discardDropped'
   | 'nativeChooser'
+  | 'exhibitContent'
   | 'chooseEvidence'
 >;
 
@@ -29,6 +30,7 @@ const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toSt
  */
 export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
   const exhibits: Exhibit[] = [];
+  const contents = new Map<string, Uint8Array>();
   let inbox: string | null = null;
   const log: CustodyEntry[] = [];
   const entry = (exhibit: string, event: CustodyEntry['event']) =>
@@ -59,6 +61,11 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
       return () => (dropHandlers = null);
     },
     nativeChooser: false,
+    exhibitContent: async (id) => {
+      const e = find(id);
+      if (!/^(image\/|audio\/|video\/|text\/plain)/.test(e.mediaType)) throw new BackendError({ code: 'invalidInput', message: `${e.mediaType} cannot be shown here` });
+      return contents.get(id) ?? new Uint8Array();
+    },
     chooseEvidence: async () => {
       throw new BackendError({ code: 'invalidInput', message: 'the web build has no file chooser of its own' });
     },
@@ -90,7 +97,14 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
     addExhibit: async (fileName, title, proves, source, bytes) => {
       unlocked();
       const sha256 = hex(await crypto.subtle.digest('SHA-256', new Uint8Array(bytes)));
-      const mediaType = new TextDecoder().decode(bytes.slice(0, 5)) === '%PDF-' ? 'application/pdf' : 'text/plain';
+      const mediaType =
+        new TextDecoder().decode(bytes.slice(0, 5)) === '%PDF-'
+          ? 'application/pdf'
+          : bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff
+            ? 'image/jpeg'
+            : bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47
+              ? 'image/png'
+              : 'text/plain';
       const e: Exhibit = {
         id: `ex${exhibits.length + 1}`,
         number: exhibits.length + 1,
@@ -108,6 +122,7 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
         photo: null
       };
       exhibits.push(e);
+      contents.set(e.id, new Uint8Array(bytes));
       entry(e.id, { event: 'captured', sha256, size: e.size, mediaType, originalName: fileName, source });
       return e;
     },

@@ -160,6 +160,8 @@ export interface Backend {
   addExhibit(fileName: string, title: string, proves: string, source: string, bytes: Uint8Array): Promise<Exhibit>;
   /** An exhibit with its custody timeline and a fresh verification (the view is logged). */
   exhibitDetail(id: string): Promise<ExhibitDetail>;
+  /** The original bytes of an exhibit the window can show (images, audio, video, text; at most 64 MiB). */
+  exhibitContent(id: string): Promise<Uint8Array>;
   /** Changes an exhibit's title and what it proves. */
   describeExhibit(id: string, title: string, proves: string): Promise<Exhibit>;
   /** Checks every exhibit and the whole custody log. */

@@ -113,6 +113,7 @@ export const tauriBackend: Backend = {
     return call('capture_dropped', { token, proves, onProgress: channel });
   },
   discardDropped: (token) => call('discard_dropped', { token }),
+  exhibitContent: async (id) => new Uint8Array(await call<ArrayBuffer>('exhibit_content', { id })),
   nativeChooser: true,
   chooseEvidence: (folders, title) => call('choose_evidence', { folders, title }),
   onLockRequested: (handler) => listen('vault-lock-requested', () => handler()),

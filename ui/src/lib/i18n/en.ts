@@ -387,6 +387,8 @@ export const en = {
   'evidence.chooseFolder': "Choose a folder…",
   'evidence.chooseFilesTitle': "Courtside: choose evidence files",
   'evidence.chooseFolderTitle': "Courtside: choose an evidence folder",
+  'preview.tooLarge': "Too large to show here; export the exhibit to open it.",
+  'preview.cut': "Only the beginning is shown.",
   'error.generic': 'Something went wrong: {message}',
   'error.court': 'The court could not be reached: {message}',
   'error.invalidInput': '{message}',

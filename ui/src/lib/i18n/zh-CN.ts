@@ -389,6 +389,8 @@ export const zhCN: Record<MessageKey, string> = {
   'evidence.chooseFolder': "选择文件夹…",
   'evidence.chooseFilesTitle': "Courtside：选择证据文件",
   'evidence.chooseFolderTitle': "Courtside：选择证据文件夹",
+  'preview.tooLarge': "文件过大，无法在此显示；请导出后打开。",
+  'preview.cut': "仅显示开头部分。",
   'error.generic': '出现问题：{message}',
   'error.court': '无法连接法院：{message}',
   'error.invalidInput': '{message}',
