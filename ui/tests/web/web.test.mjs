@@ -310,6 +310,15 @@ test('evidence locker: add files, see the digest and the custody timeline, expor
   await page.getByTestId('evidence-files').setInputFiles([{ name: 'scene.png', mimeType: 'image/png', buffer: png }]);
   await page.getByTestId('exhibit-detail').filter({ hasText: 'scene.png' }).waitFor();
   await page.waitForFunction(() => (document.querySelector('[data-testid="exhibit-preview"] img')?.naturalWidth ?? 0) === 1);
+  // Only the ticked exhibit is exported.
+  await page.getByTestId('exhibit-select').nth(2).check();
+  assert.match(await page.getByTestId('evidence-export').textContent(), /Export 1 selected/);
+  await page.getByTestId('evidence-export').click();
+  await page.getByTestId('evidence-message').filter({ hasText: 'Exported to' }).waitFor();
+  assert.match(await page.getByTestId('custody-timeline').textContent(), /Exported \(bagit\)/);
+  await page.getByTestId('exhibit-item').first().click();
+  await page.getByTestId('exhibit-detail').filter({ hasText: 'chat.txt' }).waitFor();
+  assert.doesNotMatch(await page.getByTestId('custody-timeline').textContent(), /Exported/, 'an exhibit not ticked is not exported');
   await page.getByTestId('evidence-export').click();
   assert.match(await page.getByTestId('evidence-message').textContent(), /^Exported to /);
   assert.deepEqual(errors, []);

@@ -389,6 +389,8 @@ export const en = {
   'evidence.chooseFolderTitle': "Courtside: choose an evidence folder",
   'preview.tooLarge': "Too large to show here; export the exhibit to open it.",
   'preview.cut': "Only the beginning is shown.",
+  'evidence.exportSelected': "Export {n} selected (BagIt)",
+  'evidence.select': "Select exhibit {n} for export",
   'error.generic': 'Something went wrong: {message}',
   'error.court': 'The court could not be reached: {message}',
   'error.invalidInput': '{message}',

@@ -391,6 +391,8 @@ export const zhCN: Record<MessageKey, string> = {
   'evidence.chooseFolderTitle': "Courtside：选择证据文件夹",
   'preview.tooLarge': "文件过大，无法在此显示；请导出后打开。",
   'preview.cut': "仅显示开头部分。",
+  'evidence.exportSelected': "导出所选 {n} 份（BagIt）",
+  'evidence.select': "选择证据{n}以导出",
   'error.generic': '出现问题：{message}',
   'error.court': '无法连接法院：{message}',
   'error.invalidInput': '{message}',
