@@ -319,6 +319,12 @@ test('evidence locker: add files, see the digest and the custody timeline, expor
   await page.getByTestId('exhibit-item').first().click();
   await page.getByTestId('exhibit-detail').filter({ hasText: 'chat.txt' }).waitFor();
   assert.doesNotMatch(await page.getByTestId('custody-timeline').textContent(), /Exported/, 'an exhibit not ticked is not exported');
+  // The catalogue's words: title and what it proves, changed and logged.
+  await page.getByTestId('exhibit-title').fill('WeChat chat with Li Si');
+  await page.getByTestId('exhibit-proves').fill('Li Si admitted the debt');
+  await page.getByTestId('exhibit-describe').click();
+  await page.getByTestId('custody-timeline').filter({ hasText: 'WeChat chat with Li Si' }).waitFor();
+  await page.getByTestId('exhibit-item').filter({ hasText: 'WeChat chat with Li Si' }).waitFor();
   await page.getByTestId('evidence-export').click();
   assert.match(await page.getByTestId('evidence-message').textContent(), /^Exported to /);
   assert.deepEqual(errors, []);

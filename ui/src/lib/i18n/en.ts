@@ -391,6 +391,8 @@ export const en = {
   'preview.cut': "Only the beginning is shown.",
   'evidence.exportSelected': "Export {n} selected (BagIt)",
   'evidence.select': "Select exhibit {n} for export",
+  'evidence.describe': "Save the description",
+  'evidence.titleLabel': "Title",
   'error.generic': 'Something went wrong: {message}',
   'error.court': 'The court could not be reached: {message}',
   'error.invalidInput': '{message}',

@@ -393,6 +393,8 @@ export const zhCN: Record<MessageKey, string> = {
   'preview.cut': "仅显示开头部分。",
   'evidence.exportSelected': "导出所选 {n} 份（BagIt）",
   'evidence.select': "选择证据{n}以导出",
+  'evidence.describe': "保存证据说明",
+  'evidence.titleLabel': "证据名称",
   'error.generic': '出现问题：{message}',
   'error.court': '无法连接法院：{message}',
   'error.invalidInput': '{message}',
