@@ -217,14 +217,17 @@ impl App {
         exhibit: &str,
         opinion: &crate::ipc::OpinionInput,
     ) -> Result<ActionView, AppError> {
-        let theirs = self.evidence_exchange(case)?.into_iter().any(|e| e.id == exhibit && !e.mine);
+        let (vault, local) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(case)?)))?;
+        let account = account::account_for(&vault, &self.court_url(), None)?;
+        let court_case = local.court_case.unwrap_or_default();
+        // The exhibit must be the other side's, in this case's exchange (looked up directly).
+        let theirs = courtside_sync::feed::exchange(&vault, &account, &court_case)?
+            .is_some_and(|x| x.exhibits.iter().any(|e| e.id == exhibit && e.submitted_by != account.username));
         if !theirs {
             return Err(AppError::InvalidInput("opinions are given on the other side's exhibits in this case".into()));
         }
-        let (vault, local) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(case)?)))?;
-        let account = account::account_for(&vault, &self.court_url(), None)?;
         let kind = ActionKind::CrossExamination {
-            case_id: local.court_case.unwrap_or_default(),
+            case_id: court_case,
             exhibit_id: exhibit.into(),
             authenticity: parse_stance(&opinion.authenticity)?,
             legality: parse_stance(&opinion.legality)?,
