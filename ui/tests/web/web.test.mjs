@@ -393,6 +393,35 @@ test('evidence locker with 10,000 exhibits draws only the rows in view, scrolls 
   await close();
 });
 
+test('a docketed case: the other side\'s exhibit gets an opinion, a mediation reply and an offline step are queued', async () => {
+  const { page, errors, close } = await newPage('light');
+  await page.goto(`${server.url}/cases/case?id=case-court&locale=en-US&vault=open-sesame-123&courtcase`);
+  await page.getByTestId('passphrase').fill('open-sesame-123');
+  await page.getByTestId('unlock-submit').click();
+  // Evidence exchange: their exhibit, sealed here; our opinion goes into the outbox.
+  const exhibit = page.getByTestId('exchanged-exhibit');
+  await exhibit.waitFor();
+  assert.match(await exhibit.textContent(), /送货单 · li\.si/);
+  assert.match(await exhibit.textContent(), /sealed/i);
+  await exhibit.getByRole('combobox', { name: 'Authenticity' }).selectOption('dispute');
+  await exhibit.getByRole('textbox').fill('The signature on the delivery note is not the defendant\'s.');
+  await exhibit.getByRole('button', { name: 'Send the opinion' }).click();
+  await exhibit.getByText('Waiting to be sent').waitFor();
+  // Mediation: the mediator's question, our reply queued.
+  await page.getByTestId('mediation-message').first().waitFor();
+  await page.getByTestId('mediation-text').fill('We are willing to mediate.');
+  await page.getByTestId('mediation-send').click();
+  await page.getByTestId('mediation-outgoing').filter({ hasText: 'We are willing to mediate.' }).waitFor();
+  // A step continued offline, with the reason.
+  await page.getByTestId('offline-step-choice').selectOption('hearing');
+  await page.getByTestId('offline-reason').fill('The defendant has no device for an online hearing.');
+  await page.getByTestId('offline-mark').click();
+  await page.getByTestId('offline-step').filter({ hasText: 'Hearing' }).waitFor();
+  await assertAccessible(page, 'a docketed case with exchange, mediation and offline steps');
+  assert.deepEqual(errors, []);
+  await close();
+});
+
 test('served documents show when service was completed', async () => {
   const { page, errors, close } = await newPage('dark');
   await page.goto(`${server.url}/inbox?locale=zh-CN&vault=open-sesame-123&served`);

@@ -1,5 +1,5 @@
 import { BackendError, type Backend } from './index';
-import type { ActionView, CaseFields, CaseView, CheckProblem, CourtAccountView, OutboxView, PolicyView, RequiredDocument } from './bindings';
+import type { ActionView, CaseFields, CaseView, CheckProblem, CourtAccountView, ExchangedView, OutboxView, PolicyView, RequiredDocument } from './bindings';
 
 type CaseMethods = Pick<
   Backend,
@@ -135,6 +135,14 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     createdAt: Math.floor(v.case.updatedAt / 1000)
   });
 
+  // `?courtcase`: one case the court has docketed (case-1), whose evidence exchange holds
+  // one exhibit of the other side's, sealed here.
+  const exchanges = new Map<string, ExchangedView[]>();
+  if (new URLSearchParams(globalThis.location?.search ?? '').has('courtcase')) {
+    exchanges.set('case-1', [
+      { id: 'exh_1', submittedBy: 'li.si', mine: false, title: '送货单', proves: '货物已于 2025 年 1 月交付', sha256: 'ab'.repeat(32), bytes: 2048, sealed: true, opinions: [], outgoing: [] }
+    ]);
+  }
   const methods: CaseMethods = {
     signIn: async () => {
       unlocked();
@@ -251,10 +259,17 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       editable(v);
       return put({ ...v, case: { ...v.case, documents: v.case.documents.filter((d) => d.blobId !== blobId) } });
     },
-    // The web build has no court feed: no exchange unless a case follows a court case.
-    evidenceExchange: async (id) => (get(id), []),
-    crossExamine: async () => {
-      throw new BackendError({ code: 'invalidInput', message: 'opinions are given on the other side\'s exhibits in this case' });
+    // The web build has no court feed: an exchange only for the case `?courtcase` seeds.
+    evidenceExchange: async (id) => exchanges.get(get(id).case.courtCase ?? '') ?? [],
+    crossExamine: async (id, exhibit, opinion) => {
+      const theirs = (exchanges.get(get(id).case.courtCase ?? '') ?? []).find((e) => e.id === exhibit && !e.mine);
+      if (!theirs) throw new BackendError({ code: 'invalidInput', message: 'opinions are given on the other side\'s exhibits in this case' });
+      for (const stance of [opinion.authenticity, opinion.legality, opinion.relevance]) {
+        if (!['admit', 'partly', 'dispute'].includes(stance)) throw new BackendError({ code: 'invalidInput', message: `unknown stance ${stance}` });
+      }
+      const action: ActionView = { id: `a${next++}`, text: opinion.remarks, state: 'queued', sentAt: null, reason: null };
+      theirs.outgoing = [...theirs.outgoing, action];
+      return action;
     },
     markStepOffline: async (id, step, reason) => {
       const v = get(id);
@@ -355,6 +370,29 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       ];
     }
   };
+  if (exchanges.size) {
+    const fields: CaseFields = {
+      courtId: 'demo-basic-court',
+      caseType: 'civil-contract',
+      causeOfAction: '买卖合同纠纷',
+      title: '张三诉李四买卖合同纠纷',
+      amountFen: 5_000_000,
+      simpleProcedure: true,
+      parties: [],
+      claims: ['判令被告支付货款五万元'],
+      facts: '被告收货后未付款。',
+      notes: ''
+    };
+    put({
+      case: { id: 'case-court', fields, documents: [], filingItem: 'item-court', deadlines: [], courtCase: 'case-1', exhibits: [], createdAt: now(), updatedAt: now() },
+      stage: 'docketed',
+      caseNumber: '(2026)示0101民初1号',
+      filing: null,
+      check: { ready: false, required: [], problems: [], policyVersion: 'web' },
+      fee: null,
+      offlineSteps: []
+    });
+  }
   return methods;
 }
 
