@@ -64,6 +64,7 @@ const COMMANDS: &[&str] = &[
     "mark_step_offline",
     "evidence_exchange",
     "cross_examine",
+    "submit_to_exchange",
     "fee_notices",
     "answer_question",
     "mediation",

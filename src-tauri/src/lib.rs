@@ -123,6 +123,7 @@ pub fn run() {
             commands::cases::mark_step_offline,
             commands::cases::evidence_exchange,
             commands::cases::cross_examine,
+            commands::cases::submit_to_exchange,
             commands::cases::fee_notices,
             commands::cases::pay_fee,
             commands::hearings::network_check,

@@ -9,9 +9,11 @@ use courtside_court_api::hearing::Stance;
 use crate::ipc::{ActionView, ExchangedView, MediationMessageView, MediationView, OpinionView};
 use crate::{App, AppError};
 
-fn view(a: &Action) -> ActionView {
+pub(crate) fn view(a: &Action) -> ActionView {
     let text = match &a.kind {
-        ActionKind::Statement { text, .. } | ActionKind::MediationMessage { text, .. } => text.clone(),
+        ActionKind::Statement { text, .. }
+        | ActionKind::MediationMessage { text, .. }
+        | ActionKind::ExhibitSubmission { title: text, .. } => text.clone(),
         ActionKind::OfflineStep { reason, .. } | ActionKind::CrossExamination { remarks: reason, .. } => reason.clone(),
     };
     let (state, sent_at, reason) = match &a.state {
@@ -160,17 +162,36 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], an unknown case, the vault's error.
     pub fn evidence_exchange(&self, case: &str) -> Result<Vec<ExchangedView>, AppError> {
+        self.absorb_court_news()?;
         let (vault, local) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(case)?)))?;
         let (Some(court_case), Ok(account)) =
             (local.court_case.as_deref(), account::account_for(&vault, &self.court_url(), None))
         else {
             return Ok(Vec::new());
         };
-        let Some(exchange) = courtside_sync::feed::exchange(&vault, &account, court_case)? else {
-            return Ok(Vec::new());
-        };
+        let exchange = courtside_sync::feed::exchange(&vault, &account, court_case)?.unwrap_or_default();
         let all = actions::actions(&vault)?;
-        Ok(exchange
+        // Our exhibits offered and not yet taken (queued, or refused with the court's reason).
+        let offered = all.iter().filter_map(|a| match &a.kind {
+            ActionKind::ExhibitSubmission { case_id, title, proves, sha256, size, .. }
+                if case_id == court_case && !matches!(a.state, ActionState::Sent { .. }) =>
+            {
+                Some(ExchangedView {
+                    id: a.id.clone(),
+                    submitted_by: account.username.clone(),
+                    mine: true,
+                    title: title.clone(),
+                    proves: proves.clone(),
+                    sha256: sha256.clone(),
+                    bytes: *size,
+                    sealed: false,
+                    opinions: Vec::new(),
+                    outgoing: vec![view(a)],
+                })
+            }
+            _ => None,
+        });
+        let listed: Vec<ExchangedView> = exchange
             .exhibits
             .iter()
             .map(|e| ExchangedView {
@@ -202,7 +223,8 @@ impl App {
                     .map(view)
                     .collect(),
             })
-            .collect())
+            .collect();
+        Ok(listed.into_iter().chain(offered).collect())
     }
 
     /// Queues a cross-examination opinion on an exhibit of the other side (sent when the

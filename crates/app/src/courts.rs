@@ -442,7 +442,7 @@ impl App {
         let to_absorb = self.news_to_absorb.clone();
         let task = tokio::spawn(engine.run(stopped, move |outcome| {
             if let Ok(report) = outcome {
-                if !report.notices.is_empty() || report.drain.receipted > 0 {
+                if !report.notices.is_empty() || report.drain.receipted > 0 || report.actions_sent > 0 {
                     to_absorb.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
                 for notice in &report.notices {

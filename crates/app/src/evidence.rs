@@ -194,6 +194,8 @@ impl App {
     /// # Errors
     /// [`AppError::InvalidInput`] for an unknown exhibit.
     pub fn exhibit_detail(&self, id: &str) -> Result<ExhibitDetail, AppError> {
+        // The court's receipts of it (a filing, an exchange) go into its custody first.
+        self.absorb_court_news()?;
         self.with_locker(|l| {
             l.log_event(id, Event::Viewed)?;
             let exhibit = l.exhibit(id)?;
@@ -556,6 +558,94 @@ impl App {
                 Ok(())
             })?;
         }
-        Ok(())
+        self.log_exchange_submissions(&vault)
+    }
+
+    /// Exhibits the court took into an evidence exchange: `Submitted` with the digest the
+    /// court lists, once each.
+    fn log_exchange_submissions(&self, vault: &std::sync::Arc<courtside_vault::Vault>) -> Result<(), AppError> {
+        use courtside_sync::actions::{ActionKind, ActionState};
+        let sent: Vec<(String, String, String)> = courtside_sync::actions::actions(vault)?
+            .into_iter()
+            .filter_map(|a| match (a.kind, a.state) {
+                (ActionKind::ExhibitSubmission { case_id, exhibit_id, .. }, ActionState::Sent { court_id, .. }) => {
+                    Some((exhibit_id, case_id, court_id))
+                }
+                _ => None,
+            })
+            .collect();
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let account = courtside_sync::account::account_for(vault, &self.court_url(), None)?;
+        self.with_locker(|locker| {
+            let logged = locker.custody(None)?;
+            for (local, case, court_id) in &sent {
+                let already = logged.iter().any(|e| {
+                    e.exhibit == *local
+                        && matches!(&e.event, Event::Submitted { filing_id, .. } if filing_id == court_id)
+                });
+                let listed = courtside_sync::feed::exchange(vault, &account, case)?
+                    .and_then(|x| x.exhibits.into_iter().find(|e| e.id == *court_id));
+                if let (false, Some(listed)) = (already, listed) {
+                    let exhibit = locker.exhibit(local)?;
+                    locker.log_event(
+                        local,
+                        Event::Submitted {
+                            filing_id: court_id.clone(),
+                            matches: listed.sha256 == exhibit.sha256,
+                            court_sha256: listed.sha256,
+                        },
+                    )?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Offers exhibits of the locker into a case's evidence exchange (证据交换): each is
+    /// queued in the action outbox, its sealed original uploaded and submitted when the
+    /// court can be reached; the custody log gets `Submitted` with the court's digest.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidInput`] for a case the court has not opened, an unknown exhibit or
+    /// an exhibit already offered in that case.
+    pub fn submit_to_exchange(&self, case: &str, exhibits: &[String]) -> Result<Vec<crate::ipc::ActionView>, AppError> {
+        use courtside_sync::actions::ActionKind;
+        let (vault, local) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(case)?)))?;
+        let Some(court_case) = local.court_case else {
+            return Err(AppError::InvalidInput("the court has not opened this case yet".into()));
+        };
+        let account = courtside_sync::account::account_for(&vault, &self.court_url(), None)?;
+        let queued = courtside_sync::actions::actions(&vault)?;
+        let mut views = Vec::new();
+        for id in exhibits {
+            let exhibit = self.with_locker(|l| Ok(l.exhibit(id)?))?;
+            let offered = queued.iter().any(|a| {
+                matches!(&a.kind, ActionKind::ExhibitSubmission { case_id, exhibit_id, .. } if *case_id == court_case && exhibit_id == id)
+            });
+            if offered {
+                return Err(AppError::InvalidInput(format!(
+                    "exhibit {} was already offered in this case",
+                    exhibit.number
+                )));
+            }
+            let kind = ActionKind::ExhibitSubmission {
+                case_id: court_case.clone(),
+                exhibit_id: exhibit.id.clone(),
+                blob_id: exhibit.blob_id.clone(),
+                file_name: exhibit.original_name.clone(),
+                sha256: exhibit.sha256.clone(),
+                size: exhibit.size,
+                title: exhibit.title.clone(),
+                proves: exhibit.proves.clone(),
+                upload_url: None,
+            };
+            let action = courtside_sync::actions::enqueue(&vault, &account, kind)
+                .map_err(|e| AppError::InvalidInput(e.to_string()))?;
+            views.push(crate::court_actions::view(&action));
+        }
+        self.sync_now()?;
+        Ok(views)
     }
 }

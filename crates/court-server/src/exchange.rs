@@ -436,10 +436,25 @@ pub(crate) async fn submit_exhibit(
     State(state): State<CourtState>,
     caller: Caller,
     Path(case): Path<String>,
+    headers: axum::http::HeaderMap,
     Json(req): Json<SubmitExhibit>,
-) -> Result<(StatusCode, Json<ExchangedExhibit>), ApiError> {
-    let me = party_name(&state, &case, &caller.account_id)?;
-    let upload = uploads::stored(&state, &caller.account_id, &req.upload_id)?
+) -> Result<Response, ApiError> {
+    // Under an Idempotency-Key a retried submission (its answer lost) is the same exhibit.
+    let key = crate::filings::idempotency_key(&headers);
+    crate::filings::at_most_once(&state, &caller.account_id, key, &(&case, &req), || {
+        submit_exhibit_once(&state, &caller.account_id, &case, req.clone())
+    })
+}
+
+fn submit_exhibit_once(
+    state: &CourtState,
+    account_id: &str,
+    case: &str,
+    req: SubmitExhibit,
+) -> Result<(StatusCode, ExchangedExhibit), ApiError> {
+    let case = case.to_owned();
+    let me = party_name(state, &case, account_id)?;
+    let upload = uploads::stored(state, account_id, &req.upload_id)?
         .filter(|u| u.complete && u.sha256.is_some())
         .ok_or_else(|| {
             ApiError::unprocessable(
@@ -462,9 +477,9 @@ pub(crate) async fn submit_exhibit(
         let tx = c.transaction()?;
         tx.execute(
             "INSERT INTO exhibits (id, case_id, account_id, body, upload_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            [&exhibit.id, &case, &caller.account_id, &to_json(&exhibit)?, &req.upload_id],
+            [&exhibit.id, &case, &account_id.to_owned(), &to_json(&exhibit)?, &req.upload_id],
         )?;
-        for (account, _) in case_parties(&tx, &case)?.iter().filter(|(a, _)| *a != caller.account_id) {
+        for (account, _) in case_parties(&tx, &case)?.iter().filter(|(a, _)| *a != account_id) {
             record_change(
                 &tx,
                 account,
@@ -477,7 +492,7 @@ pub(crate) async fn submit_exhibit(
         }
         tx.commit()
     })?;
-    Ok((StatusCode::CREATED, Json(exhibit)))
+    Ok((StatusCode::CREATED, exhibit))
 }
 
 /// `GET /v1/cases/{case}/exhibits/{id}/content`

@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use courtside_court_api::hearing::{
     CrossExamination, ExchangedExhibit, HearingStatement, MediationMessage, NewMediationMessage, OfflineStep,
-    OfflineStepRecord, Stance, StatementReceipt,
+    OfflineStepRecord, Stance, StatementReceipt, SubmitExhibit,
 };
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
 
 use crate::account::{CourtAccount, Session};
 use crate::feed::{REPLICA, is_court_id};
+use crate::tus::{Endpoint, Source, TusClient, TusError};
 use crate::{SyncError, check, http_client, records};
 
 /// Vault table of actions.
@@ -57,6 +58,32 @@ pub enum ActionKind {
         relevance: Stance,
         /// Reasons and remarks.
         remarks: String,
+    },
+    /// One of our exhibits offered into a case's evidence exchange: its sealed original is
+    /// uploaded (resumably; the upload's address is kept once made), then submitted with its
+    /// title and what it proves.
+    #[serde(rename_all = "camelCase")]
+    ExhibitSubmission {
+        /// The court's case id.
+        case_id: String,
+        /// Our exhibit (the locker's id).
+        exhibit_id: String,
+        /// The vault blob holding its original.
+        blob_id: String,
+        /// File name for the upload.
+        file_name: String,
+        /// SHA-256 of the original, hex.
+        sha256: String,
+        /// Its size.
+        #[serde(default)]
+        size: u64,
+        /// Title.
+        title: String,
+        /// What it proves.
+        proves: String,
+        /// The upload's address, once the court made it.
+        #[serde(default)]
+        upload_url: Option<String>,
     },
     /// A step of the case to continue offline (Online Operation Rules Art. 33).
     #[serde(rename_all = "camelCase")]
@@ -130,6 +157,12 @@ pub fn enqueue(vault: &Vault, account: &CourtAccount, kind: ActionKind) -> Resul
             (vec![case_id], reason)
         }
         ActionKind::CrossExamination { case_id, exhibit_id, remarks, .. } => (vec![case_id, exhibit_id], remarks),
+        ActionKind::ExhibitSubmission { case_id, sha256, proves, title, .. } => {
+            if courtside_court_api::encoding::parse_sha256_hex(sha256).is_none() || proves.chars().count() > MAX_TEXT {
+                return Err(SyncError::File("not an exhibit that can be submitted".into()));
+            }
+            (vec![case_id], title)
+        }
     };
     if ids.iter().any(|id| !is_court_id(id)) {
         return Err(SyncError::File("not a court id".into()));
@@ -164,7 +197,7 @@ pub fn actions(vault: &Vault) -> Result<Vec<Action>, SyncError> {
 ///
 /// # Errors
 /// The first failure to reach the court (what was sent stays sent; the rest wait).
-pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<usize, SyncError> {
+pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session, tus: &TusClient) -> Result<usize, SyncError> {
     let account = session.account().clone();
     let court = account.court_url()?;
     let http = http_client(session.network())?;
@@ -172,6 +205,24 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<us
     for mut action in actions(vault)? {
         if action.state != ActionState::Queued || action.court != account.court || action.username != account.username {
             continue;
+        }
+        if let ActionKind::ExhibitSubmission { .. } = &action.kind {
+            match upload_exhibit(vault, session, tus, &court, &mut action).await {
+                Ok(()) => {}
+                // The court will not take the file (too large, a type it refuses): final.
+                Err(SyncError::Upload(TusError::Refused { status, detail }))
+                    if (400..500).contains(&status) && ![401, 408, 409, 429].contains(&status) =>
+                {
+                    action.state = ActionState::Refused { reason: detail };
+                    records::save(vault, ACTIONS, &action.id, &action)?;
+                    continue;
+                }
+                Err(e) => {
+                    action.last_error = Some(e.to_string());
+                    records::save(vault, ACTIONS, &action.id, &action)?;
+                    return Err(e);
+                }
+            }
         }
         let (path, body) = match &action.kind {
             ActionKind::Statement { hearing_id, question_id, text } => (
@@ -185,6 +236,14 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<us
             ActionKind::OfflineStep { case_id, step, reason } => (
                 format!("v1/cases/{case_id}/offline-steps"),
                 serde_json::to_value(OfflineStep { step: step.clone(), reason: reason.clone() }),
+            ),
+            ActionKind::ExhibitSubmission { case_id, title, proves, upload_url, .. } => (
+                format!("v1/cases/{case_id}/exhibits"),
+                serde_json::to_value(SubmitExhibit {
+                    upload_id: upload_url.as_deref().and_then(last_segment).unwrap_or_default(),
+                    title: title.clone(),
+                    proves: proves.clone(),
+                }),
             ),
             ActionKind::CrossExamination { case_id, exhibit_id, authenticity, legality, relevance, remarks } => (
                 format!("v1/cases/{case_id}/exhibits/{exhibit_id}/opinions"),
@@ -222,7 +281,7 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<us
                     let record: OfflineStepRecord = response.json().await?;
                     ActionState::Sent { court_id: record.id, at: rfc3339(record.recorded_at) }
                 }
-                ActionKind::CrossExamination { case_id, .. } => {
+                ActionKind::CrossExamination { case_id, .. } | ActionKind::ExhibitSubmission { case_id, .. } => {
                     let exhibit: ExchangedExhibit = response.json().await?;
                     keep_exchanged(vault, &account, case_id, &exhibit)?;
                     ActionState::Sent { court_id: exhibit.id, at: rfc3339(time::OffsetDateTime::now_utc()) }
@@ -245,6 +304,46 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session) -> Result<us
         records::save(vault, ACTIONS, &action.id, &action)?;
     }
     Ok(sent)
+}
+
+/// Uploads an exhibit submission's original from its sealed blob (resuming the upload made
+/// earlier, if any); the upload's address is saved before a byte is sent.
+async fn upload_exhibit(
+    vault: &Arc<Vault>,
+    session: &mut Session,
+    tus: &TusClient,
+    court: &url::Url,
+    action: &mut Action,
+) -> Result<(), SyncError> {
+    let ActionKind::ExhibitSubmission { blob_id, file_name, sha256, upload_url, .. } = &mut action.kind else {
+        return Ok(());
+    };
+    let digest = courtside_court_api::encoding::parse_sha256_hex(sha256)
+        .ok_or_else(|| SyncError::Protocol("a queued exhibit's digest is damaged".into()))?;
+    let source = Source::Blob { vault: vault.clone(), id: blob_id.clone(), name: file_name.clone() };
+    let ep = Endpoint::new(court.join("v1/uploads")?.as_str(), Some(session.bearer(false).await?))?;
+    let url = match upload_url {
+        Some(u) => url::Url::parse(u)?,
+        None => {
+            let url = tus.create_upload_known(&ep, source.clone(), &digest).await?;
+            *upload_url = Some(url.to_string());
+            records::save(vault, ACTIONS, &action.id, &*action)?;
+            url
+        }
+    };
+    let report = tus.upload_known(&ep, source, &digest, Some(url), &mut |_| {}).await?;
+    if report.sha256 != hex_lower(&digest) {
+        return Err(SyncError::Protocol("the exhibit's bytes changed while they were uploaded".into()));
+    }
+    Ok(())
+}
+
+fn last_segment(url: &str) -> Option<String> {
+    url::Url::parse(url).ok()?.path_segments()?.next_back().map(str::to_owned)
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {

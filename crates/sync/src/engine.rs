@@ -57,6 +57,8 @@ pub struct CycleReport {
     pub drain: DrainReport,
     /// News for the user.
     pub notices: Vec<Notice>,
+    /// Actions the court took this cycle (answers, messages, opinions, exhibits).
+    pub actions_sent: usize,
 }
 
 /// Hears of every confirmed chunk of every upload.
@@ -174,10 +176,10 @@ impl Engine {
             }
         };
         let drain = Drain::new(self.vault.clone(), &mut self.session, &self.tus)?.run(&mut report).await?;
-        crate::actions::send_queued(&self.vault, &mut self.session).await?;
+        let actions_sent = crate::actions::send_queued(&self.vault, &mut self.session, &self.tus).await?;
         // Pulling also proves the court answers an authenticated call.
         let news = feed::pull(&self.vault, &mut self.session).await?;
-        Ok(CycleReport { drain, notices: news.notices })
+        Ok(CycleReport { drain, notices: news.notices, actions_sent })
     }
 
     /// Runs cycles until `stop` turns true; `on_cycle` hears of each (for notifications).

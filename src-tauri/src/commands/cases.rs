@@ -146,6 +146,16 @@ pub(crate) fn cross_examine(
     Ok(app.cross_examine(&id, &exhibit, &opinion)?)
 }
 
+/// Offers exhibits of the locker into the case's evidence exchange (queued, sent when online).
+#[tauri::command]
+pub(crate) fn submit_to_exchange(
+    app: State<'_, App>,
+    id: String,
+    exhibits: Vec<String>,
+) -> Result<Vec<courtside_app::ipc::ActionView>, IpcError> {
+    Ok(app.submit_to_exchange(&id, &exhibits)?)
+}
+
 #[tauri::command]
 pub(crate) fn fee_notices(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::FeeNoticeView>, IpcError> {
     Ok(app.fee_notices()?)

@@ -297,3 +297,80 @@ async fn the_other_sides_exhibit_is_sealed_here_and_an_opinion_on_it_reaches_the
     assert_eq!(at_court[0].opinions[0].remarks, "送货单上的签名并非被告本人所签。");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn our_exhibit_offered_into_the_exchange_reaches_the_other_side_once_and_its_custody_says_submitted() {
+    use courtside_court_api::hearing::ExchangedExhibit;
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "li.si", "demo-litigant-2").await;
+    let case = open_case(&court, "张三诉李四").await;
+    let local = follow_by_service(&app, &court, &case.id, "举证通知书").await;
+    let receipt = b"%PDF-1.7\n% bank transfer receipt, 20,000 yuan paid to Zhang San\n%%EOF\n".to_vec();
+    let exhibit =
+        app.add_exhibit("转账凭证.pdf", Some("银行转账凭证"), "被告已支付部分货款", "file", &receipt).unwrap();
+
+    // The court takes it but the answer is lost: the engine asks again under the same key.
+    court.server.faults().set(courtside_court_server::FaultPlan { lose_responses: 1, ..Default::default() });
+    let queued = app.submit_to_exchange(&local, std::slice::from_ref(&exhibit.id)).unwrap();
+    assert_eq!((queued.len(), queued[0].state.as_str()), (1, "queued"));
+    let shown = app.evidence_exchange(&local).unwrap();
+    assert!(shown.iter().any(|e| e.mine && e.title == "银行转账凭证" && e.outgoing.len() == 1), "{shown:?}");
+    assert!(app.submit_to_exchange(&local, std::slice::from_ref(&exhibit.id)).is_err(), "offered once per case");
+    let exchange = sync_until(
+        &app,
+        || app.evidence_exchange(&local).unwrap(),
+        |e| e.iter().any(|x| x.mine && x.outgoing.is_empty() && !x.id.contains('-')),
+    )
+    .await;
+    let ours: Vec<_> = exchange.iter().filter(|e| e.mine).collect();
+    assert_eq!(ours.len(), 1, "{exchange:?}");
+    assert_eq!(ours[0].sha256, exhibit.sha256);
+
+    // Zhang San sees it, once, with the same digest and bytes.
+    let zhang = court.login("zhang.san", "demo-litigant-1").await;
+    let http = reqwest::Client::new();
+    let base = court.base.trim_end_matches('/');
+    let at_court: Vec<ExchangedExhibit> = http
+        .get(format!("{base}/v1/cases/{}/exhibits", case.id))
+        .bearer_auth(&zhang)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let from_li: Vec<_> = at_court.iter().filter(|e| e.submitted_by == "li.si").collect();
+    assert_eq!(from_li.len(), 1, "{at_court:?}");
+    assert_eq!((from_li[0].sha256.as_str(), from_li[0].bytes), (exhibit.sha256.as_str(), receipt.len() as u64));
+    let bytes = http
+        .get(format!("{base}/v1/cases/{}/exhibits/{}/content", case.id, from_li[0].id))
+        .bearer_auth(&zhang)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], &receipt[..]);
+
+    // The custody log says it was submitted, with the court's digest, once.
+    let detail = sync_until(
+        &app,
+        || app.exhibit_detail(&exhibit.id).unwrap(),
+        |d| d.custody.iter().any(|e| matches!(e.event, courtside_evidence::custody::Event::Submitted { .. })),
+    )
+    .await;
+    let submitted: Vec<_> = detail
+        .custody
+        .iter()
+        .filter_map(|e| match &e.event {
+            courtside_evidence::custody::Event::Submitted { filing_id, matches, .. } => {
+                Some((filing_id.clone(), *matches))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(submitted, [(from_li[0].id.clone(), true)]);
+}

@@ -395,9 +395,14 @@ test('evidence locker with 10,000 exhibits draws only the rows in view, scrolls 
 
 test('a docketed case: the other side\'s exhibit gets an opinion, a mediation reply and an offline step are queued', async () => {
   const { page, errors, close } = await newPage('light');
-  await page.goto(`${server.url}/cases/case?id=case-court&locale=en-US&vault=open-sesame-123&courtcase`);
+  await page.goto(`${server.url}/evidence?locale=en-US&vault=open-sesame-123&courtcase`);
   await page.getByTestId('passphrase').fill('open-sesame-123');
   await page.getByTestId('unlock-submit').click();
+  // One exhibit of ours in the locker, to offer into the exchange.
+  await page.getByTestId('evidence-files').setInputFiles([{ name: 'transfer.txt', mimeType: 'text/plain', buffer: Buffer.from('20,000 yuan paid') }]);
+  await page.getByTestId('exhibit-detail').waitFor();
+  await page.getByTestId('nav-cases').click();
+  await page.getByText('张三诉李四买卖合同纠纷').click();
   // Evidence exchange: their exhibit, sealed here; our opinion goes into the outbox.
   const exhibit = page.getByTestId('exchanged-exhibit');
   await exhibit.waitFor();
@@ -407,6 +412,10 @@ test('a docketed case: the other side\'s exhibit gets an opinion, a mediation re
   await exhibit.getByRole('textbox').fill('The signature on the delivery note is not the defendant\'s.');
   await exhibit.getByRole('button', { name: 'Send the opinion' }).click();
   await exhibit.getByText('Waiting to be sent').waitFor();
+  // Ours offered: shown as ours, waiting to be sent.
+  await page.getByTestId('exchange-offer-choice').check();
+  await page.getByTestId('exchange-offer-send').click();
+  await page.getByTestId('exchanged-exhibit').nth(1).getByText('Waiting to be sent').waitFor();
   // Mediation: the mediator's question, our reply queued.
   await page.getByTestId('mediation-message').first().waitFor();
   await page.getByTestId('mediation-text').fill('We are willing to mediate.');

@@ -24,6 +24,7 @@ type CaseMethods = Pick<
   | 'markStepOffline'
   | 'evidenceExchange'
   | 'crossExamine'
+  | 'submitToExchange'
   | 'addCaseDeadline'
   | 'removeCaseDeadline'
   | 'calendar'
@@ -270,6 +271,18 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       const action: ActionView = { id: `a${next++}`, text: opinion.remarks, state: 'queued', sentAt: null, reason: null };
       theirs.outgoing = [...theirs.outgoing, action];
       return action;
+    },
+    submitToExchange: async (id, ids) => {
+      const court = get(id).case.courtCase;
+      if (!court) throw new BackendError({ code: 'invalidInput', message: 'the court has not opened this case yet' });
+      const list = exchanges.get(court) ?? [];
+      const actions = ids.map((exhibit) => {
+        const action: ActionView = { id: `a${next++}`, text: exhibit, state: 'queued', sentAt: null, reason: null };
+        list.push({ id: action.id, submittedBy: 'zhang.san', mine: true, title: exhibit, proves: '', sha256: '0'.repeat(64), bytes: 0, sealed: false, opinions: [], outgoing: [action] });
+        return action;
+      });
+      exchanges.set(court, list);
+      return actions;
     },
     markStepOffline: async (id, step, reason) => {
       const v = get(id);

@@ -120,6 +120,8 @@ export interface Backend {
   evidenceExchange(id: string): Promise<ExchangedView[]>;
   /** Queues a cross-examination opinion on an exhibit of the other side (sent when online). */
   crossExamine(id: string, exhibit: string, opinion: OpinionInput): Promise<ActionView>;
+  /** Offers exhibits of the locker into the case's evidence exchange (queued; sent when the court can be reached). */
+  submitToExchange(id: string, exhibits: string[]): Promise<ActionView[]>;
   /** Removes a document from a case. */
   detachCaseDocument(id: string, blobId: string): Promise<CaseView>;
   /** Computes a deadline (period counted from `from`, YYYY-MM-DD) and puts it on the case. */

@@ -69,6 +69,7 @@ export const tauriBackend: Backend = {
     callRaw('attach_case_document', bytes, { 'x-case-id': id, 'x-document-kind': kind, 'x-file-name': fileName }),
   evidenceExchange: (id) => call('evidence_exchange', { id }),
   crossExamine: (id, exhibit, opinion) => call('cross_examine', { id, exhibit, opinion }),
+  submitToExchange: (id, exhibits) => call('submit_to_exchange', { id, exhibits }),
   markStepOffline: (id, step, reason) => call('mark_step_offline', { id, step, reason }),
   setCaseExhibits: (id, exhibits) => call('set_case_exhibits', { id, exhibits }),
   detachCaseDocument: (id, blobId) => call('detach_case_document', { id, blobId }),
