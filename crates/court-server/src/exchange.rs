@@ -428,7 +428,9 @@ pub(crate) async fn exhibits(
 
 /// `POST /v1/cases/{id}/exhibits`
 #[utoipa::path(post, path = "/v1/cases/{id}/exhibits", tag = "evidence-exchange", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = SubmitExhibit,
+    params(("id" = String, Path),
+           ("Idempotency-Key" = Option<String>, Header, description = "The submission's UUID: a repeat is the same exhibit, not a second one")),
+    request_body = SubmitExhibit,
     responses((status = 201, description = "Submitted; the other parties' feeds announce it", body = ExchangedExhibit),
               (status = 404, description = "No such case with this account as a party", body = courtside_court_api::Problem, content_type = "application/problem+json"),
               (status = 422, description = "The upload is not complete or its hash was not verified", body = courtside_court_api::Problem, content_type = "application/problem+json")))]

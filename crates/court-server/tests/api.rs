@@ -1333,6 +1333,28 @@ async fn mediation_threads_and_evidence_exchange() {
     let seen: Vec<ExchangedExhibit> =
         court.http.get(url("exhibits")).bearer_auth(&zhang.token).send().await.unwrap().json().await.unwrap();
     assert_eq!(seen, vec![exhibit.clone()]);
+    // Under an Idempotency-Key a repeated submission (its answer lost) is the same exhibit,
+    // not a second one; another body under the key is refused.
+    let second_upload = upload(&court, &li, "receipt.pdf", b"%PDF-1.7 bank receipt").await;
+    let keyed = |title: &str| {
+        court
+            .http
+            .post(url("exhibits"))
+            .bearer_auth(li.token.clone())
+            .header("Idempotency-Key", "5b0c6c8e-1f0a-4a57-9d9e-2f1f6a0c7e11")
+            .json(&serde_json::json!({"uploadId": second_upload, "title": title, "proves": "已付款"}))
+            .send()
+    };
+    let first = keyed("转账凭证").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: ExchangedExhibit = first.json().await.unwrap();
+    let again = keyed("转账凭证").await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<ExchangedExhibit>().await.unwrap(), first);
+    expect_problem(keyed("另一标题").await.unwrap(), 422, "idempotency-key-reused").await;
+    let seen: Vec<ExchangedExhibit> =
+        court.http.get(url("exhibits")).bearer_auth(&zhang.token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen, vec![exhibit.clone(), first.clone()]);
     let opinion = CrossExamination {
         by: "forged".into(),
         authenticity: Stance::Admit,
