@@ -12,7 +12,7 @@ use tauri::{AppHandle, DragDropEvent, Emitter, Manager, State, Window};
 /// (`evidence-drop-refused`). `evidence-drag` tells the window when something hovers.
 pub(crate) fn dropped(window: &Window, event: &DragDropEvent) {
     let sent = match event {
-        DragDropEvent::Enter { .. } | DragDropEvent::Over { .. } => window.emit("evidence-drag", true),
+        DragDropEvent::Enter { .. } => window.emit("evidence-drag", true),
         DragDropEvent::Leave => window.emit("evidence-drag", false),
         DragDropEvent::Drop { paths, .. } => {
             let _ = window.emit("evidence-drag", false);
