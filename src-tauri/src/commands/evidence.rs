@@ -15,11 +15,20 @@ pub(crate) fn dropped(window: &Window, event: &DragDropEvent) {
         DragDropEvent::Enter { .. } => window.emit("evidence-drag", true),
         DragDropEvent::Leave => window.emit("evidence-drag", false),
         DragDropEvent::Drop { paths, .. } => {
-            let _ = window.emit("evidence-drag", false);
-            match window.state::<courtside_app::App>().hold_dropped(paths, courtside_app::Picked::Dropped) {
-                Ok(offer) => window.emit("evidence-dropped", offer),
-                Err(e) => window.emit("evidence-drop-refused", IpcError::from(e).message),
-            }
+            // Walking a dropped folder can take a while: not on the window's thread.
+            let (walker, paths) = (window.clone(), paths.clone());
+            tauri::async_runtime::spawn_blocking(move || {
+                let window = walker;
+                let told =
+                    match window.state::<courtside_app::App>().hold_dropped(&paths, courtside_app::Picked::Dropped) {
+                        Ok(offer) => window.emit("evidence-dropped", offer),
+                        Err(e) => window.emit("evidence-drop-refused", IpcError::from(e).message),
+                    };
+                if let Err(e) = told {
+                    tracing::warn!(error = %e, "could not tell the window about a drop");
+                }
+            });
+            window.emit("evidence-drag", false)
         }
         _ => Ok(()),
     };
