@@ -7,9 +7,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-/// Debian/Ubuntu packages needed to build and run the desktop app: Tauri's Linux stack, and
-/// a CJK font, which court papers embed (a subset of it) when they are rendered.
-pub(crate) const BUILD_PACKAGES: [&str; 10] = [
+/// Debian/Ubuntu packages needed to build and run the desktop app: Tauri's Linux stack, a
+/// CJK font, which court papers embed (a subset of it) when they are rendered, and the
+/// GStreamer plug-ins WebKitGTK's MediaRecorder needs to record a microphone or camera as
+/// evidence (the WebM muxer and VP8/Opus encoders are in -good, the recorder's own elements
+/// in -bad; without them the recording never starts).
+pub(crate) const BUILD_PACKAGES: [&str; 12] = [
     "build-essential",
     "pkg-config",
     "file",
@@ -20,6 +23,8 @@ pub(crate) const BUILD_PACKAGES: [&str; 10] = [
     "librsvg2-dev",
     "libsoup-3.0-dev",
     "fonts-noto-cjk",
+    "gstreamer1.0-plugins-good",
+    "gstreamer1.0-plugins-bad",
 ];
 
 /// Packages the test suites need: a virtual display, WebKit's WebDriver, Chromium for the
