@@ -14,6 +14,8 @@ mod hearings;
 mod network_watch;
 #[path = "e2e/outbox.rs"]
 mod outbox;
+#[path = "e2e/queue_kill.rs"]
+mod queue_kill;
 #[cfg(target_os = "linux")]
 #[path = "e2e/sleep_lock.rs"]
 mod sleep_lock;

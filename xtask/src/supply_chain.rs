@@ -11,8 +11,7 @@ use crate::env::{Project, cmd};
 const DB_DIR: &str = "target/advisory-dbs/advisory-db-3157b0e258782691";
 
 pub(crate) fn check(p: &Project) -> Result<()> {
-    let snapshot =
-        std::env::var_os("COURTSIDE_ADVISORY_DB").map_or_else(|| p.root.join("../shared/advisory-db"), PathBuf::from);
+    let snapshot = snapshot_location(p);
     if !snapshot.join("SNAPSHOT").exists() {
         if std::env::var_os("CI").is_some() {
             bail!("no advisory snapshot at {} (set COURTSIDE_ADVISORY_DB)", snapshot.display());
@@ -33,6 +32,31 @@ pub(crate) fn check(p: &Project) -> Result<()> {
         "cargo deny (advisories snapshot, licences, bans, sources)",
         cmd("cargo", &["deny", "--offline", "check"]).current_dir(&p.root),
     )
+}
+
+/// `COURTSIDE_ADVISORY_DB`, else `../shared/advisory-db` beside the checkout, else beside
+/// the repository it was cloned from (a clean clone for a CI check, `git clone . /tmp/x`,
+/// has no `../shared` of its own).
+fn snapshot_location(p: &Project) -> PathBuf {
+    if let Some(dir) = std::env::var_os("COURTSIDE_ADVISORY_DB") {
+        return PathBuf::from(dir);
+    }
+    let beside = p.root.join("../shared/advisory-db");
+    if beside.join("SNAPSHOT").exists() {
+        return beside;
+    }
+    let origin = cmd("git", &["config", "--get", "remote.origin.url"])
+        .current_dir(&p.root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    match origin.map(PathBuf::from) {
+        Some(origin) if origin.is_absolute() && origin.join("../shared/advisory-db/SNAPSHOT").exists() => {
+            origin.join("../shared/advisory-db")
+        }
+        _ => beside,
+    }
 }
 
 /// Copies the snapshot into a git repository where cargo-deny expects its database, unless

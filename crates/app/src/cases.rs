@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use courtside_casework::cases::{Case, CaseFields, NewDocument};
+use courtside_casework::cases::{Case, CaseFields, Cases, NewDocument};
 use courtside_casework::checklist::{self, FilingPlan, Finding, PlannedDocument};
 use courtside_casework::fees::{self, Adjustment, FeeWorking};
 use courtside_casework::templates::{self, yuan};
@@ -193,8 +193,15 @@ impl App {
                 .chain(self.exhibit_documents(&case)?)
                 .collect(),
         };
-        let item = outbox::enqueue(&vault, &account, draft)?;
-        let case = self.with_open(|o| Ok(o.cases.mark_queued(id, &item.id)?))?;
+        // The documents are read and hashed first; then the outbox item and the case's record
+        // of it are one unit of work: a crash leaves both or neither, and a second attempt
+        // (another window, a double click) finds the case queued and adds nothing.
+        let item = outbox::prepare(&vault, &account, draft)?;
+        let case = vault.transaction(|tx| -> Result<Case, AppError> {
+            let case = Cases::stage_queued(tx, id, &item.id)?;
+            outbox::stage(tx, &item)?;
+            Ok(case)
+        })?;
         self.sync_now()?;
         self.case_view(&vault, case)
     }

@@ -228,9 +228,11 @@ fn party(role: PartyRole, name: &str) -> CaseParty {
     }
 }
 
-/// Starts the app service and opens the vault (passphrase from `COURTSIDE_PASSPHRASE`).
+/// Starts the app service and opens the vault (passphrase from `COURTSIDE_PASSPHRASE`),
+/// without the desktop's background sync engines: a command does only what it was asked.
 pub async fn open_app(mut config: AppConfig, passphrase: String) -> Result<App, AppError> {
     config.vault_kdf = courtside_vault::KdfParams::default();
+    config.background_sync = false;
     let app = App::start(config).await?;
     app.unlock_vault(passphrase).await?;
     Ok(app)

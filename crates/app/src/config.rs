@@ -32,6 +32,11 @@ pub struct AppConfig {
     pub vault_kdf: KdfParams,
     /// Where exports (the calendar file) are written; `None`: the user's Downloads folder.
     pub exports_dir: Option<PathBuf>,
+    /// Whether unlocking starts the background work of a long-lived app: one sync engine per
+    /// signed-in account and a refresh of the court's policy. The desktop app wants it; a
+    /// one-shot command does not (its engines would send filings behind the command's back
+    /// and be killed mid-write when it exits; `courtside sync run` sends explicitly).
+    pub background_sync: bool,
 }
 
 impl AppConfig {
@@ -53,13 +58,13 @@ impl AppConfig {
             _ => CourtChoice::Demo,
         };
         let exports_dir = std::env::var_os(EXPORT_DIR_ENV).filter(|d| !d.is_empty()).map(PathBuf::from);
-        Ok(Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir })
+        Ok(Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir, background_sync: true })
     }
 
     /// A configuration with defaults for everything but the data directory and the court.
     #[must_use]
     pub fn new(data_dir: PathBuf, court: CourtChoice) -> Self {
-        Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir: None }
+        Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir: None, background_sync: true }
     }
 
     /// Directory of the encrypted vault.

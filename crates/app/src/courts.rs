@@ -234,7 +234,9 @@ impl App {
         let view = account_view(&account);
         self.with_open(|o| {
             o.engines.retain(|e| e.account.username != account.username || e.account.court != account.court);
-            o.engines.push(self.start_engine(vault.clone(), account));
+            if self.config.background_sync {
+                o.engines.push(self.start_engine(vault.clone(), account));
+            }
             Ok(())
         })?;
         Ok(view)
@@ -396,7 +398,7 @@ impl App {
     /// background (called once the vault is open).
     pub(crate) fn after_unlock(&self) {
         self.news_to_absorb.store(true, std::sync::atomic::Ordering::SeqCst);
-        if tokio::runtime::Handle::try_current().is_err() {
+        if !self.config.background_sync || tokio::runtime::Handle::try_current().is_err() {
             return;
         }
         let started = self.with_open(|o| {

@@ -733,6 +733,10 @@ pub enum ErrorCode {
     Tampered,
     /// The vault's files are damaged or cannot be read or written.
     Vault,
+    /// Another Courtside process (a second window, a `courtside` command) has the vault open.
+    VaultInUse,
+    /// What the user changed was changed meanwhile by another part of the app; read it again.
+    Conflict,
     /// Something the user cannot fix.
     Internal,
 }
@@ -764,6 +768,8 @@ impl From<AppError> for IpcError {
                 VaultError::Tampered { .. } => ErrorCode::Tampered,
                 VaultError::KeychainUnavailable(_) => ErrorCode::KeychainUnavailable,
                 VaultError::DeviceUnlockOff | VaultError::WrongDeviceKey => ErrorCode::DeviceUnlockUnavailable,
+                VaultError::InUse { .. } => ErrorCode::VaultInUse,
+                VaultError::Conflict { .. } => ErrorCode::Conflict,
                 VaultError::NotFound(_)
                 | VaultError::Corrupt { .. }
                 | VaultError::Io { .. }

@@ -219,6 +219,10 @@ async fn sign_in_queue_kill_mid_upload_and_resume_files_exactly_once() {
     assert!(ready.contains("ready to file"), "{ready}");
     let item = ok(case_cmd(&["filing", "new", "--case", &case])).trim().to_owned();
     assert_eq!(item.len(), 36, "a UUID: {item}");
+    // A one-shot command does what it was asked and no more: the filing waits for `sync run`
+    // (it once started the desktop's sync engines, which sent it behind the command's back).
+    let status = ok(courtside(&data, &["sync", "status"]));
+    assert!(status.contains(&format!("filing\t{item}\tqueued")), "{status}");
     let summary = ok(courtside(&data, &["sync", "run", "--court", &base]));
     assert!(summary.contains("receipted 1"), "{summary}");
     assert!(ok(case_cmd(&["case", "list"])).contains(&format!("{case}\tsent")));

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use courtside_court_api::filing::{self, DocumentRole};
-use courtside_vault::{Vault, VaultError};
+use courtside_vault::{Transaction, Vault, VaultError};
 use serde::{Deserialize, Serialize};
 
 const TABLE: &str = "cases";
@@ -402,13 +402,26 @@ impl Cases {
     /// # Errors
     /// [`CaseError::Sent`] when already queued; the vault's error.
     pub fn mark_queued(&self, id: &str, item: &str) -> Result<Case, CaseError> {
-        let mut case = self.get(id)?;
+        self.vault.transaction(|tx| Self::stage_queued(tx, id, item))
+    }
+
+    /// Stages, in the caller's unit of work, the record that the outbox item `item` took the
+    /// case to court: read and written inside the transaction, so two attempts to queue one
+    /// case never both succeed.
+    ///
+    /// # Errors
+    /// [`CaseError::Sent`] when already queued; [`CaseError::NotFound`]; the vault's error.
+    pub fn stage_queued(tx: &mut Transaction<'_>, id: &str, item: &str) -> Result<Case, CaseError> {
+        let record = tx.get(TABLE, id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
+        let mut case: Case =
+            serde_json::from_slice(&record.plaintext).map_err(|e| CaseError::Decode(id.to_owned(), e.to_string()))?;
         if case.filing_item.is_some() {
             return Err(CaseError::Sent(id.to_owned()));
         }
         case.filing_item = Some(item.to_owned());
         case.updated_at = now_millis();
-        self.save(&case)?;
+        let json = zeroize::Zeroizing::new(serde_json::to_vec(&case).map_err(|e| CaseError::Invalid(e.to_string()))?);
+        tx.put_expecting(TABLE, id, SCHEMA, record.revision, &json)?;
         Ok(case)
     }
 

@@ -257,6 +257,28 @@ fn fingerprint(vault: &Vault, source: &DocumentSource) -> Result<(String, u64), 
 /// # Errors
 /// [`SyncError::File`] for an unreadable file; [`SyncError::Vault`].
 pub fn enqueue(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Result<OutboxItem, SyncError> {
+    let item = prepare(vault, account, filing)?;
+    vault.transaction(|tx| stage(tx, &item))?;
+    Ok(item)
+}
+
+/// Stages a new outbox item, made by [`prepare`], in the caller's unit of work (with the
+/// record of whatever it files, so both are committed together or neither is).
+///
+/// # Errors
+/// [`SyncError::Vault`], with a conflict when an item of that id exists already.
+pub fn stage(tx: &mut courtside_vault::Transaction<'_>, item: &OutboxItem) -> Result<(), SyncError> {
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(item).map_err(|e| SyncError::Protocol(e.to_string()))?);
+    tx.put_expecting(OUTBOX, &item.id, records::SCHEMA, 0, &json)?;
+    Ok(())
+}
+
+/// A new outbox item for `filing`, not yet written: every document fingerprinted (read and
+/// hashed, which takes time, so it happens before the unit of work that stages the item).
+///
+/// # Errors
+/// No documents; a document that cannot be read.
+pub fn prepare(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Result<OutboxItem, SyncError> {
     if filing.documents.is_empty() {
         return Err(SyncError::File("a filing needs at least one document".into()));
     }
@@ -289,7 +311,6 @@ pub fn enqueue(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Re
         last_error: None,
         paused: false,
     };
-    records::save(vault, OUTBOX, &item.id, &item)?;
     Ok(item)
 }
 

@@ -34,6 +34,25 @@ pub struct BlobInfo {
     pub sha256: String,
 }
 
+/// Removes the temporary files of blob writes that were interrupted (a crash, a kill): only
+/// called when no write can be under way.
+pub(crate) fn remove_interrupted_writes(dir: &Path) {
+    remove_temporary_files(dir, |name| name.starts_with('.') && name.ends_with(".tmp"));
+}
+
+/// Removes the files of `dir` whose names `garbage` picks.
+pub(crate) fn remove_temporary_files(dir: &Path, garbage: impl Fn(&str) -> bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if garbage(&name) {
+            // One that cannot be removed now is tried again at the next open.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Encrypts everything `source` yields into the blob `id` under `dir`, atomically (temp file,
 /// fsync, rename, fsync of the directory).
 pub(crate) fn write_blob(dir: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
@@ -62,7 +81,7 @@ fn write_to(tmp: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Resul
     header[5] = CHUNK_EXP;
     header[6..13].copy_from_slice(&prefix);
     let aead = blob_aead(key, id);
-    let mut out = File::create(tmp).map_err(io(tmp))?;
+    let mut out = crate::private_file_options().write(true).truncate(true).open(tmp).map_err(io(tmp))?;
     out.write_all(&header).map_err(io(tmp))?;
     // Two threads: this one reads and hashes each piece while it is still in the CPU's cache
     // (hashing what was read long ago costs a second trip to memory); the other seals and

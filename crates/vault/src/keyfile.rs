@@ -96,6 +96,24 @@ pub enum VaultError {
     /// The OS random number generator failed.
     #[error("the system's random number generator failed")]
     Random,
+    /// Another process (another Courtside window, or a `courtside` command) has this vault
+    /// open; nothing was read or written.
+    #[error("Courtside is already open on this computer with the vault at {dir}; close it first, then try again")]
+    InUse {
+        /// The vault's directory.
+        dir: PathBuf,
+    },
+    /// A record changed since the caller read it: the caller reads it again and retries, or
+    /// reports a conflict. Nothing was written.
+    #[error("{item} was changed meanwhile (expected revision {expected}, found {found})")]
+    Conflict {
+        /// The record (`table/id`).
+        item: String,
+        /// The revision the caller read (0: it did not exist).
+        expected: u64,
+        /// The revision found.
+        found: u64,
+    },
 }
 
 /// Argon2id cost parameters, stored in the key file beside the salt.
@@ -254,11 +272,17 @@ impl KeyFile {
         let dir = path.parent().unwrap_or(Path::new("."));
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| VaultError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
-        let tmp = path.with_extension("json.tmp");
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-            f.write_all(&json).map_err(io(&tmp))?;
-            f.sync_all().map_err(io(&tmp))?;
+        // A name of its own: two writers never share (and tear) one temporary file.
+        let unique: [u8; 8] = random_bytes()?;
+        let tmp = path.with_extension(format!("json.{}.tmp", data_encoding::HEXLOWER.encode(&unique)));
+        let written = (|| {
+            let mut f = crate::private_file_options().write(true).truncate(true).open(&tmp)?;
+            f.write_all(&json)?;
+            f.sync_all()
+        })();
+        if let Err(source) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(VaultError::Io { path: tmp, source });
         }
         std::fs::rename(&tmp, path).map_err(io(path))?;
         #[cfg(unix)]

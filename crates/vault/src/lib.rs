@@ -13,20 +13,25 @@ mod blobs;
 mod device;
 mod keyfile;
 mod keys;
+mod owner;
 mod records;
 mod revisions;
+mod transaction;
 
 pub use blobs::BlobInfo;
 pub use keyfile::{KdfParams, VaultError, VaultState};
 pub use keys::RecoveryKey;
+pub use owner::LOCK_FILE;
 pub use records::{Record, RecordWrite};
+pub use transaction::Transaction;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use keys::DataKey;
+use owner::Owner;
 use records::RecordStore;
 
 /// Name of the key file inside a vault directory.
@@ -37,10 +42,14 @@ pub const DB_FILE: &str = "vault.sqlite3";
 pub const BLOB_DIR: &str = "blobs";
 
 /// An open vault: holds the data key in memory (zeroized when dropped, that is on lock).
+///
+/// While any `Vault` of a directory is open in a process, no other process can open it
+/// ([`VaultError::InUse`]); see [`owner`](crate::owner).
 pub struct Vault {
     dir: PathBuf,
     data_key: DataKey,
     store: Mutex<RecordStore>,
+    owner: Arc<Owner>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -72,12 +81,16 @@ impl Vault {
         if keyfile::state(&path)? == VaultState::Present {
             return Err(VaultError::AlreadyExists(path));
         }
-        std::fs::create_dir_all(dir).map_err(|e| VaultError::Io { path: dir.to_owned(), source: e })?;
+        let owner = Owner::acquire(dir)?;
+        // Checked again under the lock: another process may have created it meanwhile.
+        if keyfile::state(&path)? == VaultState::Present {
+            return Err(VaultError::AlreadyExists(path));
+        }
         let data_key = DataKey::generate()?;
         let recovery = RecoveryKey::generate()?;
         let file = keyfile::KeyFile::seal(&data_key, passphrase, &recovery, kdf)?;
         file.write_atomically(&path)?;
-        Ok((Self::open(dir, data_key)?, recovery))
+        Ok((Self::open(dir, data_key, owner)?, recovery))
     }
 
     /// Opens the vault in `dir` with the passphrase.
@@ -86,9 +99,10 @@ impl Vault {
     /// [`VaultError::WrongPassphrase`] when it does not open the vault;
     /// [`VaultError::NotFound`], [`VaultError::Corrupt`] or I/O errors otherwise.
     pub fn unlock(dir: &Path, passphrase: &str) -> Result<Self, VaultError> {
+        let owner = Self::owner_of_existing(dir)?;
         let file = keyfile::KeyFile::read(&dir.join(KEY_FILE))?;
         let data_key = file.open_with_passphrase(passphrase)?;
-        Self::open(dir, data_key)
+        Self::open(dir, data_key, owner)
     }
 
     /// Opens the vault in `dir` with the recovery key (as printed; spaces and dashes ignored).
@@ -97,9 +111,10 @@ impl Vault {
     /// [`VaultError::WrongRecoveryKey`] when it does not open the vault.
     pub fn unlock_with_recovery_key(dir: &Path, recovery_key: &str) -> Result<Self, VaultError> {
         let key = RecoveryKey::parse(recovery_key)?;
+        let owner = Self::owner_of_existing(dir)?;
         let file = keyfile::KeyFile::read(&dir.join(KEY_FILE))?;
         let data_key = file.open_with_recovery_key(&key)?;
-        Self::open(dir, data_key)
+        Self::open(dir, data_key, owner)
     }
 
     /// Opens the vault with the device key kept in the OS keychain.
@@ -108,9 +123,10 @@ impl Vault {
     /// [`VaultError::DeviceUnlockOff`] when the vault has no device slot,
     /// [`VaultError::WrongDeviceKey`] when the key does not open it.
     pub fn unlock_with_device_key(dir: &Path, device_key: &[u8; 32]) -> Result<Self, VaultError> {
+        let owner = Self::owner_of_existing(dir)?;
         let file = keyfile::KeyFile::read(&dir.join(KEY_FILE))?;
         let data_key = file.open_with_device_key(device_key)?;
-        Self::open(dir, data_key)
+        Self::open(dir, data_key, owner)
     }
 
     /// Opens the vault with the key this device keeps in its OS keychain.
@@ -158,6 +174,7 @@ impl Vault {
     /// I/O errors writing the key file (which is then unchanged).
     pub fn set_device_key(&self, device_key: Option<&[u8; 32]>) -> Result<(), VaultError> {
         let path = self.dir.join(KEY_FILE);
+        let _changing = self.owner.key_file();
         let mut file = keyfile::KeyFile::read(&path)?;
         file.set_device_key(&self.data_key, device_key)?;
         file.write_atomically(&path)
@@ -172,6 +189,7 @@ impl Vault {
             return Err(VaultError::WeakPassphrase { min: MIN_PASSPHRASE_CHARS });
         }
         let path = self.dir.join(KEY_FILE);
+        let _changing = self.owner.key_file();
         let mut file = keyfile::KeyFile::read(&path)?;
         file.rewrap_passphrase(&self.data_key, new_passphrase, kdf)?;
         file.write_atomically(&path)
@@ -183,9 +201,23 @@ impl Vault {
         &self.dir
     }
 
-    fn open(dir: &Path, data_key: DataKey) -> Result<Self, VaultError> {
+    /// This process's hold on an existing vault (refused when another process holds it).
+    fn owner_of_existing(dir: &Path) -> Result<Arc<Owner>, VaultError> {
+        let path = dir.join(KEY_FILE);
+        if keyfile::state(&path)? == VaultState::Absent {
+            return Err(VaultError::NotFound(path));
+        }
+        Owner::acquire(dir)
+    }
+
+    fn open(dir: &Path, data_key: DataKey, owner: Arc<Owner>) -> Result<Self, VaultError> {
+        if owner.first_open() {
+            // No one else can be writing now: what an interrupted write left is garbage.
+            blobs::remove_interrupted_writes(&dir.join(BLOB_DIR));
+            blobs::remove_temporary_files(dir, |name| name.starts_with("vault.json.") && name.ends_with(".tmp"));
+        }
         let store = RecordStore::open(dir, &data_key)?;
-        Ok(Self { dir: dir.to_owned(), data_key, store: Mutex::new(store) })
+        Ok(Self { dir: dir.to_owned(), data_key, store: Mutex::new(store), owner })
     }
 
     fn store(&self) -> MutexGuard<'_, RecordStore> {
@@ -212,12 +244,44 @@ impl Vault {
         self.store().put_all(&self.data_key, writes, now_millis())
     }
 
+    /// Runs `work` as one unit of work: what it reads is the vault as it is now (with its
+    /// own writes), nobody else writes until it ends, and its writes are committed together
+    /// when it returns `Ok`, or not at all. Keep `work` short and free of I/O other than the
+    /// vault's: it holds the vault's write lock.
+    ///
+    /// # Errors
+    /// `work`'s own error (nothing is written then), or the vault's.
+    pub fn transaction<T, E: From<VaultError>>(
+        &self,
+        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut store = self.store();
+        store.begin_write(&self.data_key)?;
+        let mut tx = Transaction::new(&store, &self.data_key);
+        let result = work(&mut tx);
+        let writes = tx.into_writes();
+        match result {
+            Ok(value) => {
+                let borrowed: Vec<RecordWrite<'_>> = writes.iter().map(transaction::StagedWrite::as_write).collect();
+                let written = store.write_staged(&self.data_key, &borrowed, now_millis());
+                store.end_write(written)?;
+                Ok(value)
+            }
+            Err(e) => {
+                store.rollback();
+                Err(e)
+            }
+        }
+    }
+
     /// Reads and opens a record; `None` when it does not exist.
     ///
     /// # Errors
     /// [`VaultError::Tampered`] naming the record when it fails its integrity check.
     pub fn get(&self, table: &str, id: &str) -> Result<Option<Record>, VaultError> {
-        self.store().get(&self.data_key, table, id)
+        let mut store = self.store();
+        store.refresh(&self.data_key)?;
+        store.get(&self.data_key, table, id)
     }
 
     /// Every record of a table, opened, in id order.
@@ -225,7 +289,9 @@ impl Vault {
     /// # Errors
     /// The first record that fails its integrity check, or a database error.
     pub fn list(&self, table: &str) -> Result<Vec<Record>, VaultError> {
-        self.store().list(&self.data_key, table)
+        let mut store = self.store();
+        store.refresh(&self.data_key)?;
+        store.list(&self.data_key, table)
     }
 
     /// How many records a table holds (none are decrypted to count them).
@@ -242,7 +308,11 @@ impl Vault {
     /// # Errors
     /// Only when the database cannot be read at all.
     pub fn verify(&self) -> Result<Vec<VaultError>, VaultError> {
-        let mut problems = self.store().verify(&self.data_key)?;
+        let mut problems = {
+            let mut store = self.store();
+            store.refresh(&self.data_key)?;
+            store.verify(&self.data_key)?
+        };
         let dir = self.dir.join(BLOB_DIR);
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for entry in entries.flatten() {
@@ -293,6 +363,27 @@ impl Vault {
     pub fn read_blob_range(&self, id: &str, offset: u64, len: u64) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
         blobs::read_blob_range(&self.dir.join(BLOB_DIR), &self.data_key, id, offset, len)
     }
+}
+
+/// Creates `dir` when missing and makes it private to the user (0700 on Unix).
+pub(crate) fn private_dir(dir: &Path) -> Result<(), VaultError> {
+    let io = |source| VaultError::Io { path: dir.to_owned(), source };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Options that create a file readable and writable by the user alone (0600 on Unix).
+pub(crate) fn private_file_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
 }
 
 fn now_millis() -> i64 {

@@ -73,13 +73,23 @@ pub(crate) struct RecordStore {
     conn: Connection,
     path: PathBuf,
     revisions: RevisionIndex,
+    /// `PRAGMA data_version` when `revisions` was loaded: it changes when another
+    /// connection (another handle of this process) commits, and the index is then re-read.
+    data_version: i64,
 }
 
 impl RecordStore {
     pub(crate) fn open(dir: &Path, data_key: &DataKey) -> Result<Self, VaultError> {
         let path = dir.join(crate::DB_FILE);
         let db = |source: rusqlite::Error| VaultError::Database { path: path.clone(), source };
+        // Created owner-only before SQLite opens it; its journal files take the same mode.
+        crate::private_file_options()
+            .write(true)
+            .open(&path)
+            .map_err(|source| VaultError::Io { path: path.clone(), source })?;
         let mut conn = Connection::open(&path).map_err(db)?;
+        // Another handle's write in progress is waited for, not reported as "locked".
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         // FULL: a write reported as saved survives a power cut, not only a crash.
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
@@ -97,8 +107,26 @@ impl RecordStore {
         }
         tx.pragma_update(None, "user_version", MIGRATIONS.len()).map_err(db)?;
         tx.commit().map_err(db)?;
+        let data_version = conn.pragma_query_value(None, "data_version", |r| r.get(0)).map_err(db)?;
         let revisions = RevisionIndex::load(&conn, data_key)?;
-        Ok(Self { conn, path, revisions })
+        Ok(Self { conn, path, revisions, data_version })
+    }
+
+    /// Re-reads the revision index when another connection committed since it was read, so
+    /// that no state is carried across transactions: a record another handle wrote is
+    /// current, not "put back" or "not written by this vault".
+    pub(crate) fn refresh(&mut self, key: &DataKey) -> Result<(), VaultError> {
+        let version: i64 = self.conn.pragma_query_value(None, "data_version", |r| r.get(0)).map_err(self.db_err())?;
+        if version != self.data_version {
+            self.revisions = RevisionIndex::load(&self.conn, key)?;
+            self.data_version = version;
+        }
+        Ok(())
+    }
+
+    /// The latest revision of a record (0: never written), as the index says.
+    pub(crate) fn revision_of(&self, table: &str, id: &str) -> u64 {
+        self.revisions.get(&item_name(table, id)).unwrap_or(0)
     }
 
     fn db_err(&self) -> impl Fn(rusqlite::Error) -> VaultError + use<> {
@@ -109,6 +137,56 @@ impl RecordStore {
     /// Writes records (a new revision of each) and the revision index in one transaction:
     /// all of them are saved, or none.
     pub(crate) fn put_all(
+        &mut self,
+        key: &DataKey,
+        writes: &[RecordWrite<'_>],
+        now: i64,
+    ) -> Result<Vec<u64>, VaultError> {
+        self.begin_write(key)?;
+        let written = self.write_staged(key, writes, now);
+        self.end_write(written)
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE`: SQLite's write lock is taken now, so
+    /// no other connection commits between what the caller reads and what it writes) and
+    /// brings the revision index up to date inside it.
+    pub(crate) fn begin_write(&mut self, key: &DataKey) -> Result<(), VaultError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(self.db_err())?;
+        if let Err(e) = self.refresh(key) {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Commits the transaction [`RecordStore::begin_write`] started when `result` is a
+    /// success, else rolls it back.
+    pub(crate) fn end_write<T>(&mut self, result: Result<T, VaultError>) -> Result<T, VaultError> {
+        match result {
+            Ok(value) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    self.rollback();
+                    Err(self.db_err()(e))
+                }
+            },
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Rolls back the open write transaction; the in-memory index, which may hold what was
+    /// staged, is re-read at the next refresh.
+    pub(crate) fn rollback(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+        self.data_version = i64::MIN;
+    }
+
+    /// Seals `writes` (a new revision of each) and the revision index into the open write
+    /// transaction.
+    pub(crate) fn write_staged(
         &mut self,
         key: &DataKey,
         writes: &[RecordWrite<'_>],
@@ -127,9 +205,9 @@ impl RecordStore {
         }
         let staged = self.revisions.stage(key, &updates)?;
         let err = self.db_err();
-        let tx = self.conn.unchecked_transaction().map_err(&err)?;
         {
-            let mut stmt = tx
+            let mut stmt = self
+                .conn
                 .prepare_cached(
                     "INSERT INTO records (tbl, id, schema_version, revision, nonce, ciphertext, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -149,8 +227,7 @@ impl RecordStore {
                 .map_err(&err)?;
             }
         }
-        RevisionIndex::write(&tx, &staged).map_err(&err)?;
-        tx.commit().map_err(&err)?;
+        RevisionIndex::write(&self.conn, &staged).map_err(&err)?;
         self.revisions.apply(staged);
         Ok(sealed.into_iter().map(|(r, _, _)| r).collect())
     }

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -107,7 +107,7 @@ impl RevisionIndex {
         Ok(Staged { rows, buckets: touched.into_iter().collect(), bucket_revisions, root_revision })
     }
 
-    pub(crate) fn write(tx: &Transaction<'_>, staged: &Staged) -> rusqlite::Result<()> {
+    pub(crate) fn write(tx: &Connection, staged: &Staged) -> rusqlite::Result<()> {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO meta (key, revision, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (key) DO UPDATE SET revision = ?2, nonce = ?3, ciphertext = ?4",

@@ -1,18 +1,30 @@
-import type { BackendError } from './backend';
+import type { BackendError, ErrorCode } from './backend';
+import type { MessageKey } from './i18n/en';
 import { i18n } from './i18n/index.svelte';
+
+/**
+ * The message of every error code Rust can send. A `Record` over the union: a code added in
+ * Rust (and so in the generated bindings) without a message here fails the type check, and
+ * `errors.test.ts` checks the list against the bindings file itself.
+ */
+export const ERROR_MESSAGES: Record<ErrorCode, MessageKey> = {
+  invalidInput: 'error.invalidInput',
+  court: 'error.court',
+  demoCourt: 'error.demoCourt',
+  wrongPassphrase: 'error.wrongPassphrase',
+  wrongRecoveryKey: 'error.wrongRecoveryKey',
+  locked: 'error.locked',
+  keychainUnavailable: 'error.keychainUnavailable',
+  deviceUnlockUnavailable: 'error.deviceUnlockUnavailable',
+  tampered: 'error.tampered',
+  vault: 'error.vault',
+  vaultInUse: 'error.vaultInUse',
+  conflict: 'error.conflict',
+  internal: 'error.internal'
+};
 
 /** A user-facing sentence for a backend error, in the current language. */
 export function errorMessage(e: BackendError): string {
-  switch (e.code) {
-    case 'court':
-      return i18n.t('error.court', { message: e.message });
-    case 'invalidInput':
-      return i18n.t('error.invalidInput', { message: e.message });
-    case 'demoCourt':
-      return i18n.t('error.demoCourt', { message: e.message });
-    case 'internal':
-      return i18n.t('error.internal', { message: e.message });
-    default:
-      return i18n.t('error.generic', { message: e.message });
-  }
+  const key = ERROR_MESSAGES[e.code] ?? 'error.generic';
+  return i18n.t(key, { message: e.message });
 }

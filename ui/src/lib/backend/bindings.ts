@@ -1358,7 +1358,7 @@ export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
 
 export type PartyKind = "person" | "organisation";
 
-export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "keychainUnavailable" | "deviceUnlockUnavailable" | "tampered" | "vault" | "internal";
+export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "keychainUnavailable" | "deviceUnlockUnavailable" | "tampered" | "vault" | "vaultInUse" | "conflict" | "internal";
 
 export type IpcError = { 
 /**

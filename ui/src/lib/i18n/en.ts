@@ -400,7 +400,16 @@ export const en = {
   'error.court': 'The court could not be reached: {message}',
   'error.invalidInput': '{message}',
   'error.demoCourt': 'The demo court could not start: {message}',
-  'error.internal': 'Internal error: {message}'
+  'error.internal': 'Internal error: {message}',
+  'error.wrongPassphrase': "That passphrase does not open this vault.",
+  'error.wrongRecoveryKey': "That recovery key does not open this vault.",
+  'error.locked': "The vault is locked: unlock it and try again.",
+  'error.keychainUnavailable': "This computer's keychain cannot be used here; unlock with your passphrase.",
+  'error.deviceUnlockUnavailable': "Unlocking with this device is not available; unlock with your passphrase.",
+  'error.tampered': "Part of the vault failed its integrity check: {message}",
+  'error.vault': "The vault's files could not be read or written: {message}",
+  'error.vaultInUse': "Courtside is already open on this computer with this vault (another window, or a courtside command). Close it, then try again; nothing was changed.",
+  'error.conflict': "This was changed meanwhile elsewhere in the app. Check the latest version and try once more."
 } as const;
 
 export type MessageKey = keyof typeof en;

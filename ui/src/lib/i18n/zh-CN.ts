@@ -402,5 +402,14 @@ export const zhCN: Record<MessageKey, string> = {
   'error.court': '无法连接法院：{message}',
   'error.invalidInput': '{message}',
   'error.demoCourt': '演示法院无法启动：{message}',
-  'error.internal': '内部错误：{message}'
+  'error.internal': '内部错误：{message}',
+  'error.wrongPassphrase': "这个口令无法打开保险库。",
+  'error.wrongRecoveryKey': "这个恢复密钥无法打开保险库。",
+  'error.locked': "保险库已锁定：请解锁后重试。",
+  'error.keychainUnavailable': "此电脑的钥匙串无法使用；请用口令解锁。",
+  'error.deviceUnlockUnavailable': "无法用本设备解锁；请用口令解锁。",
+  'error.tampered': "保险库中有内容未通过完整性校验：{message}",
+  'error.vault': "无法读写保险库文件：{message}",
+  'error.vaultInUse': "本机已有 Courtside 正在使用这个保险库（另一个窗口或 courtside 命令）。请先关闭它再重试；没有任何内容被改动。",
+  'error.conflict': "此内容刚在应用的其他地方被修改。请查看最新内容后再试一次。"
 };
