@@ -6,11 +6,21 @@ mod media;
 
 use std::time::Instant;
 
+use courtside_app::instance::Instance;
 use courtside_app::{App, AppConfig};
 use tauri::{Emitter, Manager};
 
 /// When the process started; the bench reads how long the first screen took.
 pub(crate) struct Started(pub Instant);
+
+/// The running app's answer to a second launch: its window comes forward.
+fn bring_forward(app: &tauri::AppHandle, _argv: Vec<String>, _cwd: String) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
 
 /// Builds and runs the app until its last window closes.
 ///
@@ -19,7 +29,12 @@ pub(crate) struct Started(pub Instant);
 pub fn run() {
     let started = Started(Instant::now());
     init_logging();
+    let data_dir = AppConfig::from_env().map(|c| c.data_dir).ok();
+    let channel = data_dir.as_deref().map_or_else(|| "org.courtside.desktop".to_owned(), Instance::channel_name);
     tauri::Builder::default()
+        // First: a second launch on the same data directory hands its arguments to the
+        // running app, which comes forward, and exits before it opens anything.
+        .plugin(tauri_plugin_single_instance::Builder::new().dbus_id(channel).callback(bring_forward).build())
         .plugin(tauri_plugin_notification::init())
         .on_permission_request(media::answer)
         .on_window_event(|window, event| {
@@ -28,10 +43,18 @@ pub fn run() {
             }
         })
         .setup(move |app| {
-            if let Some(window) = app.get_webview_window("main") {
-                media::enable_capture(&window);
-            }
             let config = AppConfig::from_env()?;
+            // Where the platform's channel is missing (no D-Bus session bus), the lock on the
+            // data directory still keeps a second process from opening a window.
+            let Some(instance) = Instance::hold(&config.data_dir)? else {
+                tracing::info!("Courtside is already running on this data directory; this launch ends");
+                app.cleanup_before_exit();
+                std::process::exit(0);
+            };
+            app.manage(instance);
+            let window_config = app.config().app.windows.first().cloned().ok_or("no window in the configuration")?;
+            let window = tauri::WebviewWindowBuilder::from_config(app.handle(), &window_config)?.build()?;
+            media::enable_capture(&window);
             let service = tauri::async_runtime::block_on(App::start(config))?;
             service.on_court_news(court_news(app.handle().clone()));
             app.manage(service);

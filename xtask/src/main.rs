@@ -218,3 +218,16 @@ impl Project {
         Ok(bin)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The shell builds from `src-tauri/tauri.conf.json`; it must be the root configuration
+    /// itself (a symlink), not a copy that drifts from it.
+    #[test]
+    fn the_shell_reads_the_one_tauri_configuration() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new("."));
+        let shell = std::fs::canonicalize(root.join("src-tauri/tauri.conf.json")).ok();
+        let main = std::fs::canonicalize(root.join("tauri.conf.json")).ok();
+        assert!(shell.is_some() && shell == main, "src-tauri/tauri.conf.json is not the root tauri.conf.json");
+    }
+}

@@ -80,9 +80,10 @@ pub async fn run(vault: Vault, command: EvidenceCommand) -> Result<(), AppError>
         EvidenceCommand::Timestamp { court } => {
             let court = courtside_court_api::CourtUrl::parse(&court)
                 .map_err(|e| AppError::InvalidInput(format!("--court: {e}")))?;
-            let court = url::Url::parse(&court.to_string()).map_err(|e| AppError::InvalidInput(e.to_string()))?;
-            let http = courtside_sync::http_client(&courtside_app::courts::network_from_env()?)?;
-            for s in locker.timestamp(&http, &court).await.map_err(err)? {
+            let court =
+                courtside_court_api::CourtClient::with_network(court, &courtside_app::courts::network_from_env()?)
+                    .map_err(|e| AppError::InvalidInput(e.to_string()))?;
+            for s in locker.timestamp(&court).await.map_err(err)? {
                 println!("{}\t{}\t{}", s.subject, s.gen_time, s.sha256);
             }
         }

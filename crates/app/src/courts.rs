@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use courtside_court_api::CourtClient;
 use courtside_court_api::filing::FilingStatus;
 use courtside_sync::account::{self, CourtAccount, Session};
 use courtside_sync::engine::{Engine, Reachability, SyncStatus};
@@ -157,27 +158,20 @@ impl App {
         self.court.base().to_string()
     }
 
-    /// `POST {path}` (relative to the court's base) as the signed-in account, with `body` as
-    /// JSON; the court's answer parsed. `path` is built by the caller from checked ids.
+    /// The court's client and a valid access token of the signed-in account.
     ///
     /// # Errors
-    /// [`AppError::Sync`] when not signed in, offline, or the court refuses.
-    pub(crate) async fn post_as_account<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        body: Option<&impl serde::Serialize>,
-    ) -> Result<T, AppError> {
+    /// [`AppError::Locked`]; not signed in; the token cannot be refreshed.
+    pub(crate) async fn as_account(&self) -> Result<(CourtClient, String), AppError> {
         let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
         let account = account::account_for(&vault, &self.court_url(), None)?;
-        let url = account.court_url()?.join(path).map_err(|e| AppError::Internal(e.to_string()))?;
         let mut session = Session::new(vault, account).with_network(self.network.clone());
-        let mut request =
-            courtside_sync::http_client(&self.network)?.post(url).bearer_auth(session.bearer(false).await?);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let answer = courtside_sync::check(request.send().await.map_err(courtside_sync::SyncError::from)?).await?;
-        Ok(answer.json().await.map_err(courtside_sync::SyncError::from)?)
+        Ok(session.litigant(false).await?)
+    }
+
+    /// The court's client, with the user's network settings (what sync uses too).
+    pub(crate) fn court_client(&self) -> Result<CourtClient, AppError> {
+        Ok(self.court.clone())
     }
 
     /// A page address the court sent (hearing room, payment page), before it is opened: it

@@ -222,11 +222,10 @@ impl App {
     /// [`AppError::InvalidInput`] when the authority cannot be reached.
     pub async fn timestamp_evidence(&self) -> Result<usize, AppError> {
         let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
-        let http = courtside_sync::http_client(&self.network)?;
-        let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
+        let court = self.court_client()?;
         // The locker is opened for the vault alone: the fetch must not hold the app's lock.
         let locker = Locker::open(vault)?;
-        Ok(locker.timestamp(&http, &court).await?.len())
+        Ok(locker.timestamp(&court).await?.len())
     }
 
     /// While the app runs: every `every`, when the vault is open and evidence was captured

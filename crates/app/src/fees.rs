@@ -116,7 +116,8 @@ impl App {
         if !feed::is_court_id(fee) {
             return Err(AppError::InvalidInput("not a fee id".into()));
         }
-        let session: PaymentSession = self.post_as_account(&format!("v1/fees/{fee}/payment"), None::<&()>).await?;
+        let (court, token) = self.as_account().await?;
+        let session: PaymentSession = court.litigant(&token).start_payment(fee).await?;
         let page = self.court_page(&session.payment_url, "payment page")?;
         open(&page)?;
         Ok(page.to_string())

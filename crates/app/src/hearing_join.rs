@@ -25,17 +25,13 @@ pub struct Probe {
 }
 
 impl App {
-    /// `POST v1/hearings/{hearing}/{action}` as the signed-in account, with `body` as JSON.
-    async fn post_to_hearing<T: serde::de::DeserializeOwned>(
-        &self,
-        hearing: &str,
-        action: &str,
-        body: Option<&impl serde::Serialize>,
-    ) -> Result<T, AppError> {
-        if !courtside_sync::feed::is_court_id(hearing) {
-            return Err(AppError::InvalidInput("not a hearing id".into()));
+    /// Checks that `hearing` is a court id before it goes into a request.
+    fn hearing_id(hearing: &str) -> Result<&str, AppError> {
+        if courtside_sync::feed::is_court_id(hearing) {
+            Ok(hearing)
+        } else {
+            Err(AppError::InvalidInput("not a hearing id".into()))
         }
-        self.post_as_account(&format!("v1/hearings/{hearing}/{action}"), body).await
     }
 
     /// Round trip (median of five health calls) and download throughput (the court's API
@@ -51,21 +47,10 @@ impl App {
             trips.push(started.elapsed().as_millis() as u64);
         }
         trips.sort_unstable();
-        let http = courtside_sync::http_client(&self.network)?;
-        let url = url::Url::parse(&self.court_url())
-            .and_then(|u| u.join("v1/openapi.json"))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
         let started = Instant::now();
-        let body = courtside_sync::check(http.get(url).send().await.map_err(courtside_sync::SyncError::from)?)
-            .await?
-            .bytes()
-            .await
-            .map_err(courtside_sync::SyncError::from)?;
+        let bytes = self.court.api_document_size().await?;
         let secs = started.elapsed().as_secs_f64().max(0.001);
-        Ok(NetworkCheck {
-            round_trip_ms: trips[2],
-            throughput_kbps: ((body.len() as f64 * 8.0 / 1000.0) / secs) as u64,
-        })
+        Ok(NetworkCheck { round_trip_ms: trips[2], throughput_kbps: ((bytes as f64 * 8.0 / 1000.0) / secs) as u64 })
     }
 
     /// Sends the pre-hearing check to the court.
@@ -73,7 +58,9 @@ impl App {
     /// # Errors
     /// [`AppError::Sync`] when the court refuses (e.g. the rules not acknowledged).
     pub async fn check_in(&self, hearing: &str, check: &CheckIn) -> Result<CheckInReceipt, AppError> {
-        self.post_to_hearing(hearing, "check-in", Some(check)).await
+        let hearing = Self::hearing_id(hearing)?;
+        let (court, token) = self.as_account().await?;
+        Ok(court.litigant(&token).check_in(hearing, check).await?)
     }
 
     /// Asks the court for a join ticket and opens the room with `open` (the desktop shell
@@ -86,7 +73,9 @@ impl App {
         hearing: &str,
         open: impl FnOnce(&url::Url) -> Result<(), AppError>,
     ) -> Result<JoinTicket, AppError> {
-        let ticket: JoinTicket = self.post_to_hearing(hearing, "join", None::<&()>).await?;
+        let hearing = Self::hearing_id(hearing)?;
+        let (court, token) = self.as_account().await?;
+        let ticket: JoinTicket = court.litigant(&token).join_hearing(hearing).await?;
         let room = self.court_page(&ticket.room_url, "room")?;
         open(&room)?;
         Ok(ticket)

@@ -16,6 +16,7 @@ pub mod error;
 pub mod evidence;
 pub mod fees;
 pub mod hearing_join;
+pub mod instance;
 pub mod ipc;
 pub mod network_watch;
 pub mod power;

@@ -114,7 +114,8 @@ impl App {
             }
         };
         let network = crate::courts::network_from_env()?;
-        let court = CourtClient::new(url)?;
+        // The connectivity indicator and every litigant call go through the same settings.
+        let court = CourtClient::with_network(url, &network)?;
         Ok(Self {
             config,
             court,

@@ -9,6 +9,8 @@ mod client;
 pub mod encoding;
 pub mod filing;
 pub mod hearing;
+mod litigant;
+pub mod network;
 pub mod policy;
 pub mod signing;
 pub mod tsp;
@@ -16,6 +18,7 @@ pub mod tus;
 mod url_policy;
 mod wire;
 
-pub use client::{ClerkClient, CourtClient, CourtError, error_chain};
+pub use client::{ClerkClient, CourtClient, CourtError, classify, error_chain};
+pub use litigant::{Litigant, MAX_CONTENT_BYTES, PolicyAnswer};
 pub use url_policy::{CourtUrl, CourtUrlError};
 pub use wire::{API_VERSION, Health, HealthStatus, PROBLEM_TYPE_PREFIX, Problem, ProblemError};

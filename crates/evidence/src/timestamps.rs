@@ -4,7 +4,7 @@
 //! the bag, and verifiable offline by anyone with `openssl ts -verify`.
 
 use courtside_court_api::encoding::{b64url, b64url_decode, parse_sha256_hex};
-use courtside_court_api::tsp;
+use courtside_court_api::{CourtClient, tsp};
 use serde::{Deserialize, Serialize};
 
 use crate::custody::Event;
@@ -45,48 +45,30 @@ fn nonce() -> Result<u64, EvidenceError> {
     Ok(u64::from_be_bytes(bytes) >> 1)
 }
 
-async fn ask(http: &reqwest::Client, tsa: &url::Url, digest: &[u8; 32]) -> Result<tsp::Token, EvidenceError> {
+async fn ask(court: &CourtClient, digest: &[u8; 32]) -> Result<tsp::Token, EvidenceError> {
     let nonce = nonce()?;
-    let answer = http
-        .post(tsa.clone())
-        .header(reqwest::header::CONTENT_TYPE, tsp::QUERY_TYPE)
-        .body(tsp::request(digest, nonce))
-        .send()
+    let reply = court
+        .timestamp(tsp::request(digest, nonce))
         .await
-        .map_err(|e| {
-            EvidenceError::Invalid(format!(
-                "the time-stamping authority cannot be reached: {}",
-                courtside_court_api::error_chain(&e)
-            ))
-        })?;
-    if !answer.status().is_success() {
-        return Err(EvidenceError::Invalid(format!("the time-stamping authority answered {}", answer.status())));
-    }
-    let body = answer.bytes().await.map_err(|e| EvidenceError::Invalid(e.to_string()))?;
-    tsp::accept(&body, digest, nonce).map_err(EvidenceError::Invalid)
+        .map_err(|e| EvidenceError::Invalid(format!("the time-stamping authority did not give a time-stamp: {e}")))?;
+    tsp::accept(&reply, digest, nonce).map_err(EvidenceError::Invalid)
 }
 
 impl Locker {
     /// Stamps every exhibit not stamped yet, then the custody log's head, at the TSA of the
-    /// court at `court` (`<court>/v1/timestamps`); keeps the TSA certificate. Returns the new
+    /// court (its `v1/timestamps`); keeps the TSA certificate. Returns the new
     /// stamps.
     ///
     /// # Errors
     /// [`EvidenceError::Invalid`] when the TSA cannot be reached or answers wrongly (what was
     /// stamped before stays).
-    pub async fn timestamp(&self, http: &reqwest::Client, court: &url::Url) -> Result<Vec<Stamp>, EvidenceError> {
-        let tsa = court.join("v1/timestamps").map_err(|e| EvidenceError::Invalid(e.to_string()))?;
-        let cert_url = court.join("v1/timestamps/certificate").map_err(|e| EvidenceError::Invalid(e.to_string()))?;
-        let pem = http
-            .get(cert_url)
-            .send()
+    pub async fn timestamp(&self, court: &CourtClient) -> Result<Vec<Stamp>, EvidenceError> {
+        let tsa = court.timestamps_endpoint();
+        let pem = court
+            .tsa_certificate()
             .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| EvidenceError::Invalid(format!("the TSA certificate cannot be fetched: {e}")))?
-            .text()
-            .await
-            .map_err(|e| EvidenceError::Invalid(e.to_string()))?;
-        if !pem.starts_with("-----BEGIN CERTIFICATE-----") || pem.len() > 16_384 {
+            .map_err(|e| EvidenceError::Invalid(format!("the TSA certificate cannot be fetched: {e}")))?;
+        if pem.len() > 16_384 {
             return Err(EvidenceError::Invalid("the TSA certificate is not a PEM certificate".into()));
         }
         self.vault().put(
@@ -102,7 +84,7 @@ impl Locker {
                 continue;
             }
             let digest = parse_sha256_hex(&exhibit.sha256).ok_or_else(|| EvidenceError::Invalid("digest".into()))?;
-            let token = ask(http, &tsa, &digest).await?;
+            let token = ask(court, &digest).await?;
             let stamp = Stamp {
                 subject: exhibit.id.clone(),
                 sha256: exhibit.sha256.clone(),
@@ -125,7 +107,7 @@ impl Locker {
         // The head as it now stands, unless it was stamped already.
         if count > 0 && !done.contains(&format!("custody-head-{count}")) {
             let digest = parse_sha256_hex(&head).ok_or_else(|| EvidenceError::Invalid("head".into()))?;
-            let token = ask(http, &tsa, &digest).await?;
+            let token = ask(court, &digest).await?;
             let stamp = Stamp {
                 subject: format!("custody-head-{count}"),
                 sha256: head,

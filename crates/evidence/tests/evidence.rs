@@ -212,15 +212,17 @@ async fn timestamps_from_the_courts_tsa_travel_in_the_bag_and_verify_with_openss
     let court_url = url::Url::parse(&court.base_url()).unwrap();
     let a = capture(&locker, dir.path(), "合同.pdf", &pdf(1));
     let b = capture(&locker, dir.path(), "chat.txt", "聊天记录".as_bytes());
-    let http = reqwest::Client::new();
-    let stamps = locker.timestamp(&http, &court_url).await.unwrap();
+    let client =
+        courtside_court_api::CourtClient::new(courtside_court_api::CourtUrl::parse(court_url.as_str()).unwrap())
+            .unwrap();
+    let stamps = locker.timestamp(&client).await.unwrap();
     assert_eq!(stamps.len(), 3, "two exhibits and the custody head");
-    assert!(locker.timestamp(&http, &court_url).await.unwrap().is_empty(), "nothing new: nothing stamped again");
+    assert!(locker.timestamp(&client).await.unwrap().is_empty(), "nothing new: nothing stamped again");
     assert!(matches!(locker.custody(Some(&a.id)).unwrap().last().unwrap().event, Event::Timestamped { .. }));
     assert_eq!(locker.unstamped().unwrap(), 0);
     capture(&locker, dir.path(), "later.txt", b"later");
     assert_eq!(locker.unstamped().unwrap(), 1);
-    let later = locker.timestamp(&http, &court_url).await.unwrap();
+    let later = locker.timestamp(&client).await.unwrap();
     assert_eq!(later.len(), 2, "the new exhibit and the head as it now stands");
     assert!(locker.check_stamps().unwrap().is_empty());
     assert!(locker.verify(None).unwrap().problems.is_empty());

@@ -7,6 +7,7 @@ use std::time::Duration;
 use courtside_court_api::auth::{Account, Device, DeviceRegistration, TokenResponse};
 use courtside_court_api::encoding::{b64url, b64url_decode, sha256_hex};
 use courtside_court_api::signing::public_key_b64;
+use courtside_court_api::{CourtClient, CourtUrl};
 use courtside_vault::Vault;
 use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
@@ -103,21 +104,17 @@ pub async fn complete_sign_in(
     tokens: &TokenResponse,
     device_name: &str,
 ) -> Result<CourtAccount, SyncError> {
-    let http = crate::http_client(network)?;
-    let me: Account = crate::check(http.get(court.join("v1/me")?).bearer_auth(&tokens.access_token).send().await?)
-        .await?
-        .json()
-        .await?;
+    let client = CourtClient::with_network(
+        CourtUrl::parse(court.as_str()).map_err(|e| SyncError::Protocol(format!("court address: {e}")))?,
+        network,
+    )?;
+    let litigant = client.litigant(&tokens.access_token);
+    let me: Account = litigant.me().await?;
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
         .map_err(|e| SyncError::Protocol(format!("key generation: {e}")))?;
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|e| SyncError::Protocol(format!("key: {e}")))?;
     let registration = DeviceRegistration { public_key: public_key_b64(&pair), name: device_name.to_owned() };
-    let device: Device = crate::check(
-        http.post(court.join("v1/devices")?).bearer_auth(&tokens.access_token).json(&registration).send().await?,
-    )
-    .await?
-    .json()
-    .await?;
+    let device: Device = litigant.register_device(&registration).await?;
     let mut account = CourtAccount {
         court: court.to_string(),
         username: me.username,
@@ -209,6 +206,28 @@ impl Session {
     #[must_use]
     pub fn account(&self) -> &CourtAccount {
         &self.account
+    }
+
+    /// The court's client, through this session's network settings.
+    ///
+    /// # Errors
+    /// [`SyncError::Settings`] for unusable settings; a stored court address that no
+    /// longer validates.
+    pub fn court(&self) -> Result<CourtClient, SyncError> {
+        let url =
+            CourtUrl::parse(&self.account.court).map_err(|e| SyncError::Protocol(format!("court address: {e}")))?;
+        Ok(CourtClient::with_network(url, &self.network)?)
+    }
+
+    /// The court's endpoints as this account, with a valid access token (refreshed first
+    /// when it is about to expire, or `force`).
+    ///
+    /// # Errors
+    /// As [`Session::court`] and [`Session::bearer`].
+    pub async fn litigant(&mut self, force: bool) -> Result<(CourtClient, String), SyncError> {
+        let court = self.court()?;
+        let token = self.bearer(force).await?;
+        Ok((court, token))
     }
 
     /// A valid access token, refreshed first when it is about to expire (or `force`).

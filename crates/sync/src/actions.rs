@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
+use courtside_court_api::CourtError;
 use courtside_court_api::hearing::{
-    CrossExamination, ExchangedExhibit, HearingStatement, MediationMessage, NewMediationMessage, OfflineStep,
-    OfflineStepRecord, Stance, StatementReceipt, SubmitExhibit,
+    CrossExamination, ExchangedExhibit, HearingStatement, MediationMessage, NewMediationMessage, OfflineStep, Stance,
+    SubmitExhibit,
 };
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::{CourtAccount, Session};
 use crate::feed::{REPLICA, is_court_id};
 use crate::tus::{Endpoint, Source, TusClient, TusError};
-use crate::{SyncError, check, http_client, records};
+use crate::{SyncError, records};
 
 /// Vault table of actions.
 pub const ACTIONS: &str = "court_actions";
@@ -199,15 +200,13 @@ pub fn actions(vault: &Vault) -> Result<Vec<Action>, SyncError> {
 /// The first failure to reach the court (what was sent stays sent; the rest wait).
 pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session, tus: &TusClient) -> Result<usize, SyncError> {
     let account = session.account().clone();
-    let court = account.court_url()?;
-    let http = http_client(session.network())?;
     let mut sent = 0;
     for mut action in actions(vault)? {
         if action.state != ActionState::Queued || action.court != account.court || action.username != account.username {
             continue;
         }
         if let ActionKind::ExhibitSubmission { .. } = &action.kind {
-            match upload_exhibit(vault, session, tus, &court, &mut action).await {
+            match upload_exhibit(vault, session, tus, &mut action).await {
                 Ok(()) => {}
                 // The court will not take the file (too large, a type it refuses): final.
                 Err(SyncError::Upload(TusError::Refused { status, detail }))
@@ -224,77 +223,81 @@ pub async fn send_queued(vault: &Arc<Vault>, session: &mut Session, tus: &TusCli
                 }
             }
         }
-        let (path, body) = match &action.kind {
-            ActionKind::Statement { hearing_id, question_id, text } => (
-                format!("v1/hearings/{hearing_id}/statements"),
-                serde_json::to_value(HearingStatement { question_id: question_id.clone(), text: text.clone() }),
-            ),
-            ActionKind::MediationMessage { case_id, text } => (
-                format!("v1/cases/{case_id}/mediation"),
-                serde_json::to_value(NewMediationMessage { text: text.clone(), attachments: Vec::new() }),
-            ),
-            ActionKind::OfflineStep { case_id, step, reason } => (
-                format!("v1/cases/{case_id}/offline-steps"),
-                serde_json::to_value(OfflineStep { step: step.clone(), reason: reason.clone() }),
-            ),
-            ActionKind::ExhibitSubmission { case_id, title, proves, upload_url, .. } => (
-                format!("v1/cases/{case_id}/exhibits"),
-                serde_json::to_value(SubmitExhibit {
+        let (client, token) = session.litigant(false).await?;
+        let court_side = client.litigant(&token);
+        let key = action.id.clone();
+        let answer: Result<ActionState, CourtError> = match &action.kind {
+            ActionKind::Statement { hearing_id, question_id, text } => court_side
+                .send_statement(
+                    hearing_id,
+                    &key,
+                    &HearingStatement { question_id: question_id.clone(), text: text.clone() },
+                )
+                .await
+                .map(|receipt| ActionState::Sent { court_id: receipt.id, at: rfc3339(receipt.received_at) }),
+            ActionKind::MediationMessage { case_id, text } => {
+                match court_side
+                    .send_mediation_message(
+                        case_id,
+                        &key,
+                        &NewMediationMessage { text: text.clone(), attachments: Vec::new() },
+                    )
+                    .await
+                {
+                    Ok(message) => {
+                        keep_in_thread(vault, &account, case_id, &message)?;
+                        Ok(ActionState::Sent { court_id: message.id, at: rfc3339(message.sent_at) })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            ActionKind::OfflineStep { case_id, step, reason } => court_side
+                .record_offline_step(case_id, &key, &OfflineStep { step: step.clone(), reason: reason.clone() })
+                .await
+                .map(|record| ActionState::Sent { court_id: record.id, at: rfc3339(record.recorded_at) }),
+            ActionKind::ExhibitSubmission { case_id, title, proves, upload_url, .. } => {
+                let offer = SubmitExhibit {
                     upload_id: upload_url.as_deref().and_then(last_segment).unwrap_or_default(),
                     title: title.clone(),
                     proves: proves.clone(),
-                }),
-            ),
-            ActionKind::CrossExamination { case_id, exhibit_id, authenticity, legality, relevance, remarks } => (
-                format!("v1/cases/{case_id}/exhibits/{exhibit_id}/opinions"),
-                serde_json::to_value(CrossExamination {
+                };
+                match court_side.submit_exhibit(case_id, &key, &offer).await {
+                    Ok(exhibit) => {
+                        keep_exchanged(vault, &account, case_id, &exhibit)?;
+                        Ok(ActionState::Sent { court_id: exhibit.id, at: rfc3339(time::OffsetDateTime::now_utc()) })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            ActionKind::CrossExamination { case_id, exhibit_id, authenticity, legality, relevance, remarks } => {
+                let opinion = CrossExamination {
                     by: String::new(),
                     authenticity: *authenticity,
                     legality: *legality,
                     relevance: *relevance,
                     remarks: remarks.clone(),
-                }),
-            ),
-        };
-        let body = body.map_err(|e| SyncError::Protocol(e.to_string()))?;
-        let request = http
-            .post(court.join(&path)?)
-            .bearer_auth(session.bearer(false).await?)
-            .header(courtside_court_api::filing::IDEMPOTENCY_KEY, &action.id)
-            .json(&body);
-        let answer = match request.send().await {
-            Ok(r) => check(r).await,
-            Err(e) => Err(SyncError::from(e)),
+                };
+                match court_side.cross_examine(case_id, exhibit_id, &key, &opinion).await {
+                    Ok(exhibit) => {
+                        keep_exchanged(vault, &account, case_id, &exhibit)?;
+                        Ok(ActionState::Sent { court_id: exhibit.id, at: rfc3339(time::OffsetDateTime::now_utc()) })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
         };
         action.state = match answer {
-            Ok(response) => match &action.kind {
-                ActionKind::Statement { .. } => {
-                    let receipt: StatementReceipt = response.json().await?;
-                    ActionState::Sent { court_id: receipt.id, at: rfc3339(receipt.received_at) }
-                }
-                ActionKind::MediationMessage { case_id, .. } => {
-                    let message: MediationMessage = response.json().await?;
-                    keep_in_thread(vault, &account, case_id, &message)?;
-                    ActionState::Sent { court_id: message.id, at: rfc3339(message.sent_at) }
-                }
-                ActionKind::OfflineStep { .. } => {
-                    let record: OfflineStepRecord = response.json().await?;
-                    ActionState::Sent { court_id: record.id, at: rfc3339(record.recorded_at) }
-                }
-                ActionKind::CrossExamination { case_id, .. } | ActionKind::ExhibitSubmission { case_id, .. } => {
-                    let exhibit: ExchangedExhibit = response.json().await?;
-                    keep_exchanged(vault, &account, case_id, &exhibit)?;
-                    ActionState::Sent { court_id: exhibit.id, at: rfc3339(time::OffsetDateTime::now_utc()) }
-                }
-            },
+            Ok(state) => state,
             // The court read it and said no: final.
-            Err(SyncError::Court(p)) if (400..500).contains(&p.status) && ![401, 408, 409, 429].contains(&p.status) => {
+            Err(CourtError::Court(p))
+                if (400..500).contains(&p.status) && ![401, 408, 409, 429].contains(&p.status) =>
+            {
                 ActionState::Refused { reason: p.detail.clone().unwrap_or(p.title.clone()) }
             }
             Err(e) => {
                 action.last_error = Some(e.to_string());
                 records::save(vault, ACTIONS, &action.id, &action)?;
-                return Err(e);
+                return Err(e.into());
             }
         };
         action.last_error = None;
@@ -312,7 +315,6 @@ async fn upload_exhibit(
     vault: &Arc<Vault>,
     session: &mut Session,
     tus: &TusClient,
-    court: &url::Url,
     action: &mut Action,
 ) -> Result<(), SyncError> {
     let ActionKind::ExhibitSubmission { blob_id, file_name, sha256, upload_url, .. } = &mut action.kind else {
@@ -321,7 +323,7 @@ async fn upload_exhibit(
     let digest = courtside_court_api::encoding::parse_sha256_hex(sha256)
         .ok_or_else(|| SyncError::Protocol("a queued exhibit's digest is damaged".into()))?;
     let source = Source::Blob { vault: vault.clone(), id: blob_id.clone(), name: file_name.clone() };
-    let ep = Endpoint::new(court.join("v1/uploads")?.as_str(), Some(session.bearer(false).await?))?;
+    let ep = Endpoint::new(session.court()?.uploads_endpoint().as_str(), Some(session.bearer(false).await?))?;
     let url = match upload_url {
         Some(u) => url::Url::parse(u)?,
         None => {

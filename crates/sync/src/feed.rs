@@ -10,13 +10,13 @@ use std::sync::Arc;
 use courtside_court_api::encoding::sha256_hex;
 use courtside_court_api::filing::{ChangeEvent, ChangePage, FilingStatus, ServedDocument};
 use courtside_court_api::hearing::{ExchangedExhibit, FeeNotice, Hearing, MediationMessage};
+use courtside_court_api::{CourtClient, Litigant};
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 use crate::account::Session;
 use crate::outbox::{OUTBOX, OutboxItem};
-use crate::{SyncError, check, http_client, records};
+use crate::{SyncError, records};
 
 /// Vault table of what the court told us (served documents, hearings, fees, messages).
 pub const REPLICA: &str = "court_replica";
@@ -53,6 +53,9 @@ pub struct PullReport {
     pub notices: Vec<Notice>,
 }
 
+/// Pages read in one pull at most (100 events each); the rest waits for the next pull.
+const MAX_PAGES_PER_PULL: usize = 100;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Cursor {
     cursor: String,
@@ -64,28 +67,34 @@ struct Cursor {
 /// [`SyncError`]; what was applied before the error stays applied, and the cursor stays at
 /// the last fully applied page.
 pub async fn pull(vault: &Arc<Vault>, session: &mut Session) -> Result<PullReport, SyncError> {
-    let http = http_client(session.network())?;
     let account = session.account().clone();
-    let court = account.court_url()?;
     let cursor_id = account.id();
     let mut cursor = records::load::<Cursor>(vault, CURSORS, &cursor_id)?.unwrap_or_default().cursor;
     let mut report = PullReport::default();
+    let mut pages = 0;
     loop {
-        let mut url = court.join("v1/changes")?;
-        url.query_pairs_mut().append_pair("cursor", &cursor).append_pair("limit", "100");
-        let page: ChangePage =
-            check(http.get(url).bearer_auth(session.bearer(false).await?).send().await?).await?.json().await?;
+        let (court, token) = session.litigant(false).await?;
+        let page: ChangePage = court.litigant(&token).changes(&cursor, 100).await?;
         for change in &page.changes {
             report.events += 1;
-            let mut applier = Applier { vault, session: &mut *session, http: &http, court: &court };
+            let mut applier = Applier { vault, session: &mut *session, court: &court };
             if let Some(notice) = applier.apply(&change.event).await? {
                 report.applied += 1;
                 report.notices.extend(notice);
             }
         }
+        if page.more && (page.next_cursor == cursor || page.changes.is_empty()) {
+            // "More" without moving on would loop for ever: a broken or hostile court.
+            return Err(SyncError::Protocol("the change feed says there is more but does not move on".into()));
+        }
         cursor.clone_from(&page.next_cursor);
         records::save(vault, CURSORS, &cursor_id, &Cursor { cursor: cursor.clone() })?;
         if !page.more {
+            break;
+        }
+        pages += 1;
+        if pages >= MAX_PAGES_PER_PULL {
+            // The rest comes at the next pull; the cursor is kept.
             break;
         }
     }
@@ -111,26 +120,23 @@ fn court_id(id: &str) -> Result<&str, SyncError> {
 struct Applier<'a> {
     vault: &'a Vault,
     session: &'a mut Session,
-    http: &'a reqwest::Client,
-    court: &'a Url,
+    court: &'a CourtClient,
 }
 
 impl Applier<'_> {
-    async fn get<T: serde::de::DeserializeOwned>(&mut self, path: &str) -> Result<T, SyncError> {
-        let bearer = self.session.bearer(false).await?;
-        Ok(check(self.http.get(self.court.join(path)?).bearer_auth(bearer).send().await?).await?.json().await?)
+    /// The court's endpoints as the account, with a valid token.
+    async fn litigant(&mut self) -> Result<Litigant<'_>, SyncError> {
+        let token = self.session.bearer(false).await?;
+        Ok(self.court.litigant(&token))
     }
 
-    /// Downloads a court document, checks it against the SHA-256 the court gave for it, and
-    /// seals it in the vault as `blob_id`.
-    async fn seal_download(&mut self, path: &str, sha256: &str, blob_id: &str) -> Result<(), SyncError> {
-        let bearer = self.session.bearer(false).await?;
-        let content =
-            check(self.http.get(self.court.join(path)?).bearer_auth(bearer).send().await?).await?.bytes().await?;
-        if sha256_hex(&content) != sha256 {
-            return Err(SyncError::Protocol(format!("{path}: the content does not match its SHA-256")));
+    /// Checks downloaded content against the SHA-256 the court gave for it, and seals it in
+    /// the vault as `blob_id`.
+    fn seal(&self, what: &str, content: &[u8], sha256: &str, blob_id: &str) -> Result<(), SyncError> {
+        if sha256_hex(content) != sha256 {
+            return Err(SyncError::Protocol(format!("{what}: the content does not match its SHA-256")));
         }
-        self.vault.write_blob(blob_id, &mut content.as_ref())?;
+        self.vault.write_blob(blob_id, &mut &content[..])?;
         Ok(())
     }
 
@@ -141,21 +147,22 @@ impl Applier<'_> {
     /// Fetches a case's exchanged exhibits, seals a copy of each exhibit the other side
     /// submitted (checked against its SHA-256), and keeps the list; `false` when nothing changed.
     async fn refresh_exchange(&mut self, case_id: &str) -> Result<bool, SyncError> {
-        let exhibits: Vec<ExchangedExhibit> = self.get(&format!("v1/cases/{case_id}/exhibits")).await?;
+        let exhibits: Vec<ExchangedExhibit> = self.litigant().await?.exhibits(case_id).await?;
         let key = self.key("exchange", case_id);
         let before: Option<Exchange> = records::load(self.vault, REPLICA, &key)?;
         let mut kept = before.clone().unwrap_or_default();
         let me = self.session.account().username.clone();
-        let to_seal: Vec<(String, String)> = exhibits
-            .iter()
-            .filter(|e| e.submitted_by != me && !kept.sealed.contains_key(&e.id))
-            .map(|e| (e.id.clone(), e.sha256.clone()))
-            .collect();
-        for (id, sha256) in to_seal {
-            let exhibit_id = court_id(&id)?;
+        let to_seal: Vec<&ExchangedExhibit> =
+            exhibits.iter().filter(|e| e.submitted_by != me && !kept.sealed.contains_key(&e.id)).collect();
+        for exhibit in to_seal {
+            let exhibit_id = court_id(&exhibit.id)?;
+            if exhibit.case_id != case_id {
+                return Err(SyncError::Protocol(format!("exhibit {exhibit_id} is not of case {case_id}")));
+            }
             let blob_id = self.key("exchanged", exhibit_id).replace(':', "-");
-            self.seal_download(&format!("v1/cases/{case_id}/exhibits/{exhibit_id}/content"), &sha256, &blob_id).await?;
-            kept.sealed.insert(id, blob_id);
+            let content = self.litigant().await?.exhibit_content(exhibit).await?;
+            self.seal(&format!("exhibit {exhibit_id}"), &content, &exhibit.sha256, &blob_id)?;
+            kept.sealed.insert(exhibit.id.clone(), blob_id);
         }
         kept.exhibits = exhibits;
         if before.as_ref() == Some(&kept) {
@@ -198,27 +205,21 @@ impl Applier<'_> {
                 if records::load::<ServedCopy>(self.vault, REPLICA, &id)?.is_some() {
                     return Ok(None);
                 }
-                let document: ServedDocument = self.get(&format!("v1/service/{service_id}")).await?;
+                let document: ServedDocument = self.litigant().await?.served_document(service_id).await?;
+                if document.id != service_id {
+                    return Err(SyncError::Protocol(format!("asked for document {service_id}, got {}", document.id)));
+                }
                 let blob_id = id.replace(':', "-");
-                self.seal_download(&format!("v1/service/{service_id}/content"), &document.sha256, &blob_id).await?;
+                let content = self.litigant().await?.served_content(&document).await?;
+                self.seal(&format!("served document {service_id}"), &content, &document.sha256, &blob_id)?;
                 // Acknowledge only once the copy is sealed: the receipt time starts periods.
-                let bearer = self.session.bearer(false).await?;
-                let acknowledged: ServedDocument = check(
-                    self.http
-                        .post(self.court.join(&format!("v1/service/{service_id}/receipt"))?)
-                        .bearer_auth(bearer)
-                        .send()
-                        .await?,
-                )
-                .await?
-                .json()
-                .await?;
+                let acknowledged: ServedDocument = self.litigant().await?.acknowledge_service(service_id).await?;
                 records::save(self.vault, REPLICA, &id, &ServedCopy { document: acknowledged, blob_id })?;
                 Ok(Some(vec![Notice { kind: "served", text: format!("served: {title}") }]))
             }
             ChangeEvent::HearingScheduled { hearing_id, .. } => {
                 let hearing_id = court_id(hearing_id)?;
-                let hearing: Hearing = self.get(&format!("v1/hearings/{hearing_id}")).await?;
+                let hearing: Hearing = self.litigant().await?.hearing(hearing_id).await?;
                 self.upsert(&self.key("hearing", hearing_id), &hearing, || Notice {
                     kind: "hearing",
                     text: format!("hearing: {} at {}", hearing.title, hearing.starts_at),
@@ -226,7 +227,7 @@ impl Applier<'_> {
             }
             ChangeEvent::FeeNotice { fee_id, .. } | ChangeEvent::FeePaid { fee_id, .. } => {
                 let fee_id = court_id(fee_id)?;
-                let fee: FeeNotice = self.get(&format!("v1/fees/{fee_id}")).await?;
+                let fee: FeeNotice = self.litigant().await?.fee(fee_id).await?;
                 self.upsert(&self.key("fee", fee_id), &fee, || Notice {
                     kind: "fee",
                     text: format!("fee: {}.{:02} yuan, due {}", fee.amount_fen / 100, fee.amount_fen % 100, fee.due),
@@ -234,7 +235,7 @@ impl Applier<'_> {
             }
             ChangeEvent::MediationMessage { case_id, from, .. } => {
                 let case_id = court_id(case_id)?;
-                let thread: Vec<MediationMessage> = self.get(&format!("v1/cases/{case_id}/mediation")).await?;
+                let thread: Vec<MediationMessage> = self.litigant().await?.mediation(case_id).await?;
                 let key = crate::actions::thread_key(self.session.account(), case_id);
                 self.upsert(&key, &thread, || Notice {
                     kind: "mediation",

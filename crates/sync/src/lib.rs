@@ -11,15 +11,14 @@ pub mod account;
 pub mod actions;
 pub mod engine;
 pub mod feed;
-pub mod network;
+/// The network settings every court connection uses (kept with the court client).
+pub use courtside_court_api::network;
 pub mod outbox;
 pub mod policy;
 pub mod records;
 pub mod retry;
 pub mod signin;
 pub mod tus;
-
-use std::time::Duration;
 
 use courtside_court_api::Problem;
 
@@ -63,44 +62,28 @@ impl From<reqwest::Error> for SyncError {
         if e.is_decode() {
             return Self::Protocol(e.to_string());
         }
-        let chain = courtside_court_api::error_chain(&e);
-        let lower = chain.to_ascii_lowercase();
-        if lower.contains("407") || lower.contains("proxy authentication") || lower.contains("proxy authorization") {
-            Self::ProxyAuthentication
-        } else if is_tls(&e) {
-            Self::Tls(chain)
-        } else {
-            Self::Unreachable(chain)
-        }
+        Self::from(courtside_court_api::classify("", &e))
     }
 }
 
-/// Whether a TLS failure (rustls) is among the error's causes. rustls errors travel inside
-/// (nested) `std::io::Error`s, whose `source()` skips the wrapped error, so those are opened
-/// with `get_ref` instead.
-fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = next {
-        if err.is::<rustls::Error>() {
-            return true;
+impl From<courtside_court_api::CourtError> for SyncError {
+    fn from(e: courtside_court_api::CourtError) -> Self {
+        use courtside_court_api::CourtError;
+        match e {
+            CourtError::Unreachable { reason, .. } => Self::Unreachable(reason),
+            CourtError::Certificate(why) => Self::Tls(why),
+            CourtError::ProxyAuthentication => Self::ProxyAuthentication,
+            CourtError::Court(problem) => Self::Court(problem),
+            CourtError::InvalidResponse(why) => Self::Protocol(why),
+            CourtError::Settings(why) => Self::Settings(why),
         }
-        next = match err.downcast_ref::<std::io::Error>() {
-            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => err.source(),
-        };
     }
-    false
 }
 
 impl From<url::ParseError> for SyncError {
     fn from(e: url::ParseError) -> Self {
         Self::Protocol(format!("address: {e}"))
     }
-}
-
-/// The HTTP client for API calls: TLS verified, no redirects followed, bounded waits.
-pub fn http_client(network: &network::Network) -> Result<reqwest::Client, SyncError> {
-    network.client(Duration::from_secs(60))
 }
 
 /// Seconds since the Unix epoch (the unit of every timestamp this crate stores).
@@ -126,19 +109,4 @@ pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<([u8; 32], 
     }
     let digest = ctx.finish().as_ref().try_into().map_err(|_| std::io::Error::other("digest length"))?;
     Ok((digest, total))
-}
-
-/// Passes a success through; turns an error answer into [`SyncError::Court`].
-pub async fn check(response: reqwest::Response) -> Result<reqwest::Response, SyncError> {
-    if response.status().is_success() {
-        return Ok(response);
-    }
-    if response.status() == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
-        return Err(SyncError::ProxyAuthentication);
-    }
-    let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
-    let problem = serde_json::from_slice::<Problem>(&body)
-        .unwrap_or_else(|_| Problem::new(status.as_u16(), status.canonical_reason().unwrap_or("error")));
-    Err(SyncError::Court(Box::new(problem)))
 }

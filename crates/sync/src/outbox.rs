@@ -16,8 +16,7 @@ use std::sync::Arc;
 
 use courtside_court_api::encoding::{b64url_decode, hex, sha256_hex};
 use courtside_court_api::filing::{
-    CaseTarget, DocumentRole, Filing, FilingReceipt, FilingStatus, IDEMPOTENCY_KEY, ManifestDocument, Party,
-    SubmissionManifest,
+    CaseTarget, DocumentRole, Filing, FilingReceipt, FilingStatus, ManifestDocument, Party, SubmissionManifest,
 };
 use courtside_court_api::policy::CourtPolicy;
 use courtside_court_api::signing::SignedEnvelope;
@@ -27,7 +26,9 @@ use url::Url;
 
 use crate::account::{CourtAccount, Session};
 use crate::tus::{Endpoint, Progress, Source, TusClient, TusError};
-use crate::{SyncError, check, http_client, now, records};
+use courtside_court_api::{CourtError, PolicyAnswer};
+
+use crate::{SyncError, now, records};
 
 /// Vault table of outbox items.
 pub const OUTBOX: &str = "outbox";
@@ -343,7 +344,6 @@ pub struct Drain<'a> {
     vault: Arc<Vault>,
     session: &'a mut Session,
     tus: &'a TusClient,
-    http: reqwest::Client,
     policy: Option<CourtPolicy>,
 }
 
@@ -361,8 +361,7 @@ impl<'a> Drain<'a> {
     /// # Errors
     /// [`SyncError::Protocol`] if the HTTP client cannot start.
     pub fn new(vault: Arc<Vault>, session: &'a mut Session, tus: &'a TusClient) -> Result<Self, SyncError> {
-        let http = http_client(session.network())?;
-        Ok(Self { vault, session, tus, http, policy: None })
+        Ok(Self { vault, session, tus, policy: None })
     }
 
     /// Runs every pending item of the account once through its next steps.
@@ -472,11 +471,11 @@ impl<'a> Drain<'a> {
         &mut self,
         item: &mut OutboxItem,
         i: usize,
-        court: &Url,
+        _court: &Url,
         source: &Source,
         progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
     ) -> Result<Option<Step>, SyncError> {
-        let creation = court.join("v1/uploads")?;
+        let creation = self.session.court()?.uploads_endpoint();
         let digest = courtside_court_api::encoding::parse_sha256_hex(&item.uploads[i].sha256)
             .ok_or_else(|| SyncError::Protocol("a queued file's digest is damaged".into()))?;
         let mut refreshed = false;
@@ -595,57 +594,32 @@ impl<'a> Drain<'a> {
             item.envelope.clone().ok_or_else(|| SyncError::Protocol("submitted without a signed manifest".into()))?;
         if item.send_attempted {
             // An earlier send's outcome is unknown: ask before sending again.
-            let mut url = court.join("v1/filings")?;
-            url.query_pairs_mut().append_pair("idempotencyKey", &item.id);
-            let bearer = self.session.bearer(false).await?;
-            let answer = self.http.get(url).bearer_auth(bearer).send().await?;
-            if answer.status().is_success() {
-                let filing: Filing = answer.json().await?;
-                return self.accept(item, court, filing).await;
-            }
-            if answer.status() != reqwest::StatusCode::NOT_FOUND {
-                return Ok(Step::Later {
-                    why: check(answer).await.err().map_or_else(String::new, |e| e.to_string()),
-                    stop: false,
-                });
+            let (client, token) = self.session.litigant(false).await?;
+            match client.litigant(&token).filing_by_key(&item.id).await {
+                Ok(Some(filing)) => return self.accept(item, court, filing).await,
+                Ok(None) => {}
+                Err(e) => {
+                    return Ok(Step::Later { stop: matches!(e, CourtError::Unreachable { .. }), why: e.to_string() });
+                }
             }
         }
         item.send_attempted = true;
         self.save(item)?;
         let mut refreshed = false;
         loop {
-            let bearer = self.session.bearer(refreshed).await?;
-            let sent = self
-                .http
-                .post(court.join("v1/filings")?)
-                .bearer_auth(bearer)
-                .header(IDEMPOTENCY_KEY, &item.id)
-                .json(&envelope)
-                .send()
-                .await;
-            let answer = match sent {
-                Ok(a) => a,
+            let (client, token) = self.session.litigant(refreshed).await?;
+            let problem = match client.litigant(&token).submit_filing(&item.id, &envelope).await {
+                Ok(filing) => return self.accept(item, court, filing).await,
+                Err(CourtError::Court(problem)) => problem,
+                // Sent or not, answered or not: the next attempt asks the court first.
                 Err(e) => {
-                    return Ok(Step::Later { why: format!("outcome unknown, will ask the court: {e}"), stop: true });
+                    return Ok(Step::Later {
+                        why: format!("outcome unknown, will ask the court: {e}"),
+                        stop: matches!(e, CourtError::Unreachable { .. }),
+                    });
                 }
             };
-            let status = answer.status().as_u16();
-            if answer.status().is_success() {
-                let filing: Filing = match answer.json().await {
-                    Ok(f) => f,
-                    Err(e) => {
-                        return Ok(Step::Later {
-                            why: format!("outcome unknown, will ask the court: {e}"),
-                            stop: false,
-                        });
-                    }
-                };
-                return self.accept(item, court, filing).await;
-            }
-            let problem = match check(answer).await {
-                Err(SyncError::Court(p)) => p,
-                _ => return Ok(Step::Later { why: format!("unexpected answer {status}"), stop: false }),
-            };
+            let status = problem.status;
             match status {
                 401 if !refreshed => refreshed = true,
                 409 | 429 | 500..=599 => {
@@ -668,7 +642,21 @@ impl<'a> Drain<'a> {
 
     /// Verifies the court's receipt against the court's key and what was sent, then keeps it.
     async fn accept(&mut self, item: &mut OutboxItem, court: &Url, filing: Filing) -> Result<Step, SyncError> {
-        match self.verify_receipt(item, court, &filing).await {
+        if self.policy.is_none() {
+            // The court's keys: a failure to fetch them says nothing about the receipt, so
+            // the filing stays submitted and the receipt is fetched and checked next time.
+            match self.session.court()?.policy(&item.filing.court_id, None).await {
+                Ok(PolicyAnswer::Policy { policy, .. }) => self.policy = Some(*policy),
+                Ok(PolicyAnswer::NotModified) => {}
+                Err(e) => {
+                    return Ok(Step::Later {
+                        why: format!("the court's keys could not be fetched to check its receipt: {e}"),
+                        stop: matches!(e, CourtError::Unreachable { .. }),
+                    });
+                }
+            }
+        }
+        match self.verify_receipt(item, court, &filing) {
             Ok(()) => {
                 item.filing_id = Some(filing.id.clone());
                 item.receipt = Some(filing.receipt.clone());
@@ -687,11 +675,7 @@ impl<'a> Drain<'a> {
         }
     }
 
-    async fn verify_receipt(&mut self, item: &OutboxItem, court: &Url, filing: &Filing) -> Result<(), SyncError> {
-        if self.policy.is_none() {
-            let url = court.join(&format!("v1/courts/{}/policy", item.filing.court_id))?;
-            self.policy = Some(check(self.http.get(url).send().await?).await?.json().await?);
-        }
+    fn verify_receipt(&self, item: &OutboxItem, _court: &Url, filing: &Filing) -> Result<(), SyncError> {
         let policy = self.policy.as_ref().ok_or_else(|| SyncError::Protocol("no policy".into()))?;
         let key = policy
             .signing_keys

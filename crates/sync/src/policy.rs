@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::network::Network;
-use crate::{SyncError, check, http_client, now, records};
+use courtside_court_api::{CourtClient, CourtError, CourtUrl, PolicyAnswer};
+
+use crate::{SyncError, now, records};
 
 /// Vault table of cached policies.
 pub const POLICIES: &str = "court_policies";
@@ -65,33 +67,26 @@ pub async fn refresh(
     court_id: &str,
 ) -> Result<(CachedPolicy, Freshness), SyncError> {
     let stored = cached(vault, court, court_id)?;
-    let url = court.join(&format!("v1/courts/{court_id}/policy"))?;
-    let mut request = http_client(network)?.get(url);
-    if let Some(tag) = stored.as_ref().and_then(|s| s.etag.clone()) {
-        request = request.header(reqwest::header::IF_NONE_MATCH, tag);
-    }
-    let answer = match request.send().await {
-        Ok(a) => a,
-        Err(e) => {
-            // Offline (only): a proxy asking for credentials or a TLS failure is reported.
-            return match SyncError::from(e) {
-                SyncError::Unreachable(why) => {
-                    stored.map(|s| (s, Freshness::Offline)).ok_or(SyncError::Unreachable(why))
-                }
-                other => Err(other),
-            };
+    let client = CourtClient::with_network(
+        CourtUrl::parse(court.as_str()).map_err(|e| SyncError::Protocol(format!("court address: {e}")))?,
+        network,
+    )?;
+    let tag = stored.as_ref().and_then(|s| s.etag.clone());
+    let (policy, etag) = match client.policy(court_id, tag.as_deref()).await {
+        Ok(PolicyAnswer::Policy { policy, etag }) => (*policy, etag),
+        Ok(PolicyAnswer::NotModified) => {
+            let mut s =
+                stored.ok_or_else(|| SyncError::Protocol("the court said \"not modified\" to nothing".into()))?;
+            s.confirmed_at = now();
+            records::save(vault, POLICIES, &key(court, court_id), &s)?;
+            return Ok((s, Freshness::Confirmed));
         }
+        // Offline (only): a proxy asking for credentials or a TLS failure is reported.
+        Err(CourtError::Unreachable { reason, .. }) => {
+            return stored.map(|s| (s, Freshness::Offline)).ok_or(SyncError::Unreachable(reason));
+        }
+        Err(e) => return Err(e.into()),
     };
-    if answer.status() == reqwest::StatusCode::NOT_MODIFIED
-        && let Some(mut s) = stored
-    {
-        s.confirmed_at = now();
-        records::save(vault, POLICIES, &key(court, court_id), &s)?;
-        return Ok((s, Freshness::Confirmed));
-    }
-    let answer = check(answer).await?;
-    let etag = answer.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let policy: CourtPolicy = answer.json().await?;
     if policy.court.id != court_id {
         return Err(SyncError::Protocol(format!("asked for court {court_id}, got the policy of {}", policy.court.id)));
     }

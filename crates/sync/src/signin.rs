@@ -172,6 +172,9 @@ impl PendingSignIn {
     }
 }
 
+/// Largest token answer read.
+const MAX_TOKEN_ANSWER: usize = 64 * 1024;
+
 /// Exchanges a refresh token for new tokens (the court rotates the refresh token).
 ///
 /// # Errors
@@ -187,10 +190,21 @@ pub async fn refresh(court: &Url, refresh_token: &str, network: &Network) -> Res
 
 async fn token_request(court: &Url, network: &Network, form: &[(&str, &str)]) -> Result<TokenResponse, SignInError> {
     let url = court.join("oauth/token").map_err(|e| SignInError::BadCourt(e.to_string()))?;
-    let http = network.client(Duration::from_secs(30)).map_err(|e| SignInError::Unreachable(e.to_string()))?;
-    let response = http.post(url).form(form).send().await.map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    let base =
+        courtside_court_api::CourtUrl::parse(court.as_str()).map_err(|e| SignInError::BadCourt(e.to_string()))?;
+    // HTTPS only away from this computer, as every court connection.
+    let http =
+        network.client_for(&base, Duration::from_secs(30)).map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    let mut response = http.post(url).form(form).send().await.map_err(|e| SignInError::Unreachable(e.to_string()))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    // A token answer is small: a larger body is a broken or hostile court.
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| SignInError::Unreachable(e.to_string()))? {
+        if body.len() + chunk.len() > MAX_TOKEN_ANSWER {
+            return Err(SignInError::Token(format!("an answer larger than {MAX_TOKEN_ANSWER} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
     if !status.is_success() {
         let why = serde_json::from_slice::<OAuthError>(&body)
             .map(|e| e.error_description.unwrap_or(e.error))

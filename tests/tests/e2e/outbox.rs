@@ -438,3 +438,49 @@ async fn the_engine_rides_out_a_burst_reports_online_and_notices_the_court_going
     wake.notify_one();
     tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap();
 }
+
+/// Faults from outside the court: a TCP proxy between client and court cuts requests and
+/// answers at random byte offsets on every endpoint (sign-in aside). Every filing still ends
+/// receipted, exactly once, and none is ever marked failed on the way (a broken answer is
+/// a question to ask again, not a verdict on the receipt).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proxy_cutting_requests_and_answers_at_random_never_fails_or_doubles_a_filing() {
+    use std::sync::atomic::Ordering;
+    let court = Court::start(|_| {}).await;
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    eprintln!("fault proxy seed {seed}");
+    let proxy = super::support::FaultProxy::start(&court.base, 70, seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path());
+    let tokens = court.tokens("zhang.san", "demo-litigant-1").await;
+    let via_proxy = url::Url::parse(&format!("{}/", proxy.base)).unwrap();
+    let account = complete_sign_in(&vault, &Network::default(), &via_proxy, &tokens, "test laptop").await.unwrap();
+    let tus = TusClient::new(
+        256 * 1024,
+        RetryPolicy { base: Duration::from_millis(5), cap: Duration::from_millis(50), max_attempts: 3 },
+    )
+    .unwrap();
+    let mut c = Client { session: Session::new(vault.clone(), account), vault, tus };
+    for _ in 0..6 {
+        outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    }
+
+    proxy.faults_on.store(true, Ordering::SeqCst);
+    for _ in 0..60 {
+        // A run may end early on a broken answer; that is what the next run is for.
+        let _ = Drain::new(c.vault.clone(), &mut c.session, &c.tus).unwrap().run(&mut |_, _| {}).await;
+        let items = outbox::items(&c.vault).unwrap();
+        for item in &items {
+            assert!(!matches!(item.state, ItemState::Failed { .. } | ItemState::NeedsAttention { .. }), "{item:#?}");
+        }
+        if items.iter().all(|i| i.state == ItemState::Receipted) {
+            break;
+        }
+    }
+    proxy.faults_on.store(false, Ordering::SeqCst);
+    let broken = proxy.broken.load(Ordering::SeqCst);
+    assert!(broken >= 4, "the proxy broke only {broken} connections");
+    let items = drain_until_settled(&mut c, 10).await;
+    assert_exactly_once(&court, &items).await;
+    eprintln!("{broken} connections broken; {} filings receipted exactly once", items.len());
+}

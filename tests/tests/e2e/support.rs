@@ -216,3 +216,95 @@ pub async fn follow_by_service(app: &courtside_app::App, court: &Court, case_id:
         sync_until(app, || app.served_documents().unwrap(), |s| s.iter().any(|d| d.local_case.is_some())).await;
     served.iter().find_map(|d| d.local_case.clone()).expect("the app follows the case")
 }
+
+/// A plain TCP proxy in front of a server that, once its faults are on, breaks connections
+/// the way networks do: it cuts a request after a random number of bytes, cuts an answer
+/// after a random number of bytes, or lets the connection through. It knows nothing of
+/// HTTP, so every endpoint meets the same faults.
+pub struct FaultProxy {
+    /// `http://127.0.0.1:<port>` of the proxy.
+    pub base: String,
+    /// Whether connections are broken now.
+    pub faults_on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How many connections were broken.
+    pub broken: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FaultProxy {
+    /// Proxies to `target` (`http://host:port`); of the connections made while faults are on,
+    /// about `percent` in a hundred are broken.
+    pub async fn start(target: &str, percent: u64, seed: u64) -> Self {
+        use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+        let upstream = target.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let faults_on = std::sync::Arc::new(AtomicBool::new(false));
+        let broken = std::sync::Arc::new(AtomicUsize::new(0));
+        let state = std::sync::Arc::new(AtomicU64::new(seed | 1));
+        let (on, count) = (faults_on.clone(), broken.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else { return };
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { continue };
+
+                let next = || {
+                    let mut x = state.load(Ordering::SeqCst);
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    state.store(x, Ordering::SeqCst);
+                    x
+                };
+                // Byte budgets for each direction: unlimited unless this connection is broken.
+                let (mut up_budget, mut down_budget) = (u64::MAX, u64::MAX);
+                if on.load(Ordering::SeqCst) && next() % 100 < percent {
+                    // Kept-alive connections carry many requests: a broken one breaks at a
+                    // random point of whichever request or answer is under way then.
+                    count.fetch_add(1, Ordering::SeqCst);
+                    if next() % 2 == 0 {
+                        up_budget = next() % (1 << 20);
+                    } else {
+                        down_budget = next() % (64 << 10);
+                    }
+                }
+                tokio::spawn(async move {
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
+                    let up = pump(up_budget, client_read, server_write);
+                    let down = pump(down_budget, server_read, client_write);
+                    tokio::pin!(up, down);
+                    // A cut in either direction ends the whole connection (every half is
+                    // dropped with this task); a request side that ends waits for the answer.
+                    tokio::select! {
+                        cut = &mut up => if !cut { let _ = down.await; },
+                        _ = &mut down => {}
+                    }
+                });
+            }
+        });
+        Self { base, faults_on, broken }
+    }
+}
+
+/// Copies `from` to `to` until `budget` bytes went through (then `true`: cut) or `from` ends.
+async fn pump(budget: u64, mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut left = budget;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let take = usize::try_from(left.min(n as u64)).unwrap_or(n);
+        if to.write_all(&buf[..take]).await.is_err() {
+            break;
+        }
+        left -= take as u64;
+        if left == 0 {
+            return true;
+        }
+    }
+    let _ = to.shutdown().await;
+    false
+}

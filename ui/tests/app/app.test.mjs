@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -15,13 +15,12 @@ import { Session, freePort, startDriver } from '../support/webdriver.mjs';
 const APP = process.env.COURTSIDE_APP_BINARY;
 const SCREENSHOTS = process.env.COURTSIDE_SCREENSHOT_DIR;
 
-/** Runs `body` with a fresh app on a fresh data directory in the given OS locale. */
-async function withApp(locale, body, dataDir = mkdtempSync(join(tmpdir(), 'courtside-app-')), env = {}) {
-  assert.ok(APP, 'COURTSIDE_APP_BINARY must name the built app');
+/** The environment of an app on `dataDir` in the OS locale `locale`. */
+function appEnv(locale, dataDir) {
   const lang = locale === 'zh-CN' ? 'zh_CN.UTF-8' : 'en_US.UTF-8';
   // The webview keeps its own storage (UI preferences) under the XDG directories: point
   // them into the test's directory too, so every test starts as a first run.
-  const driver = await startDriver({
+  return {
     COURTSIDE_DATA_DIR: dataDir,
     XDG_DATA_HOME: join(dataDir, 'xdg-data'),
     XDG_CONFIG_HOME: join(dataDir, 'xdg-config'),
@@ -30,9 +29,14 @@ async function withApp(locale, body, dataDir = mkdtempSync(join(tmpdir(), 'court
     MESA_SHADER_CACHE_DISABLE: 'true',
     LANG: lang,
     LC_ALL: lang,
-    LANGUAGE: locale.replace('-', '_'),
-    ...env
-  });
+    LANGUAGE: locale.replace('-', '_')
+  };
+}
+
+/** Runs `body` with a fresh app on a fresh data directory in the given OS locale. */
+async function withApp(locale, body, dataDir = mkdtempSync(join(tmpdir(), 'courtside-app-')), env = {}) {
+  assert.ok(APP, 'COURTSIDE_APP_BINARY must name the built app');
+  const driver = await startDriver({ ...appEnv(locale, dataDir), ...env });
   const session = await Session.start(driver.url, APP);
   try {
     await body(session, dataDir);
@@ -123,6 +127,49 @@ test('first start follows the OS locale (English), talks to the demo court, and 
     await s.waitFor('[data-testid="connectivity"] [role="status"]', { text: (t) => t.startsWith('在线') });
     assert.equal(await s.execute('return document.documentElement.lang'), 'zh-CN');
     await shoot(s, 'unlock-zh-CN.png');
+  });
+  cleanup(dir);
+});
+
+/** Viewable top-level windows titled `title`. */
+function windowsTitled(title) {
+  const lines = execFileSync('xwininfo', ['-root', '-tree']).toString().split('\n').filter((l) => l.includes(`"${title}"`));
+  return lines.map((l) => l.trim().split(/\s+/)[0]).filter((id) => {
+    try {
+      return execFileSync('xwininfo', ['-id', id]).toString().includes('IsViewable');
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('a second launch on the same data directory ends at once and leaves one process and one window', async () => {
+  const dir = await withApp('en-US', async (s, dataDir) => {
+    await s.waitFor('[data-testid="unlock-title"]');
+    assert.equal(windowsTitled('Courtside').length, 1);
+    const second = spawn(APP, [], { env: { ...process.env, ...appEnv('en-US', dataDir) }, stdio: 'ignore' });
+    const code = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the second launch is still running after 30 s')), 30_000);
+      second.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 0, 'the second launch ends without an error');
+    assert.equal(windowsTitled('Courtside').length, 1, 'one window');
+    const running = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0];
+        } catch {
+          return '';
+        }
+      })
+      .filter((argv0) => argv0 === APP);
+    assert.equal(running.length, 1, `one app process: ${running.join(' | ')}`);
+    // The first one still answers.
+    await s.waitFor('[data-testid="unlock-title"]');
   });
   cleanup(dir);
 });

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::SyncError;
+use crate::{CourtError, CourtUrl};
 
 /// Which proxy to use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,11 +37,28 @@ pub struct Network {
 }
 
 impl Network {
-    /// An HTTP client with these settings: TLS verified, redirects not followed.
+    /// An HTTP client for the court at `court` with these settings: TLS verified, redirects
+    /// not followed, HTTPS only unless the court is on this computer.
     ///
     /// # Errors
-    /// [`SyncError::Settings`] for a proxy address or certificate that cannot be used.
-    pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, SyncError> {
+    /// [`CourtError::Settings`] for a proxy address or certificate that cannot be used.
+    pub fn client_for(&self, court: &CourtUrl, timeout: Duration) -> Result<reqwest::Client, CourtError> {
+        self.builder(timeout)?
+            .https_only(!court.is_loopback())
+            .build()
+            .map_err(|e| CourtError::Settings(format!("HTTP client: {e}")))
+    }
+
+    /// An HTTP client with these settings for any court (the caller checks the addresses it
+    /// is given: the tus client, which follows upload URLs a court returned).
+    ///
+    /// # Errors
+    /// [`CourtError::Settings`] for a proxy address or certificate that cannot be used.
+    pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, CourtError> {
+        self.builder(timeout)?.build().map_err(|e| CourtError::Settings(format!("HTTP client: {e}")))
+    }
+
+    fn builder(&self, timeout: Duration) -> Result<reqwest::ClientBuilder, CourtError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(timeout)
@@ -51,21 +68,21 @@ impl Network {
             ProxySetting::System => builder,
             ProxySetting::Direct => builder.no_proxy(),
             ProxySetting::Manual { url } => {
-                let parsed = url::Url::parse(url).map_err(|e| SyncError::Settings(format!("proxy {url}: {e}")))?;
+                let parsed = url::Url::parse(url).map_err(|e| CourtError::Settings(format!("proxy {url}: {e}")))?;
                 if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(SyncError::Settings(format!("proxy {url}: use an http:// or https:// address")));
+                    return Err(CourtError::Settings(format!("proxy {url}: use an http:// or https:// address")));
                 }
                 builder.proxy(
                     reqwest::Proxy::all(parsed.as_str())
-                        .map_err(|e| SyncError::Settings(format!("proxy {url}: {e}")))?,
+                        .map_err(|e| CourtError::Settings(format!("proxy {url}: {e}")))?,
                 )
             }
         };
         for (i, pem) in self.extra_roots_pem.iter().enumerate() {
             let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| SyncError::Settings(format!("extra root certificate {}: {e}", i + 1)))?;
+                .map_err(|e| CourtError::Settings(format!("extra root certificate {}: {e}", i + 1)))?;
             if certs.is_empty() {
-                return Err(SyncError::Settings(format!(
+                return Err(CourtError::Settings(format!(
                     "extra root certificate {}: no certificate in the PEM",
                     i + 1
                 )));
@@ -74,6 +91,6 @@ impl Network {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        builder.build().map_err(|e| SyncError::Settings(format!("HTTP client: {e}")))
+        Ok(builder)
     }
 }
