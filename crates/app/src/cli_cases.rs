@@ -118,17 +118,11 @@ fn policy(court: &str) -> Result<CourtPolicy, AppError> {
     }))
 }
 
-/// Yuan as typed (`150000`, `150,000.50`) to fen.
+/// Yuan as typed (`150000`, `150,000.50`, full-width digits) to fen.
 fn fen(yuan_text: &str) -> Result<u64, AppError> {
-    let cleaned: String = yuan_text.chars().filter(|c| !matches!(c, ',' | '，' | '_' | ' ')).collect();
-    let bad = || AppError::InvalidInput(format!("{yuan_text:?} is not an amount in yuan"));
-    let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-    if whole.is_empty() || frac.len() > 2 || !whole.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let whole: u64 = whole.parse().map_err(|_| bad())?;
-    let frac: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
-    whole.checked_mul(100).and_then(|f| f.checked_add(frac)).ok_or_else(bad)
+    courtside_casework::money::Fen::parse_yuan(yuan_text)
+        .map(|f| f.0)
+        .map_err(|e| AppError::InvalidInput(format!("{yuan_text:?}: {e}")))
 }
 
 /// `courtside fees`: the working, then the fee in yuan alone on the last line.

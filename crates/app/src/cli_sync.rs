@@ -44,9 +44,9 @@ pub struct QueueFiling {
     /// The court's case id, for a filing into an existing case.
     #[arg(long = "case")]
     pub case_id: Option<String>,
-    /// Amount in controversy in yuan.
-    #[arg(long)]
-    pub amount_yuan: Option<u64>,
+    /// Amount in controversy in yuan (`100000`, `100,000.50`, full-width digits).
+    #[arg(long, value_parser = parse_fen)]
+    pub amount_yuan: Option<courtside_casework::money::Fen>,
     /// A document: KIND:ROLE:PATH with ROLE lead, attachment or evidence (repeatable).
     #[arg(long = "doc", value_name = "KIND:ROLE:PATH", required = true)]
     pub documents: Vec<String>,
@@ -78,6 +78,10 @@ fn media_type(path: &std::path::Path) -> &'static str {
 }
 
 pub use courtside_app::courts::network_from_env;
+
+fn parse_fen(text: &str) -> Result<courtside_casework::money::Fen, String> {
+    courtside_casework::money::Fen::parse_yuan(text).map_err(|e| e.to_string())
+}
 
 fn sync_err(e: courtside_sync::SyncError) -> AppError {
     match e {
@@ -154,7 +158,7 @@ pub fn queue(vault: &Vault, q: QueueFiling) -> Result<(), AppError> {
         case,
         case_type: q.case_type,
         title: q.title,
-        amount_in_controversy_fen: q.amount_yuan.map(|y| y.saturating_mul(100)),
+        amount_in_controversy_fen: q.amount_yuan.map(|f| f.0),
         parties: Vec::new(),
         documents,
     };

@@ -22,6 +22,7 @@ pub mod network_watch;
 pub mod power;
 mod service;
 pub mod service_docs;
+pub mod unlock_guard;
 
 pub use config::{AppConfig, CourtChoice, default_data_dir};
 pub use error::AppError;

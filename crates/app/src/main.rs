@@ -688,19 +688,11 @@ async fn upload_test(
     Ok(())
 }
 
-/// Yuan as typed ("2300", "2300.5", "2300.50") in fen; anything else is refused.
+/// Yuan as typed in fen (the one parser: `courtside_casework::money`).
 fn parse_yuan(text: &str) -> Result<u64, AppError> {
-    let bad = || AppError::InvalidInput(format!("--yuan {text:?}: expected an amount like 2300 or 2300.50"));
-    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || fraction.len() > 2
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(bad());
-    }
-    let fen: u64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
-    whole.parse::<u64>().ok().and_then(|y| y.checked_mul(100)).and_then(|f| f.checked_add(fen)).ok_or_else(bad)
+    courtside_casework::money::Fen::parse_yuan(text)
+        .map(|f| f.0)
+        .map_err(|e| AppError::InvalidInput(format!("--yuan {text:?}: {e}")))
 }
 
 async fn serve_court(

@@ -20,6 +20,8 @@ pub struct App {
     pub(crate) court: CourtClient,
     demo_court: Option<RunningCourt>,
     vault: Mutex<VaultSlot>,
+    /// Held for the whole of an unlock attempt: attempts are made one at a time.
+    unlocking: tokio::sync::Mutex<()>,
     /// Proxy and extra root certificates for every call to a court.
     pub(crate) network: courtside_sync::network::Network,
     /// Upload progress of outbox items, by item id (shown in the sync panel).
@@ -47,11 +49,10 @@ impl std::fmt::Debug for App {
     }
 }
 
-/// The open vault, if any, and the count of failed unlocks since the last success.
+/// The open vault, if any (failed unlocks are counted in [`crate::unlock_guard`]).
 #[derive(Debug, Default)]
 struct VaultSlot {
     open: Option<OpenVault>,
-    failed_unlocks: u32,
 }
 
 /// What exists only while the vault is unlocked: the vault, the drafts' search copy, the
@@ -121,6 +122,7 @@ impl App {
             court,
             demo_court,
             vault: Mutex::new(VaultSlot::default()),
+            unlocking: tokio::sync::Mutex::new(()),
             network,
             progress: crate::courts::ProgressBoard::default(),
             court_id: Mutex::new(None),
@@ -241,28 +243,37 @@ impl App {
         &self,
         open: impl FnOnce(&std::path::Path) -> Result<Vault, courtside_vault::VaultError> + Send + 'static,
     ) -> Result<(), AppError> {
+        use crate::unlock_guard::{UnlockGuard, now_ms};
+        // One attempt at a time, and none before the delay the last failures earned (kept
+        // across restarts).
+        let _attempt = self.unlocking.lock().await;
+        let data_dir = self.config.data_dir.clone();
+        tokio::time::sleep(UnlockGuard::load(&data_dir).wait(now_ms())).await;
         let dir = self.config.vault_dir();
         let result = blocking(move || open(&dir).map_err(AppError::from).and_then(OpenVault::new)).await?;
-        let (failures, error) = {
+        let (delay, error) = {
             let mut slot = self.lock_slot()?;
             match result {
                 Ok(vault) => {
                     slot.open = Some(vault);
-                    slot.failed_unlocks = 0;
+                    UnlockGuard::default().store(&data_dir);
                     drop(slot);
                     self.after_unlock();
                     return Ok(());
                 }
                 Err(e) => {
                     use courtside_vault::VaultError::{WrongPassphrase, WrongRecoveryKey};
+                    let now = now_ms();
+                    let mut guard = UnlockGuard::load(&data_dir);
                     if matches!(e, AppError::Vault(WrongPassphrase | WrongRecoveryKey)) {
-                        slot.failed_unlocks = slot.failed_unlocks.saturating_add(1);
+                        guard = guard.after_failure(now);
+                        guard.store(&data_dir);
                     }
-                    (slot.failed_unlocks, e)
+                    (guard.wait(now), e)
                 }
             }
         };
-        tokio::time::sleep(unlock_delay(failures)).await;
+        tokio::time::sleep(delay).await;
         Err(error)
     }
 

@@ -8,6 +8,7 @@ pub mod checklist;
 pub mod deadlines;
 mod drafts;
 pub mod fees;
+pub mod money;
 pub mod templates;
 
 pub use drafts::{Draft, DraftError, DraftSummary, Drafts, SearchHit, VersionSummary};

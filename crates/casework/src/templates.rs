@@ -118,7 +118,7 @@ fn party_line(p: &CaseParty) -> String {
 /// An amount in fen as yuan with exactly the digits it needs (150000, 2300.50).
 #[must_use]
 pub fn yuan(fen: u64) -> String {
-    if fen.is_multiple_of(100) { format!("{}", fen / 100) } else { format!("{}.{:02}", fen / 100, fen % 100) }
+    crate::money::Fen(fen).yuan()
 }
 
 fn chinese_date(d: time::Date) -> String {

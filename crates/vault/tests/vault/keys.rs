@@ -141,3 +141,45 @@ fn device_unlock_uses_the_os_keychain_or_says_it_is_not_there() {
         Err(other) => panic!("unexpected error: {other}"),
     }
 }
+
+/// The key file is read, changed and written back under one lock: a passphrase change and
+/// device unlock toggled at the same instant, from two handles of the vault on two threads,
+/// never lose one of the two changes or leave a torn file.
+#[test]
+fn a_passphrase_change_and_device_unlock_at_the_same_instant_both_take_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = Vault::create(dir.path(), "passphrase number 0", cheap()).unwrap();
+    let second = Vault::unlock(dir.path(), "passphrase number 0").unwrap();
+    for round in 1..=100u8 {
+        let start = std::sync::Barrier::new(2);
+        let device_on = round % 2 == 1;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                start.wait();
+                first.change_passphrase(&format!("passphrase number {round}"), cheap()).unwrap();
+            });
+            s.spawn(|| {
+                start.wait();
+                second.set_device_key(device_on.then_some(&[round; 32])).unwrap();
+            });
+        });
+        assert!(Vault::unlock(dir.path(), &format!("passphrase number {round}")).is_ok(), "round {round}");
+        assert!(
+            matches!(
+                Vault::unlock(dir.path(), &format!("passphrase number {}", round - 1)),
+                Err(VaultError::WrongPassphrase)
+            ),
+            "round {round}: the old passphrase still opens the vault"
+        );
+        assert_eq!(Vault::device_unlock_enabled(dir.path()).unwrap(), device_on, "round {round}");
+        if device_on {
+            Vault::unlock_with_device_key(dir.path(), &[round; 32]).unwrap();
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
