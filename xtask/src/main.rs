@@ -230,4 +230,30 @@ mod tests {
         let main = std::fs::canonicalize(root.join("tauri.conf.json")).ok();
         assert!(shell.is_some() && shell == main, "src-tauri/tauri.conf.json is not the root tauri.conf.json");
     }
+
+    /// Court API paths are built in `court-api` alone (one typed client); a literal `"v1/`
+    /// in another client crate is a second way to call the court.
+    #[test]
+    fn court_paths_are_built_only_by_the_court_client() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new("."));
+        let mut found = Vec::new();
+        let mut todo: Vec<std::path::PathBuf> =
+            ["crates/sync/src", "crates/app/src", "crates/evidence/src"].iter().map(|d| root.join(d)).collect();
+        while let Some(dir) = todo.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    todo.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    for (n, line) in text.lines().enumerate() {
+                        if line.contains("\"v1/") {
+                            found.push(format!("{}:{}", path.display(), n + 1));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found.is_empty(), "court paths outside court-api: {found:?}");
+    }
 }

@@ -100,6 +100,9 @@ pub async fn capture(url: &str) -> Result<WebCapture, EvidenceError> {
     let mut url = check_url(url)?;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A page that never finishes is not waited for (each hop, whole).
+        .connect_timeout(std::time::Duration::from_secs(15))
+        .timeout(std::time::Duration::from_secs(120))
         .tls_info(true)
         .user_agent(concat!("Courtside/", env!("CARGO_PKG_VERSION"), " (evidence capture)"))
         .build()
@@ -213,41 +216,73 @@ pub async fn capture(url: &str) -> Result<WebCapture, EvidenceError> {
 
 /// The text of an HTML page as a reader sees it: no scripts, styles or tags, entities
 /// decoded, whitespace collapsed, block elements on their own lines.
+///
+/// One pass over the bytes, comparing tag names without regard to ASCII case (never by
+/// offsets into a lowercased copy, whose byte lengths differ: `İ` lowercases to three
+/// bytes); an unclosed `<script>` (or style, noscript, template) takes the rest of the
+/// page, so no stretch is scanned twice.
 #[must_use]
 pub fn html_text(html: &str) -> String {
-    let mut out = String::new();
-    let lower = html.to_lowercase();
-    let mut i = 0;
+    const RAW_TEXT: [&str; 4] = ["script", "style", "noscript", "template"];
+    const BLOCKS: [&str; 11] = ["<p", "<br", "<div", "<li", "<h1", "<h2", "<h3", "<tr", "</p", "</div", "</h"];
     let bytes = html.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'<' {
-            let rest = &lower[i..];
-            let skip_to = ["script", "style", "noscript", "template"]
-                .iter()
-                .find(|t| rest.starts_with(&format!("<{t}")))
-                .and_then(|t| rest.find(&format!("</{t}")).map(|end| end + t.len() + 2));
-            let tag_end = rest.find('>').map_or(rest.len(), |e| e + 1);
-            let block = ["<p", "<br", "<div", "<li", "<h1", "<h2", "<h3", "<tr", "</p", "</div", "</h"]
-                .iter()
-                .any(|b| rest.starts_with(b));
-            if block {
-                out.push('\n');
-            }
-            i += skip_to.map_or(tag_end, |s| s.max(tag_end));
-            if skip_to.is_some() {
-                i += lower[i..].find('>').map_or(0, |e| e + 1);
-            }
-        } else {
-            let next = html[i..].find('<').map_or(html.len(), |n| i + n);
+        if bytes[i] != b'<' {
+            let next = memchr(b'<', bytes, i).unwrap_or(bytes.len());
             out.push_str(&decode_entities(&html[i..next]));
             i = next;
+            continue;
         }
+        let rest = &bytes[i..];
+        if BLOCKS.iter().any(|b| starts_with_ignore_case(rest, b.as_bytes())) {
+            out.push('\n');
+        }
+        let tag_end = memchr(b'>', bytes, i).map_or(bytes.len(), |e| e + 1);
+        let raw = RAW_TEXT.iter().find(|t| {
+            rest.len() > t.len()
+                && starts_with_ignore_case(&rest[1..], t.as_bytes())
+                && !rest[1 + t.len()].is_ascii_alphanumeric()
+        });
+        i = match raw {
+            Some(t) => {
+                let close = format!("</{t}");
+                match find_ignore_case(bytes, tag_end, close.as_bytes()) {
+                    Some(at) => memchr(b'>', bytes, at).map_or(bytes.len(), |e| e + 1),
+                    None => bytes.len(),
+                }
+            }
+            None => tag_end,
+        };
     }
     out.lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn memchr(needle: u8, hay: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?.iter().position(|b| *b == needle).map(|p| p + from)
+}
+
+fn starts_with_ignore_case(hay: &[u8], prefix: &[u8]) -> bool {
+    hay.len() >= prefix.len() && hay[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// The first place at or after `from` where `needle` (ASCII) starts, ignoring ASCII case.
+fn find_ignore_case(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    let first = needle.first()?.to_ascii_lowercase();
+    let mut at = from;
+    while at + needle.len() <= hay.len() {
+        let p = hay[at..].iter().position(|b| b.to_ascii_lowercase() == first)? + at;
+        if starts_with_ignore_case(&hay[p..], needle) {
+            return Some(p);
+        }
+        at = p + 1;
+    }
+    None
 }
 
 fn decode_entities(text: &str) -> String {
@@ -267,6 +302,25 @@ mod tests {
     fn page_text_drops_scripts_and_tags() {
         let html = "<html><head><style>p{}</style><script>var a='<p>';</script></head><body><h1>公告</h1><p>被告&amp;原告</p><p>第二段&nbsp;内容</p></body></html>";
         assert_eq!(html_text(html), "公告\n被告&原告\n第二段 内容");
+    }
+
+    #[test]
+    fn hostile_pages_neither_panic_nor_take_long() {
+        // Lowercasing changes byte lengths: offsets from a lowercased copy once panicked here.
+        assert_eq!(html_text("İ<p>x</p>"), "İ\nx");
+        assert_eq!(html_text("<SCRIPT>a</ScRiPt>ok<scriptx>y"), "oky");
+        // 16 MiB of unclosed scripts: one pass, not one rescan per tag.
+        let hostile = "<script>".repeat(2 << 20);
+        assert_eq!(html_text(&hostile), "");
+        let mixed = format!("text{}", "<p><script>İ".repeat(1 << 20));
+        assert_eq!(html_text(&mixed), "text");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_page_gives_text_without_panicking(page in ".{0,200}") {
+            let _ = html_text(&page);
+        }
     }
 
     #[test]

@@ -179,6 +179,15 @@ pub struct Session {
     network: Network,
 }
 
+/// The lock under which an account's tokens are refreshed, one per account in this process.
+fn refresh_lock(account: &CourtAccount) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    > = std::sync::OnceLock::new();
+    let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    locks.entry(account.id()).or_default().clone()
+}
+
 /// Refresh when less than this is left.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
@@ -232,20 +241,39 @@ impl Session {
 
     /// A valid access token, refreshed first when it is about to expire (or `force`).
     ///
+    /// Every copy of a session of one account, in this process, refreshes under one lock
+    /// and reads the account from the vault first: when another copy refreshed meanwhile,
+    /// its tokens are taken instead of refreshing again. (A refresh token used twice looks
+    /// like theft to the court, which then signs the account out everywhere.)
+    ///
     /// # Errors
     /// [`SyncError::NotSignedIn`] when the refresh token was refused (sign in again).
     pub async fn bearer(&mut self, force: bool) -> Result<String, SyncError> {
         let margin = i64::try_from(REFRESH_MARGIN.as_secs()).unwrap_or(60);
-        if force || self.account.access_expires_at - margin <= now() {
-            let tokens = refresh(&self.account.court_url()?, &self.account.refresh_token, &self.network)
-                .await
-                .map_err(|e| match e {
-                    SignInError::Unreachable(why) => SyncError::Unreachable(why),
-                    other => SyncError::NotSignedIn(format!("{}: {other}", self.account.court)),
-                })?;
-            self.account.take_tokens(&tokens);
-            records::save(&self.vault, ACCOUNTS, &self.account.id(), &self.account)?;
+        if !force && self.account.access_expires_at - margin > now() {
+            return Ok(self.account.access_token.clone());
         }
+        let lock = refresh_lock(&self.account);
+        let _one_at_a_time = lock.lock().await;
+        let stale = self.account.access_token.clone();
+        if let Some(stored) = records::load::<CourtAccount>(&self.vault, ACCOUNTS, &self.account.id())? {
+            if stored.refresh_token.is_empty() {
+                return Err(SyncError::NotSignedIn(format!("{}: signed out", self.account.court)));
+            }
+            self.account = stored;
+        }
+        let refreshed_by_another = self.account.access_token != stale;
+        if refreshed_by_another && self.account.access_expires_at - margin > now() {
+            return Ok(self.account.access_token.clone());
+        }
+        let tokens = refresh(&self.account.court_url()?, &self.account.refresh_token, &self.network).await.map_err(
+            |e| match e {
+                SignInError::Unreachable(why) => SyncError::Unreachable(why),
+                other => SyncError::NotSignedIn(format!("{}: {other}", self.account.court)),
+            },
+        )?;
+        self.account.take_tokens(&tokens);
+        records::save(&self.vault, ACCOUNTS, &self.account.id(), &self.account)?;
         Ok(self.account.access_token.clone())
     }
 }

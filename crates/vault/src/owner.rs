@@ -23,8 +23,10 @@ pub const LOCK_FILE: &str = "vault.lock";
 /// This process's hold on a vault directory; released when the last handle drops.
 #[derive(Debug)]
 pub(crate) struct Owner {
-    /// Kept open: closing it would release the OS lock.
-    _file: std::fs::File,
+    /// The registry's key (the directory, canonical).
+    key: PathBuf,
+    /// Kept open: closing it releases the OS lock (done in `drop`, under the registry lock).
+    file: Option<std::fs::File>,
     /// Serialises read-change-write of the key file among this process's handles.
     key_file: Mutex<()>,
     /// Whether a vault was opened under this hold yet (the first open tidies up).
@@ -42,8 +44,21 @@ impl Owner {
         crate::private_dir(dir)?;
         let key = std::fs::canonicalize(dir).map_err(io(dir))?;
         let mut held = registry();
-        if let Some(owner) = held.get(&key).and_then(Weak::upgrade) {
-            return Ok(owner);
+        let mut waited = 0;
+        while let Some(weak) = held.get(&key) {
+            if let Some(owner) = weak.upgrade() {
+                return Ok(owner);
+            }
+            if waited >= 5_000 {
+                held.remove(&key);
+                break;
+            }
+            // The last handle of this process is being dropped on another thread: its lock
+            // is released in a moment (see `Drop`); wait for that.
+            drop(held);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            waited += 1;
+            held = registry();
         }
         let path = key.join(LOCK_FILE);
         let file = crate::private_file_options().read(true).write(true).open(&path).map_err(io(&path))?;
@@ -52,9 +67,12 @@ impl Owner {
             Err(std::fs::TryLockError::WouldBlock) => return Err(VaultError::InUse { dir: dir.to_owned() }),
             Err(std::fs::TryLockError::Error(source)) => return Err(VaultError::Io { path, source }),
         }
-        let owner =
-            Arc::new(Self { _file: file, key_file: Mutex::new(()), opened: std::sync::atomic::AtomicBool::new(false) });
-        held.retain(|_, w| w.strong_count() > 0);
+        let owner = Arc::new(Self {
+            key: key.clone(),
+            file: Some(file),
+            key_file: Mutex::new(()),
+            opened: std::sync::atomic::AtomicBool::new(false),
+        });
         held.insert(key, Arc::downgrade(&owner));
         Ok(owner)
     }
@@ -68,6 +86,20 @@ impl Owner {
     /// Held while the key file is read, changed and written back.
     pub(crate) fn key_file(&self) -> MutexGuard<'_, ()> {
         self.key_file.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for Owner {
+    /// Leaves the registry and releases the OS lock in one step, under the registry's lock,
+    /// so that another thread of this process never finds the lock held by a handle that
+    /// is already gone.
+    fn drop(&mut self) {
+        let mut held = registry();
+        if held.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+            held.remove(&self.key);
+        }
+        drop(self.file.take());
+        drop(held);
     }
 }
 

@@ -484,3 +484,25 @@ async fn a_proxy_cutting_requests_and_answers_at_random_never_fails_or_doubles_a
     assert_exactly_once(&court, &items).await;
     eprintln!("{broken} connections broken; {} filings receipted exactly once", items.len());
 }
+
+/// Two copies of one account's session (the engine's and a command's) both asked to
+/// refresh: the second takes the tokens the first got instead of spending the old refresh
+/// token again, which the court would take for theft and answer by signing the account out.
+#[tokio::test]
+async fn two_copies_of_a_session_refresh_once_and_stay_signed_in() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = signed_in(&court, dir.path()).await;
+    let mut engine = c.session.clone();
+    let mut command = c.session.clone();
+    let first = engine.bearer(true).await.unwrap();
+    let second = command.bearer(true).await.unwrap();
+    assert_eq!(first, second, "the second copy took the first one's fresh token");
+    // Still signed in: the tokens work and a later refresh is accepted.
+    let client = courtside_court_api::CourtClient::new(super::support::court_url(&court)).unwrap();
+    assert_eq!(client.litigant(&second).me().await.unwrap().username, "zhang.san");
+    let third = command.bearer(true).await.unwrap();
+    assert_ne!(third, second);
+    assert_eq!(client.litigant(&third).me().await.unwrap().username, "zhang.san");
+    assert_eq!(engine.bearer(true).await.unwrap(), third, "the other copy takes what was kept");
+}

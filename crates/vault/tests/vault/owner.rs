@@ -167,3 +167,18 @@ fn the_vault_is_readable_by_its_user_alone() {
     }
     assert_eq!(mode(&dir.path().join(BLOB_DIR).join("b")), 0o600);
 }
+
+#[test]
+fn reopening_while_another_thread_drops_the_last_handle_is_never_refused() {
+    // The app locks and unlocks while a background task drops the old handle: the new
+    // open must not find the lock still held by a handle that is on its way out.
+    let (dir, vault) = vault();
+    drop(vault);
+    for _ in 0..200 {
+        let old = Vault::unlock(dir.path(), PASS).unwrap();
+        let dropper = std::thread::spawn(move || drop(old));
+        let new = Vault::unlock(dir.path(), PASS);
+        assert!(new.is_ok(), "{:?}", new.err());
+        dropper.join().unwrap();
+    }
+}
