@@ -166,7 +166,10 @@ impl App {
     /// [`AppError::InvalidInput`] with every problem of the checklist; not signed in.
     pub fn queue_case_filing(&self, id: &str) -> Result<CaseView, AppError> {
         let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(id)?)))?;
-        let view = self.case_view(&vault, case.clone())?;
+        let view = self.case_view(&vault, case)?;
+        // The case as the check saw it (its papers rendered): what is filed, and what must
+        // still be there when the filing is queued.
+        let case = view.case.clone();
         if !view.check.ready {
             let problems: Vec<String> = view.check.problems.iter().map(|p| p.detail.clone()).collect();
             return Err(AppError::InvalidInput(format!("the filing is not complete: {}", problems.join("; "))));
@@ -196,11 +199,15 @@ impl App {
         // The documents are read and hashed first; then the outbox item and the case's record
         // of it are one unit of work: a crash leaves both or neither, and a second attempt
         // (another window, a double click) finds the case queued and adds nothing.
+        // Under the slot's lock, as every other change of a case, so no blind write-back of
+        // the case can undo the mark; and only if the case is still as it was read above.
         let item = outbox::prepare(&vault, &account, draft)?;
-        let case = vault.transaction(|tx| -> Result<Case, AppError> {
-            let case = Cases::stage_queued(tx, id, &item.id)?;
-            outbox::stage(tx, &item)?;
-            Ok(case)
+        let case = self.with_open(|_| {
+            vault.transaction(|tx| -> Result<Case, AppError> {
+                let queued = Cases::stage_queued(tx, id, &item.id, case.updated_at)?;
+                outbox::stage(tx, &item)?;
+                Ok(queued)
+            })
         })?;
         self.sync_now()?;
         self.case_view(&vault, case)

@@ -46,6 +46,8 @@ impl Instance {
     /// single-instance channel (a D-Bus name element: letters, digits and `_`).
     #[must_use]
     pub fn channel_name(data_dir: &Path) -> String {
+        // Made first, so that the first launch names it as every later one does.
+        let _ = std::fs::create_dir_all(data_dir);
         let path = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in path.to_string_lossy().bytes() {

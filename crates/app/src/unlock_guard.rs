@@ -41,7 +41,9 @@ impl UnlockGuard {
     /// How long an attempt made at `now_ms` has to wait.
     #[must_use]
     pub fn wait(&self, now_ms: i64) -> Duration {
+        // Never more than the count earns (a clock set back must not lock the user out).
         Duration::from_millis(u64::try_from(self.not_before_ms.saturating_sub(now_ms)).unwrap_or(0))
+            .min(unlock_delay(self.failures))
     }
 
     /// One more wrong guess at `now_ms`: the next attempt waits [`unlock_delay`] of the count.
@@ -102,6 +104,8 @@ mod tests {
         assert_eq!(reread.wait(t0), unlock_delay(4));
         assert!(reread.wait(t0).as_millis() > 0);
         assert_eq!(reread.wait(t0 + 60_000), Duration::ZERO);
+        // A clock set back a year waits no longer than the count earns.
+        assert_eq!(reread.wait(t0 - 365 * 24 * 3_600_000), unlock_delay(4));
         UnlockGuard::default().store(dir.path());
         assert_eq!(UnlockGuard::load(dir.path()), UnlockGuard::default());
         assert!(!dir.path().join(UNLOCK_FAILURES).exists());

@@ -402,7 +402,8 @@ impl Cases {
     /// # Errors
     /// [`CaseError::Sent`] when already queued; the vault's error.
     pub fn mark_queued(&self, id: &str, item: &str) -> Result<Case, CaseError> {
-        self.vault.transaction(|tx| Self::stage_queued(tx, id, item))
+        let seen = self.get(id)?.updated_at;
+        self.vault.transaction(|tx| Self::stage_queued(tx, id, item, seen))
     }
 
     /// Stages, in the caller's unit of work, the record that the outbox item `item` took the
@@ -410,13 +411,29 @@ impl Cases {
     /// case never both succeed.
     ///
     /// # Errors
-    /// [`CaseError::Sent`] when already queued; [`CaseError::NotFound`]; the vault's error.
-    pub fn stage_queued(tx: &mut Transaction<'_>, id: &str, item: &str) -> Result<Case, CaseError> {
+    /// `seen_updated_at` is the case's `updated_at` when the filing was built from it: a case
+    /// changed since is a conflict (the filing would not be what the case says).
+    ///
+    /// [`CaseError::Sent`] when already queued; [`CaseError::NotFound`]; a
+    /// [`VaultError::Conflict`] when the case changed; the vault's error.
+    pub fn stage_queued(
+        tx: &mut Transaction<'_>,
+        id: &str,
+        item: &str,
+        seen_updated_at: i64,
+    ) -> Result<Case, CaseError> {
         let record = tx.get(TABLE, id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
         let mut case: Case =
             serde_json::from_slice(&record.plaintext).map_err(|e| CaseError::Decode(id.to_owned(), e.to_string()))?;
         if case.filing_item.is_some() {
             return Err(CaseError::Sent(id.to_owned()));
+        }
+        if case.updated_at != seen_updated_at {
+            return Err(CaseError::Vault(VaultError::Conflict {
+                item: format!("{TABLE}/{id}"),
+                expected: record.revision,
+                found: record.revision,
+            }));
         }
         case.filing_item = Some(item.to_owned());
         case.updated_at = now_millis();

@@ -43,7 +43,7 @@ impl CourtClient {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn policy(&self, court_id: &str, etag: Option<&str>) -> Result<PolicyAnswer, CourtError> {
-        let mut request = self.request(reqwest::Method::GET, &format!("v1/courts/{}/policy", segment(court_id)));
+        let mut request = self.request(reqwest::Method::GET, &format!("v1/courts/{}/policy", segment(court_id)?));
         if let Some(tag) = etag {
             request = request.header(reqwest::header::IF_NONE_MATCH, tag);
         }
@@ -209,7 +209,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn served_document(&self, id: &str) -> Result<ServedDocument, CourtError> {
-        self.get(&format!("v1/service/{}", segment(id))).await
+        self.get(&format!("v1/service/{}", segment(id)?)).await
     }
 
     /// `GET v1/service/{id}/content`, at most the document's size.
@@ -217,7 +217,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn served_content(&self, document: &ServedDocument) -> Result<Vec<u8>, CourtError> {
-        self.content(&format!("v1/service/{}/content", segment(&document.id)), document.bytes).await
+        self.content(&format!("v1/service/{}/content", segment(&document.id)?), document.bytes).await
     }
 
     /// `POST v1/service/{id}/receipt`: acknowledges receipt (the court records the time).
@@ -225,7 +225,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn acknowledge_service(&self, id: &str) -> Result<ServedDocument, CourtError> {
-        self.json(self.request(reqwest::Method::POST, &format!("v1/service/{}/receipt", segment(id)))).await
+        self.json(self.request(reqwest::Method::POST, &format!("v1/service/{}/receipt", segment(id)?))).await
     }
 
     /// `GET v1/hearings/{id}`.
@@ -233,7 +233,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn hearing(&self, id: &str) -> Result<Hearing, CourtError> {
-        self.get(&format!("v1/hearings/{}", segment(id))).await
+        self.get(&format!("v1/hearings/{}", segment(id)?)).await
     }
 
     /// `POST v1/hearings/{id}/check-in`: the pre-hearing check.
@@ -242,7 +242,7 @@ impl Litigant<'_> {
     /// Any [`CourtError`].
     pub async fn check_in(&self, hearing: &str, check: &CheckIn) -> Result<CheckInReceipt, CourtError> {
         self.json(
-            self.request(reqwest::Method::POST, &format!("v1/hearings/{}/check-in", segment(hearing))).json(check),
+            self.request(reqwest::Method::POST, &format!("v1/hearings/{}/check-in", segment(hearing)?)).json(check),
         )
         .await
     }
@@ -252,7 +252,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn join_hearing(&self, hearing: &str) -> Result<JoinTicket, CourtError> {
-        self.json(self.request(reqwest::Method::POST, &format!("v1/hearings/{}/join", segment(hearing)))).await
+        self.json(self.request(reqwest::Method::POST, &format!("v1/hearings/{}/join", segment(hearing)?))).await
     }
 
     /// `POST v1/hearings/{id}/statements` under `key`.
@@ -265,7 +265,7 @@ impl Litigant<'_> {
         key: &str,
         statement: &HearingStatement,
     ) -> Result<StatementReceipt, CourtError> {
-        self.post_once(&format!("v1/hearings/{}/statements", segment(hearing)), key, statement).await
+        self.post_once(&format!("v1/hearings/{}/statements", segment(hearing)?), key, statement).await
     }
 
     /// `GET v1/fees/{id}`.
@@ -273,7 +273,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn fee(&self, id: &str) -> Result<FeeNotice, CourtError> {
-        self.get(&format!("v1/fees/{}", segment(id))).await
+        self.get(&format!("v1/fees/{}", segment(id)?)).await
     }
 
     /// `POST v1/fees/{id}/payment`: the court's payment page for a fee.
@@ -281,7 +281,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`] (409 when paid already).
     pub async fn start_payment(&self, fee: &str) -> Result<PaymentSession, CourtError> {
-        self.json(self.request(reqwest::Method::POST, &format!("v1/fees/{}/payment", segment(fee)))).await
+        self.json(self.request(reqwest::Method::POST, &format!("v1/fees/{}/payment", segment(fee)?))).await
     }
 
     /// `GET v1/cases/{id}/mediation`: the mediation thread.
@@ -289,7 +289,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn mediation(&self, case: &str) -> Result<Vec<MediationMessage>, CourtError> {
-        self.get(&format!("v1/cases/{}/mediation", segment(case))).await
+        self.get(&format!("v1/cases/{}/mediation", segment(case)?)).await
     }
 
     /// `POST v1/cases/{id}/mediation` under `key`.
@@ -302,7 +302,7 @@ impl Litigant<'_> {
         key: &str,
         message: &NewMediationMessage,
     ) -> Result<MediationMessage, CourtError> {
-        self.post_once(&format!("v1/cases/{}/mediation", segment(case)), key, message).await
+        self.post_once(&format!("v1/cases/{}/mediation", segment(case)?), key, message).await
     }
 
     /// `POST v1/cases/{id}/offline-steps` under `key`.
@@ -315,7 +315,7 @@ impl Litigant<'_> {
         key: &str,
         step: &OfflineStep,
     ) -> Result<OfflineStepRecord, CourtError> {
-        self.post_once(&format!("v1/cases/{}/offline-steps", segment(case)), key, step).await
+        self.post_once(&format!("v1/cases/{}/offline-steps", segment(case)?), key, step).await
     }
 
     /// `GET v1/cases/{id}/exhibits`: the case's evidence exchange.
@@ -323,7 +323,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn exhibits(&self, case: &str) -> Result<Vec<ExchangedExhibit>, CourtError> {
-        self.get(&format!("v1/cases/{}/exhibits", segment(case))).await
+        self.get(&format!("v1/cases/{}/exhibits", segment(case)?)).await
     }
 
     /// `GET v1/cases/{case}/exhibits/{id}/content`, at most the exhibit's size.
@@ -331,7 +331,7 @@ impl Litigant<'_> {
     /// # Errors
     /// Any [`CourtError`].
     pub async fn exhibit_content(&self, exhibit: &ExchangedExhibit) -> Result<Vec<u8>, CourtError> {
-        let path = format!("v1/cases/{}/exhibits/{}/content", segment(&exhibit.case_id), segment(&exhibit.id));
+        let path = format!("v1/cases/{}/exhibits/{}/content", segment(&exhibit.case_id)?, segment(&exhibit.id)?);
         self.content(&path, exhibit.bytes).await
     }
 
@@ -345,7 +345,7 @@ impl Litigant<'_> {
         key: &str,
         exhibit: &SubmitExhibit,
     ) -> Result<ExchangedExhibit, CourtError> {
-        self.post_once(&format!("v1/cases/{}/exhibits", segment(case)), key, exhibit).await
+        self.post_once(&format!("v1/cases/{}/exhibits", segment(case)?), key, exhibit).await
     }
 
     /// `POST v1/cases/{case}/exhibits/{id}/opinions` under `key`: a cross-examination opinion.
@@ -359,12 +359,20 @@ impl Litigant<'_> {
         key: &str,
         opinion: &CrossExamination,
     ) -> Result<ExchangedExhibit, CourtError> {
-        self.post_once(&format!("v1/cases/{}/exhibits/{}/opinions", segment(case), segment(exhibit)), key, opinion)
+        self.post_once(&format!("v1/cases/{}/exhibits/{}/opinions", segment(case)?, segment(exhibit)?), key, opinion)
             .await
     }
 }
 
-/// Percent-encodes an id for use as one path segment.
-fn segment(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+/// An id as one path segment: only a plain token (1–128 ASCII letters, digits, `-`, `_`)
+/// goes into a path, so no id can be a `..` or carry a `/` (percent-encoding would not do:
+/// `%2E%2E` is a dot segment to a URL parser).
+fn segment(id: &str) -> Result<&str, CourtError> {
+    let plain =
+        !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if plain {
+        Ok(id)
+    } else {
+        Err(CourtError::InvalidResponse(format!("an unusable id {:?}", id.chars().take(40).collect::<String>())))
+    }
 }

@@ -241,9 +241,8 @@ pub fn html_text(html: &str) -> String {
         }
         let tag_end = memchr(b'>', bytes, i).map_or(bytes.len(), |e| e + 1);
         let raw = RAW_TEXT.iter().find(|t| {
-            rest.len() > t.len()
-                && starts_with_ignore_case(&rest[1..], t.as_bytes())
-                && !rest[1 + t.len()].is_ascii_alphanumeric()
+            starts_with_ignore_case(&rest[1..], t.as_bytes())
+                && rest.get(1 + t.len()).is_none_or(|b| !b.is_ascii_alphanumeric())
         });
         i = match raw {
             Some(t) => {
@@ -308,6 +307,9 @@ mod tests {
     fn hostile_pages_neither_panic_nor_take_long() {
         // Lowercasing changes byte lengths: offsets from a lowercased copy once panicked here.
         assert_eq!(html_text("İ<p>x</p>"), "İ\nx");
+        // A page that ends inside a tag name.
+        assert_eq!(html_text("a<script"), "a");
+        assert_eq!(html_text("a<style"), "a");
         assert_eq!(html_text("<SCRIPT>a</ScRiPt>ok<scriptx>y"), "oky");
         // 16 MiB of unclosed scripts: one pass, not one rescan per tag.
         let hostile = "<script>".repeat(2 << 20);

@@ -83,7 +83,7 @@ pub async fn pull(vault: &Arc<Vault>, session: &mut Session) -> Result<PullRepor
                 report.notices.extend(notice);
             }
         }
-        if page.more && (page.next_cursor == cursor || page.changes.is_empty()) {
+        if page.more && page.next_cursor == cursor {
             // "More" without moving on would loop for ever: a broken or hostile court.
             return Err(SyncError::Protocol("the change feed says there is more but does not move on".into()));
         }

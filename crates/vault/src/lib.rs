@@ -211,11 +211,6 @@ impl Vault {
     }
 
     fn open(dir: &Path, data_key: DataKey, owner: Arc<Owner>) -> Result<Self, VaultError> {
-        if owner.first_open() {
-            // No one else can be writing now: what an interrupted write left is garbage.
-            blobs::remove_interrupted_writes(&dir.join(BLOB_DIR));
-            blobs::remove_temporary_files(dir, |name| name.starts_with("vault.json.") && name.ends_with(".tmp"));
-        }
         let store = RecordStore::open(dir, &data_key)?;
         Ok(Self { dir: dir.to_owned(), data_key, store: Mutex::new(store), owner })
     }
@@ -279,9 +274,7 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Tampered`] naming the record when it fails its integrity check.
     pub fn get(&self, table: &str, id: &str) -> Result<Option<Record>, VaultError> {
-        let mut store = self.store();
-        store.refresh(&self.data_key)?;
-        store.get(&self.data_key, table, id)
+        self.store().read(&self.data_key, |s| s.get(&self.data_key, table, id))
     }
 
     /// Every record of a table, opened, in id order.
@@ -289,9 +282,7 @@ impl Vault {
     /// # Errors
     /// The first record that fails its integrity check, or a database error.
     pub fn list(&self, table: &str) -> Result<Vec<Record>, VaultError> {
-        let mut store = self.store();
-        store.refresh(&self.data_key)?;
-        store.list(&self.data_key, table)
+        self.store().read(&self.data_key, |s| s.list(&self.data_key, table))
     }
 
     /// How many records a table holds (none are decrypted to count them).
@@ -308,11 +299,7 @@ impl Vault {
     /// # Errors
     /// Only when the database cannot be read at all.
     pub fn verify(&self) -> Result<Vec<VaultError>, VaultError> {
-        let mut problems = {
-            let mut store = self.store();
-            store.refresh(&self.data_key)?;
-            store.verify(&self.data_key)?
-        };
+        let mut problems = self.store().read(&self.data_key, |s| s.verify(&self.data_key))?;
         let dir = self.dir.join(BLOB_DIR);
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for entry in entries.flatten() {

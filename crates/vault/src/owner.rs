@@ -29,8 +29,6 @@ pub(crate) struct Owner {
     file: Option<std::fs::File>,
     /// Serialises read-change-write of the key file among this process's handles.
     key_file: Mutex<()>,
-    /// Whether a vault was opened under this hold yet (the first open tidies up).
-    opened: std::sync::atomic::AtomicBool,
 }
 
 impl Owner {
@@ -67,20 +65,13 @@ impl Owner {
             Err(std::fs::TryLockError::WouldBlock) => return Err(VaultError::InUse { dir: dir.to_owned() }),
             Err(std::fs::TryLockError::Error(source)) => return Err(VaultError::Io { path, source }),
         }
-        let owner = Arc::new(Self {
-            key: key.clone(),
-            file: Some(file),
-            key_file: Mutex::new(()),
-            opened: std::sync::atomic::AtomicBool::new(false),
-        });
+        // Held by no one else, in this process or another, and not yet handed out: what an
+        // interrupted write left is garbage.
+        crate::blobs::remove_interrupted_writes(&key.join(crate::BLOB_DIR));
+        crate::blobs::remove_temporary_files(&key, |name| name.starts_with("vault.json.") && name.ends_with(".tmp"));
+        let owner = Arc::new(Self { key: key.clone(), file: Some(file), key_file: Mutex::new(()) });
         held.insert(key, Arc::downgrade(&owner));
         Ok(owner)
-    }
-
-    /// True for the first vault opened under this hold: then no handle of this process, and
-    /// no other process, is writing to the directory.
-    pub(crate) fn first_open(&self) -> bool {
-        !self.opened.swap(true, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Held while the key file is read, changed and written back.
@@ -98,7 +89,10 @@ impl Drop for Owner {
         if held.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
             held.remove(&self.key);
         }
-        drop(self.file.take());
+        if let Some(file) = self.file.take() {
+            // Released now, not whenever the OS gets round to it after the close (Windows).
+            let _ = file.unlock();
+        }
         drop(held);
     }
 }

@@ -107,8 +107,14 @@ impl RecordStore {
         }
         tx.pragma_update(None, "user_version", MIGRATIONS.len()).map_err(db)?;
         tx.commit().map_err(db)?;
-        let data_version = conn.pragma_query_value(None, "data_version", |r| r.get(0)).map_err(db)?;
-        let revisions = RevisionIndex::load(&conn, data_key)?;
+        // Read in one snapshot: another handle of this process may be committing.
+        conn.execute_batch("BEGIN DEFERRED").map_err(db)?;
+        let loaded = conn
+            .pragma_query_value(None, "data_version", |r| r.get::<_, i64>(0))
+            .map_err(db)
+            .and_then(|v| RevisionIndex::load(&conn, data_key).map(|r| (v, r)));
+        let _ = conn.execute_batch("COMMIT");
+        let (data_version, revisions) = loaded?;
         Ok(Self { conn, path, revisions, data_version })
     }
 
@@ -122,6 +128,23 @@ impl RecordStore {
             self.data_version = version;
         }
         Ok(())
+    }
+
+    /// Runs `read` in one read transaction (one snapshot of the database) after bringing the
+    /// index up to date inside it, so what is read and the index it is checked against are
+    /// of the same moment, whatever other handles commit meanwhile.
+    pub(crate) fn read<T>(
+        &mut self,
+        key: &DataKey,
+        read: impl FnOnce(&Self) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        if !self.conn.is_autocommit() {
+            self.rollback();
+        }
+        self.conn.execute_batch("BEGIN DEFERRED").map_err(self.db_err())?;
+        let result = self.refresh(key).and_then(|()| read(self));
+        let _ = self.conn.execute_batch("COMMIT");
+        result
     }
 
     /// The latest revision of a record (0: never written), as the index says.
@@ -151,6 +174,10 @@ impl RecordStore {
     /// no other connection commits between what the caller reads and what it writes) and
     /// brings the revision index up to date inside it.
     pub(crate) fn begin_write(&mut self, key: &DataKey) -> Result<(), VaultError> {
+        if !self.conn.is_autocommit() {
+            // A unit of work that panicked left its transaction open: nothing of it counts.
+            self.rollback();
+        }
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(self.db_err())?;
         if let Err(e) = self.refresh(key) {
             let _ = self.conn.execute_batch("ROLLBACK");

@@ -182,3 +182,26 @@ fn reopening_while_another_thread_drops_the_last_handle_is_never_refused() {
         dropper.join().unwrap();
     }
 }
+
+#[test]
+fn a_unit_of_work_that_panics_writes_nothing_and_leaves_the_vault_usable() {
+    let (_dir, vault) = vault();
+    let vault = std::sync::Arc::new(vault);
+    let v = vault.clone();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _: Result<(), VaultError> = v.transaction(|tx| {
+            tx.put("cases", "c1", 1, b"half done");
+            panic!("a bug in the middle of a unit of work");
+        });
+    }));
+    assert!(panicked.is_err());
+    assert!(vault.get("cases", "c1").unwrap().is_none());
+    vault.put("cases", "c2", 1, b"later work").unwrap();
+    vault.transaction(|tx| {
+        tx.put("cases", "c3", 1, b"and a unit of work");
+        Ok::<_, VaultError>(())
+    })
+    .unwrap();
+    assert_eq!(vault.list("cases").unwrap().len(), 2);
+    assert!(vault.verify().unwrap().is_empty());
+}
