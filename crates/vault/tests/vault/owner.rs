@@ -197,11 +197,12 @@ fn a_unit_of_work_that_panics_writes_nothing_and_leaves_the_vault_usable() {
     assert!(panicked.is_err());
     assert!(vault.get("cases", "c1").unwrap().is_none());
     vault.put("cases", "c2", 1, b"later work").unwrap();
-    vault.transaction(|tx| {
-        tx.put("cases", "c3", 1, b"and a unit of work");
-        Ok::<_, VaultError>(())
-    })
-    .unwrap();
+    vault
+        .transaction(|tx| {
+            tx.put("cases", "c3", 1, b"and a unit of work");
+            Ok::<_, VaultError>(())
+        })
+        .unwrap();
     assert_eq!(vault.list("cases").unwrap().len(), 2);
     assert!(vault.verify().unwrap().is_empty());
 }
