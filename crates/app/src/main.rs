@@ -108,8 +108,8 @@ enum SyncCommand {
         /// The tus creation endpoint, e.g. https://court.example/v1/uploads.
         #[arg(long)]
         endpoint: String,
-        /// Bearer token for the endpoint, if it needs one.
-        #[arg(long, env = "COURTSIDE_BEARER", hide_env_values = true)]
+        /// Bearer token for the endpoint, if it needs one (may begin with `-`).
+        #[arg(long, env = "COURTSIDE_BEARER", hide_env_values = true, allow_hyphen_values = true)]
         bearer: Option<String>,
         /// Chunk size in KiB.
         #[arg(long, default_value_t = 4096)]
@@ -214,7 +214,8 @@ enum CourtCommand {
         #[arg(long, env = "COURTSIDE_COURT_URL")]
         court: String,
         /// The clerk token (`courtside court serve` keeps it in <court data>/clerk-token).
-        #[arg(long, env = "COURTSIDE_CLERK_TOKEN", hide_env_values = true)]
+        /// Tokens are base64url and may begin with `-`: taken as the value, not an option.
+        #[arg(long, env = "COURTSIDE_CLERK_TOKEN", hide_env_values = true, allow_hyphen_values = true)]
         token: String,
         #[command(subcommand)]
         command: ClerkCommand,

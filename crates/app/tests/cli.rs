@@ -236,6 +236,16 @@ fn clerk_commands_talk_to_the_court() {
         assert_eq!(refused.status.code(), Some(1), "{bad}");
     }
 
+    // A token is base64url and may begin with "-" (one run in 64 of the desktop suite once
+    // failed so): given as `--token -…` it is the value, not an unknown option.
+    let dashed = Command::new(BIN)
+        .args(["court", "clerk", "--court", &court.base_url, "--token", "-9J08TXP_wrong", "filings"])
+        .output()
+        .unwrap();
+    assert_eq!(dashed.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&dashed.stderr);
+    assert!(said.contains("401") && !said.contains("unexpected argument"), "{said}");
+
     let wrong = clerk("not-the-token", &["filings"]);
     assert_eq!(wrong.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"), "{}", String::from_utf8_lossy(&wrong.stderr));
