@@ -64,17 +64,6 @@ impl CourtError {
             _ => None,
         }
     }
-
-    /// Whether trying again later may succeed (no network, a broken-off answer, a busy or
-    /// failing court), as opposed to an answer that will not change.
-    #[must_use]
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Unreachable { .. } => true,
-            Self::Court(p) => matches!(p.status, 408 | 409 | 425 | 429 | 500..=599),
-            Self::Certificate(_) | Self::ProxyAuthentication | Self::InvalidResponse(_) | Self::Settings(_) => false,
-        }
-    }
 }
 
 /// Classifies a transport error: TLS (a rustls error among its causes), a proxy wanting

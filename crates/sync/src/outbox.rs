@@ -428,7 +428,9 @@ impl<'a> Drain<'a> {
         item: &mut OutboxItem,
         progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
     ) -> Result<Step, SyncError> {
-        let court = Url::parse(&item.court)?;
+        // An item whose court address is damaged goes no further (the requests themselves go
+        // to the session's court).
+        Url::parse(&item.court)?;
         if matches!(item.state, ItemState::Queued | ItemState::Uploading) {
             for i in 0..item.uploads.len() {
                 if item.uploads[i].uploaded {
@@ -451,7 +453,7 @@ impl<'a> Drain<'a> {
                     DocumentSource::File { path } => Source::File(path),
                     DocumentSource::Blob { id, name } => Source::Blob { vault: self.vault.clone(), id, name },
                 };
-                if let Some(step) = self.upload(item, i, &court, &source, progress).await? {
+                if let Some(step) = self.upload(item, i, &source, progress).await? {
                     return Ok(step);
                 }
             }
@@ -461,7 +463,7 @@ impl<'a> Drain<'a> {
             self.save(item)?;
         }
         if item.state == ItemState::Submitted {
-            return self.submit(item, &court).await;
+            return self.submit(item).await;
         }
         Ok(Step::Settled)
     }
@@ -471,7 +473,6 @@ impl<'a> Drain<'a> {
         &mut self,
         item: &mut OutboxItem,
         i: usize,
-        _court: &Url,
         source: &Source,
         progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
     ) -> Result<Option<Step>, SyncError> {
@@ -589,14 +590,14 @@ impl<'a> Drain<'a> {
         Ok(SignedEnvelope::sign(&manifest, &account.device_key()?, &account.device_id))
     }
 
-    async fn submit(&mut self, item: &mut OutboxItem, court: &Url) -> Result<Step, SyncError> {
+    async fn submit(&mut self, item: &mut OutboxItem) -> Result<Step, SyncError> {
         let envelope =
             item.envelope.clone().ok_or_else(|| SyncError::Protocol("submitted without a signed manifest".into()))?;
         if item.send_attempted {
             // An earlier send's outcome is unknown: ask before sending again.
             let (client, token) = self.session.litigant(false).await?;
             match client.litigant(&token).filing_by_key(&item.id).await {
-                Ok(Some(filing)) => return self.accept(item, court, filing).await,
+                Ok(Some(filing)) => return self.accept(item, filing).await,
                 Ok(None) => {}
                 Err(e) => {
                     return Ok(Step::Later { stop: matches!(e, CourtError::Unreachable { .. }), why: e.to_string() });
@@ -609,7 +610,7 @@ impl<'a> Drain<'a> {
         loop {
             let (client, token) = self.session.litigant(refreshed).await?;
             let problem = match client.litigant(&token).submit_filing(&item.id, &envelope).await {
-                Ok(filing) => return self.accept(item, court, filing).await,
+                Ok(filing) => return self.accept(item, filing).await,
                 Err(CourtError::Court(problem)) => problem,
                 // Sent or not, answered or not: the next attempt asks the court first.
                 Err(e) => {
@@ -641,7 +642,7 @@ impl<'a> Drain<'a> {
     }
 
     /// Verifies the court's receipt against the court's key and what was sent, then keeps it.
-    async fn accept(&mut self, item: &mut OutboxItem, court: &Url, filing: Filing) -> Result<Step, SyncError> {
+    async fn accept(&mut self, item: &mut OutboxItem, filing: Filing) -> Result<Step, SyncError> {
         if self.policy.is_none() {
             // The court's keys: a failure to fetch them says nothing about the receipt, so
             // the filing stays submitted and the receipt is fetched and checked next time.
@@ -656,7 +657,7 @@ impl<'a> Drain<'a> {
                 }
             }
         }
-        match self.verify_receipt(item, court, &filing) {
+        match self.verify_receipt(item, &filing) {
             Ok(()) => {
                 item.filing_id = Some(filing.id.clone());
                 item.receipt = Some(filing.receipt.clone());
@@ -675,7 +676,7 @@ impl<'a> Drain<'a> {
         }
     }
 
-    fn verify_receipt(&self, item: &OutboxItem, _court: &Url, filing: &Filing) -> Result<(), SyncError> {
+    fn verify_receipt(&self, item: &OutboxItem, filing: &Filing) -> Result<(), SyncError> {
         let policy = self.policy.as_ref().ok_or_else(|| SyncError::Protocol("no policy".into()))?;
         let key = policy
             .signing_keys

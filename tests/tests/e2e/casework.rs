@@ -11,7 +11,7 @@ use courtside_court_api::filing::ReviewDecision;
 
 use super::support::{Court, app_on, court_url, sign_in};
 
-fn party(role: PartyRole, kind: PartyKind, name: &str) -> CaseParty {
+pub(super) fn party(role: PartyRole, kind: PartyKind, name: &str) -> CaseParty {
     CaseParty {
         role,
         kind,

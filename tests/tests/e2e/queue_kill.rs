@@ -7,9 +7,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use courtside_casework::cases::{CaseFields, CaseParty, Cases, PartyKind, PartyRole};
+use courtside_casework::cases::{CaseFields, Cases, PartyKind, PartyRole};
 use courtside_vault::Vault;
 
+use super::casework::party;
 use super::support::{Court, app_on, court_url, sign_in};
 
 /// Set in a child copy of this test binary: the app's data directory, and the court.
@@ -20,19 +21,6 @@ const PASS: &str = "correct horse battery";
 const KILLS: usize = 200;
 /// Unqueued cases kept ready for the child to queue.
 const READY: usize = 6;
-
-fn party(role: PartyRole, name: &str) -> CaseParty {
-    CaseParty {
-        role,
-        kind: PartyKind::Person,
-        name: name.into(),
-        id_number: String::new(),
-        address: "北京市东城区".into(),
-        phone: String::new(),
-        service_address: String::new(),
-        representative: String::new(),
-    }
-}
 
 /// Not a test of its own: the process that is killed (does nothing without the variables).
 /// It queues every case that is not queued yet, over and over, as fast as it can.
@@ -95,7 +83,10 @@ async fn a_kill_at_any_instant_of_queueing_never_splits_a_case_from_its_filing()
                 title: "张三诉李四买卖合同纠纷".into(),
                 amount_fen: Some(10_000_000),
                 simple_procedure: false,
-                parties: vec![party(PartyRole::Plaintiff, "张三"), party(PartyRole::Defendant, "李四")],
+                parties: vec![
+                    party(PartyRole::Plaintiff, PartyKind::Person, "张三"),
+                    party(PartyRole::Defendant, PartyKind::Person, "李四"),
+                ],
                 claims: vec!["判令被告支付货款100000元".into()],
                 facts: "被告收货后未付款。".into(),
                 notes: String::new(),
