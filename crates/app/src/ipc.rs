@@ -737,6 +737,10 @@ pub enum ErrorCode {
     VaultInUse,
     /// What the user changed was changed meanwhile by another part of the app; read it again.
     Conflict,
+    /// A backup is damaged, incomplete, or mixed with another backup's files.
+    BackupDamaged,
+    /// The chosen folder holds no backup, or another vault's backups.
+    BackupFolder,
     /// Something the user cannot fix.
     Internal,
 }
@@ -770,6 +774,8 @@ impl From<AppError> for IpcError {
                 VaultError::DeviceUnlockOff | VaultError::WrongDeviceKey => ErrorCode::DeviceUnlockUnavailable,
                 VaultError::InUse { .. } => ErrorCode::VaultInUse,
                 VaultError::Conflict { .. } => ErrorCode::Conflict,
+                VaultError::BackupDamaged { .. } => ErrorCode::BackupDamaged,
+                VaultError::NotABackup(_) | VaultError::BackupOfAnotherVault(_) => ErrorCode::BackupFolder,
                 VaultError::NotFound(_)
                 | VaultError::Corrupt { .. }
                 | VaultError::Io { .. }

@@ -7,6 +7,7 @@
 //! [`ipc`] holds the data-transfer types the UI sees; their TypeScript twins in
 //! `ui/src/lib/backend/bindings.ts` are generated from them ([`ipc::bindings`]).
 
+pub mod backup;
 pub mod calendar;
 pub mod cases;
 pub mod config;

@@ -131,6 +131,43 @@ enum VaultCommand {
     ChangePassphrase,
     /// Check every record and blob; exit 1 and name each damaged item.
     Verify,
+    /// Back the vault up into a folder (a USB drive, a NAS, a synced folder): one encrypted
+    /// snapshot, writing only what the folder lacks.
+    Backup {
+        /// The backup folder (created when missing).
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// List the snapshots in a backup folder.
+    Backups {
+        /// The backup folder.
+        #[arg(long, value_name = "DIR")]
+        at: PathBuf,
+    },
+    /// Check every snapshot of a backup folder; exit 1 and name each damage.
+    BackupVerify {
+        /// The backup folder.
+        #[arg(long, value_name = "DIR")]
+        at: PathBuf,
+        /// Open it with the recovery key (COURTSIDE_RECOVERY_KEY, else prompted) instead of
+        /// the passphrase.
+        #[arg(long)]
+        recovery_key: bool,
+    },
+    /// Restore a backup as this data directory's vault (there must be none): on a new
+    /// computer, or after a lost disk. Court sign-ins are done again afterwards.
+    Restore {
+        /// The backup folder.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// The snapshot (default: the newest that is whole).
+        #[arg(long)]
+        snapshot: Option<String>,
+        /// Open it with the recovery key (COURTSIDE_RECOVERY_KEY, else prompted) instead of
+        /// the passphrase.
+        #[arg(long)]
+        recovery_key: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -481,7 +518,84 @@ async fn vault_command(data_dir: &std::path::Path, command: VaultCommand) -> Res
             }
             Err(AppError::InvalidInput(format!("{} item(s) failed their integrity checks", problems.len())))
         }
+        VaultCommand::Backup { to } => {
+            let vault = open_vault(data_dir)?;
+            let r = courtside_app::backup::back_up(&vault, &to)?;
+            println!(
+                "Snapshot {} in {}: {} files, {} bytes; {} new pieces, {} bytes written.",
+                r.snapshot,
+                to.display(),
+                r.files,
+                r.bytes,
+                r.pieces_written,
+                r.bytes_written
+            );
+            Ok(())
+        }
+        VaultCommand::Backups { at } => {
+            let vault = open_vault(data_dir)?;
+            for s in vault.backup_snapshots(&at)? {
+                println!("{}\t{} files\t{} bytes", s.name, s.files, s.bytes);
+            }
+            Ok(())
+        }
+        VaultCommand::BackupVerify { at, recovery_key } => {
+            let secret = backup_secret(recovery_key)?;
+            let checked = courtside_vault::verify_backup(&at, secret.as_secret())?;
+            let mut damaged = 0;
+            for (name, result) in &checked {
+                match result {
+                    Ok(s) => println!("{name}\twhole\t{} files\t{} bytes", s.files, s.bytes),
+                    Err(e) => {
+                        damaged += 1;
+                        println!("{name}\tDAMAGED\t{e}");
+                    }
+                }
+            }
+            if damaged == 0 {
+                return Ok(());
+            }
+            Err(AppError::InvalidInput(format!("{damaged} of {} snapshot(s) are damaged", checked.len())))
+        }
+        VaultCommand::Restore { from, snapshot, recovery_key } => {
+            let secret = backup_secret(recovery_key)?;
+            let restored = courtside_app::backup::restore(data_dir, &from, snapshot.as_deref(), secret.as_secret())?;
+            println!(
+                "Restored snapshot {} ({} files) into {}.",
+                restored.report.snapshot.name,
+                restored.report.snapshot.files,
+                data_dir.display()
+            );
+            println!(
+                "The custody chain of {} exhibit(s) records the move; sign in to {} court account(s) again.",
+                restored.exhibits, restored.sign_ins_to_redo
+            );
+            Ok(())
+        }
     }
+}
+
+/// The passphrase, or with `recovery_key` the recovery key, that opens a backup.
+enum Secret {
+    Passphrase(String),
+    RecoveryKey(String),
+}
+
+impl Secret {
+    fn as_secret(&self) -> courtside_vault::BackupSecret<'_> {
+        match self {
+            Self::Passphrase(p) => courtside_vault::BackupSecret::Passphrase(p),
+            Self::RecoveryKey(k) => courtside_vault::BackupSecret::RecoveryKey(k),
+        }
+    }
+}
+
+fn backup_secret(recovery_key: bool) -> Result<Secret, AppError> {
+    Ok(if recovery_key {
+        Secret::RecoveryKey(passphrase("COURTSIDE_RECOVERY_KEY", "Recovery key: ")?)
+    } else {
+        Secret::Passphrase(passphrase(PASSPHRASE_ENV, "Passphrase: ")?)
+    })
 }
 
 fn draft_command(data_dir: &std::path::Path, command: DraftCommand) -> Result<(), AppError> {

@@ -60,7 +60,11 @@ async fn every_command_that_opens_the_vault_is_refused_while_the_app_holds_it() 
     let before = snapshot(&data.join("vault"));
 
     let body = body.to_str().unwrap();
+    let usb = dir.path().join("usb");
+    let usb = usb.to_str().unwrap();
     let commands: &[&[&str]] = &[
+        &["vault", "backup", "--to", usb],
+        &["vault", "backups", "--at", usb],
         &["vault", "unlock-check"],
         &["vault", "verify"],
         &["vault", "change-passphrase"],

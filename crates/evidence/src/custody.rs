@@ -73,6 +73,15 @@ pub enum Event {
     },
     /// Opened for viewing.
     Viewed,
+    /// The vault holding it was restored from a backup onto another computer: the chain goes
+    /// on there, signed by the same device key (it moved with the vault).
+    #[serde(rename_all = "camelCase")]
+    Restored {
+        /// The backup's snapshot.
+        snapshot: String,
+        /// The computer it was restored on (its host name, when the OS tells it).
+        computer: String,
+    },
 }
 
 /// One entry, exactly as signed.

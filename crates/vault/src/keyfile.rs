@@ -103,6 +103,21 @@ pub enum VaultError {
         /// The vault's directory.
         dir: PathBuf,
     },
+    /// A backup (a snapshot, a piece of one, or its folder) is damaged, incomplete or mixed
+    /// with another backup's files; names what, never content.
+    #[error("the backup's {item} failed its check: {reason}")]
+    BackupDamaged {
+        /// The snapshot, file and piece.
+        item: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The folder holds no Courtside backup.
+    #[error("{0} holds no Courtside backup")]
+    NotABackup(PathBuf),
+    /// The folder holds the backups of another vault: nothing is written into it.
+    #[error("{0} holds the backups of another vault")]
+    BackupOfAnotherVault(PathBuf),
     /// A record changed since the caller read it: the caller reads it again and retries, or
     /// reports a conflict. Nothing was written.
     #[error("{item} was changed meanwhile (expected revision {expected}, found {found})")]

@@ -9,6 +9,7 @@
 //!
 //! Changing the passphrase rewraps the data key; nothing else is re-encrypted.
 
+mod backup;
 mod blobs;
 mod device;
 mod keyfile;
@@ -18,6 +19,10 @@ mod records;
 mod revisions;
 mod transaction;
 
+pub use backup::{
+    BACKUP_MARKER, BackupReport, BackupSecret, RestoreReport, SnapshotCheck, SnapshotSummary, restore_backup,
+    verify_backup,
+};
 pub use blobs::BlobInfo;
 pub use keyfile::{KdfParams, VaultError, VaultState};
 pub use keys::RecoveryKey;

@@ -69,6 +69,8 @@ impl Owner {
         // interrupted write left is garbage.
         crate::blobs::remove_interrupted_writes(&key.join(crate::BLOB_DIR));
         crate::blobs::remove_temporary_files(&key, |name| name.starts_with("vault.json.") && name.ends_with(".tmp"));
+        // A backup killed while copying the database.
+        crate::blobs::remove_temporary_files(&key, |name| name.starts_with(".backup-") && name.ends_with(".tmp"));
         let owner = Arc::new(Self { key: key.clone(), file: Some(file), key_file: Mutex::new(()) });
         held.insert(key, Arc::downgrade(&owner));
         Ok(owner)

@@ -147,6 +147,25 @@ impl RecordStore {
         result
     }
 
+    /// Copies the database, as one consistent state, to a new file at `path` (SQLite's
+    /// online backup: pages are copied as they are, so unchanged pages stay byte-equal from
+    /// one copy to the next).
+    pub(crate) fn copy_to(&mut self, path: &Path) -> Result<(), VaultError> {
+        if !self.conn.is_autocommit() {
+            self.rollback();
+        }
+        let err = |source| VaultError::Database { path: path.to_owned(), source };
+        crate::private_file_options()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|source| VaultError::Io { path: path.to_owned(), source })?;
+        let mut dest = Connection::open(path).map_err(err)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut dest).map_err(err)?;
+        backup.run_to_completion(1024, std::time::Duration::ZERO, None).map_err(err)?;
+        Ok(())
+    }
+
     /// The latest revision of a record (0: never written), as the index says.
     pub(crate) fn revision_of(&self, table: &str, id: &str) -> u64 {
         self.revisions.get(&item_name(table, id)).unwrap_or(0)

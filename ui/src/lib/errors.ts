@@ -20,6 +20,8 @@ export const ERROR_MESSAGES: Record<ErrorCode, MessageKey> = {
   vault: 'error.vault',
   vaultInUse: 'error.vaultInUse',
   conflict: 'error.conflict',
+  backupDamaged: 'error.backupDamaged',
+  backupFolder: 'error.backupFolder',
   internal: 'error.internal'
 };
 

@@ -1,6 +1,7 @@
 //! The vault through its public API, on real files (one test binary for the crate).
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly by design")]
 
+mod backup;
 mod integrity;
 mod keys;
 mod owner;

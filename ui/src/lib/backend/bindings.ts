@@ -881,7 +881,15 @@ genTime: string,
 /**
  * The authority.
  */
-tsa: string, } | { "event": "viewed" };
+tsa: string, } | { "event": "viewed" } | { "event": "restored", 
+/**
+ * The backup's snapshot.
+ */
+snapshot: string, 
+/**
+ * The computer it was restored on (its host name, when the OS tells it).
+ */
+computer: string, };
 
 export type IntegrityProblem = { 
 /**
@@ -1358,7 +1366,7 @@ export type PartyRole = "plaintiff" | "defendant" | "thirdParty" | "agent";
 
 export type PartyKind = "person" | "organisation";
 
-export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "keychainUnavailable" | "deviceUnlockUnavailable" | "tampered" | "vault" | "vaultInUse" | "conflict" | "internal";
+export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "keychainUnavailable" | "deviceUnlockUnavailable" | "tampered" | "vault" | "vaultInUse" | "conflict" | "backupDamaged" | "backupFolder" | "internal";
 
 export type IpcError = { 
 /**

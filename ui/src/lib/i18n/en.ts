@@ -258,6 +258,7 @@ export const en = {
   'custody.submitted': "Submitted in filing {filing}; the court's receipt shows the same SHA-256",
   'custody.submittedDiffers': "Submitted in filing {filing}; the court's receipt shows ANOTHER SHA-256: {digest}",
   'custody.viewed': "Viewed",
+  'custody.restored': "Moved to a new computer ({computer}) with the vault, restored from backup {snapshot}",
   'watch.title': "Watched evidence folder",
   'watch.explain': "Files you put in this folder (from a scanner, a phone, a download) are captured as evidence once they are complete, then moved to its “captured” subfolder.",
   'watch.folder': "Folder (full path; empty to stop watching)",
@@ -409,7 +410,9 @@ export const en = {
   'error.tampered': "Part of the vault failed its integrity check: {message}",
   'error.vault': "The vault's files could not be read or written: {message}",
   'error.vaultInUse': "Courtside is already open on this computer with this vault (another window, or a courtside command). Close it, then try again; nothing was changed.",
-  'error.conflict': "This was changed meanwhile elsewhere in the app. Check the latest version and try once more."
+  'error.conflict': "This was changed meanwhile elsewhere in the app. Check the latest version and try once more.",
+  'error.backupDamaged': "This backup is damaged or incomplete, so it was not used; nothing was changed. Try an older backup, or copy the backup folder again from where it came from.",
+  'error.backupFolder': "This folder holds no backup of this vault. Choose the folder your backups were made into (it contains courtside-backup.json)."
 } as const;
 
 export type MessageKey = keyof typeof en;

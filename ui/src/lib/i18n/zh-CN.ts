@@ -260,6 +260,7 @@ export const zhCN: Record<MessageKey, string> = {
   'custody.submitted': "已随立案 {filing} 提交，法院回执中的 SHA-256 一致",
   'custody.submittedDiffers': "已随立案 {filing} 提交，法院回执中的 SHA-256 不一致：{digest}",
   'custody.viewed': "查看",
+  'custody.restored': "随保险库迁移到新电脑（{computer}），从备份 {snapshot} 恢复",
   'watch.title': "证据收集文件夹",
   'watch.explain': "放入此文件夹的文件（来自扫描仪、手机或下载）在写入完成后即作为证据采集，并移入其中的“captured”子文件夹。",
   'watch.folder': "文件夹（完整路径；留空则停止监视）",
@@ -411,5 +412,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.tampered': "保险库中有内容未通过完整性校验：{message}",
   'error.vault': "无法读写保险库文件：{message}",
   'error.vaultInUse': "本机已有 Courtside 正在使用这个保险库（另一个窗口或 courtside 命令）。请先关闭它再重试；没有任何内容被改动。",
-  'error.conflict': "此内容刚在应用的其他地方被修改。请查看最新内容后再试一次。"
+  'error.conflict': "此内容刚在应用的其他地方被修改。请查看最新内容后再试一次。",
+  'error.backupDamaged': "此备份已损坏或不完整，因此未被使用；没有任何内容被改动。请改用较早的备份，或从原处重新复制备份文件夹。",
+  'error.backupFolder': "此文件夹中没有这个保险库的备份。请选择备份所在的文件夹（其中有 courtside-backup.json）。"
 };

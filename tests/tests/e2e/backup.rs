@@ -1,0 +1,150 @@
+//! A lawyer's vault (cases filed with the court's receipt, drafts with versions, evidence,
+//! served documents) backed up, then restored on "a new computer" (an empty data
+//! directory) with the passphrase and with the recovery key: everything comes back, item
+//! by item through the app's own API, and the custody chain records the move.
+
+use std::time::Duration;
+
+use courtside_app::App;
+use courtside_casework::cases::{CaseFields, PartyKind, PartyRole};
+use courtside_evidence::custody::Event;
+use courtside_vault::BackupSecret;
+
+use super::casework::party;
+use super::support::{Court, court_url, follow_by_service, open_case, sign_in};
+
+const PASS: &str = "correct horse battery";
+
+/// What the user sees in the app, everything a lawyer would miss after a restore.
+async fn everything(app: &App) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in app.list_cases().unwrap() {
+        let view = app.get_case(&c.id).unwrap();
+        out.push(format!("case {} {} {:?} {:?}", c.id, view.stage, view.case_number, view.case.fields.title));
+        for d in &view.case.documents {
+            out.push(format!("  document {} {} {}", d.kind, d.file_name, d.sha256));
+        }
+        if let Some(f) = &view.filing {
+            out.push(format!("  filing {} {:?}", f.id, f.state));
+        }
+    }
+    for d in app.list_drafts().unwrap() {
+        let history = app.draft_history(&d.id).unwrap();
+        out.push(format!("draft {} {} v{} ({} versions)", d.id, d.title, d.version, history.len()));
+        for v in history {
+            let body = app.get_draft(&d.id, Some(v.number)).unwrap().body;
+            out.push(format!("  v{} {}", v.number, body));
+        }
+    }
+    // The originals' digests; `verify_evidence` re-hashes the originals against them.
+    for e in app.list_exhibits().unwrap() {
+        out.push(format!("exhibit {} {} {} {}", e.id, e.title, e.sha256, e.size));
+    }
+    for s in app.served_documents().unwrap() {
+        out.push(format!("served {} {} {:?}", s.id, s.title, s.local_case));
+    }
+    out
+}
+
+/// The app on `court` with its data under `dir`.
+async fn app_at(court: &Court, dir: &std::path::Path) -> App {
+    let mut config =
+        courtside_app::AppConfig::new(dir.join("app"), courtside_app::CourtChoice::Configured(court_url(court)));
+    config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
+    config.exports_dir = Some(dir.join("exports"));
+    App::start(config).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_vault_restored_on_a_new_computer_holds_every_item_and_its_custody_records_the_move() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_at(&court, dir.path()).await;
+    let recovery_key = app.create_vault(PASS.into()).await.unwrap().recovery_key;
+    sign_in(&app, "li.si", "demo-litigant-2").await;
+
+    // A case filed and receipted by the court.
+    let policy = app.court_policy().await.unwrap();
+    let fields = CaseFields {
+        court_id: policy.court_id.clone(),
+        case_type: "civil-contract".into(),
+        cause_of_action: "买卖合同纠纷".into(),
+        title: "李四诉王五买卖合同纠纷".into(),
+        amount_fen: Some(10_000_000),
+        simple_procedure: false,
+        parties: vec![
+            party(PartyRole::Plaintiff, PartyKind::Person, "李四"),
+            party(PartyRole::Defendant, PartyKind::Person, "王五"),
+        ],
+        claims: vec!["判令被告支付货款100000元".into()],
+        facts: "被告收货后未付款。".into(),
+        notes: String::new(),
+    };
+    let id = app.create_case(fields).unwrap().case.id;
+    app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n% identity\n%%EOF\n").unwrap();
+    app.queue_case_filing(&id).unwrap();
+    for _ in 0..200 {
+        if app.get_case(&id).unwrap().stage == "sent" {
+            break;
+        }
+        app.sync_now().unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.get_case(&id).unwrap().stage, "sent", "the court's receipt is in");
+
+    // A draft with three versions.
+    let draft = app.create_draft("答辩状", "第一稿", Some(&id)).unwrap();
+    app.save_draft(&draft.id, "答辩状", "第二稿").unwrap();
+    app.save_draft(&draft.id, "答辩状", "第三稿：被告否认收货").unwrap();
+
+    // Evidence: 200 MB in four exhibits (a short form under CI=true: 24 MB).
+    let mib: usize = if std::env::var_os("CI").is_some() { 24 } else { 200 };
+    for n in 0..4usize {
+        let bytes: Vec<u8> = (0..(mib << 20) / 4).map(|i| ((i * 31 + n * 7) % 251) as u8).collect();
+        app.add_exhibit(&format!("录音{n}.bin"), Some(&format!("录音 {n}")), "被告承认欠款", "file", &bytes).unwrap();
+    }
+    // A document the court served, in a case the app now follows.
+    let court_case = open_case(&court, "王五诉李四").await;
+    follow_by_service(&app, &court, &court_case.id, "应诉通知书").await;
+
+    let before = everything(&app).await;
+    assert!(before.iter().any(|l| l.starts_with("  filing")), "{before:#?}");
+    assert!(before.iter().any(|l| l.starts_with("served")), "{before:#?}");
+    let backup = dir.path().join("usb");
+    let report = app.back_up(&backup).unwrap();
+    assert!(report.bytes_written > (mib as u64) << 20, "{report:?}");
+    app.lock_vault().unwrap();
+    app.shutdown().await;
+
+    for (name, secret) in
+        [("passphrase", BackupSecret::Passphrase(PASS)), ("recovery-key", BackupSecret::RecoveryKey(&recovery_key))]
+    {
+        // A new computer: an empty data directory.
+        let new = dir.path().join(format!("new-computer-{name}"));
+        let restored = courtside_app::backup::restore(&new.join("app"), &backup, None, secret).unwrap();
+        assert_eq!(restored.report.snapshot.name, report.snapshot);
+        assert_eq!(restored.exhibits, 4);
+        assert_eq!(restored.sign_ins_to_redo, 1, "the court sign-in is done again on the new computer");
+        let app = app_at(&court, &new).await;
+        match secret {
+            BackupSecret::Passphrase(p) => app.unlock_vault(p.into()).await.unwrap(),
+            BackupSecret::RecoveryKey(k) => app.unlock_with_recovery_key(k.into()).await.unwrap(),
+        }
+        assert_eq!(everything(&app).await, before, "{name}: item by item");
+        let verification = app.verify_evidence().unwrap();
+        assert!(verification.problems.is_empty(), "{name}: {:?}", verification.problems);
+        for e in app.list_exhibits().unwrap() {
+            let detail = app.exhibit_detail(&e.id).unwrap();
+            let last = detail.custody.iter().rev().find(|c| !matches!(c.event, Event::Viewed)).unwrap();
+            assert!(
+                matches!(&last.event, Event::Restored { snapshot, .. } if *snapshot == report.snapshot),
+                "{name}: {:?}",
+                last.event
+            );
+        }
+        app.lock_vault().unwrap();
+        app.shutdown().await;
+        let vault = courtside_vault::Vault::unlock(&new.join("app").join("vault"), PASS).unwrap();
+        assert!(vault.verify().unwrap().is_empty(), "{name}");
+    }
+}
