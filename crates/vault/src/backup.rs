@@ -277,6 +277,9 @@ impl Vault {
     pub fn back_up(&self, to: &Path) -> Result<BackupReport, VaultError> {
         let keys = BackupKeys::new(&self.data_key);
         prepare_folder(to, &keys)?;
+        // One writer at a time in a folder (this vault restored on a second computer may
+        // back up into it too): pieces found present must stay until the manifest is out.
+        let _writing = FolderLock::take(to)?;
         let latest = latest_manifest(to, &keys);
         // Names sort by time, and a snapshot is always newer than the one before it (even
         // within one millisecond, or with the clock set back).
@@ -362,6 +365,59 @@ impl Vault {
         })
     }
 
+    /// Deletes the snapshots of the backup folder `at` that `keep` does not keep, then every
+    /// piece no kept snapshot names and what interrupted backups left. Only this vault's own
+    /// snapshots are considered; files it cannot open are left alone.
+    ///
+    /// # Errors
+    /// [`VaultError::BackupOfAnotherVault`], I/O errors (what was deleted before stays
+    /// deleted; every snapshot left is whole: pieces go only after the snapshots that named
+    /// them).
+    pub fn prune_backups(&self, at: &Path, keep: Retention) -> Result<PruneReport, VaultError> {
+        let keys = BackupKeys::new(&self.data_key);
+        check_marker(at, &keys)?;
+        let _writing = FolderLock::take(at)?;
+        let mut manifests: Vec<Manifest> = Vec::new();
+        for name in snapshot_names(at)? {
+            if let Ok(m) = read_snapshot(at, &name).and_then(|f| keys.open_manifest(&name, &f)) {
+                manifests.push(m);
+            }
+        }
+        let times: Vec<i64> = manifests.iter().map(|m| m.created_at_ms).collect();
+        let kept = keep.select(&times);
+        let mut report = PruneReport::default();
+        let mut referenced: BTreeSet<String> = BTreeSet::new();
+        for (i, m) in manifests.iter().enumerate() {
+            if kept.contains(&i) {
+                referenced.extend(m.files.iter().flat_map(|f| f.pieces.iter().cloned()));
+                report.snapshots_kept += 1;
+            } else {
+                let path = at.join(SNAPSHOT_DIR).join(format!("{}.json", m.snapshot));
+                std::fs::remove_file(&path).map_err(io(&path))?;
+                report.snapshots_deleted += 1;
+            }
+        }
+        sync_dir(&at.join(SNAPSHOT_DIR))?;
+        remove_temporary(&at.join(SNAPSHOT_DIR));
+        let chunks = at.join(CHUNK_DIR);
+        if let Ok(dirs) = std::fs::read_dir(&chunks) {
+            for dir in dirs.flatten() {
+                remove_temporary(&dir.path());
+                let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
+                for file in files.flatten() {
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) && !referenced.contains(&name) {
+                        let len = file.metadata().map_or(0, |m| m.len());
+                        std::fs::remove_file(file.path()).map_err(io(&file.path()))?;
+                        report.pieces_deleted += 1;
+                        report.bytes_freed += len;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
     /// The snapshots in the backup folder `at` that this vault can open, oldest first.
     ///
     /// # Errors
@@ -377,6 +433,92 @@ impl Vault {
         }
         Ok(out)
     }
+}
+
+/// Which snapshots to keep: the newest `last`, plus the newest of each of the latest
+/// `daily` days and `weekly` weeks (UTC) that have one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// The newest snapshots kept whatever their age.
+    pub last: usize,
+    /// Days for which the day's newest snapshot is kept.
+    pub daily: usize,
+    /// Weeks (Monday to Sunday) for which the week's newest snapshot is kept.
+    pub weekly: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { last: 10, daily: 7, weekly: 8 }
+    }
+}
+
+impl Retention {
+    /// Indexes into `times` (any order) of the snapshots to keep.
+    #[must_use]
+    pub fn select(&self, times: &[i64]) -> BTreeSet<usize> {
+        let mut order: Vec<usize> = (0..times.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(times[i]));
+        let mut kept: BTreeSet<usize> = order.iter().copied().take(self.last).collect();
+        const DAY: i64 = 86_400_000;
+        // 1970-01-01 was a Thursday: shifted by three days, weeks start on Monday.
+        for (period, count) in [(None, self.daily), (Some(3), self.weekly)] {
+            let mut seen: Vec<i64> = Vec::new();
+            for &i in &order {
+                let day = times[i].div_euclid(DAY);
+                let key = period.map_or(day, |shift| (day + shift).div_euclid(7));
+                if seen.len() >= count {
+                    break;
+                }
+                if !seen.contains(&key) {
+                    seen.push(key);
+                    kept.insert(i);
+                }
+            }
+        }
+        kept
+    }
+}
+
+/// What [`Vault::prune_backups`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// Snapshots kept.
+    pub snapshots_kept: u64,
+    /// Snapshots deleted.
+    pub snapshots_deleted: u64,
+    /// Pieces no kept snapshot named, deleted.
+    pub pieces_deleted: u64,
+    /// Their bytes.
+    pub bytes_freed: u64,
+}
+
+/// An exclusive OS lock on `courtside-backup.lock` in a backup folder, held while a backup
+/// or a prune writes there; released by the OS however the process ends.
+struct FolderLock(File);
+
+const LOCK_FILE: &str = "courtside-backup.lock";
+
+impl FolderLock {
+    fn take(at: &Path) -> Result<Self, VaultError> {
+        let path = at.join(LOCK_FILE);
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
+        // A backup of this vault from another computer may be under way: wait for it.
+        file.lock().map_err(io(&path))?;
+        Ok(Self(file))
+    }
+}
+
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// Removes what interrupted writes left in `dir` (only called under the folder's lock).
+fn remove_temporary(dir: &Path) {
+    crate::blobs::remove_temporary_files(dir, |name| name.starts_with('.') && name.ends_with(".tmp"));
 }
 
 struct PieceWriter<'a> {
@@ -470,8 +612,21 @@ fn prepare_folder(to: &Path, keys: &BackupKeys) -> Result<(), VaultError> {
     }
 }
 
+/// Whether `dir` is empty but for what an interrupted first backup left (its marker's
+/// temporary file), which is removed.
 fn is_empty_dir(dir: &Path) -> Result<bool, VaultError> {
-    Ok(std::fs::read_dir(dir).map_err(io(dir))?.next().is_none())
+    let left_by_us = |name: &str| name.starts_with(&format!(".{BACKUP_MARKER}.")) && name.ends_with(".tmp");
+    let mut empty = true;
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if left_by_us(&name) {
+            let _ = std::fs::remove_file(entry.path());
+        } else {
+            empty = false;
+        }
+    }
+    Ok(empty)
 }
 
 fn read_marker(at: &Path) -> Result<Marker, VaultError> {
@@ -790,6 +945,26 @@ mod tests {
         assert_eq!(utc_stamp(0), "19700101T000000.000Z");
         assert_eq!(utc_stamp(951_782_400_007), "20000229T000000.007Z");
         assert_eq!(utc_stamp(1_796_165_507_250), "20261201T225147.250Z");
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_and_one_per_day_and_week() {
+        const HOUR: i64 = 3_600_000;
+        // Every six hours for 30 days, oldest first.
+        let times: Vec<i64> = (0..120).map(|i| 1_796_165_507_000 - (119 - i) * 6 * HOUR).collect();
+        let keep = Retention { last: 3, daily: 7, weekly: 4 };
+        let kept = keep.select(&times);
+        for newest in 117..120 {
+            assert!(kept.contains(&newest));
+        }
+        let days: BTreeSet<i64> = kept.iter().map(|&i| times[i].div_euclid(24 * HOUR)).collect();
+        assert!(days.len() >= 7 && kept.len() <= 3 + 7 + 4, "{kept:?}");
+        // Four weeks: this one and the three before it; the oldest kept is the newest of the
+        // week three weeks back (14 to 21 days old), none older.
+        let oldest = kept.iter().map(|&i| times[i]).min().unwrap();
+        assert!(times[119] - oldest <= 21 * 24 * HOUR, "{}", (times[119] - oldest) / HOUR);
+        assert!(times[119] - oldest >= 14 * 24 * HOUR, "{}", (times[119] - oldest) / HOUR);
+        assert_eq!(Retention { last: 0, daily: 0, weekly: 0 }.select(&times).len(), 0);
     }
 
     #[test]

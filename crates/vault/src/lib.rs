@@ -20,8 +20,8 @@ mod revisions;
 mod transaction;
 
 pub use backup::{
-    BACKUP_MARKER, BackupReport, BackupSecret, RestoreReport, SnapshotCheck, SnapshotSummary, restore_backup,
-    verify_backup,
+    BACKUP_MARKER, BackupReport, BackupSecret, PruneReport, RestoreReport, Retention, SnapshotCheck, SnapshotSummary,
+    restore_backup, verify_backup,
 };
 pub use blobs::BlobInfo;
 pub use keyfile::{KdfParams, VaultError, VaultState};
