@@ -82,6 +82,10 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 handle.state::<App>().stamp_evidence_while_open(std::time::Duration::from_secs(30)).await;
             });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle.state::<App>().back_up_while_open(std::time::Duration::from_secs(60)).await;
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -97,6 +101,14 @@ pub fn run() {
             commands::vault::unlock_with_this_device,
             commands::vault::unlock_with_recovery_key,
             commands::vault::change_passphrase,
+            commands::backup::backup_status,
+            commands::backup::back_up_now,
+            commands::backup::set_backup_schedule,
+            commands::backup::stop_backups,
+            commands::backup::choose_backup_folder,
+            commands::backup::configured_restore_source,
+            commands::backup::choose_restore_folder,
+            commands::backup::restore_from_backup,
             commands::drafts::list_drafts,
             commands::drafts::create_draft,
             commands::drafts::save_draft,

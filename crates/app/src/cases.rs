@@ -103,6 +103,7 @@ impl App {
     /// [`AppError::Locked`], an invalid field, no CJK font for the papers.
     pub fn create_case(&self, fields: CaseFields) -> Result<CaseView, AppError> {
         let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.create(fields)?)))?;
+        self.note_change();
         let case = self.render_papers(&vault, case)?;
         self.case_view(&vault, case)
     }
@@ -113,6 +114,7 @@ impl App {
     /// As [`App::create_case`]; a case already sent cannot change.
     pub fn update_case(&self, id: &str, fields: CaseFields) -> Result<CaseView, AppError> {
         let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.update(id, fields)?)))?;
+        self.note_change();
         let case = self.render_papers(&vault, case)?;
         self.case_view(&vault, case)
     }
@@ -165,6 +167,7 @@ impl App {
     /// # Errors
     /// [`AppError::InvalidInput`] with every problem of the checklist; not signed in.
     pub fn queue_case_filing(&self, id: &str) -> Result<CaseView, AppError> {
+        self.note_change();
         let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(id)?)))?;
         let view = self.case_view(&vault, case)?;
         // The case as the check saw it (its papers rendered): what is filed, and what must

@@ -9,6 +9,8 @@ use courtside_vault::KdfParams;
 pub const COURT_URL_ENV: &str = "COURTSIDE_COURT_URL";
 /// Environment variable naming the folder exports are written to (default: Downloads).
 pub const EXPORT_DIR_ENV: &str = "COURTSIDE_EXPORT_DIR";
+/// Environment variable naming a backup folder (see [`AppConfig::backup_dir`]).
+pub const BACKUP_DIR_ENV: &str = "COURTSIDE_BACKUP_DIR";
 /// Environment variable naming the data directory (overrides the OS default).
 pub const DATA_DIR_ENV: &str = "COURTSIDE_DATA_DIR";
 
@@ -37,6 +39,10 @@ pub struct AppConfig {
     /// one-shot command does not (its engines would send filings behind the command's back
     /// and be killed mid-write when it exits; `courtside sync run` sends explicitly).
     pub background_sync: bool,
+    /// A backup folder set by the environment (`COURTSIDE_BACKUP_DIR`: an administrator's
+    /// choice, or a test's): used while the user has chosen none, and offered on the first-run
+    /// screen to restore from.
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl AppConfig {
@@ -58,13 +64,21 @@ impl AppConfig {
             _ => CourtChoice::Demo,
         };
         let exports_dir = std::env::var_os(EXPORT_DIR_ENV).filter(|d| !d.is_empty()).map(PathBuf::from);
-        Ok(Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir, background_sync: true })
+        let backup_dir = std::env::var_os(BACKUP_DIR_ENV).filter(|d| !d.is_empty()).map(PathBuf::from);
+        Ok(Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir, background_sync: true, backup_dir })
     }
 
     /// A configuration with defaults for everything but the data directory and the court.
     #[must_use]
     pub fn new(data_dir: PathBuf, court: CourtChoice) -> Self {
-        Self { data_dir, court, vault_kdf: KdfParams::default(), exports_dir: None, background_sync: true }
+        Self {
+            data_dir,
+            court,
+            vault_kdf: KdfParams::default(),
+            exports_dir: None,
+            background_sync: true,
+            backup_dir: None,
+        }
     }
 
     /// Directory of the encrypted vault.

@@ -57,6 +57,7 @@ impl App {
         source: &str,
         bytes: &[u8],
     ) -> Result<Exhibit, AppError> {
+        self.note_change();
         if bytes.is_empty() {
             return Err(AppError::InvalidInput(format!("{name} is empty")));
         }
@@ -73,6 +74,7 @@ impl App {
     /// # Errors
     /// [`AppError::InvalidInput`] when it cannot be read.
     pub fn add_exhibit_file(&self, path: &std::path::Path, capture: &Capture) -> Result<Exhibit, AppError> {
+        self.note_change();
         self.with_locker(|l| Ok(l.capture_file(path, capture)?))
     }
 
@@ -154,6 +156,7 @@ impl App {
         proves: &str,
         mut progress: impl FnMut(DropProgress),
     ) -> Result<DropOutcome, AppError> {
+        self.note_change();
         let held = self.with_open(|o| match o.dropped.take() {
             Some(d) if d.token == token => Ok(d),
             other => {
@@ -210,6 +213,7 @@ impl App {
     /// # Errors
     /// [`AppError::InvalidInput`] for a bad address or a failed fetch.
     pub async fn capture_url(&self, url: &str, proves: &str) -> Result<Exhibit, AppError> {
+        self.note_change();
         self.with_open(|_| Ok(()))?;
         let web = courtside_evidence::web::capture(url).await?;
         self.with_locker(|l| Ok(l.capture_web(&web, proves)?))

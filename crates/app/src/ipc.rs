@@ -709,8 +709,70 @@ pub struct CaseSummary {
     pub updated_at: i64,
 }
 
+/// The backups as the settings and the sidebar show them.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStatus {
+    /// The backup folder, to show (chosen in the OS's own chooser; the window never sends one).
+    pub folder: Option<String>,
+    /// Hours between scheduled backups (important changes, such as a filing sent or evidence
+    /// captured, are backed up within minutes as well).
+    pub every_hours: u32,
+    /// Warn when the last good backup is older than this many days.
+    pub warn_after_days: u32,
+    /// When the last good backup was made (ms since the Unix epoch).
+    #[ts(type = "number | null")]
+    pub last_success_at: Option<i64>,
+    /// Its snapshot.
+    pub last_snapshot: Option<String>,
+    /// Why the last attempt failed, when it did (after the last good one).
+    pub last_error: Option<IpcError>,
+    /// A backup is being written now.
+    pub running: bool,
+    /// There is no good backup, or it is older than `warn_after_days`.
+    pub overdue: bool,
+}
+
+/// A backup folder offered for a restore: its snapshots, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreSource {
+    /// The folder, to show.
+    pub folder: String,
+    /// Its snapshots (names and times are not secret: the folder shows them).
+    pub snapshots: Vec<SnapshotOption>,
+}
+
+/// One snapshot of a backup folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotOption {
+    /// Its name.
+    pub name: String,
+    /// When it was made (ms since the Unix epoch).
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoredView {
+    /// The snapshot restored.
+    pub snapshot: String,
+    /// When it was made (ms since the Unix epoch).
+    #[ts(type = "number")]
+    pub created_at: i64,
+    /// Exhibits whose custody chain records the move.
+    #[ts(type = "number")]
+    pub exhibits: u64,
+    /// Court accounts to sign in to again on this computer.
+    #[ts(type = "number")]
+    pub sign_ins_to_redo: u64,
+}
+
 /// Machine-readable class of an [`IpcError`]; the UI chooses its message and remedy by it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum ErrorCode {
     /// The request was not acceptable as made.
@@ -746,7 +808,7 @@ pub enum ErrorCode {
 }
 
 /// The one error shape every command returns: `{ code, message, details? }`.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IpcError {
     /// Class of the error.
@@ -814,6 +876,10 @@ pub fn bindings() -> String {
         PolicyView::decl(&cfg),
         CheckProblem::decl(&cfg),
         FilingCheck::decl(&cfg),
+        BackupStatus::decl(&cfg),
+        RestoreSource::decl(&cfg),
+        SnapshotOption::decl(&cfg),
+        RestoredView::decl(&cfg),
         FeeView::decl(&cfg),
         CaseView::decl(&cfg),
         CaseSummary::decl(&cfg),

@@ -37,6 +37,8 @@ pub struct App {
     pub(crate) news_to_absorb: Arc<std::sync::atomic::AtomicBool>,
     /// Connectivity logs of hearings joined in this run.
     pub(crate) hearing_logs: crate::hearing_join::HearingLogs,
+    /// Backups: one at a time, important changes since the last, the folder to restore from.
+    pub(crate) backups: crate::backup::BackupState,
 }
 
 impl std::fmt::Debug for App {
@@ -130,6 +132,7 @@ impl App {
             news: Mutex::new(None),
             news_to_absorb: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             hearing_logs: Mutex::default(),
+            backups: crate::backup::BackupState::default(),
         })
     }
 
@@ -337,6 +340,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], or the draft's or vault's error.
     pub fn create_draft(&self, title: &str, body: &str, case_id: Option<&str>) -> Result<Draft, AppError> {
+        self.note_change();
         self.with_open(|o| Ok(o.drafts.create(title, body, case_id)?))
     }
 
@@ -345,6 +349,7 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], or the draft's or vault's error.
     pub fn save_draft(&self, id: &str, title: &str, body: &str) -> Result<Draft, AppError> {
+        self.note_change();
         self.with_open(|o| Ok(o.drafts.save(id, title, body)?))
     }
 

@@ -646,6 +646,40 @@ fn check_marker(at: &Path, keys: &BackupKeys) -> Result<(), VaultError> {
     Ok(())
 }
 
+/// The snapshots of the backup folder `at` and when each was made (ms since the Unix epoch),
+/// oldest first, read without any secret (the folder shows names and times anyway); which of
+/// them are whole only [`verify_backup`] can tell.
+///
+/// # Errors
+/// [`VaultError::NotABackup`] when the folder holds no Courtside backup.
+pub fn list_snapshots(at: &Path) -> Result<Vec<(String, i64)>, VaultError> {
+    read_marker(at)?;
+    Ok(snapshot_names(at)?.into_iter().filter_map(|n| parse_stamp(&n).map(|t| (n, t))).collect())
+}
+
+/// The time in a snapshot's name (`20261201T225147.250Z-…`), as written by [`utc_stamp`].
+fn parse_stamp(name: &str) -> Option<i64> {
+    let b = name.as_bytes();
+    if b.len() < 20 || b[8] != b'T' || b[15] != b'.' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| name.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (hh, mm, ss, ms) = (num(9..11)?, num(11..13)?, num(13..15)?, num(16..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm), the inverse of `utc_stamp`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) + ms)
+}
+
 /// Snapshot names in the folder, oldest first (temporary files of an interrupted write are
 /// not snapshots).
 fn snapshot_names(at: &Path) -> Result<Vec<String>, VaultError> {
@@ -945,6 +979,11 @@ mod tests {
         assert_eq!(utc_stamp(0), "19700101T000000.000Z");
         assert_eq!(utc_stamp(951_782_400_007), "20000229T000000.007Z");
         assert_eq!(utc_stamp(1_796_165_507_250), "20261201T225147.250Z");
+        for ms in [0, 951_782_400_007, 1_796_165_507_250, 4_102_444_799_999] {
+            assert_eq!(parse_stamp(&format!("{}-abcd", utc_stamp(ms))), Some(ms));
+        }
+        assert_eq!(parse_stamp("not-a-snapshot"), None);
+        assert_eq!(parse_stamp("20261301T000000.000Z-x"), None);
     }
 
     #[test]

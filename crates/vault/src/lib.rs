@@ -21,7 +21,7 @@ mod transaction;
 
 pub use backup::{
     BACKUP_MARKER, BackupReport, BackupSecret, PruneReport, RestoreReport, Retention, SnapshotCheck, SnapshotSummary,
-    restore_backup, verify_backup,
+    list_snapshots, restore_backup, verify_backup,
 };
 pub use blobs::BlobInfo;
 pub use keyfile::{KdfParams, VaultError, VaultState};

@@ -1,5 +1,6 @@
 //! IPC commands, one module per domain.
 
+pub(crate) mod backup;
 pub(crate) mod cases;
 pub(crate) mod courts;
 pub(crate) mod drafts;

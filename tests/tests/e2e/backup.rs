@@ -148,3 +148,59 @@ async fn a_vault_restored_on_a_new_computer_holds_every_item_and_its_custody_rec
         assert!(vault.verify().unwrap().is_empty(), "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_backs_up_on_its_own_to_its_folder_and_a_new_computer_restores_from_it() {
+    use courtside_app::ipc::VaultState;
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let usb = dir.path().join("usb");
+    let at = |sub: &str| {
+        let mut config = courtside_app::AppConfig::new(
+            dir.path().join(sub),
+            courtside_app::CourtChoice::Configured(court_url(&court)),
+        );
+        config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
+        config.backup_dir = Some(usb.clone());
+        config
+    };
+    let app = std::sync::Arc::new(App::start(at("old")).await.unwrap());
+    app.create_vault(PASS.into()).await.unwrap();
+    let status = app.backup_status().unwrap();
+    assert_eq!(status.folder.as_deref(), Some(usb.display().to_string().as_str()));
+    assert!(status.overdue && status.last_success_at.is_none(), "{status:?}");
+    app.create_draft("代理词", "本案应驳回原告诉讼请求。", None).unwrap();
+
+    // Never backed up: the schedule makes one at once.
+    let looping = std::sync::Arc::clone(&app);
+    let task = tokio::spawn(async move { looping.back_up_while_open(Duration::from_millis(50)).await });
+    let mut status = app.backup_status().unwrap();
+    for _ in 0..200 {
+        if status.last_success_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        status = app.backup_status().unwrap();
+    }
+    task.abort();
+    assert!(status.last_success_at.is_some() && !status.overdue && status.last_error.is_none(), "{status:?}");
+    app.lock_vault().unwrap();
+
+    // A new computer: its first-run screen offers the configured folder.
+    let new = App::start(at("new")).await.unwrap();
+    assert_eq!(new.vault_state().unwrap(), VaultState::Absent);
+    let offered = new.configured_restore_source().expect("the folder holds a backup");
+    assert_eq!(offered.snapshots.len(), 1);
+    assert_eq!(Some(&offered.snapshots[0].name), status.last_snapshot.as_ref());
+    let wrong = new.restore_from_backup(None, "not the passphrase".into(), false).await.unwrap_err();
+    assert!(matches!(wrong, courtside_app::AppError::Vault(courtside_vault::VaultError::WrongPassphrase)), "{wrong:?}");
+    assert_eq!(new.vault_state().unwrap(), VaultState::Absent, "a wrong passphrase restores nothing");
+    new.restore_from_backup(None, PASS.into(), false).await.unwrap();
+    assert_eq!(new.vault_state().unwrap(), VaultState::Locked);
+    assert!(new.restore_from_backup(None, PASS.into(), false).await.is_err(), "never over a vault");
+    new.unlock_vault(PASS.into()).await.unwrap();
+    let drafts = new.list_drafts().unwrap();
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(new.get_draft(&drafts[0].id, None).unwrap().body, "本案应驳回原告诉讼请求。");
+    new.shutdown().await;
+}

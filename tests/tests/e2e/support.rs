@@ -264,7 +264,9 @@ impl FaultProxy {
                     if next() % 2 == 0 {
                         up_budget = next() % (1 << 20);
                     } else {
-                        down_budget = next() % (64 << 10);
+                        // Answers are small: a cut within 16 KiB lands inside one of the
+                        // first few on the connection.
+                        down_budget = next() % (16 << 10);
                     }
                 }
                 tokio::spawn(async move {

@@ -26,7 +26,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, MessageKey> = {
 };
 
 /** A user-facing sentence for a backend error, in the current language. */
-export function errorMessage(e: BackendError): string {
+export function errorMessage(e: Pick<BackendError, 'code' | 'message'>): string {
   const key = ERROR_MESSAGES[e.code] ?? 'error.generic';
   return i18n.t(key, { message: e.message });
 }

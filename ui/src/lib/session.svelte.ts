@@ -13,6 +13,8 @@ const CONNECTIVITY_INTERVAL_MS = 30_000;
 class Session {
   info = $state<AppInfo | null>(null);
   vault = $state<VaultState | null>(null);
+  /** Set by a restore from a backup, until the restored vault is unlocked: what to tell. */
+  restored = $state<{ createdAt: number; signInsToRedo: number } | null>(null);
   connectivity = $state<Connectivity | null>(null);
   checking = $state(false);
   theme = $state<ThemePreference>('system');

@@ -240,6 +240,60 @@ test('a draft written in the app survives a restart, with its history', async ()
   cleanup(dir);
 });
 
+test('a vault backed up in Settings is restored on a new computer from the first-run screen (Chinese)', async () => {
+  const backups = mkdtempSync(join(tmpdir(), 'courtside-backups-'));
+  const env = { COURTSIDE_BACKUP_DIR: backups };
+  const old = await withApp(
+    'zh-CN',
+    async (s) => {
+      await createVault(s, '创建加密保险库');
+      await s.click(await s.waitFor('[data-testid="nav-drafts"]'));
+      await s.click(await s.waitFor('[data-testid="draft-new"]'));
+      await s.waitFor('[data-testid="draft-status"]', { text: (t) => t.includes('1') });
+      await fill(s, '[data-testid="draft-title"]', '答辩状');
+      await fill(s, '[data-testid="draft-body"]', '被告否认收到货物。');
+      await s.waitFor('[data-testid="draft-status"]', { text: (t) => t.includes('3') });
+      await s.click(await s.find('[data-testid="nav-settings"]'));
+      const folder = await s.waitFor('[data-testid="backup-folder"]');
+      assert.ok((await s.text(folder)).includes(backups), await s.text(folder));
+      await s.click(await s.find('[data-testid="backup-now"]'));
+      await s.waitFor('[data-testid="backup-last"]', { text: (t) => t.startsWith('上次成功备份'), timeout: 60_000 });
+      await shoot(s, 'backup-zh.png');
+    },
+    undefined,
+    env
+  );
+  const fresh = await withApp(
+    'zh-CN',
+    async (s) => {
+      await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === '创建加密保险库' });
+      await s.click(await s.find('[data-testid="restore-link"]'));
+      const folder = await s.waitFor('[data-testid="restore-folder"]');
+      assert.ok((await s.text(folder)).includes(backups), await s.text(folder));
+      await s.type(await s.find('[data-testid="restore-secret"]'), 'not the passphrase');
+      await s.click(await s.find('[data-testid="restore-submit"]'));
+      await s.waitFor('[data-testid="restore-wrong"]', { timeout: 30_000 });
+      await shoot(s, 'restore-wrong-zh.png');
+      await fill(s, '[data-testid="restore-secret"]', 'correct horse battery');
+      await s.click(await s.find('[data-testid="restore-submit"]'));
+      await s.waitFor('[data-testid="restore-done"]', { timeout: 60_000 });
+      await s.waitFor('[data-testid="unlock-title"]', { text: (t) => t === '解锁 Courtside' });
+      await shoot(s, 'restored-zh.png');
+      await s.type(await s.find('[data-testid="passphrase"]'), 'correct horse battery');
+      await s.click(await s.find('[data-testid="unlock-submit"]'));
+      await s.click(await s.waitFor('[data-testid="nav-drafts"]', { timeout: 30_000 }));
+      await s.click(await s.waitFor('[data-testid="draft-item"]', { text: (t) => t.includes('答辩状') }));
+      await s.waitFor('[data-testid="draft-body"]');
+      assert.equal(await s.execute('return document.querySelector(\'[data-testid="draft-body"]\').value'), '被告否认收到货物。');
+    },
+    undefined,
+    env
+  );
+  cleanup(old);
+  cleanup(fresh);
+  cleanup(backups);
+});
+
 /** The reference court as a separate process (`courtside court serve`), so a test can stop it. */
 async function startCourt(port, dataDir) {
   const cli = process.env.COURTSIDE_CLI;

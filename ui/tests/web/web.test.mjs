@@ -487,3 +487,52 @@ test('hearings show their time and a countdown', async () => {
   assert.deepEqual(errors, []);
   await close();
 });
+
+for (const locale of ['en-US', 'zh-CN']) {
+  test(`backups: choose a folder, back up now, set the schedule: ${locale}`, async () => {
+    const { page, errors, close } = await newPage();
+    const zh = locale === 'zh-CN';
+    await openUnlocked(page, '/settings', locale);
+    await page.getByTestId('backup-no-folder').waitFor();
+    await assertAccessible(page, `settings without a backup folder (${locale})`);
+    await page.getByTestId('backup-choose').click();
+    await page.getByTestId('backup-folder').waitFor();
+    assert.match(await page.getByTestId('backup-folder').textContent(), /Courtside backups/);
+    assert.match(await page.getByTestId('backup-last').textContent(), zh ? /尚未进行过备份/ : /No backup has been made yet/);
+    await page.getByTestId('backup-now').click();
+    await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="backup-last"]')?.textContent ?? ''));
+    assert.match(await page.getByTestId('backup-last').textContent(), zh ? /上次成功备份/ : /Last good backup/);
+    await page.getByTestId('backup-every').selectOption('12');
+    assert.equal(await page.getByTestId('backup-every').inputValue(), '12');
+    await assertAccessible(page, `settings after a backup (${locale})`);
+    await page.getByTestId('backup-stop').click();
+    await page.getByTestId('backup-no-folder').waitFor();
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test(`first run on a new computer: restore from a backup, a wrong passphrase on the field, then unlock: ${locale}`, async () => {
+    const { page, errors, close } = await newPage();
+    const zh = locale === 'zh-CN';
+    await page.goto(`${server.url}/?locale=${locale}&backup`);
+    await page.getByTestId('restore-link').click();
+    await page.getByTestId('restore-folder').waitFor();
+    assert.match(await page.getByTestId('restore-folder').textContent(), /Courtside backups/);
+    await assertAccessible(page, `restore (${locale})`);
+    await page.getByTestId('restore-secret').fill('not the passphrase');
+    await page.getByTestId('restore-submit').click();
+    await page.getByTestId('restore-wrong').waitFor();
+    assert.equal(await page.getByTestId('restore-secret').getAttribute('aria-invalid'), 'true');
+    assert.match(await page.getByTestId('restore-wrong').textContent(), zh ? /口令无法打开此备份/ : /does not open this backup/);
+    await assertAccessible(page, `restore with an error (${locale})`);
+    await page.getByTestId('restore-secret').fill('correct horse battery');
+    await page.getByTestId('restore-submit').click();
+    await page.getByTestId('restore-done').waitFor();
+    assert.equal(await page.getByTestId('unlock-title').textContent(), zh ? '解锁 Courtside' : 'Unlock Courtside');
+    await page.getByTestId('passphrase').fill('correct horse battery');
+    await page.getByTestId('unlock-submit').click();
+    await page.getByTestId('nav-cases').waitFor();
+    assert.deepEqual(errors, []);
+    await close();
+  });
+}

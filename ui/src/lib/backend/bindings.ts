@@ -386,6 +386,79 @@ problems: Array<CheckProblem>,
  */
 policyVersion: string | null, };
 
+export type BackupStatus = { 
+/**
+ * The backup folder, to show (chosen in the OS's own chooser; the window never sends one).
+ */
+folder: string | null, 
+/**
+ * Hours between scheduled backups (important changes, such as a filing sent or evidence
+ * captured, are backed up within minutes as well).
+ */
+everyHours: number, 
+/**
+ * Warn when the last good backup is older than this many days.
+ */
+warnAfterDays: number, 
+/**
+ * When the last good backup was made (ms since the Unix epoch).
+ */
+lastSuccessAt: number | null, 
+/**
+ * Its snapshot.
+ */
+lastSnapshot: string | null, 
+/**
+ * Why the last attempt failed, when it did (after the last good one).
+ */
+lastError: IpcError | null, 
+/**
+ * A backup is being written now.
+ */
+running: boolean, 
+/**
+ * There is no good backup, or it is older than `warn_after_days`.
+ */
+overdue: boolean, };
+
+export type RestoreSource = { 
+/**
+ * The folder, to show.
+ */
+folder: string, 
+/**
+ * Its snapshots (names and times are not secret: the folder shows them).
+ */
+snapshots: Array<SnapshotOption>, };
+
+export type SnapshotOption = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * When it was made (ms since the Unix epoch).
+ */
+createdAt: number, };
+
+export type RestoredView = { 
+/**
+ * The snapshot restored.
+ */
+snapshot: string, 
+/**
+ * When it was made (ms since the Unix epoch).
+ */
+createdAt: number, 
+/**
+ * Exhibits whose custody chain records the move.
+ */
+exhibits: number, 
+/**
+ * Court accounts to sign in to again on this computer.
+ */
+signInsToRedo: number, };
+
 export type FeeView = { 
 /**
  * Fee in fen.

@@ -1,7 +1,7 @@
 import { BackendError, type Backend } from './index';
 import { createFakeCases } from './fake-cases';
 import { createFakeEvidence } from './fake-evidence';
-import type { Draft, VaultState } from './bindings';
+import type { BackupStatus, Draft, RestoreSource, VaultState } from './bindings';
 
 /**
  * An in-memory backend for the web build (Playwright suite, UI development in a browser).
@@ -10,6 +10,7 @@ import type { Draft, VaultState } from './bindings';
  * real flows. `?offline` in the page URL makes the court unreachable; `?locale=zh-CN` sets
  * the "OS" locale; `?vault=PASS` starts with a locked vault opened by PASS.
  * `globalThis.__courtsideFakeSleep()` plays the app's "the machine is going to sleep" event.
+ * `?backup` offers a backup (made with the passphrase `correct horse battery`) at first run.
  */
 export function createFakeBackend(): Backend {
   const params = new URLSearchParams(globalThis.location?.search ?? '');
@@ -38,7 +39,61 @@ export function createFakeBackend(): Backend {
     return draft;
   };
 
+  const FAKE_FOLDER = '/media/usb/Courtside backups';
+  let backup: BackupStatus = {
+    folder: null,
+    everyHours: 24,
+    warnAfterDays: 7,
+    lastSuccessAt: null,
+    lastSnapshot: null,
+    lastError: null,
+    running: false,
+    overdue: true
+  };
+  const offered: RestoreSource = {
+    folder: FAKE_FOLDER,
+    snapshots: [{ name: '20261130T180000.000Z-5e1f0a2b', createdAt: Date.UTC(2026, 10, 30, 18) }]
+  };
+  let restoreFrom: RestoreSource | null = null;
+
   return {
+    backupStatus: async () => (unlocked(), { ...backup }),
+    backUpNow: async () => {
+      unlocked();
+      if (!backup.folder) throw new BackendError({ code: 'invalidInput', message: 'choose a backup folder first' });
+      const now = Date.now();
+      const stamp = new Date(now).toISOString().replace(/[-:]/g, '');
+      backup = { ...backup, lastSuccessAt: now, lastSnapshot: `${stamp}-fa4e0001`, lastError: null, overdue: false };
+      return { ...backup };
+    },
+    setBackupSchedule: async (everyHours, warnAfterDays) => {
+      unlocked();
+      if (everyHours < 1 || everyHours > 168 || warnAfterDays < 1 || warnAfterDays > 90) {
+        throw new BackendError({ code: 'invalidInput', message: 'back up every 1 to 168 hours, warn after 1 to 90 days' });
+      }
+      backup = { ...backup, everyHours, warnAfterDays };
+      return { ...backup };
+    },
+    stopBackups: async () => (unlocked(), (backup = { ...backup, folder: null }), { ...backup }),
+    chooseBackupFolder: async () => (unlocked(), (backup = { ...backup, folder: FAKE_FOLDER }), { ...backup }),
+    configuredRestoreSource: async () => (params.has('backup') ? (restoreFrom = offered) : null),
+    chooseRestoreFolder: async () => (restoreFrom = offered),
+    restoreFromBackup: async (snapshot, secret, recoveryKey) => {
+      if (state !== 'absent') throw new BackendError({ code: 'invalidInput', message: 'this computer has a vault already' });
+      if (!restoreFrom) throw new BackendError({ code: 'invalidInput', message: 'choose the backup folder first' });
+      const ok = recoveryKey
+        ? secret.replace(/[\s-]/g, '').toUpperCase() === 'CSRKFAKE000000000000000000000000'
+        : secret === 'correct horse battery';
+      if (!ok) {
+        throw recoveryKey
+          ? new BackendError({ code: 'wrongRecoveryKey', message: 'the recovery key does not open this vault' })
+          : new BackendError({ code: 'wrongPassphrase', message: 'the passphrase does not open this vault' });
+      }
+      passphrase = 'correct horse battery';
+      state = 'locked';
+      const chosen = restoreFrom.snapshots.find((s) => s.name === snapshot) ?? restoreFrom.snapshots[0];
+      return { snapshot: chosen?.name ?? '', createdAt: chosen?.createdAt ?? 0, exhibits: 0, signInsToRedo: 1 };
+    },
     appInfo: async () => ({
       version: '0.0.0-web',
       osLocale: params.get('locale') ?? globalThis.navigator?.language ?? null,

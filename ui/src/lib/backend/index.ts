@@ -6,6 +6,9 @@
  */
 import type {
   AppInfo,
+  BackupStatus,
+  RestoreSource,
+  RestoredView,
   HearingCheck,
   HearingEntry,
   NetworkCheck,
@@ -66,6 +69,23 @@ export interface Backend {
   unlockWithThisDevice(): Promise<void>;
   /** Closes the vault and forgets its keys. */
   lockVault(): Promise<void>;
+  /** The backups: folder, schedule, last good backup, last error. */
+  backupStatus(): Promise<BackupStatus>;
+  /** Backs up now (then prunes old snapshots); the outcome is in the status. */
+  backUpNow(): Promise<BackupStatus>;
+  /** How often to back up, and after how many days without one to warn. */
+  setBackupSchedule(everyHours: number, warnAfterDays: number): Promise<BackupStatus>;
+  /** Stops backing up (backups made stay). */
+  stopBackups(): Promise<BackupStatus>;
+  /** Asks for the backup folder in the OS's own chooser (the window never names a path). */
+  chooseBackupFolder(title: string): Promise<BackupStatus>;
+  /** The backup folder the app was configured with, when it holds a backup (first run). */
+  configuredRestoreSource(): Promise<RestoreSource | null>;
+  /** Asks for a backup folder to restore from in the OS's chooser; null when cancelled. */
+  chooseRestoreFolder(title: string): Promise<RestoreSource | null>;
+  /** Restores the chosen folder's snapshot (the newest whole one when null) as this
+   * computer's vault; it is then locked, to be opened with the same secret. */
+  restoreFromBackup(snapshot: string | null, secret: string, recoveryKey: boolean): Promise<RestoredView>;
   /** All drafts, most recently saved first. */
   listDrafts(): Promise<DraftSummary[]>;
   /** Creates a draft (version 1). */
