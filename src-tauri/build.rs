@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "configured_restore_source",
     "choose_restore_folder",
     "restore_from_backup",
+    "export_everything",
+    "erase_everything",
     "list_drafts",
     "create_draft",
     "save_draft",

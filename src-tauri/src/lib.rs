@@ -109,6 +109,8 @@ pub fn run() {
             commands::backup::configured_restore_source,
             commands::backup::choose_restore_folder,
             commands::backup::restore_from_backup,
+            commands::backup::export_everything,
+            commands::backup::erase_everything,
             commands::drafts::list_drafts,
             commands::drafts::create_draft,
             commands::drafts::save_draft,

@@ -70,8 +70,33 @@ pub(crate) fn bench() -> Result<()> {
     );
     println!("| Linux .deb size ({}) | {:.2} MB | - | - | <= 20 MB |", file_name(deb), deb_bytes as f64 / 1e6);
     vault_figures(&p)?;
+    backup_figures(&p)?;
     sync_figures(&p)?;
     evidence_figures(&p)
+}
+
+/// Backups: the `backup_bench` example (release) on a vault holding 1 GiB of evidence.
+fn backup_figures(p: &Project) -> Result<()> {
+    p.step(
+        "backup bench (release)",
+        crate::env::cmd(
+            "cargo",
+            &["build", "--quiet", "--release", "-p", "courtside-vault", "--example", "backup_bench"],
+        )
+        .current_dir(&p.root),
+    )?;
+    let bin = p.target_dir().join("release/examples").join(format!("backup_bench{}", std::env::consts::EXE_SUFFIX));
+    let work = std::env::temp_dir().join(format!("courtside-backup-bench-{}", std::process::id()));
+    let out = Command::new(&bin).arg(&work).stderr(Stdio::inherit()).output().context("run backup_bench")?;
+    let _ = std::fs::remove_dir_all(&work);
+    if !out.status.success() {
+        bail!("backup_bench failed ({})", out.status);
+    }
+    println!();
+    println!("| backup figure | measured | reference | ratio | target |");
+    println!("|---|---|---|---|---|");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    Ok(())
 }
 
 /// Evidence ingest: the `evidence_bench` example (release) against `openssl dgst`.
@@ -162,6 +187,7 @@ pub(crate) fn part(name: &str) -> Result<()> {
     env::ensure_system_packages(&["curl", "openssl"])?;
     match name {
         "vault" => vault_figures(&p),
+        "backup" => backup_figures(&p),
         "evidence" => evidence_figures(&p),
         _ => sync_figures(&p),
     }

@@ -32,9 +32,9 @@ fn main() {
         Some("codegen") => codegen(),
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::bench(),
-            Some(part @ ("vault" | "sync" | "evidence")) => bench::part(part),
+            Some(part @ ("vault" | "backup" | "sync" | "evidence")) => bench::part(part),
             Some(other) => {
-                eprintln!("cargo xtask bench [vault|sync|evidence]: unknown part {other:?}");
+                eprintln!("cargo xtask bench [vault|backup|sync|evidence]: unknown part {other:?}");
                 std::process::exit(1);
             }
         },
@@ -82,6 +82,7 @@ fn test() -> Result<()> {
     validators::openapi(&p)?;
     validators::icalendar(&p)?;
     validators::bagit(&p)?;
+    validators::export(&p)?;
     validators::warc(&p)?;
     p.step(
         "courtside CLI",

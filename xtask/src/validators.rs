@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use crate::env::{Project, cmd};
 
 /// Pinned so a new release cannot turn CI red on its own.
-const PACKAGES: [&str; 4] = ["openapi-spec-validator==0.9.0", "icalendar==7.3.0", "bagit==1.9.0", "warcio==1.8.1"];
+const PACKAGES: [&str; 5] =
+    ["openapi-spec-validator==0.9.0", "icalendar==7.3.0", "bagit==1.9.0", "warcio==1.8.1", "jsonschema==4.26.0"];
 
 /// The venv with the validators, created (or completed) when needed.
 fn venv(p: &Project) -> Result<PathBuf> {
@@ -87,6 +88,60 @@ pub(crate) fn bagit(p: &Project) -> Result<()> {
     eprintln!("{}", String::from_utf8_lossy(&refused.stderr).lines().last().unwrap_or_default());
     anyhow::ensure!(!refused.status.success(), "bagit.py accepted a bag whose payload was changed");
     eprintln!("== evidence bag with one changed byte: refused, as it must be");
+    Ok(())
+}
+
+/// The export of all of a user's data (the `export_sample` example): the bag passes
+/// `bagit.py --validate`, its JSON the committed JSON Schema (and holds no token), its
+/// calendar parses with `icalendar`; a changed byte in a draft makes the bag invalid.
+pub(crate) fn export(p: &Project) -> Result<()> {
+    let venv = venv(p)?;
+    let out_dir = p.target_dir().join("tools/export");
+    let out = cmd("cargo", &["run", "--quiet", "-p", "courtside-app", "--example", "export_sample", "--"])
+        .arg(&out_dir)
+        .current_dir(&p.root)
+        .output()
+        .context("run export_sample")?;
+    anyhow::ensure!(out.status.success(), "export_sample failed: {}", String::from_utf8_lossy(&out.stderr));
+    let bag = PathBuf::from(String::from_utf8(out.stdout)?.trim());
+    p.step(
+        "export of all data (bagit.py --validate)",
+        std::process::Command::new(venv.join("bin/bagit.py")).arg("--validate").arg(&bag),
+    )?;
+    let check = r#"
+import json, sys, jsonschema, icalendar
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+text = open(sys.argv[2] + "/data/courtside-export.json", encoding="utf-8").read()
+doc = json.loads(text)
+jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+for secret in ("accessToken", "refreshToken", "deviceKey", "passphrase"):
+    assert secret not in text, secret
+assert len(doc["drafts"][0]["versions"]) == 3, doc["drafts"]
+assert len(doc["exhibits"]) == 2
+cal = icalendar.Calendar.from_ical(open(sys.argv[2] + "/data/calendar.ics", "rb").read())
+assert len(list(cal.walk("VEVENT"))) == 1
+print("export: schema valid,", len(doc["cases"]), "case,", len(doc["exhibits"]), "exhibits, calendar parsed")
+"#;
+    p.step(
+        "export of all data (JSON Schema, icalendar)",
+        std::process::Command::new(venv.join("bin/python"))
+            .args(["-c", check])
+            .arg(p.root.join("docs/schemas/courtside-export-1.schema.json"))
+            .arg(&bag),
+    )?;
+    let draft = std::fs::read_dir(bag.join("data/drafts"))?
+        .flatten()
+        .next()
+        .context("the sample export has a draft")?
+        .path()
+        .join("v0001.txt");
+    let mut bytes = std::fs::read(&draft)?;
+    bytes[0] ^= 1;
+    std::fs::write(&draft, bytes)?;
+    let refused = std::process::Command::new(venv.join("bin/bagit.py")).arg("--validate").arg(&bag).output()?;
+    anyhow::ensure!(!refused.status.success(), "bagit.py accepted an export whose draft was changed");
+    eprintln!("== export with one changed byte: refused, as it must be");
     Ok(())
 }
 

@@ -98,9 +98,7 @@ impl App {
     /// # Errors
     /// [`AppError::InvalidInput`] when the file cannot be written.
     pub fn export_calendar(&self) -> Result<String, AppError> {
-        let cases = self.with_open(|o| Ok(o.cases.list()?))?;
-        let (entries, _) = calendar_entries(&cases);
-        let text = to_icalendar(&entries, time::OffsetDateTime::now_utc());
+        let text = self.calendar_text()?;
         let dir = self.exports_dir();
         std::fs::create_dir_all(&dir).map_err(|e| AppError::InvalidInput(format!("{}: {e}", dir.display())))?;
         let path = dir.join("courtside-deadlines.ics");
@@ -165,6 +163,13 @@ impl App {
 
 impl App {
     /// Where exports go: the configured folder, else the user's Downloads folder.
+    /// The calendar as iCalendar text.
+    pub(crate) fn calendar_text(&self) -> Result<String, AppError> {
+        let cases = self.with_open(|o| Ok(o.cases.list()?))?;
+        let (entries, _) = calendar_entries(&cases);
+        Ok(to_icalendar(&entries, time::OffsetDateTime::now_utc()))
+    }
+
     pub(crate) fn exports_dir(&self) -> std::path::PathBuf {
         self.config.exports_dir.clone().unwrap_or_else(|| {
             directories::UserDirs::new()

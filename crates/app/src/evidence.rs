@@ -25,7 +25,7 @@ impl App {
     /// not while `f` runs, so a long capture does not stall every other command; the locker
     /// orders its own log appends. A capture under way when the vault is locked finishes
     /// (its locker keeps the vault open until then).
-    fn with_locker<T>(&self, f: impl FnOnce(&Locker) -> Result<T, AppError>) -> Result<T, AppError> {
+    pub(crate) fn with_locker<T>(&self, f: impl FnOnce(&Locker) -> Result<T, AppError>) -> Result<T, AppError> {
         let locker = self.with_open(|o| match &o.locker {
             Some(locker) => Ok(locker.clone()),
             None => {

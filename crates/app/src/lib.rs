@@ -15,6 +15,7 @@ pub mod court_actions;
 pub mod courts;
 pub mod error;
 pub mod evidence;
+pub mod export;
 pub mod fees;
 pub mod hearing_join;
 pub mod instance;

@@ -32,15 +32,28 @@ pub fn safe_name(name: &str) -> String {
     if trimmed.is_empty() { "file".to_owned() } else { trimmed.to_owned() }
 }
 
-struct Writer {
+/// Writes a BagIt 1.0 bag: payload files under `data/` (each hashed as written), then the
+/// tag files and manifests. One writer for every bag Courtside makes (evidence bundles, the
+/// export of all of a user's data).
+pub struct BagWriter {
     root: PathBuf,
     /// (relative path, sha256 hex) of every payload file.
     payload: Vec<(String, String)>,
     bytes: u64,
 }
 
-impl Writer {
-    fn write(&mut self, relative: &str, content: &[u8]) -> Result<(), EvidenceError> {
+impl BagWriter {
+    /// A bag in the directory `root` (which must exist and be empty).
+    #[must_use]
+    pub fn new(root: &Path) -> Self {
+        Self { root: root.to_owned(), payload: Vec::new(), bytes: 0 }
+    }
+
+    /// Writes a file of the bag (`data/…` for payload, else a tag file).
+    ///
+    /// # Errors
+    /// [`EvidenceError::File`].
+    pub fn write(&mut self, relative: &str, content: &[u8]) -> Result<(), EvidenceError> {
         let path = self.root.join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| file_error(parent, &e))?;
@@ -52,6 +65,61 @@ impl Writer {
             self.bytes += content.len() as u64;
         }
         Ok(())
+    }
+
+    /// Writes a payload file from a stream (large originals), hashing it in the same pass;
+    /// returns its SHA-256 (hex).
+    ///
+    /// # Errors
+    /// [`EvidenceError::File`], or `fill`'s.
+    pub fn stream(
+        &mut self,
+        relative: &str,
+        fill: impl FnOnce(&mut dyn Write) -> Result<(), EvidenceError>,
+    ) -> Result<String, EvidenceError> {
+        let path = self.root.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|err| file_error(parent, &err))?;
+        }
+        let file = std::fs::File::create(&path).map_err(|err| file_error(&path, &err))?;
+        let mut sink = HashingFile {
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            ctx: ring::digest::Context::new(&ring::digest::SHA256),
+            bytes: 0,
+        };
+        fill(&mut sink)?;
+        sink.flush().map_err(|err| file_error(&path, &err))?;
+        let digest = hex(sink.ctx.clone().finish().as_ref());
+        self.payload.push((relative.to_owned(), digest.clone()));
+        self.bytes += sink.bytes;
+        Ok(digest)
+    }
+
+    /// Writes `bagit.txt`, `bag-info.txt` (with `description`) and the manifests.
+    ///
+    /// # Errors
+    /// [`EvidenceError::File`].
+    pub fn finish(mut self, description: &str, stamp: time::OffsetDateTime) -> Result<(), EvidenceError> {
+        self.write("bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")?;
+        let info = format!(
+            "Bag-Software-Agent: Courtside {}\nBagging-Date: {}\nPayload-Oxum: {}.{}\nExternal-Description: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            stamp.format(time::macros::format_description!("[year]-[month]-[day]")).unwrap_or_default(),
+            self.bytes,
+            self.payload.len(),
+            description.replace('\n', " "),
+        );
+        self.write("bag-info.txt", info.as_bytes())?;
+        self.payload.sort();
+        let manifest: String = self.payload.iter().map(|(p, d)| format!("{d}  {p}\n")).collect();
+        self.write("manifest-sha256.txt", manifest.as_bytes())?;
+        let mut tags = String::new();
+        for tag in ["bag-info.txt", "bagit.txt", "manifest-sha256.txt"] {
+            let path = self.root.join(tag);
+            let content = std::fs::read(&path).map_err(|e| file_error(&path, &e))?;
+            tags.push_str(&format!("{}  {tag}\n", hex(ring::digest::digest(&ring::digest::SHA256, &content).as_ref())));
+        }
+        self.write("tagmanifest-sha256.txt", tags.as_bytes())
     }
 }
 
@@ -113,44 +181,53 @@ impl Locker {
         exhibits: &[crate::Exhibit],
         stamp: time::OffsetDateTime,
     ) -> Result<(), EvidenceError> {
-        let mut w = Writer { root: root.to_owned(), payload: Vec::new(), bytes: 0 };
+        let mut w = BagWriter::new(root);
+        self.write_evidence(&mut w, "data/", exhibits)?;
+        w.finish(
+            &format!(
+                "Evidence exported by Courtside with its chain of custody (Ed25519-signed, hash-chained entries; device key {}).",
+                self.device().id()
+            ),
+            stamp,
+        )
+    }
+
+    /// Writes `exhibits` (their originals, checked against the captured digest as they are
+    /// copied), their records, the whole custody log, the device's public key and the
+    /// time-stamps into the bag under `prefix` (`data/` for an evidence bundle).
+    ///
+    /// # Errors
+    /// [`EvidenceError::Invalid`] when an original no longer matches its digest; file and
+    /// vault errors.
+    pub fn write_evidence(
+        &self,
+        w: &mut BagWriter,
+        prefix: &str,
+        exhibits: &[crate::Exhibit],
+    ) -> Result<(), EvidenceError> {
         for e in exhibits {
-            let relative = format!("data/exhibits/{:03}-{}", e.number, safe_name(&e.original_name));
-            let path = root.join(&relative);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|err| file_error(parent, &err))?;
-            }
-            let file = std::fs::File::create(&path).map_err(|err| file_error(&path, &err))?;
-            let mut sink = HashingFile {
-                file: std::io::BufWriter::with_capacity(1 << 20, file),
-                ctx: ring::digest::Context::new(&ring::digest::SHA256),
-                bytes: 0,
-            };
-            self.read_original(&e.id, &mut sink)?;
-            sink.flush().map_err(|err| file_error(&path, &err))?;
-            let digest = hex(sink.ctx.clone().finish().as_ref());
+            let relative = format!("{prefix}exhibits/{:03}-{}", e.number, safe_name(&e.original_name));
+            let digest = w.stream(&relative, |sink| self.read_original(&e.id, sink).map(|_| ()))?;
             if digest != e.sha256 {
                 return Err(EvidenceError::Invalid(format!(
                     "exhibit {} no longer matches its captured digest",
                     e.number
                 )));
             }
-            w.payload.push((relative, digest));
-            w.bytes += sink.bytes;
         }
         let records = serde_json::to_vec_pretty(exhibits).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
-        w.write("data/exhibits.json", &records)?;
+        w.write(&format!("{prefix}exhibits.json"), &records)?;
         let log = custody::entries(self.vault())?;
         let mut lines = String::new();
         for stored in &log {
             let entry = stored.entry()?;
             lines.push_str(&serde_json::to_string(stored).map_err(|e| EvidenceError::Invalid(e.to_string()))?);
             lines.push('\n');
-            w.write(&format!("data/custody/entries/{:06}.json", entry.seq), stored.signed.as_bytes())?;
-            w.write(&format!("data/custody/entries/{:06}.sig", entry.seq), &stored.signature_bytes())?;
+            w.write(&format!("{prefix}custody/entries/{:06}.json", entry.seq), stored.signed.as_bytes())?;
+            w.write(&format!("{prefix}custody/entries/{:06}.sig", entry.seq), &stored.signature_bytes())?;
         }
-        w.write("data/custody/custody-log.jsonl", lines.as_bytes())?;
-        w.write("data/custody/device-public-key.pem", self.device().public_key_pem().as_bytes())?;
+        w.write(&format!("{prefix}custody/custody-log.jsonl"), lines.as_bytes())?;
+        w.write(&format!("{prefix}custody/device-public-key.pem"), self.device().public_key_pem().as_bytes())?;
         let numbers: std::collections::HashMap<&str, u32> =
             exhibits.iter().map(|e| (e.id.as_str(), e.number)).collect();
         for stamp in self.stamps()? {
@@ -159,32 +236,12 @@ impl Locker {
                 None if stamp.subject.starts_with("custody-head") => stamp.subject.clone(),
                 None => continue,
             };
-            w.write(&format!("data/timestamps/{name}.tsr"), &stamp.token_der())?;
-            w.write(&format!("data/timestamps/{name}.sha256"), format!("{}\n", stamp.sha256).as_bytes())?;
+            w.write(&format!("{prefix}timestamps/{name}.tsr"), &stamp.token_der())?;
+            w.write(&format!("{prefix}timestamps/{name}.sha256"), format!("{}\n", stamp.sha256).as_bytes())?;
         }
         for (i, pem) in self.tsa_certificates()?.iter().enumerate() {
-            w.write(&format!("data/timestamps/tsa-certificate-{}.pem", i + 1), pem.as_bytes())?;
+            w.write(&format!("{prefix}timestamps/tsa-certificate-{}.pem", i + 1), pem.as_bytes())?;
         }
-
-        w.write("bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")?;
-        let info = format!(
-            "Bag-Software-Agent: Courtside {}\nBagging-Date: {}\nPayload-Oxum: {}.{}\nExternal-Description: Evidence exported by Courtside with its chain of custody (Ed25519-signed, hash-chained entries; device key {}).\n",
-            env!("CARGO_PKG_VERSION"),
-            stamp.format(time::macros::format_description!("[year]-[month]-[day]")).unwrap_or_default(),
-            w.bytes,
-            w.payload.len(),
-            self.device().id(),
-        );
-        w.write("bag-info.txt", info.as_bytes())?;
-        w.payload.sort();
-        let manifest: String = w.payload.iter().map(|(p, d)| format!("{d}  {p}\n")).collect();
-        w.write("manifest-sha256.txt", manifest.as_bytes())?;
-        let mut tags = String::new();
-        for tag in ["bag-info.txt", "bagit.txt", "manifest-sha256.txt"] {
-            let content = std::fs::read(root.join(tag)).map_err(|e| file_error(&root.join(tag), &e))?;
-            tags.push_str(&format!("{}  {tag}\n", hex(ring::digest::digest(&ring::digest::SHA256, &content).as_ref())));
-        }
-        w.write("tagmanifest-sha256.txt", tags.as_bytes())?;
         Ok(())
     }
 }

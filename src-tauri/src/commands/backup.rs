@@ -80,3 +80,18 @@ pub(crate) async fn restore_from_backup(
 ) -> Result<RestoredView, IpcError> {
     Ok(app.restore_from_backup(snapshot, secret, recovery_key).await?)
 }
+
+/// Exports everything into a new bag in the Downloads folder; returns its path.
+#[tauri::command]
+pub(crate) async fn export_everything(handle: tauri::AppHandle) -> Result<String, IpcError> {
+    tauri::async_runtime::spawn_blocking(move || handle.state::<App>().export_everything())
+        .await
+        .map_err(|e| IpcError { code: ErrorCode::Internal, message: e.to_string(), details: None })?
+        .map_err(IpcError::from)
+}
+
+/// Erases this computer's Courtside data (the vault must be open; `confirm` is `ERASE`).
+#[tauri::command]
+pub(crate) fn erase_everything(app: State<'_, App>, confirm: String) -> Result<(), IpcError> {
+    Ok(app.erase_everything(&confirm)?)
+}

@@ -204,3 +204,55 @@ async fn the_app_backs_up_on_its_own_to_its_folder_and_a_new_computer_restores_f
     assert_eq!(new.get_draft(&drafts[0].id, None).unwrap().body, "本案应驳回原告诉讼请求。");
     new.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_export_holds_every_item_and_no_secret_and_erase_leaves_no_vault_behind() {
+    use courtside_app::ipc::VaultState;
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_at(&court, dir.path()).await;
+    app.create_vault(PASS.into()).await.unwrap();
+    sign_in(&app, "li.si", "demo-litigant-2").await;
+    let draft = app.create_draft("代理词", "第一稿", None).unwrap();
+    app.save_draft(&draft.id, "代理词", "第二稿").unwrap();
+    app.add_exhibit("录音.bin", Some("录音"), "被告承认欠款", "file", &[7u8; 4096]).unwrap();
+    let court_case = open_case(&court, "王五诉李四").await;
+    follow_by_service(&app, &court, &court_case.id, "应诉通知书").await;
+
+    let bag = app.export_everything_to(&dir.path().join("exports")).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/courtside-export.json")).unwrap()).unwrap();
+    assert_eq!(json["format"], courtside_app::export::EXPORT_FORMAT);
+    assert_eq!(json["drafts"][0]["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(json["exhibits"].as_array().unwrap().len(), 1);
+    assert_eq!(json["servedDocuments"].as_array().unwrap().len(), 1);
+    assert_eq!(json["courtAccounts"][0]["username"], "li.si");
+    let served = json["servedDocuments"][0]["file"].as_str().unwrap();
+    assert_eq!(std::fs::read(bag.join("data").join(served)).unwrap(), b"%PDF-1.4\n%%EOF\n");
+    // No token or key of the court account is in any file of the bag.
+    let vault = courtside_vault::Vault::unlock(&dir.path().join("app/vault"), PASS).unwrap();
+    let account = courtside_sync::account::accounts(&vault).unwrap().remove(0);
+    drop(vault);
+    let secrets = [account.access_token.clone(), account.refresh_token.clone(), account.device_key.clone()];
+    let mut files = vec![bag.clone()];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().flatten().map(|e| e.path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for secret in secrets.iter().filter(|s| s.len() >= 16) {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{} holds a secret", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} files");
+
+    assert!(app.erase_everything("erase").is_err(), "the confirmation is exact");
+    app.erase_everything("ERASE").unwrap();
+    assert_eq!(app.vault_state().unwrap(), VaultState::Absent);
+    assert!(!dir.path().join("app/vault").exists());
+    assert!(bag.join("data/courtside-export.json").exists(), "the user's export stays theirs");
+    app.shutdown().await;
+}

@@ -536,3 +536,22 @@ for (const locale of ['en-US', 'zh-CN']) {
     await close();
   });
 }
+
+test('your data: export everything, then erase this computer\'s data after typing ERASE (zh-CN)', async () => {
+  const { page, errors, close } = await newPage();
+  await openUnlocked(page, '/settings', 'zh-CN');
+  await page.getByTestId('export-everything').click();
+  await page.getByTestId('export-done').waitFor();
+  assert.match(await page.getByTestId('export-done').textContent(), /^已导出到 .*courtside-export-/);
+  await page.getByTestId('erase-start').click();
+  assert.ok(await page.getByTestId('erase-submit').isDisabled(), 'erase waits for the typed confirmation');
+  await assertAccessible(page, 'erase confirmation (zh-CN)');
+  await page.getByTestId('erase-cancel').click();
+  await page.getByTestId('erase-start').click();
+  await page.getByTestId('erase-confirm').fill('ERASE');
+  await page.getByTestId('erase-submit').click();
+  await page.getByTestId('unlock-title').waitFor();
+  assert.equal(await page.getByTestId('unlock-title').textContent(), '创建加密保险库');
+  assert.deepEqual(errors, []);
+  await close();
+});

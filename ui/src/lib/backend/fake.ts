@@ -94,6 +94,14 @@ export function createFakeBackend(): Backend {
       const chosen = restoreFrom.snapshots.find((s) => s.name === snapshot) ?? restoreFrom.snapshots[0];
       return { snapshot: chosen?.name ?? '', createdAt: chosen?.createdAt ?? 0, exhibits: 0, signInsToRedo: 1 };
     },
+    exportEverything: async () => (unlocked(), '/home/user/Downloads/courtside-export-20261201-120000'),
+    eraseEverything: async (confirm) => {
+      unlocked();
+      if (confirm !== 'ERASE') throw new BackendError({ code: 'invalidInput', message: 'type ERASE to confirm' });
+      drafts.clear();
+      passphrase = '';
+      state = 'absent';
+    },
     appInfo: async () => ({
       version: '0.0.0-web',
       osLocale: params.get('locale') ?? globalThis.navigator?.language ?? null,

@@ -86,6 +86,11 @@ export interface Backend {
   /** Restores the chosen folder's snapshot (the newest whole one when null) as this
    * computer's vault; it is then locked, to be opened with the same secret. */
   restoreFromBackup(snapshot: string | null, secret: string, recoveryKey: boolean): Promise<RestoredView>;
+  /** Exports everything (cases, drafts, evidence, served documents, calendar) as a BagIt
+   * bag in the Downloads folder; returns its path. */
+  exportEverything(): Promise<string>;
+  /** Erases this computer's Courtside data; `confirm` must be `ERASE`. */
+  eraseEverything(confirm: string): Promise<void>;
   /** All drafts, most recently saved first. */
   listDrafts(): Promise<DraftSummary[]>;
   /** Creates a draft (version 1). */

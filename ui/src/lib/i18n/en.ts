@@ -445,7 +445,17 @@ export const en = {
   'restore.done': "The backup of {time} is restored. Unlock it below with the same passphrase or recovery key, then sign in to the court again on this computer.",
   'restore.back': "Back",
   'restore.none': "This folder holds no backups.",
-  'error.detailsToggle': "Details"
+  'error.detailsToggle': "Details",
+  'data.title': "Your data",
+  'data.exportExplain': "Take everything out in open formats: cases and their papers, every version of every draft, the evidence with its custody log, what the court served, and the calendar, as one BagIt folder that any archive tool can check.",
+  'data.export': "Export everything",
+  'data.exporting': "Exporting…",
+  'data.exported': "Exported to {path}.",
+  'data.eraseExplain': "Erase removes the vault and its keys from this computer. Backups and exports you made stay where they are; the court keeps what you filed.",
+  'data.erase': "Erase this computer's data…",
+  'data.eraseConfirm': "Type ERASE to confirm",
+  'data.eraseNow': "Erase now",
+  'data.cancel': "Cancel"
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -447,5 +447,15 @@ export const zhCN: Record<MessageKey, string> = {
   'restore.done': "已恢复 {time} 的备份。请在下方用相同的口令或恢复密钥解锁，然后在本机重新登录法院账户。",
   'restore.back': "返回",
   'restore.none': "此文件夹中没有备份。",
-  'error.detailsToggle': "详细信息"
+  'error.detailsToggle': "详细信息",
+  'data.title': "您的数据",
+  'data.exportExplain': "以开放格式导出全部内容：案件及其文书、每份草稿的所有版本、证据及其保管链、法院送达的文书和日历，合为一个可由任何归档工具校验的 BagIt 文件夹。",
+  'data.export': "全部导出",
+  'data.exporting': "正在导出…",
+  'data.exported': "已导出到 {path}。",
+  'data.eraseExplain': "清除会从本机删除保险库及其密钥。您做的备份和导出仍保留在原处；已提交给法院的材料由法院保存。",
+  'data.erase': "清除本机数据…",
+  'data.eraseConfirm': "输入 ERASE 以确认",
+  'data.eraseNow': "立即清除",
+  'data.cancel': "取消"
 };
