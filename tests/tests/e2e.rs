@@ -12,6 +12,9 @@ mod fees;
 #[path = "e2e/hearings.rs"]
 mod hearings;
 #[cfg(target_os = "linux")]
+#[path = "e2e/keychain.rs"]
+mod keychain;
+#[cfg(target_os = "linux")]
 #[path = "e2e/network_watch.rs"]
 mod network_watch;
 #[path = "e2e/outbox.rs"]

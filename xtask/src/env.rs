@@ -33,8 +33,9 @@ pub(crate) const BUILD_PACKAGES: [&str; 12] = [
 /// venv for the OpenAPI validator from PyPI, curl (the upload bench's reference), and poppler's
 /// `pdftotext` (an independent reader of the PDFs we render), and xdotool with xwininfo (to
 /// find and answer the platform's file chooser in the WebDriver suite, as a person would,
-/// by typing a path).
-pub(crate) const TEST_PACKAGES: [&str; 10] = [
+/// by typing a path), and gnome-keyring (a real Secret Service for "unlock with this
+/// device" and for "erase my data" leaving no key behind).
+pub(crate) const TEST_PACKAGES: [&str; 11] = [
     "xvfb",
     "webkit2gtk-driver",
     "chromium",
@@ -45,6 +46,7 @@ pub(crate) const TEST_PACKAGES: [&str; 10] = [
     "openssl",
     "xdotool",
     "x11-utils",
+    "gnome-keyring",
 ];
 
 /// The repository and where things are in it.

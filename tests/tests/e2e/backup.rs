@@ -97,8 +97,8 @@ async fn a_vault_restored_on_a_new_computer_holds_every_item_and_its_custody_rec
     app.save_draft(&draft.id, "答辩状", "第二稿").unwrap();
     app.save_draft(&draft.id, "答辩状", "第三稿：被告否认收货").unwrap();
 
-    // Evidence: 200 MB in four exhibits (a short form under CI=true: 24 MB).
-    let mib: usize = if std::env::var_os("CI").is_some() { 24 } else { 200 };
+    // Evidence: 200 MB in four exhibits.
+    let mib: usize = 200;
     for n in 0..4usize {
         let bytes: Vec<u8> = (0..(mib << 20) / 4).map(|i| ((i * 31 + n * 7) % 251) as u8).collect();
         app.add_exhibit(&format!("录音{n}.bin"), Some(&format!("录音 {n}")), "被告承认欠款", "file", &bytes).unwrap();
