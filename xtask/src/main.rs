@@ -3,16 +3,20 @@
 //! - `run`: installs what is missing (Debian/Ubuntu packages, npm dependencies), builds the
 //!   UI and the desktop app, and starts it (with the embedded demo court when no court is
 //!   configured).
-//! - `test`: every suite: formatting, lints, supply chain (`cargo deny`), Rust tests, UI type check and unit tests, the
+//! - `test`: every suite: formatting, lints, supply chain (`cargo deny`), Rust tests, a short
+//!   run of every fuzz target, UI type check and unit tests, the
 //!   Playwright suite against the web build, the WebDriver suite against the release app
 //!   under Xvfb.
 //! - `dist`: `.deb` and `.rpm` bundles, copied to `target/dist/`.
 //! - `codegen`: regenerates the committed TypeScript IPC bindings.
+//! - `fuzz [--seconds N]`: every fuzz target for N seconds (default 600), with a table of
+//!   executions and crashes.
 //! - `bench`: the performance table (start time and idle memory against a minimal Tauri app,
 //!   bundle size).
 
 mod bench;
 mod env;
+mod fuzz;
 mod supply_chain;
 mod validators;
 
@@ -30,6 +34,14 @@ fn main() {
         Some("test") => test(),
         Some("dist") => dist().map(|_| ()),
         Some("codegen") => codegen(),
+        Some("fuzz") => match (args.get(1).map(String::as_str), args.get(2).map(|s| s.parse::<u64>())) {
+            (None, _) => fuzz::fuzz(600),
+            (Some("--seconds"), Some(Ok(n))) if n > 0 => fuzz::fuzz(n),
+            _ => {
+                eprintln!("usage: cargo xtask fuzz [--seconds N]");
+                std::process::exit(1);
+            }
+        },
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::bench(),
             Some(part @ ("vault" | "backup" | "sync" | "evidence")) => bench::part(part),
@@ -39,7 +51,9 @@ fn main() {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <run|test|dist|codegen|bench [vault|sync|evidence]>");
+            eprintln!(
+                "usage: cargo xtask <run|test|dist|codegen|fuzz [--seconds N]|bench [vault|backup|sync|evidence]>"
+            );
             std::process::exit(1);
         }
     };
@@ -84,6 +98,8 @@ fn test() -> Result<()> {
     validators::bagit(&p)?;
     validators::export(&p)?;
     validators::warc(&p)?;
+    // The short form: each fuzz target for a few seconds (the long form: `cargo xtask fuzz`).
+    fuzz::fuzz(5)?;
     p.step(
         "courtside CLI",
         cmd("cargo", &["build", "-p", "courtside-app", "--bin", "courtside"]).current_dir(&p.root),

@@ -933,6 +933,25 @@ fn restore_into(
     Ok(())
 }
 
+/// For the fuzz target `backup_snapshot` (not part of the API): parses `bytes` as a snapshot
+/// file, opens its manifest under a fixed key, and reads a snapshot name; must never panic
+/// and never accept a path outside a vault.
+#[doc(hidden)]
+pub fn fuzz_snapshot(bytes: &[u8]) {
+    let keys = BackupKeys::new(&DataKey([7; KEY_LEN]));
+    if let Ok(file) = serde_json::from_slice::<SnapshotFile>(bytes) {
+        if let Ok(manifest) = keys.open_manifest("20261201T000000.000Z-00000000", &file) {
+            assert!(manifest.files.iter().all(|f| valid_path(&f.path)));
+        }
+        let _ = file.key_file.open_with_recovery_key(&RecoveryKey([1; KEY_LEN]));
+    }
+    let _ = keys.open_piece(&"0".repeat(64), bytes.to_vec());
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let _ = parse_stamp(text);
+        let _ = valid_path(text);
+    }
+}
+
 /// `20261201T225147.250Z` for a time in milliseconds since the Unix epoch (UTC).
 fn utc_stamp(ms: i64) -> String {
     let secs = ms.div_euclid(1000);

@@ -19,6 +19,8 @@ mod records;
 mod revisions;
 mod transaction;
 
+#[doc(hidden)]
+pub use backup::fuzz_snapshot;
 pub use backup::{
     BACKUP_MARKER, BackupReport, BackupSecret, PruneReport, RestoreReport, Retention, SnapshotCheck, SnapshotSummary,
     list_snapshots, restore_backup, verify_backup,

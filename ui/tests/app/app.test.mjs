@@ -250,7 +250,9 @@ test('a vault backed up in Settings is restored on a new computer from the first
       await s.click(await s.waitFor('[data-testid="nav-drafts"]'));
       await s.click(await s.waitFor('[data-testid="draft-new"]'));
       await s.waitFor('[data-testid="draft-status"]', { text: (t) => t.includes('1') });
+      // One change at a time, each saved (as a version) before the next.
       await fill(s, '[data-testid="draft-title"]', '答辩状');
+      await s.waitFor('[data-testid="draft-status"]', { text: (t) => t.includes('2') });
       await fill(s, '[data-testid="draft-body"]', '被告否认收到货物。');
       await s.waitFor('[data-testid="draft-status"]', { text: (t) => t.includes('3') });
       await s.click(await s.find('[data-testid="nav-settings"]'));
