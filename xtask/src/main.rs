@@ -144,7 +144,8 @@ fn check_deb(bundles: &[std::path::PathBuf]) -> Result<()> {
         && field("Depends").contains("libwebkit2gtk-4.1-0")
         // Court papers embed a CJK font found on the system.
         && field("Depends").contains("fonts-noto-cjk");
-    eprintln!("\n== .deb check: {}\n{fields}", if ok { "ok" } else { "FAILED" });
+    let size = std::fs::metadata(deb).map_or(0, |m| m.len());
+    eprintln!("\n== .deb check: {}: {} ({size} bytes)\n{fields}", if ok { "ok" } else { "FAILED" }, deb.display());
     if !ok {
         bail!(
             "{} does not read as package courtside {version} depending on libwebkit2gtk-4.1-0 and fonts-noto-cjk",

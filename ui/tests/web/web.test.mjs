@@ -494,6 +494,7 @@ for (const locale of ['en-US', 'zh-CN']) {
     const zh = locale === 'zh-CN';
     await openUnlocked(page, '/settings', locale);
     await page.getByTestId('backup-no-folder').waitFor();
+    assert.equal(await page.getByTestId('backup-nudge').textContent(), zh ? '尚未设置备份' : 'Backups are not set up');
     await assertAccessible(page, `settings without a backup folder (${locale})`);
     await page.getByTestId('backup-choose').click();
     await page.getByTestId('backup-folder').waitFor();

@@ -455,7 +455,10 @@ export const en = {
   'data.erase': "Erase this computer's data…",
   'data.eraseConfirm': "Type ERASE to confirm",
   'data.eraseNow': "Erase now",
-  'data.cancel': "Cancel"
+  'data.cancel': "Cancel",
+  'backupNudge.none': "Backups are not set up",
+  'backupNudge.failed': "The last backup failed",
+  'backupNudge.overdue': "No backup for over {days} days"
 } as const;
 
 export type MessageKey = keyof typeof en;

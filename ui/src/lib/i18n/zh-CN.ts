@@ -457,5 +457,8 @@ export const zhCN: Record<MessageKey, string> = {
   'data.erase': "清除本机数据…",
   'data.eraseConfirm': "输入 ERASE 以确认",
   'data.eraseNow': "立即清除",
-  'data.cancel': "取消"
+  'data.cancel': "取消",
+  'backupNudge.none': "尚未设置备份",
+  'backupNudge.failed': "上次备份失败",
+  'backupNudge.overdue': "已超过 {days} 天未备份"
 };
