@@ -274,4 +274,30 @@ mod tests {
         }
         assert!(found.is_empty(), "court paths outside court-api: {found:?}");
     }
+
+    /// No command lets the window name a file or folder: paths come from the OS's chooser
+    /// or a drop, in Rust (a compromised webview could otherwise point the app at any
+    /// folder, as `set_inbox_dir(dir)` once did).
+    #[test]
+    fn no_command_takes_a_path_from_the_window() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new("."));
+        let dir = root.join("src-tauri/src/commands");
+        let mut found = Vec::new();
+        let mut commands = 0;
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for (i, _) in text.match_indices("#[tauri::command]") {
+                commands += 1;
+                let rest = &text[i..];
+                let signature = &rest[..rest.find('{').unwrap_or(rest.len())];
+                for name in ["dir:", "path:", "folder:", "paths:", "file_path:", "directory:"] {
+                    if signature.contains(name) {
+                        found.push(format!("{}: {}", entry.path().display(), signature.lines().nth(1).unwrap_or("")));
+                    }
+                }
+            }
+        }
+        assert!(commands > 50, "found only {commands} commands in {}", dir.display());
+        assert!(found.is_empty(), "commands taking a path from the window: {found:?}");
+    }
 }

@@ -6,7 +6,7 @@ use courtside_app::ipc::{BackupStatus, ErrorCode, IpcError, RestoreSource, Resto
 use tauri::{Manager, State, Window};
 
 /// A folder picked in the platform's chooser; `None` when cancelled.
-async fn pick_folder(window: &Window, title: String) -> Result<Option<std::path::PathBuf>, IpcError> {
+pub(crate) async fn pick_folder(window: &Window, title: String) -> Result<Option<std::path::PathBuf>, IpcError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let parent = window.clone();
     let title: String = title.chars().filter(|c| !c.is_control()).take(80).collect();

@@ -165,9 +165,21 @@ pub(crate) fn inbox_dir(app: State<'_, App>) -> Result<Option<String>, IpcError>
     Ok(app.inbox_dir()?)
 }
 
+/// Asks for the watched inbox folder in the OS's chooser (the window never names a path);
+/// the folder watched afterwards (unchanged when cancelled).
 #[tauri::command]
-pub(crate) fn set_inbox_dir(app: State<'_, App>, dir: String) -> Result<Option<String>, IpcError> {
-    Ok(app.set_inbox_dir(&dir)?)
+pub(crate) async fn choose_inbox_dir(window: Window, title: String) -> Result<Option<String>, IpcError> {
+    let app = window.state::<App>();
+    match crate::commands::backup::pick_folder(&window, title).await? {
+        Some(folder) => Ok(app.set_inbox_dir(&folder.to_string_lossy())?),
+        None => Ok(app.inbox_dir()?),
+    }
+}
+
+/// Stops watching the inbox folder.
+#[tauri::command]
+pub(crate) fn clear_inbox_dir(app: State<'_, App>) -> Result<Option<String>, IpcError> {
+    Ok(app.set_inbox_dir("")?)
 }
 
 #[tauri::command]

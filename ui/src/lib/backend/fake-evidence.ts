@@ -12,7 +12,8 @@ type EvidenceMethods = Pick<
   | 'verifyEvidence'
   | 'exportEvidenceBag'
   | 'inboxDir'
-  | 'setInboxDir'
+  | 'chooseInboxDir'
+  | 'clearInboxDir'
   | 'onEvidenceDropped'
   | 'captureDropped'
   | 'discardDropped'
@@ -154,12 +155,9 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
       return exhibits.length + 1;
     },
     inboxDir: async () => (unlocked(), inbox),
-    setInboxDir: async (dir) => {
-      unlocked();
-      if (dir.trim() && !dir.trim().startsWith('/')) throw new BackendError({ code: 'invalidInput', message: `${dir}: give the folder's full path` });
-      inbox = dir.trim() || null;
-      return inbox;
-    },
+    // The fake "chooser" always picks the same folder.
+    chooseInboxDir: async () => (unlocked(), (inbox = '/home/user/Courtside inbox')),
+    clearInboxDir: async () => (unlocked(), (inbox = null)),
     exportEvidenceBag: async (ids) => {
       unlocked();
       for (const e of exhibits) if (!ids.length || ids.includes(e.id)) entry(e.id, { event: 'exported', format: 'bagit' });

@@ -219,8 +219,10 @@ export interface Backend {
   discardDropped(token: string): Promise<void>;
   /** The watched inbox folder, if set. */
   inboxDir(): Promise<string | null>;
-  /** Sets (or, with an empty path, clears) the watched inbox folder. */
-  setInboxDir(dir: string): Promise<string | null>;
+  /** Asks for the watched inbox folder in the OS's own chooser; the folder watched after. */
+  chooseInboxDir(title: string): Promise<string | null>;
+  /** Stops watching the inbox folder. */
+  clearInboxDir(): Promise<string | null>;
   /**
    * Calls `handler` when the app wants the window to save and lock now (the machine is going
    * to sleep, or woke from it). Resolves to a function that stops listening.
