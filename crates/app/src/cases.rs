@@ -17,7 +17,7 @@ use courtside_sync::policy::CachedPolicy;
 use courtside_vault::Vault;
 
 use crate::ipc::{
-    CaseSummary, CaseTypeOption, CaseView, CheckProblem, FeeView, FilingCheck, PolicyView, RequiredDocument,
+    CaseStage, CaseSummary, CaseTypeOption, CaseView, CheckProblem, FeeView, FilingCheck, PolicyView, RequiredDocument,
 };
 use crate::{App, AppError};
 
@@ -268,19 +268,21 @@ fn filing_of<'a>(case: &Case, items: &'a [OutboxItem]) -> Option<&'a OutboxItem>
 }
 
 /// Where a case stands, from its filing and the court's word on it.
-fn stage(item: Option<&OutboxItem>) -> (String, Option<String>) {
-    let Some(item) = item else { return ("preparing".into(), None) };
+fn stage(item: Option<&OutboxItem>) -> (CaseStage, Option<String>) {
+    let Some(item) = item else { return (CaseStage::Preparing, None) };
     let s = match (&item.court_status, &item.state) {
-        (Some(FilingStatus::Docketed { case_number, .. }), _) => return ("docketed".into(), Some(case_number.clone())),
-        (Some(FilingStatus::Rejected { .. }), _) => "rejected",
-        (Some(FilingStatus::CorrectionRequested { .. }), _) => "correctionRequested",
-        (Some(FilingStatus::UnderReview), _) => "underReview",
-        (_, ItemState::NeedsAttention { .. } | ItemState::Failed { .. }) => "needsAttention",
-        (_, ItemState::Receipted) => "sent",
-        (_, ItemState::Cancelled) => "withdrawn",
-        (_, ItemState::Queued | ItemState::Uploading | ItemState::Submitted) => "queued",
+        (Some(FilingStatus::Docketed { case_number, .. }), _) => {
+            return (CaseStage::Docketed, Some(case_number.clone()));
+        }
+        (Some(FilingStatus::Rejected { .. }), _) => CaseStage::Rejected,
+        (Some(FilingStatus::CorrectionRequested { .. }), _) => CaseStage::CorrectionRequested,
+        (Some(FilingStatus::UnderReview), _) => CaseStage::UnderReview,
+        (_, ItemState::NeedsAttention { .. } | ItemState::Failed { .. }) => CaseStage::NeedsAttention,
+        (_, ItemState::Receipted) => CaseStage::Sent,
+        (_, ItemState::Cancelled) => CaseStage::Withdrawn,
+        (_, ItemState::Queued | ItemState::Uploading | ItemState::Submitted) => CaseStage::Queued,
     };
-    (s.into(), None)
+    (s, None)
 }
 
 fn policy_view(c: &CachedPolicy) -> PolicyView {

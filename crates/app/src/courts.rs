@@ -19,7 +19,9 @@ use courtside_sync::tus::{DEFAULT_CHUNK, Progress, TusClient};
 use courtside_vault::Vault;
 use tokio::sync::{Notify, watch};
 
-use crate::ipc::{AccountSync, CourtAccountView, OutboxView, SyncOverview, UploadProgress};
+use crate::ipc::{
+    AccountSync, CourtAccountView, CourtStatus, OutboxState, OutboxView, SyncOverview, SyncState, UploadProgress,
+};
 use crate::{App, AppError};
 
 /// Hears of the court's news: kind and one line of text.
@@ -484,16 +486,16 @@ fn account_view(a: &CourtAccount) -> CourtAccountView {
 
 fn account_sync(a: &CourtAccount, status: Option<&SyncStatus>) -> AccountSync {
     let (state, reason) = match status.map(|s| &s.reachability) {
-        None | Some(Reachability::Unknown) => ("unknown", None),
-        Some(Reachability::Online) => ("online", None),
-        Some(Reachability::Offline(why)) => ("offline", Some(why.clone())),
-        Some(Reachability::ProxyAuthentication) => ("proxyAuthRequired", None),
-        Some(Reachability::Tls(why)) => ("certificateProblem", Some(why.clone())),
-        Some(Reachability::SignedOut(why)) => ("signedOut", Some(why.clone())),
+        None | Some(Reachability::Unknown) => (SyncState::Unknown, None),
+        Some(Reachability::Online) => (SyncState::Online, None),
+        Some(Reachability::Offline(why)) => (SyncState::Offline, Some(why.clone())),
+        Some(Reachability::ProxyAuthentication) => (SyncState::ProxyAuthRequired, None),
+        Some(Reachability::Tls(why)) => (SyncState::CertificateProblem, Some(why.clone())),
+        Some(Reachability::SignedOut(why)) => (SyncState::SignedOut, Some(why.clone())),
     };
     AccountSync {
         account: account_view(a),
-        state: state.to_owned(),
+        state,
         reason,
         last_sync: status.and_then(|s| s.last_sync),
         pending: status.map_or(0, |s| s.pending),
@@ -504,22 +506,26 @@ fn account_sync(a: &CourtAccount, status: Option<&SyncStatus>) -> AccountSync {
 /// The sync panel's line for an outbox item.
 pub(crate) fn outbox_view(item: &OutboxItem, progress: Option<UploadProgress>, case_id: Option<String>) -> OutboxView {
     let (state, reason, details) = match &item.state {
-        ItemState::Queued => ("queued", None, Vec::new()),
-        ItemState::Uploading => ("uploading", None, Vec::new()),
-        ItemState::Submitted => ("submitted", None, Vec::new()),
-        ItemState::Receipted => ("receipted", None, Vec::new()),
-        ItemState::NeedsAttention { reason, details } => ("needsAttention", Some(reason.clone()), details.clone()),
-        ItemState::Failed { reason } => ("failed", Some(reason.clone()), Vec::new()),
-        ItemState::Cancelled => ("cancelled", None, Vec::new()),
+        ItemState::Queued => (OutboxState::Queued, None, Vec::new()),
+        ItemState::Uploading => (OutboxState::Uploading, None, Vec::new()),
+        ItemState::Submitted => (OutboxState::Submitted, None, Vec::new()),
+        ItemState::Receipted => (OutboxState::Receipted, None, Vec::new()),
+        ItemState::NeedsAttention { reason, details } => {
+            (OutboxState::NeedsAttention, Some(reason.clone()), details.clone())
+        }
+        ItemState::Failed { reason } => (OutboxState::Failed, Some(reason.clone()), Vec::new()),
+        ItemState::Cancelled => (OutboxState::Cancelled, None, Vec::new()),
     };
     let (court_status, case_number, court_reasons) = match &item.court_status {
         None => (None, None, Vec::new()),
-        Some(FilingStatus::Submitted) => (Some("submitted"), None, Vec::new()),
-        Some(FilingStatus::UnderReview) => (Some("underReview"), None, Vec::new()),
-        Some(FilingStatus::Docketed { case_number, .. }) => (Some("docketed"), Some(case_number.clone()), Vec::new()),
-        Some(FilingStatus::Rejected { reasons }) => (Some("rejected"), None, reasons.clone()),
+        Some(FilingStatus::Submitted) => (Some(CourtStatus::Submitted), None, Vec::new()),
+        Some(FilingStatus::UnderReview) => (Some(CourtStatus::UnderReview), None, Vec::new()),
+        Some(FilingStatus::Docketed { case_number, .. }) => {
+            (Some(CourtStatus::Docketed), Some(case_number.clone()), Vec::new())
+        }
+        Some(FilingStatus::Rejected { reasons }) => (Some(CourtStatus::Rejected), None, reasons.clone()),
         Some(FilingStatus::CorrectionRequested { items, due }) => (
-            Some("correctionRequested"),
+            Some(CourtStatus::CorrectionRequested),
             None,
             items.iter().map(|i| format!("{}: {} ({due})", i.item, i.reason)).collect(),
         ),
@@ -531,11 +537,11 @@ pub(crate) fn outbox_view(item: &OutboxItem, progress: Option<UploadProgress>, c
         state: state.to_owned(),
         reason,
         details: details.into_iter().chain(court_reasons).collect(),
-        court_status: court_status.map(str::to_owned),
+        court_status,
         case_number,
         files: item.uploads.len(),
         files_uploaded: item.uploads.iter().filter(|u| u.uploaded).count(),
-        progress: if state == "uploading" { progress } else { None },
+        progress: if state == OutboxState::Uploading { progress } else { None },
         paused: item.paused,
         cancellable: item.cancellable(),
         last_error: item.last_error.clone(),

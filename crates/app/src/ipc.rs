@@ -115,14 +115,131 @@ pub struct CourtAccountView {
     pub device_id: String,
 }
 
+/// Where a case stands, from its filing and the court's word on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CaseStage {
+    /// Not filed yet.
+    Preparing,
+    /// In the outbox, on its way.
+    Queued,
+    /// The court's receipt is in.
+    Sent,
+    /// The court is reviewing it.
+    UnderReview,
+    /// Docketed: it has a case number.
+    Docketed,
+    /// Refused by the court.
+    Rejected,
+    /// The court asks for corrections.
+    CorrectionRequested,
+    /// The filing cannot go on without the user.
+    NeedsAttention,
+    /// Withdrawn by the user before the court had it.
+    Withdrawn,
+}
+
+impl CaseStage {
+    /// The name on the wire (and in the CLI).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Preparing => "preparing",
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::UnderReview => "underReview",
+            Self::Docketed => "docketed",
+            Self::Rejected => "rejected",
+            Self::CorrectionRequested => "correctionRequested",
+            Self::NeedsAttention => "needsAttention",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+impl std::fmt::Display for CaseStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an outbox item stands on this computer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum OutboxState {
+    /// Waiting to be sent.
+    Queued,
+    /// Its files are uploading.
+    Uploading,
+    /// Sent; the receipt is awaited.
+    Submitted,
+    /// The court's receipt is in and verified.
+    Receipted,
+    /// It cannot go on without the user.
+    NeedsAttention,
+    /// The court refused it for good.
+    Failed,
+    /// Withdrawn by the user.
+    Cancelled,
+}
+
+/// The wire name (camelCase, as serialized), for the CLI's output.
+macro_rules! display_as_wire_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match serde_json::to_value(self) {
+                    Ok(serde_json::Value::String(name)) => f.write_str(&name),
+                    _ => write!(f, "{self:?}"),
+                }
+            }
+        }
+    )*};
+}
+display_as_wire_name!(OutboxState, CourtStatus, SyncState);
+
+/// What the court says of a filing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CourtStatus {
+    /// The court has it.
+    Submitted,
+    /// Under review.
+    UnderReview,
+    /// Docketed.
+    Docketed,
+    /// Rejected.
+    Rejected,
+    /// Corrections asked for.
+    CorrectionRequested,
+}
+
+/// One account's connection to its court, as the sync engine last found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncState {
+    /// Not tried yet.
+    Unknown,
+    /// The last authenticated call went through.
+    Online,
+    /// The court cannot be reached.
+    Offline,
+    /// A proxy wants credentials.
+    ProxyAuthRequired,
+    /// The court's certificate is not trusted.
+    CertificateProblem,
+    /// The court ended the sign-in.
+    SignedOut,
+}
+
 /// One account's sync state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountSync {
     /// The account.
     pub account: CourtAccountView,
-    /// `unknown`, `online`, `offline`, `proxyAuthRequired`, `certificateProblem`, `signedOut`.
-    pub state: String,
+    /// The connection, as the engine last found it.
+    pub state: SyncState,
     /// Why, when not online.
     pub reason: Option<String>,
     /// Last completed sync (Unix seconds).
@@ -164,15 +281,14 @@ pub struct OutboxView {
     pub title: String,
     /// The case it files, when it came from one.
     pub case_id: Option<String>,
-    /// `queued`, `uploading`, `submitted`, `receipted`, `needsAttention`, `failed`, `cancelled`.
-    pub state: String,
+    /// Where it stands on this computer.
+    pub state: OutboxState,
     /// Why it needs attention or failed.
     pub reason: Option<String>,
     /// Every fault listed (by the court, or by the checks).
     pub details: Vec<String>,
-    /// The court's status from the change feed: `submitted`, `underReview`, `docketed`,
-    /// `rejected`, `correctionRequested`.
-    pub court_status: Option<String>,
+    /// The court's status from the change feed.
+    pub court_status: Option<CourtStatus>,
     /// The court's case number once docketed.
     pub case_number: Option<String>,
     /// Files in the filing.
@@ -302,9 +418,8 @@ pub struct FeeView {
 pub struct CaseView {
     /// The case.
     pub case: Case,
-    /// `preparing`, `queued`, `sent`, `underReview`, `docketed`, `rejected`,
-    /// `correctionRequested`, `needsAttention`.
-    pub stage: String,
+    /// Where the case stands.
+    pub stage: CaseStage,
     /// The court's case number, once docketed.
     pub case_number: Option<String>,
     /// The filing in the outbox.
@@ -701,7 +816,7 @@ pub struct CaseSummary {
     /// Case type code.
     pub case_type: String,
     /// As [`CaseView::stage`].
-    pub stage: String,
+    pub stage: CaseStage,
     /// The court's case number.
     pub case_number: Option<String>,
     /// Last change (ms since the Unix epoch).
@@ -867,6 +982,10 @@ pub fn bindings() -> String {
         VersionSummary::decl(&cfg),
         SearchHit::decl(&cfg),
         CourtAccountView::decl(&cfg),
+        CaseStage::decl(&cfg),
+        OutboxState::decl(&cfg),
+        CourtStatus::decl(&cfg),
+        SyncState::decl(&cfg),
         AccountSync::decl(&cfg),
         UploadProgress::decl(&cfg),
         OutboxView::decl(&cfg),

@@ -84,13 +84,13 @@ async fn a_vault_restored_on_a_new_computer_holds_every_item_and_its_custody_rec
     app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n% identity\n%%EOF\n").unwrap();
     app.queue_case_filing(&id).unwrap();
     for _ in 0..200 {
-        if app.get_case(&id).unwrap().stage == "sent" {
+        if app.get_case(&id).unwrap().stage == courtside_app::ipc::CaseStage::Sent {
             break;
         }
         app.sync_now().unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(app.get_case(&id).unwrap().stage, "sent", "the court's receipt is in");
+    assert_eq!(app.get_case(&id).unwrap().stage, courtside_app::ipc::CaseStage::Sent, "the court's receipt is in");
 
     // A draft with three versions.
     let draft = app.create_draft("答辩状", "第一稿", Some(&id)).unwrap();

@@ -63,7 +63,7 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
         notes: String::new(),
     };
     let view = app.create_case(fields.clone()).unwrap();
-    assert_eq!(view.stage, "preparing");
+    assert_eq!(view.stage, courtside_app::ipc::CaseStage::Preparing);
     let codes: Vec<(&str, Option<&str>)> =
         view.check.problems.iter().map(|p| (p.code.as_str(), p.subject.as_deref())).collect();
     assert!(codes.contains(&("partyMissing", Some("defendant"))), "{codes:?}");
@@ -86,17 +86,17 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
         app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n% identity card scan\n%%EOF\n").unwrap();
     assert!(view.check.ready, "{:?}", view.check.problems);
     let view = app.queue_case_filing(&id).unwrap();
-    assert_eq!(view.stage, "queued");
+    assert_eq!(view.stage, courtside_app::ipc::CaseStage::Queued);
     assert!(app.update_case(&id, view.case.fields.clone()).is_err(), "a queued case is frozen");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let overview = app.sync_overview().unwrap();
     assert_eq!(overview.items.len(), 1);
     assert_eq!(overview.items[0].case_id.as_deref(), Some(id.as_str()));
-    assert_ne!(overview.accounts[0].state, "online");
+    assert_ne!(overview.accounts[0].state, courtside_app::ipc::SyncState::Online);
 
     // The court is back: the filing goes through.
     court.server.faults().set(courtside_court_server::FaultPlan::default());
-    let view = wait_for(&app, &id, "receipted", |v| v.stage == "sent").await;
+    let view = wait_for(&app, &id, "receipted", |v| v.stage == courtside_app::ipc::CaseStage::Sent).await;
     let filing_id = view.filing.as_ref().unwrap().id.clone();
     let at_court = court.filings().await;
     assert_eq!(at_court.len(), 1);
@@ -104,7 +104,7 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
 
     let court_client = CourtClient::new(url).unwrap();
     court_client.clerk(court.server.clerk_token()).review(&at_court[0].id, &ReviewDecision::Docket).await.unwrap();
-    let view = wait_for(&app, &id, "docketed", |v| v.stage == "docketed").await;
+    let view = wait_for(&app, &id, "docketed", |v| v.stage == courtside_app::ipc::CaseStage::Docketed).await;
     let number = view.case_number.unwrap();
     assert!(number.contains("民初"), "{number}");
     assert_eq!(app.list_cases().unwrap()[0].case_number.as_deref(), Some(number.as_str()));
@@ -193,11 +193,11 @@ async fn a_queued_filing_can_be_paused_resumed_and_withdrawn_before_it_is_sent()
     let (first_case, first_item) = &ids[0];
     app.cancel_filing(first_item).await.unwrap();
     let first = app.get_case(first_case).unwrap();
-    assert_eq!(first.stage, "preparing");
+    assert_eq!(first.stage, courtside_app::ipc::CaseStage::Preparing);
     assert!(first.filing.is_none());
     let (second_case, second_item) = &ids[1];
     app.set_filing_paused(second_item, false).await.unwrap();
-    wait_for(&app, second_case, "sent", |v| v.stage == "sent").await;
+    wait_for(&app, second_case, "sent", |v| v.stage == courtside_app::ipc::CaseStage::Sent).await;
     let at_court = court.filings().await;
     assert_eq!(at_court.len(), 1);
     assert_eq!(&at_court[0].idempotency_key, second_item);
@@ -375,7 +375,7 @@ async fn exhibits_chosen_for_a_case_go_with_its_filing_and_the_courts_receipt_di
     assert!(view.check.ready, "{:?}", view.check.problems);
     app.queue_case_filing(&id).unwrap();
     assert!(app.set_case_exhibits(&id, Vec::new()).is_err(), "a queued case keeps its exhibits");
-    wait_for(&app, &id, "receipted", |v| v.stage == "sent").await;
+    wait_for(&app, &id, "receipted", |v| v.stage == courtside_app::ipc::CaseStage::Sent).await;
 
     // The court stored the exhibits' bytes as captured.
     let at_court = court.filings().await;

@@ -37,7 +37,7 @@ async fn queue_kill_child() {
     println!("child: ready");
     loop {
         for case in app.list_cases().unwrap() {
-            if case.stage == "preparing" {
+            if case.stage == courtside_app::ipc::CaseStage::Preparing {
                 app.queue_case_filing(&case.id).unwrap();
             }
         }

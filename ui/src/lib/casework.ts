@@ -1,11 +1,10 @@
-import type { CheckProblem, OutboxView } from './backend';
+import type { CaseStage, CheckProblem, OutboxView } from './backend';
 import type { MessageKey } from './i18n/en';
 import { i18n } from './i18n/index.svelte';
 
-/** A case's stage in words. */
-export function stageLabel(stage: string): string {
-  const key = `stage.${stage}` as MessageKey;
-  return key in DICT_KEYS ? i18n.t(key) : stage;
+/** A case's stage in words (every stage Rust knows has a message, or this does not compile). */
+export function stageLabel(stage: CaseStage): string {
+  return i18n.t(`stage.${stage}`);
 }
 
 /** What to fix, in words, for a checklist problem. */
@@ -24,8 +23,8 @@ function subjectLabel(subject: string): string {
 /** An outbox item's state in words. */
 export function outboxLabel(item: OutboxView): string {
   if (item.caseNumber) return i18n.t('outbox.caseNumber', { number: item.caseNumber });
-  if (item.courtStatus && item.courtStatus !== 'submitted') return i18n.t(`court.${item.courtStatus}` as MessageKey);
-  return i18n.t(`outbox.${item.state}` as MessageKey);
+  if (item.courtStatus && item.courtStatus !== 'submitted') return i18n.t(`court.${item.courtStatus}`);
+  return i18n.t(`outbox.${item.state}`);
 }
 
 /** Bytes in KiB/MiB/GiB. */

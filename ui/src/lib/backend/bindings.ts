@@ -165,15 +165,23 @@ name: string,
  */
 deviceId: string, };
 
+export type CaseStage = "preparing" | "queued" | "sent" | "underReview" | "docketed" | "rejected" | "correctionRequested" | "needsAttention" | "withdrawn";
+
+export type OutboxState = "queued" | "uploading" | "submitted" | "receipted" | "needsAttention" | "failed" | "cancelled";
+
+export type CourtStatus = "submitted" | "underReview" | "docketed" | "rejected" | "correctionRequested";
+
+export type SyncState = "unknown" | "online" | "offline" | "proxyAuthRequired" | "certificateProblem" | "signedOut";
+
 export type AccountSync = { 
 /**
  * The account.
  */
 account: CourtAccountView, 
 /**
- * `unknown`, `online`, `offline`, `proxyAuthRequired`, `certificateProblem`, `signedOut`.
+ * The connection, as the engine last found it.
  */
-state: string, 
+state: SyncState, 
 /**
  * Why, when not online.
  */
@@ -223,9 +231,9 @@ title: string,
  */
 caseId: string | null, 
 /**
- * `queued`, `uploading`, `submitted`, `receipted`, `needsAttention`, `failed`, `cancelled`.
+ * Where it stands on this computer.
  */
-state: string, 
+state: OutboxState, 
 /**
  * Why it needs attention or failed.
  */
@@ -235,10 +243,9 @@ reason: string | null,
  */
 details: Array<string>, 
 /**
- * The court's status from the change feed: `submitted`, `underReview`, `docketed`,
- * `rejected`, `correctionRequested`.
+ * The court's status from the change feed.
  */
-courtStatus: string | null, 
+courtStatus: CourtStatus | null, 
 /**
  * The court's case number once docketed.
  */
@@ -479,10 +486,9 @@ export type CaseView = {
  */
 case: Case, 
 /**
- * `preparing`, `queued`, `sent`, `underReview`, `docketed`, `rejected`,
- * `correctionRequested`, `needsAttention`.
+ * Where the case stands.
  */
-stage: string, 
+stage: CaseStage, 
 /**
  * The court's case number, once docketed.
  */
@@ -524,7 +530,7 @@ caseType: string,
 /**
  * As [`CaseView::stage`].
  */
-stage: string, 
+stage: CaseStage, 
 /**
  * The court's case number.
  */

@@ -246,7 +246,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     queueCaseFiling: async (id) => {
       const v = get(id);
       if (!v.check.ready) throw new BackendError({ code: 'invalidInput', message: 'the filing is not complete' });
-      const queued = { ...v, case: { ...v.case, filingItem: `item-${id}` }, stage: offline ? 'queued' : 'sent' };
+      const queued = { ...v, case: { ...v.case, filingItem: `item-${id}` }, stage: offline ? ('queued' as const) : ('sent' as const) };
       return put({ ...queued, filing: filing(queued) });
     },
     attachCaseDocument: async (id, kind, fileName, bytes) => {
