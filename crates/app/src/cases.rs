@@ -17,7 +17,8 @@ use courtside_sync::policy::CachedPolicy;
 use courtside_vault::Vault;
 
 use crate::ipc::{
-    CaseStage, CaseSummary, CaseTypeOption, CaseView, CheckProblem, FeeView, FilingCheck, PolicyView, RequiredDocument,
+    CaseStage, CaseSummary, CaseTypeOption, CaseView, CheckProblem, FeeView, FilingCheck, PolicyView, ProblemCode,
+    RequiredDocument,
 };
 use crate::{App, AppError};
 
@@ -339,14 +340,14 @@ fn check_case(case: &Case, policy: Option<&CourtPolicy>, signed_in: bool) -> Fil
     }
     if !signed_in {
         problems.push(CheckProblem {
-            code: "notSignedIn".into(),
+            code: ProblemCode::NotSignedIn,
             subject: None,
             detail: "sign in to the court (Settings) so the filing can be queued for your account".into(),
         });
     }
     let Some(policy) = policy else {
         problems.push(CheckProblem {
-            code: "noPolicy".into(),
+            code: ProblemCode::NoPolicy,
             subject: None,
             detail: "the court's rules have not been fetched yet: connect once so they can be checked offline".into(),
         });
@@ -387,10 +388,21 @@ fn check_case(case: &Case, policy: Option<&CourtPolicy>, signed_in: bool) -> Fil
 }
 
 fn problem(f: &Finding) -> CheckProblem {
-    let code = serde_json::to_value(f)
-        .ok()
-        .and_then(|v| v.get("check").and_then(|c| c.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "invalid".into());
+    let code = match f {
+        Finding::UnknownCaseType { .. } => ProblemCode::UnknownCaseType,
+        Finding::TitleMissing => ProblemCode::TitleMissing,
+        Finding::CauseMissing => ProblemCode::CauseMissing,
+        Finding::PartyMissing { .. } => ProblemCode::PartyMissing,
+        Finding::PartyNameMissing => ProblemCode::PartyNameMissing,
+        Finding::ClaimsMissing => ProblemCode::ClaimsMissing,
+        Finding::FactsMissing => ProblemCode::FactsMissing,
+        Finding::AmountMissing => ProblemCode::AmountMissing,
+        Finding::LeadMissing => ProblemCode::LeadMissing,
+        Finding::DocumentMissing { .. } => ProblemCode::DocumentMissing,
+        Finding::FormatNotAccepted { .. } => ProblemCode::FormatNotAccepted,
+        Finding::FileTooLarge { .. } => ProblemCode::FileTooLarge,
+        Finding::FilingTooLarge { .. } => ProblemCode::FilingTooLarge,
+    };
     let (subject, detail) = match f {
         Finding::UnknownCaseType { code, accepted } => (
             Some(code.clone()),

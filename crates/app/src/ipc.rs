@@ -371,14 +371,48 @@ pub struct PolicyView {
     pub periods: Vec<PeriodOption>,
 }
 
+/// What stops a filing, as the UI words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ProblemCode {
+    /// The court's rules are not on this computer yet.
+    NoPolicy,
+    /// No court account to file with.
+    NotSignedIn,
+    /// The court does not take this case type online.
+    UnknownCaseType,
+    /// No title.
+    TitleMissing,
+    /// No cause of action.
+    CauseMissing,
+    /// A party of a required role is missing (`subject`: the role).
+    PartyMissing,
+    /// A party without a name.
+    PartyNameMissing,
+    /// No claim.
+    ClaimsMissing,
+    /// No facts and reasons.
+    FactsMissing,
+    /// The case type needs the amount in controversy.
+    AmountMissing,
+    /// No lead document.
+    LeadMissing,
+    /// A required document is missing (`subject`: its kind).
+    DocumentMissing,
+    /// A document in a format the court does not take (`subject`: its title).
+    FormatNotAccepted,
+    /// A document larger than the court takes (`subject`: its title).
+    FileTooLarge,
+    /// The documents together are larger than the court takes.
+    FilingTooLarge,
+}
+
 /// One problem that stops a filing, with what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckProblem {
-    /// `noPolicy`, `notSignedIn`, `unknownCaseType`, `titleMissing`, `causeMissing`,
-    /// `partyMissing`, `partyNameMissing`, `claimsMissing`, `factsMissing`, `amountMissing`,
-    /// `leadMissing`, `documentMissing`, `formatNotAccepted`, `fileTooLarge`, `filingTooLarge`.
-    pub code: String,
+    /// What it is.
+    pub code: ProblemCode,
     /// What it is about (a role, a document kind or title).
     pub subject: Option<String>,
     /// A sentence in English (the UI words it by `code`).
@@ -993,6 +1027,7 @@ pub fn bindings() -> String {
         CaseTypeOption::decl(&cfg),
         RequiredDocument::decl(&cfg),
         PolicyView::decl(&cfg),
+        ProblemCode::decl(&cfg),
         CheckProblem::decl(&cfg),
         FilingCheck::decl(&cfg),
         BackupStatus::decl(&cfg),

@@ -64,10 +64,11 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
     };
     let view = app.create_case(fields.clone()).unwrap();
     assert_eq!(view.stage, courtside_app::ipc::CaseStage::Preparing);
-    let codes: Vec<(&str, Option<&str>)> =
-        view.check.problems.iter().map(|p| (p.code.as_str(), p.subject.as_deref())).collect();
-    assert!(codes.contains(&("partyMissing", Some("defendant"))), "{codes:?}");
-    assert!(codes.contains(&("documentMissing", Some("identity"))), "{codes:?}");
+    use courtside_app::ipc::ProblemCode;
+    let codes: Vec<(ProblemCode, Option<&str>)> =
+        view.check.problems.iter().map(|p| (p.code, p.subject.as_deref())).collect();
+    assert!(codes.contains(&(ProblemCode::PartyMissing, Some("defendant"))), "{codes:?}");
+    assert!(codes.contains(&(ProblemCode::DocumentMissing, Some("identity"))), "{codes:?}");
     assert!(!codes.iter().any(|(_, s)| *s == Some("complaint")), "the complaint is rendered: {codes:?}");
     assert_eq!(view.fee.as_ref().unwrap().total_yuan, "2300", "100,000 yuan → 2,300 yuan");
     assert!(app.queue_case_filing(&view.case.id).is_err(), "an incomplete filing is not queued");
@@ -78,7 +79,7 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
     app.update_case(&id, fields).unwrap();
     // A file that is not what its name says is caught by its content.
     let view = app.attach_case_document(&id, "identity", "../身份证.pdf", b"\x00\x01 not a pdf").unwrap();
-    assert!(view.check.problems.iter().any(|p| p.code == "formatNotAccepted"), "{:?}", view.check.problems);
+    assert!(view.check.problems.iter().any(|p| p.code == ProblemCode::FormatNotAccepted), "{:?}", view.check.problems);
     let bad = view.case.documents.iter().find(|d| d.kind == "identity").unwrap().blob_id.clone();
     assert_eq!(view.case.documents.iter().find(|d| d.kind == "identity").unwrap().file_name, "身份证.pdf");
     app.detach_case_document(&id, &bad).unwrap();

@@ -7,12 +7,10 @@ export function stageLabel(stage: CaseStage): string {
   return i18n.t(`stage.${stage}`);
 }
 
-/** What to fix, in words, for a checklist problem. */
+/** What to fix, in words, for a checklist problem (every code Rust sends has a message). */
 export function problemText(p: CheckProblem): string {
-  const key = `problem.${p.code}` as MessageKey;
-  if (!(key in DICT_KEYS)) return p.detail;
   const subject = p.subject ? subjectLabel(p.subject) : '';
-  return i18n.t(key, { subject });
+  return i18n.t(`problem.${p.code}`, { subject });
 }
 
 function subjectLabel(subject: string): string {

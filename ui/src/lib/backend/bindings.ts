@@ -359,13 +359,13 @@ caseTypes: Array<CaseTypeOption>,
  */
 periods: Array<PeriodOption>, };
 
+export type ProblemCode = "noPolicy" | "notSignedIn" | "unknownCaseType" | "titleMissing" | "causeMissing" | "partyMissing" | "partyNameMissing" | "claimsMissing" | "factsMissing" | "amountMissing" | "leadMissing" | "documentMissing" | "formatNotAccepted" | "fileTooLarge" | "filingTooLarge";
+
 export type CheckProblem = { 
 /**
- * `noPolicy`, `notSignedIn`, `unknownCaseType`, `titleMissing`, `causeMissing`,
- * `partyMissing`, `partyNameMissing`, `claimsMissing`, `factsMissing`, `amountMissing`,
- * `leadMissing`, `documentMissing`, `formatNotAccepted`, `fileTooLarge`, `filingTooLarge`.
+ * What it is.
  */
-code: string, 
+code: ProblemCode, 
 /**
  * What it is about (a role, a document kind or title).
  */
