@@ -200,7 +200,8 @@ impl crate::App {
 
     /// Erases this computer's Courtside data: the vault (every record, blob and key file),
     /// the device-unlock key in the OS keychain, the demo court's local data and the app's
-    /// own state files. The vault must be open (only its owner erases it) and `confirm` must
+    /// own state files (and exports kept in the data directory when there is no Downloads
+    /// folder). The vault must be open (only its owner erases it) and `confirm` must
     /// be `ERASE`. Backups and exports elsewhere are the user's and stay.
     ///
     /// # Errors
@@ -221,6 +222,18 @@ impl crate::App {
         for path in [self.config.vault_dir(), self.config.demo_court_dir()] {
             if path.exists() && std::fs::remove_dir_all(&path).is_err() {
                 left.push(path.display().to_string());
+            }
+        }
+        // What an interrupted restore left (a whole vault copy) and exports kept in the data
+        // directory when there is no Downloads folder.
+        if let Ok(entries) = std::fs::read_dir(data) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if (name.starts_with(".vault.restoring-") || name == "exports")
+                    && std::fs::remove_dir_all(e.path()).is_err()
+                {
+                    left.push(e.path().display().to_string());
+                }
             }
         }
         let guard = data.join(crate::unlock_guard::UNLOCK_FAILURES);

@@ -52,6 +52,10 @@ const PIECE: usize = 1 << 20;
 const NONCE_LEN: usize = 12;
 const CHUNK_AAD: &[u8] = b"courtside/v1/backup-chunk|";
 const MANIFEST_AAD: &[u8] = b"courtside/v1/backup-manifest|";
+/// How old a piece must be before a prune may remove it.
+const PRUNE_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// Largest snapshot file read (a manifest of a very large vault is a few MiB).
+const MAX_SNAPSHOT_BYTES: u64 = 256 << 20;
 
 /// How a backup is opened: with the passphrase the vault had when the backup was made, or
 /// with the recovery key.
@@ -379,9 +383,9 @@ impl Vault {
         let _writing = FolderLock::take(at)?;
         let mut manifests: Vec<Manifest> = Vec::new();
         for name in snapshot_names(at)? {
-            if let Ok(m) = read_snapshot(at, &name).and_then(|f| keys.open_manifest(&name, &f)) {
-                manifests.push(m);
-            }
+            // A snapshot that cannot be read now (a slow NAS, a cloud placeholder, a newer
+            // format) may name pieces no other does: nothing is pruned until it reads.
+            manifests.push(read_snapshot(at, &name).and_then(|f| keys.open_manifest(&name, &f))?);
         }
         let times: Vec<i64> = manifests.iter().map(|m| m.created_at_ms).collect();
         let kept = keep.select(&times);
@@ -400,14 +404,27 @@ impl Vault {
         sync_dir(&at.join(SNAPSHOT_DIR))?;
         remove_temporary(&at.join(SNAPSHOT_DIR));
         let chunks = at.join(CHUNK_DIR);
+        // A piece written lately may belong to a snapshot another computer is still writing
+        // (or syncing) into this folder: pieces are removed only once a day old.
+        let recent = |meta: &std::fs::Metadata| {
+            meta.modified().ok().and_then(|m| m.elapsed().ok()).is_none_or(|age| age < PRUNE_GRACE)
+        };
         if let Ok(dirs) = std::fs::read_dir(&chunks) {
             for dir in dirs.flatten() {
+                // Never through a link: a hostile folder could point it anywhere.
+                if !dir.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
                 remove_temporary(&dir.path());
                 let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
                 for file in files.flatten() {
                     let name = file.file_name().to_string_lossy().into_owned();
+                    let Ok(meta) = file.metadata() else { continue };
+                    if !file.file_type().is_ok_and(|t| t.is_file()) || recent(&meta) {
+                        continue;
+                    }
                     if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) && !referenced.contains(&name) {
-                        let len = file.metadata().map_or(0, |m| m.len());
+                        let len = meta.len();
                         std::fs::remove_file(file.path()).map_err(io(&file.path()))?;
                         report.pieces_deleted += 1;
                         report.bytes_freed += len;
@@ -517,6 +534,28 @@ impl Drop for FolderLock {
 }
 
 /// Removes what interrupted writes left in `dir` (only called under the folder's lock).
+/// Reads a regular file of at most `limit` bytes, never through a link (a hostile folder
+/// could point one at a device or a pipe); a larger one is `InvalidData`.
+fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, VaultError> {
+    let meta = std::fs::symlink_metadata(path).map_err(io(path))?;
+    let invalid = |why: &str| VaultError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_owned()),
+    };
+    if !meta.file_type().is_file() {
+        return Err(invalid("it is not a plain file"));
+    }
+    if meta.len() > limit {
+        return Err(invalid("it is larger than any Courtside writes"));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)).map_err(io(path))?;
+    if bytes.len() as u64 > limit {
+        return Err(invalid("it is larger than any Courtside writes"));
+    }
+    Ok(bytes)
+}
+
 fn remove_temporary(dir: &Path) {
     crate::blobs::remove_temporary_files(dir, |name| name.starts_with('.') && name.ends_with(".tmp"));
 }
@@ -701,7 +740,12 @@ fn snapshot_names(at: &Path) -> Result<Vec<String>, VaultError> {
 
 fn read_snapshot(at: &Path, name: &str) -> Result<SnapshotFile, VaultError> {
     let path = at.join(SNAPSHOT_DIR).join(format!("{name}.json"));
-    let bytes = std::fs::read(&path).map_err(io(&path))?;
+    let bytes = read_regular(&path, MAX_SNAPSHOT_BYTES).map_err(|e| match e {
+        VaultError::Io { source, .. } if source.kind() == std::io::ErrorKind::InvalidData => {
+            damaged(&format!("snapshot {name}"), &source.to_string())
+        }
+        other => other,
+    })?;
     let file: SnapshotFile = serde_json::from_slice(&bytes)
         .map_err(|e| damaged(&format!("snapshot {name}"), &format!("it is truncated or damaged ({e})")))?;
     if file.format != FORMAT {
@@ -745,7 +789,9 @@ fn unlock_backup(at: &Path, secret: BackupSecret<'_>) -> Result<(DataKey, Backup
             Ok(data_key) => {
                 let keys = BackupKeys::new(&data_key);
                 if keys.fingerprint != marker.vault {
-                    return Err(VaultError::BackupOfAnotherVault(at.to_owned()));
+                    // A stray snapshot of another vault with the same passphrase.
+                    first_error.get_or_insert(VaultError::BackupOfAnotherVault(at.to_owned()));
+                    continue;
                 }
                 return Ok((data_key, keys));
             }
@@ -805,7 +851,11 @@ fn read_piece(at: &Path, keys: &BackupKeys, name: &str) -> Result<Zeroizing<Vec<
         return Err(damaged(&format!("piece {name}"), "the manifest names no piece"));
     }
     let path = piece_path(at, name);
-    let sealed = std::fs::read(&path).map_err(|e| match e.kind() {
+    let sealed = read_regular(&path, (PIECE + NONCE_LEN + 16) as u64).map_err(|e| match e {
+        VaultError::Io { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    });
+    let sealed = sealed.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => VaultError::BackupDamaged {
             item: format!("piece {}", &name[..16]),
             reason: "it is missing (the backup was copied or moved incompletely)".to_owned(),
@@ -851,8 +901,16 @@ pub fn restore_backup(
             .cloned()
             .ok_or_else(|| damaged(&format!("{}", from.display()), "no snapshot in it can be read"))?,
     };
-    let file = read_snapshot(from, &name)?;
+    let mut file = read_snapshot(from, &name)?;
     let manifest = keys.open_manifest(&name, &file)?;
+    // The snapshot's key file may predate a passphrase change (or the secret opened a newer
+    // snapshot's): the restored vault must open with what the user typed.
+    if let BackupSecret::Passphrase(p) = secret
+        && file.key_file.open_with_passphrase(p).is_err()
+    {
+        let kdf = file.key_file.kdf();
+        file.key_file.rewrap_passphrase(&data_key, p, kdf)?;
+    }
 
     let parent = to.parent().unwrap_or(Path::new("."));
     let base = to.file_name().map_or_else(|| "vault".to_owned(), |n| n.to_string_lossy().into_owned());

@@ -131,6 +131,11 @@ pub enum VaultError {
     },
 }
 
+/// Largest Argon2id memory a key file may ask for (4 GiB).
+const MAX_KDF_MEMORY_KIB: u32 = 4 << 20;
+/// Most Argon2id passes a key file may ask for.
+const MAX_KDF_ITERATIONS: u32 = 64;
+
 /// Argon2id cost parameters, stored in the key file beside the salt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -160,6 +165,13 @@ impl KdfParams {
     }
 
     fn derive(&self, passphrase: &str, salt: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, String> {
+        // A key file from elsewhere (a backup folder) could ask for terabytes or for ever.
+        if self.memory_kib > MAX_KDF_MEMORY_KIB || self.iterations > MAX_KDF_ITERATIONS || self.parallelism > 16 {
+            return Err(format!(
+                "the parameters ({} KiB, {} passes, {} lanes) are beyond what Courtside ever sets",
+                self.memory_kib, self.iterations, self.parallelism
+            ));
+        }
         let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(KEY_LEN))
             .map_err(|e| e.to_string())?;
         let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
@@ -261,6 +273,11 @@ impl KeyFile {
     ) -> Result<(), VaultError> {
         self.device = device_key.map(|k| Wrapped::seal(k, AAD_DEVICE, &data_key.0)).transpose()?;
         Ok(())
+    }
+
+    /// The passphrase slot's key-derivation parameters.
+    pub(crate) fn kdf(&self) -> KdfParams {
+        self.passphrase.kdf
     }
 
     pub(crate) fn has_device_key(&self) -> bool {
