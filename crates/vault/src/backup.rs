@@ -304,9 +304,9 @@ impl Vault {
         // The database in one consistent state, then the blobs as they are now.
         let db_copy = self.dir.join(format!(".backup-{}.tmp", crate::blobs::hex(&unique)));
         let copied = self.store().copy_to(&db_copy);
+        let blob_dir = self.dir.join(BLOB_DIR);
         let sources = copied.and_then(|()| {
-            let mut sources = vec![Source::open(DB_FILE.to_owned(), &db_copy)?];
-            let blob_dir = self.dir.join(BLOB_DIR);
+            let database = Source::open(DB_FILE.to_owned(), &db_copy)?;
             let mut names: Vec<String> = match std::fs::read_dir(&blob_dir) {
                 Ok(entries) => entries
                     .flatten()
@@ -317,21 +317,26 @@ impl Vault {
                 Err(e) => return Err(io(&blob_dir)(e)),
             };
             names.sort();
-            for name in names {
-                let path = format!("blobs/{name}");
-                if valid_path(&path) {
-                    sources.push(Source::open(path, &blob_dir.join(&name))?);
-                }
-            }
-            Ok(sources)
+            names.retain(|n| valid_path(&format!("blobs/{n}")));
+            Ok((database, names))
         });
-        // Open files stay readable; the plaintext-free copy of the database goes at once.
+        // The open copy stays readable; the copy of the database goes at once.
         let _ = std::fs::remove_file(&db_copy);
-        let sources = sources?;
+        let (database, blob_names) = sources?;
+        // Blobs are opened one at a time (a vault may hold more than a process may open).
+        let blobs = blob_names.into_iter().filter_map(|name| {
+            match Source::open(format!("blobs/{name}"), &blob_dir.join(&name)) {
+                // Deleted since it was listed: not in this snapshot.
+                Err(VaultError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
+                other => Some(other),
+            }
+        });
+        let sources = std::iter::once(Ok(database)).chain(blobs);
 
         let mut writer = PieceWriter { folder: to, keys: &keys, written: 0, bytes_written: 0, dirs: BTreeSet::new() };
-        let mut files = Vec::with_capacity(sources.len());
-        for mut source in sources {
+        let mut files = Vec::new();
+        for source in sources {
+            let mut source = source?;
             let unchanged = previous.get(&source.path).filter(|p| {
                 p.size == source.size
                     && p.modified_ns == source.modified_ns
