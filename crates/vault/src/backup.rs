@@ -127,9 +127,9 @@ struct Marker {
 struct SnapshotFile {
     format: u32,
     key_file: KeyFile,
-    #[serde(with = "b64")]
+    #[serde(with = "crate::keyfile::b64")]
     nonce: Vec<u8>,
-    #[serde(with = "b64")]
+    #[serde(with = "crate::keyfile::b64")]
     manifest: Vec<u8>,
 }
 
@@ -1036,20 +1036,6 @@ fn utc_stamp(ms: i64) -> String {
         rem % 60,
         ms.rem_euclid(1000)
     )
-}
-
-mod b64 {
-    use data_encoding::BASE64;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&BASE64.encode(bytes))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        BASE64.decode(s.as_bytes()).map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

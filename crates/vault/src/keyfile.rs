@@ -377,15 +377,16 @@ impl hkdf::KeyType for KeyLen {
     }
 }
 
-mod b64 {
+/// Bytes as standard base64 in JSON (key files and backup snapshots).
+pub(crate) mod b64 {
     use data_encoding::BASE64;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&BASE64.encode(bytes))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = String::deserialize(d)?;
         BASE64.decode(s.as_bytes()).map_err(serde::de::Error::custom)
     }
