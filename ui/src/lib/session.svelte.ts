@@ -1,4 +1,4 @@
-import { backend, toBackendError, type AppInfo, type Connectivity, type VaultState } from './backend';
+import { backend, toBackendError, type AppInfo, type BackupStatus, type Connectivity, type VaultState } from './backend';
 import { i18n } from './i18n/index.svelte';
 
 import { DEFAULT_AUTO_LOCK_MINUTES, shouldAutoLock } from './security';
@@ -15,6 +15,8 @@ class Session {
   vault = $state<VaultState | null>(null);
   /** Set by a restore from a backup, until the restored vault is unlocked: what to tell. */
   restored = $state<{ createdAt: number; signInsToRedo: number } | null>(null);
+  /** The backups' status as last read (Settings and the sidebar show the same one). */
+  backup = $state<BackupStatus | null>(null);
   connectivity = $state<Connectivity | null>(null);
   checking = $state(false);
   theme = $state<ThemePreference>('system');

@@ -503,6 +503,7 @@ for (const locale of ['en-US', 'zh-CN']) {
     await page.getByTestId('backup-now').click();
     await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="backup-last"]')?.textContent ?? ''));
     assert.match(await page.getByTestId('backup-last').textContent(), zh ? /上次成功备份/ : /Last good backup/);
+    assert.equal(await page.getByTestId('backup-nudge').count(), 0, 'the sidebar stops asking once a backup is made');
     await page.getByTestId('backup-every').selectOption('12');
     assert.equal(await page.getByTestId('backup-every').inputValue(), '12');
     await assertAccessible(page, `settings after a backup (${locale})`);
