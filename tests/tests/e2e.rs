@@ -26,6 +26,8 @@ mod queue_kill;
 mod sleep_lock;
 #[path = "e2e/support.rs"]
 mod support;
+#[path = "e2e/torture.rs"]
+mod torture;
 #[path = "e2e/uploads.rs"]
 mod uploads;
 

@@ -189,8 +189,35 @@ pub(crate) fn part(name: &str) -> Result<()> {
         "vault" => vault_figures(&p),
         "backup" => backup_figures(&p),
         "evidence" => evidence_figures(&p),
+        "torture" => torture(&p),
         _ => sync_figures(&p),
     }
+}
+
+/// The long form of the vault torture test (tests/tests/e2e/torture.rs): 1,000 SIGKILLs of
+/// two processes working on one vault (`COURTSIDE_TORTURE_KILLS` sets another count).
+fn torture(p: &Project) -> Result<()> {
+    let kills = std::env::var("COURTSIDE_TORTURE_KILLS").unwrap_or_else(|_| "1000".into());
+    p.step(
+        &format!("vault torture, {kills} kills"),
+        crate::env::cmd(
+            "cargo",
+            &[
+                "test",
+                "--quiet",
+                "-p",
+                "courtside-e2e",
+                "--test",
+                "e2e",
+                "torture::two_processes",
+                "--",
+                "--nocapture",
+                "--test-threads=1",
+            ],
+        )
+        .env("COURTSIDE_TORTURE_KILLS", &kills)
+        .current_dir(&p.root),
+    )
 }
 
 /// The vault's figures, from the `vault_bench` example built in release.

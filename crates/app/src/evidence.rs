@@ -23,18 +23,23 @@ impl From<EvidenceError> for AppError {
 impl App {
     /// Runs `f` on the open vault's locker. The vault's slot is held only to find the locker,
     /// not while `f` runs, so a long capture does not stall every other command; the locker
-    /// orders its own log appends. A capture under way when the vault is locked finishes
+    /// chains log entries inside the vault's unit of work. A capture under way when the vault is locked finishes
     /// (its locker keeps the vault open until then).
     pub(crate) fn with_locker<T>(&self, f: impl FnOnce(&Locker) -> Result<T, AppError>) -> Result<T, AppError> {
-        let locker = self.with_open(|o| match &o.locker {
+        let locker = self.locker()?;
+        f(&locker)
+    }
+
+    /// The open vault's one locker (opened on first use), without holding the vault's slot.
+    fn locker(&self) -> Result<std::sync::Arc<Locker>, AppError> {
+        self.with_open(|o| match &o.locker {
             Some(locker) => Ok(locker.clone()),
             None => {
                 let locker = std::sync::Arc::new(Locker::open(o.drafts.vault())?);
                 o.locker = Some(locker.clone());
                 Ok(locker)
             }
-        })?;
-        f(&locker)
+        })
     }
 
     /// Every exhibit, by number.
@@ -225,10 +230,9 @@ impl App {
     /// # Errors
     /// [`AppError::InvalidInput`] when the authority cannot be reached.
     pub async fn timestamp_evidence(&self) -> Result<usize, AppError> {
-        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
         let court = self.court_client()?;
-        // The locker is opened for the vault alone: the fetch must not hold the app's lock.
-        let locker = Locker::open(vault)?;
+        // The vault's one locker; the fetch holds neither the app's lock nor the vault's.
+        let locker = self.locker()?;
         Ok(locker.timestamp(&court).await?.len())
     }
 

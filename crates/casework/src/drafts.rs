@@ -13,7 +13,7 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use courtside_vault::{RecordWrite, Vault, VaultError};
+use courtside_vault::{Vault, VaultError};
 use serde::{Deserialize, Serialize};
 
 const HEADS: &str = "drafts";
@@ -290,10 +290,13 @@ impl Drafts {
         let version_json = encode(&version)?;
         let head_json = encode(&draft)?;
         let version_id = version_id(&draft.id, draft.version);
-        self.vault.put_all(&[
-            RecordWrite { table: VERSIONS, id: &version_id, schema_version: SCHEMA, plaintext: &version_json },
-            RecordWrite { table: HEADS, id: &draft.id, schema_version: SCHEMA, plaintext: &head_json },
-        ])?;
+        // Checked inside the unit of work, not against what this handle remembers: a version
+        // number someone else wrote meanwhile is a conflict, never an overwrite.
+        self.vault.transaction(|tx| {
+            let head_revision = tx.revision(HEADS, &draft.id);
+            tx.put_expecting(VERSIONS, &version_id, SCHEMA, 0, &version_json)?;
+            tx.put_expecting(HEADS, &draft.id, SCHEMA, head_revision, &head_json)
+        })?;
         self.heads.insert(draft.id.clone(), (draft.clone(), OnceCell::new()));
         Ok(draft)
     }

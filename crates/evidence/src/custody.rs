@@ -7,7 +7,7 @@
 //! in the same vault transaction as each entry catches a cut-off tail.
 
 use courtside_court_api::encoding::{b64url, b64url_decode, hex};
-use courtside_vault::{RecordWrite, Vault};
+use courtside_vault::{RecordWrite, Transaction, Vault};
 use serde::{Deserialize, Serialize};
 
 use crate::{DeviceKey, EvidenceError};
@@ -145,11 +145,13 @@ struct Head {
     hash: String,
 }
 
-fn head(vault: &Vault) -> Result<Head, EvidenceError> {
-    match vault.get(HEAD, "head")? {
+fn head(tx: &Transaction<'_>) -> Result<(Head, u64), EvidenceError> {
+    let revision = tx.revision(HEAD, "head");
+    match tx.get(HEAD, "head")? {
         Some(r) => serde_json::from_slice(&r.plaintext)
+            .map(|h| (h, revision))
             .map_err(|e| EvidenceError::Decode("the custody head".into(), e.to_string())),
-        None => Ok(Head { count: 0, hash: GENESIS.to_owned() }),
+        None => Ok((Head { count: 0, hash: GENESIS.to_owned() }, revision)),
     }
 }
 
@@ -165,7 +167,28 @@ pub fn append(
     event: Event,
     also: &[RecordWrite<'_>],
 ) -> Result<Entry, EvidenceError> {
-    let h = head(vault)?;
+    vault.transaction(|tx| {
+        for w in also {
+            tx.put(w.table, w.id, w.schema_version, w.plaintext);
+        }
+        append_in(tx, key, exhibit, event)
+    })
+}
+
+/// Appends an entry for `exhibit` inside the caller's unit of work: the head is read and
+/// replaced there (compare-and-swap), so appends from any caller, any thread or any handle
+/// of the vault are chained one after the other and none is lost.
+///
+/// # Errors
+/// The vault's error ([`courtside_vault::VaultError::Conflict`] cannot happen while the
+/// transaction holds the vault's write lock, but is reported rather than forking the chain).
+pub fn append_in(
+    tx: &mut Transaction<'_>,
+    key: &DeviceKey,
+    exhibit: &str,
+    event: Event,
+) -> Result<Entry, EvidenceError> {
+    let (h, head_revision) = head(tx)?;
     let entry = Entry {
         seq: h.count + 1,
         exhibit: exhibit.to_owned(),
@@ -181,12 +204,8 @@ pub fn append(
     let stored_json = serde_json::to_vec(&stored).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
     let head_json = serde_json::to_vec(&new_head).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
     let id = format!("{:012}", entry.seq);
-    let mut writes = vec![
-        RecordWrite { table: LOG, id: &id, schema_version: 1, plaintext: &stored_json },
-        RecordWrite { table: HEAD, id: "head", schema_version: 1, plaintext: &head_json },
-    ];
-    writes.extend_from_slice(also);
-    vault.put_all(&writes)?;
+    tx.put_expecting(LOG, &id, 1, 0, &stored_json)?;
+    tx.put_expecting(HEAD, "head", 1, head_revision, &head_json)?;
     Ok(entry)
 }
 
@@ -257,6 +276,10 @@ pub fn first_break(log: &[SignedEntry], public_key: &[u8], expected: Option<(u64
 /// # Errors
 /// The vault's error.
 pub fn stored_head(vault: &Vault) -> Result<(u64, String), EvidenceError> {
-    let h = head(vault)?;
+    let h = match vault.get(HEAD, "head")? {
+        Some(r) => serde_json::from_slice::<Head>(&r.plaintext)
+            .map_err(|e| EvidenceError::Decode("the custody head".into(), e.to_string()))?,
+        None => Head { count: 0, hash: GENESIS.to_owned() },
+    };
     Ok((h.count, h.hash))
 }

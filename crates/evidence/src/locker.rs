@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use courtside_vault::{RecordWrite, Vault, VaultError};
+use courtside_vault::{Vault, VaultError};
 use serde::{Deserialize, Serialize};
 
 use crate::custody::{self, Event};
@@ -97,9 +97,6 @@ pub struct Verification {
 pub struct Locker {
     vault: Arc<Vault>,
     device: DeviceKey,
-    /// Held while an entry is chained to the log's head (and a new exhibit numbered), so
-    /// captures running side by side cannot fork the chain or share a number.
-    appending: std::sync::Mutex<()>,
 }
 
 /// How often [`Locker::capture_file_observed`] reports progress.
@@ -204,7 +201,7 @@ impl Locker {
     /// The vault's error.
     pub fn open(vault: Arc<Vault>) -> Result<Self, EvidenceError> {
         let device = DeviceKey::load_or_create(&vault)?;
-        Ok(Self { vault, device, appending: std::sync::Mutex::new(()) })
+        Ok(Self { vault, device })
     }
 
     /// This device's key.
@@ -266,40 +263,38 @@ impl Locker {
         let info = self.vault.write_blob(&blob_id, &mut watching)?;
         let media_type = media::sniff(&watching.head).to_owned();
         let photo = if media_type.starts_with("image/") { photo::read(&watching.head) } else { None };
-        let appending = self.appending();
-        let number = u32::try_from(self.vault.count(EXHIBITS)?).unwrap_or(u32::MAX - 1) + 1;
-        let exhibit = Exhibit {
-            id: id.clone(),
-            number,
-            title,
-            proves: capture.proves.clone(),
-            source: capture.source.clone().unwrap_or_else(|| "file".into()),
-            original_name,
-            size: info.size,
-            sha256: info.sha256,
-            pages: (media_type == "application/pdf").then_some(watching.pages),
-            media_type,
-            captured_at: crate::now_rfc3339(),
-            device: self.device.id().to_owned(),
-            blob_id,
-            photo,
-        };
-        let event = Event::Captured {
-            sha256: exhibit.sha256.clone(),
-            size: exhibit.size,
-            media_type: exhibit.media_type.clone(),
-            original_name: exhibit.original_name.clone(),
-            source: exhibit.source.clone(),
-        };
-        let json = serde_json::to_vec(&exhibit).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
-        custody::append(
-            &self.vault,
-            &self.device,
-            &id,
-            event,
-            &[RecordWrite { table: EXHIBITS, id: &id, schema_version: 1, plaintext: &json }],
-        )?;
-        drop(appending);
+        // Numbered and chained in one unit of work: captures side by side, from any thread
+        // or any locker of this vault, neither share a number nor fork the chain.
+        let exhibit = self.vault.transaction(|tx| {
+            let number = u32::try_from(tx.count(EXHIBITS)?).unwrap_or(u32::MAX - 1) + 1;
+            let exhibit = Exhibit {
+                id: id.clone(),
+                number,
+                title,
+                proves: capture.proves.clone(),
+                source: capture.source.clone().unwrap_or_else(|| "file".into()),
+                original_name,
+                size: info.size,
+                sha256: info.sha256,
+                pages: (media_type == "application/pdf").then_some(watching.pages),
+                media_type,
+                captured_at: crate::now_rfc3339(),
+                device: self.device.id().to_owned(),
+                blob_id,
+                photo,
+            };
+            let event = Event::Captured {
+                sha256: exhibit.sha256.clone(),
+                size: exhibit.size,
+                media_type: exhibit.media_type.clone(),
+                original_name: exhibit.original_name.clone(),
+                source: exhibit.source.clone(),
+            };
+            let json = serde_json::to_vec(&exhibit).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
+            tx.put_expecting(EXHIBITS, &id, 1, 0, &json)?;
+            custody::append_in(tx, &self.device, &id, event)?;
+            Ok::<_, EvidenceError>(exhibit)
+        })?;
         Ok(exhibit)
     }
 
@@ -369,20 +364,19 @@ impl Locker {
     pub fn describe(&self, id: &str, title: &str, proves: &str) -> Result<Exhibit, EvidenceError> {
         check_text("title", title)?;
         check_text("what it proves", proves)?;
-        let _appending = self.appending();
-        let mut exhibit = self.exhibit(id)?;
-        exhibit.title = title.trim().to_owned();
-        exhibit.proves = proves.trim().to_owned();
-        let json = serde_json::to_vec(&exhibit).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
-        let event = Event::Described { title: exhibit.title.clone(), proves: exhibit.proves.clone() };
-        custody::append(
-            &self.vault,
-            &self.device,
-            id,
-            event,
-            &[RecordWrite { table: EXHIBITS, id, schema_version: 1, plaintext: &json }],
-        )?;
-        Ok(exhibit)
+        self.vault.transaction(|tx| {
+            let revision = tx.revision(EXHIBITS, id);
+            let record = tx.get(EXHIBITS, id)?.ok_or_else(|| EvidenceError::NotFound(id.to_owned()))?;
+            let mut exhibit: Exhibit = serde_json::from_slice(&record.plaintext)
+                .map_err(|e| EvidenceError::Decode(format!("exhibit {id}"), e.to_string()))?;
+            exhibit.title = title.trim().to_owned();
+            exhibit.proves = proves.trim().to_owned();
+            let json = serde_json::to_vec(&exhibit).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
+            let event = Event::Described { title: exhibit.title.clone(), proves: exhibit.proves.clone() };
+            tx.put_expecting(EXHIBITS, id, 1, revision, &json)?;
+            custody::append_in(tx, &self.device, id, event)?;
+            Ok(exhibit)
+        })
     }
 
     /// Logs an event for an exhibit (viewed, exported, submitted).
@@ -391,13 +385,7 @@ impl Locker {
     /// The vault's error.
     pub fn log_event(&self, id: &str, event: Event) -> Result<custody::Entry, EvidenceError> {
         self.exhibit(id)?;
-        let _appending = self.appending();
         custody::append(&self.vault, &self.device, id, event, &[])
-    }
-
-    fn appending(&self) -> std::sync::MutexGuard<'_, ()> {
-        // The guarded data is `()`: a panic elsewhere cannot leave it inconsistent.
-        self.appending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The custody entries of one exhibit, or of all.

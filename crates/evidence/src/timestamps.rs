@@ -92,15 +92,25 @@ impl Locker {
                 tsa: tsa.to_string(),
                 token: b64url(&token.der),
             };
-            self.keep(&stamp)?;
-            self.log_event(
-                &exhibit.id,
-                Event::Timestamped {
+            // The stamp and its custody entry are one unit of work; a stamp another run kept
+            // meanwhile (the user's click beside the background loop) is left as it is.
+            let kept = self.vault().transaction(|tx| {
+                let json = serde_json::to_vec(&stamp).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
+                if tx.revision(TABLE, &stamp.subject) != 0 {
+                    return Ok(false);
+                }
+                tx.put(TABLE, &stamp.subject, 1, &json);
+                let event = Event::Timestamped {
                     sha256: stamp.sha256.clone(),
                     gen_time: stamp.gen_time.clone(),
                     tsa: stamp.tsa.clone(),
-                },
-            )?;
+                };
+                crate::custody::append_in(tx, self.device(), &exhibit.id, event)?;
+                Ok::<_, EvidenceError>(true)
+            })?;
+            if !kept {
+                continue;
+            }
             new.push(stamp);
         }
         let (count, head) = crate::custody::stored_head(self.vault())?;

@@ -281,3 +281,38 @@ fn captures_side_by_side_get_their_own_numbers_and_one_unbroken_chain() {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.entries_checked, 16);
 }
+
+/// Two lockers of one vault (the app's and a second one opened beside it, as the
+/// time-stamping run once did): their appends are chained in the vault's unit of work, so
+/// no entry is lost, no number is shared and `verify` stays clean.
+#[test]
+fn two_lockers_of_one_vault_appending_side_by_side_lose_no_entry() {
+    let (_dir, vault, first) = locker();
+    let second = Locker::open(vault.clone()).unwrap();
+    let numbers: Vec<u32> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..8)
+            .map(|i| {
+                let locker = if i % 2 == 0 { &first } else { &second };
+                s.spawn(move || {
+                    let content = vec![u8::try_from(i).unwrap(); 50_000 + i * 1000];
+                    let e = locker.capture(&format!("scan-{i}.pdf"), &mut &content[..], &Capture::default()).unwrap();
+                    for round in 0..5 {
+                        locker.describe(&e.id, &format!("扫描件 {i}/{round}"), "借款事实").unwrap();
+                        locker.log_event(&e.id, Event::Viewed).unwrap();
+                    }
+                    e.number
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=8).collect::<Vec<_>>(), "numbers {numbers:?}");
+    for locker in [&first, &second] {
+        let report = locker.verify(None).unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(report.entries_checked, 8 * 11);
+    }
+    assert_eq!(custody::stored_head(&vault).unwrap().0, 88);
+}

@@ -76,6 +76,21 @@ impl<'a> Transaction<'a> {
         self.store.revision_of(table, id)
     }
 
+    /// How many records a table holds as this unit of work sees it (its own staged writes of
+    /// new records counted).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn count(&self, table: &str) -> Result<u64, VaultError> {
+        let mut new: Vec<&str> = Vec::new();
+        for w in self.writes.iter().filter(|w| w.table == table) {
+            if self.store.revision_of(table, &w.id) == 0 && !new.contains(&w.id.as_str()) {
+                new.push(&w.id);
+            }
+        }
+        Ok(self.store.count(table)? + new.len() as u64)
+    }
+
     /// Stages a new revision of a record.
     pub fn put(&mut self, table: &str, id: &str, schema_version: u32, plaintext: &[u8]) {
         self.writes.push(StagedWrite {
