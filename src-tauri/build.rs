@@ -7,6 +7,8 @@ const COMMANDS: &[&str] = &[
     "check_connectivity",
     "ui_ready",
     "vault_state",
+    "vault_damage",
+    "check_vault",
     "create_vault",
     "unlock_vault",
     "lock_vault",

@@ -93,6 +93,8 @@ pub fn run() {
             commands::system::check_connectivity,
             commands::system::ui_ready,
             commands::vault::vault_state,
+            commands::vault::vault_damage,
+            commands::vault::check_vault,
             commands::vault::create_vault,
             commands::vault::unlock_vault,
             commands::vault::lock_vault,

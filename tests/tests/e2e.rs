@@ -5,6 +5,8 @@
 mod backup;
 #[path = "e2e/casework.rs"]
 mod casework;
+#[path = "e2e/damage.rs"]
+mod damage;
 #[path = "e2e/evidence.rs"]
 mod evidence;
 #[path = "e2e/fees.rs"]

@@ -262,6 +262,29 @@ impl App {
         self.with_locker(|l| Ok(l.describe(id, title, proves)?))
     }
 
+    /// Every damaged item met since the vault was opened (what lists left out, what failed to
+    /// open, damage in the vault's own index): cheap, for the notice in the window.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    pub fn vault_damage(&self) -> Result<Vec<crate::ipc::DamagedItem>, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        Ok(vault.damaged().iter().filter_map(crate::ipc::DamagedItem::of).collect())
+    }
+
+    /// Opens every record and every file of the vault and returns each damaged one (empty:
+    /// intact). Reads everything once: seconds for gigabytes of evidence.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`]; the vault's error when its database cannot be read at all.
+    pub async fn check_vault(&self) -> Result<Vec<crate::ipc::DamagedItem>, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let problems = tokio::task::spawn_blocking(move || vault.verify())
+            .await
+            .map_err(|e| AppError::Internal(format!("background task failed: {e}")))??;
+        Ok(problems.iter().filter_map(crate::ipc::DamagedItem::of).collect())
+    }
+
     /// Checks every exhibit and the whole custody log.
     ///
     /// # Errors

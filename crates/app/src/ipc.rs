@@ -11,6 +11,7 @@ pub use courtside_casework::cases::{Case, CaseDeadline, CaseDocument, CaseFields
 pub use courtside_casework::{Draft, DraftSummary, SearchHit, VersionSummary};
 pub use courtside_evidence::custody::{Entry as CustodyEntry, Event as CustodyEvent};
 pub use courtside_evidence::{Exhibit, Problem as IntegrityProblem, Verification};
+pub use courtside_vault::Damage;
 use courtside_vault::VaultError;
 
 use crate::AppError;
@@ -920,6 +921,77 @@ pub struct RestoredView {
     pub sign_ins_to_redo: u64,
 }
 
+/// What kind of thing a damaged item of the vault is, in the user's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum DamagedThing {
+    /// A case's record.
+    Case,
+    /// A draft or one of its versions.
+    Draft,
+    /// An exhibit's description.
+    Exhibit,
+    /// An exhibit's original file.
+    ExhibitFile,
+    /// A document attached to a case.
+    CaseDocument,
+    /// The chain of custody.
+    CustodyLog,
+    /// A time-stamp of the court's authority.
+    TimeStamp,
+    /// A filing in the outbox.
+    Filing,
+    /// What the court sent (served documents, news, a cached policy) or a court sign-in.
+    CourtRecord,
+    /// A file the court sent.
+    CourtDocument,
+    /// A setting.
+    Setting,
+    /// The vault's own index of revisions.
+    Index,
+    /// Anything else.
+    Other,
+}
+
+/// One damaged item: which (an opaque name), what it is, and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DamagedItem {
+    /// `table/id` or `blobs/id` (ids are opaque; never content).
+    pub item: String,
+    /// What it is.
+    pub thing: DamagedThing,
+    /// What happened to it.
+    pub kind: Damage,
+}
+
+impl DamagedItem {
+    /// The damaged item an error names, if it names one.
+    #[must_use]
+    pub fn of(e: &VaultError) -> Option<Self> {
+        let VaultError::Tampered { item, kind, .. } = e else { return None };
+        let (place, id) = item.split_once('/').unwrap_or((item.as_str(), ""));
+        let thing = match place {
+            "cases" => DamagedThing::Case,
+            "drafts" | "draft_versions" => DamagedThing::Draft,
+            "exhibits" => DamagedThing::Exhibit,
+            "custody_log" | "custody_head" => DamagedThing::CustodyLog,
+            "timestamps" | "tsa_certificates" => DamagedThing::TimeStamp,
+            "outbox" => DamagedThing::Filing,
+            "court_replica" | "court_actions" | "feed_cursors" | "court_policies" | "court_accounts" => {
+                DamagedThing::CourtRecord
+            }
+            "app_settings" | "reminders_sent" | "evidence_device" => DamagedThing::Setting,
+            "revisions" | "revision index" => DamagedThing::Index,
+            "blobs" if id.starts_with("exhibit-") => DamagedThing::ExhibitFile,
+            "blobs" if id.starts_with("case-") => DamagedThing::CaseDocument,
+            "blobs" => DamagedThing::CourtDocument,
+            _ => DamagedThing::Other,
+        };
+        Some(Self { item: item.clone(), thing, kind: *kind })
+    }
+}
+
 /// Machine-readable class of an [`IpcError`]; the UI chooses its message and remedy by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -997,7 +1069,13 @@ impl From<AppError> for IpcError {
             AppError::Locked => ErrorCode::Locked,
             AppError::Internal(_) => ErrorCode::Internal,
         };
-        Self { code, message: e.to_string(), details: None }
+        // A damaged item is named with its kind, so the window can say what it is and what
+        // the user can do, in the user's language.
+        let details = match &e {
+            AppError::Vault(v) => DamagedItem::of(v).and_then(|d| serde_json::to_value(d).ok()),
+            _ => None,
+        };
+        Self { code, message: e.to_string(), details }
     }
 }
 
@@ -1073,6 +1151,9 @@ pub fn bindings() -> String {
         PartyRole::decl(&cfg),
         PartyKind::decl(&cfg),
         ErrorCode::decl(&cfg),
+        Damage::decl(&cfg),
+        DamagedThing::decl(&cfg),
+        DamagedItem::decl(&cfg),
         IpcError::decl(&cfg),
     ];
     let mut out = String::from(

@@ -475,6 +475,21 @@ fn passphrase(var: &str, prompt: &str) -> Result<String, AppError> {
         .map_err(|_| AppError::InvalidInput(format!("no passphrase: set {var} or run in a terminal")))
 }
 
+/// What happened to a damaged item, for the terminal.
+fn damage_in_words(kind: courtside_vault::Damage) -> &'static str {
+    use courtside_vault::Damage;
+    match kind {
+        Damage::Altered => "its contents changed after Courtside saved them",
+        Damage::RolledBack => "an older copy of it was put back in its place",
+        Damage::Missing => "it is missing",
+        Damage::Truncated => "it is cut short",
+        Damage::Foreign => "it was not saved by this vault",
+        Damage::Index => {
+            "the vault's index of changes was damaged; it was rebuilt and is saved again by the next change"
+        }
+    }
+}
+
 fn open_vault(data_dir: &std::path::Path) -> Result<Vault, AppError> {
     let dir = vault_dir(data_dir);
     if Vault::state(&dir)? == VaultState::Absent {
@@ -514,8 +529,17 @@ async fn vault_command(data_dir: &std::path::Path, command: VaultCommand) -> Res
                 return Ok(());
             }
             for p in &problems {
-                println!("{p}");
+                match p {
+                    courtside_vault::VaultError::Tampered { item, kind, reason } => {
+                        println!("{item}: {} ({reason})", damage_in_words(*kind));
+                    }
+                    other => println!("{other}"),
+                }
             }
+            println!(
+                "Everything else opens as usual. To bring the damaged items back, restore a backup \
+                 (`courtside vault restore`); to keep what is intact, export it in the app (Settings, Your data)."
+            );
             Err(AppError::InvalidInput(format!("{} item(s) failed their integrity checks", problems.len())))
         }
         VaultCommand::Backup { to } => {

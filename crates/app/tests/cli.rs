@@ -254,3 +254,37 @@ fn clerk_commands_talk_to_the_court() {
     let ambiguous = clerk(&token, &["review", "fil_nothing", "--docket", "--start"]);
     assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("exactly one"));
 }
+
+/// A draft damaged on disk (outside Courtside): `vault verify` exits 1 naming it and what
+/// happened to it, and the other draft still lists and opens.
+#[test]
+fn a_draft_damaged_on_disk_is_named_by_verify_and_the_other_drafts_still_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let pass = "correct horse battery";
+    stdout(&courtside(data, &["vault", "init"], pass));
+    let body = dir.path().join("body.txt");
+    std::fs::write(&body, "起诉状正文").unwrap();
+    let new = |title: &str| {
+        stdout(&courtside(data, &["draft", "new", "--title", title, "--body-file", body.to_str().unwrap()], pass))
+            .trim()
+            .to_owned()
+    };
+    let (kept, damaged) = (new("起诉状"), new("代理词"));
+    let conn = rusqlite::Connection::open(data.join("vault").join("vault.sqlite3")).unwrap();
+    let mut ct: Vec<u8> = conn
+        .query_row("SELECT ciphertext FROM records WHERE tbl = 'drafts' AND id = ?1", [&damaged], |r| r.get(0))
+        .unwrap();
+    ct[2] ^= 0x04;
+    conn.execute("UPDATE records SET ciphertext = ?1 WHERE tbl = 'drafts' AND id = ?2", rusqlite::params![ct, damaged])
+        .unwrap();
+    drop(conn);
+    let verify = courtside(data, &["vault", "verify"], pass);
+    assert_eq!(verify.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(said.contains(&format!("drafts/{damaged}: its contents changed after Courtside saved them")), "{said}");
+    assert!(said.contains("restore a backup"), "{said}");
+    let list = stdout(&courtside(data, &["draft", "list"], pass));
+    assert_eq!(list.trim(), format!("{kept}\t1\t起诉状"));
+    assert!(stdout(&courtside(data, &["draft", "show", &kept], pass)).contains("起诉状正文"));
+}

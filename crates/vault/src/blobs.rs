@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
-use crate::VaultError;
 use crate::keys::{DataKey, KEY_LEN, random_bytes};
 use crate::records::derive;
+use crate::{Damage, VaultError};
 
 const MAGIC: &[u8; 4] = b"CSB1";
 const HEADER_LEN: usize = 16;
@@ -212,16 +212,20 @@ fn fill_hashing(
 pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Write) -> Result<BlobInfo, VaultError> {
     check_id(id)?;
     let path = dir.join(id);
-    let tampered = |reason: &str| VaultError::Tampered { item: format!("blobs/{id}"), reason: reason.to_owned() };
+    let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
+        item: format!("blobs/{id}"),
+        kind,
+        reason: reason.to_owned(),
+    };
     let file = File::open(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => tampered("the blob file is missing"),
+        std::io::ErrorKind::NotFound => tampered(Damage::Missing, "the blob file is missing"),
         _ => VaultError::Io { path: path.clone(), source: e },
     })?;
     let mut input = BufReader::with_capacity(1 << 20, file);
     let mut header = [0u8; HEADER_LEN];
-    input.read_exact(&mut header).map_err(|_| tampered("the header is truncated"))?;
+    input.read_exact(&mut header).map_err(|_| tampered(Damage::Truncated, "the header is truncated"))?;
     if &header[..4] != MAGIC || header[4] != 1 || !(12..=24).contains(&header[5]) {
-        return Err(tampered("not a Courtside blob"));
+        return Err(tampered(Damage::Foreign, "not a Courtside blob"));
     }
     let chunk = 1usize << header[5];
     let mut prefix = [0u8; 7];
@@ -235,20 +239,20 @@ pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Writ
     let mut counter: u32 = 0;
     loop {
         if buf.len() < TAG_LEN {
-            return Err(tampered("it is truncated"));
+            return Err(tampered(Damage::Truncated, "it is truncated"));
         }
         fill(&mut input, &mut next, chunk + TAG_LEN).map_err(io(&path))?;
         let last = next.is_empty();
         let plain = aead
             .open_in_place(chunk_nonce(&prefix, counter, last), Aad::from(&header), &mut buf)
-            .map_err(|_| tampered(&format!("chunk {counter} was altered, reordered or cut")))?;
+            .map_err(|_| tampered(Damage::Altered, &format!("chunk {counter} was altered, reordered or cut")))?;
         sha.update(&*plain);
         size += plain.len() as u64;
         sink.write_all(plain).map_err(io(&path))?;
         if last {
             break;
         }
-        counter = counter.checked_add(1).ok_or_else(|| tampered("too many chunks"))?;
+        counter = counter.checked_add(1).ok_or_else(|| tampered(Damage::Altered, "too many chunks"))?;
         std::mem::swap(&mut buf, &mut next);
     }
     Ok(BlobInfo { size, sha256: hex(sha.finish().as_ref()) })
@@ -270,7 +274,11 @@ pub(crate) fn read_blob_range(
     len: u64,
 ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
     use std::io::{Seek, SeekFrom};
-    let tampered = |reason: &str| VaultError::Tampered { item: format!("blobs/{id}"), reason: reason.to_owned() };
+    let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
+        item: format!("blobs/{id}"),
+        kind,
+        reason: reason.to_owned(),
+    };
     let (mut file, g) = open_blob(dir, id)?;
     let path = dir.join(id);
     let end = offset.checked_add(len).filter(|&e| e <= g.size).ok_or_else(|| VaultError::Io {
@@ -280,7 +288,7 @@ pub(crate) fn read_blob_range(
             format!("bytes {offset}+{len} lie beyond the blob's {} bytes", g.size),
         ),
     })?;
-    let want = usize::try_from(len).map_err(|_| tampered("range too large"))?;
+    let want = usize::try_from(len).map_err(|_| tampered(Damage::Altered, "range too large"))?;
     let mut out = Zeroizing::new(Vec::with_capacity(want));
     if len == 0 {
         return Ok(out);
@@ -294,9 +302,9 @@ pub(crate) fn read_blob_range(
     let mut index = first;
     while index * g.chunk < end {
         fill(&mut input, &mut buf, usize::try_from(sealed).unwrap_or(usize::MAX)).map_err(io(&path))?;
-        let counter = u32::try_from(index).map_err(|_| tampered("too many chunks"))?;
+        let counter = u32::try_from(index).map_err(|_| tampered(Damage::Altered, "too many chunks"))?;
         let plain = blob_aead_open(&aead, &g, counter, index + 1 == g.chunks, &mut buf)
-            .ok_or_else(|| tampered(&format!("chunk {counter} was altered, reordered or cut")))?;
+            .ok_or_else(|| tampered(Damage::Altered, &format!("chunk {counter} was altered, reordered or cut")))?;
         let chunk_start = index * g.chunk;
         let from = usize::try_from(offset.saturating_sub(chunk_start)).unwrap_or(0);
         let to = usize::try_from((end - chunk_start).min(plain.len() as u64)).unwrap_or(0);
@@ -318,22 +326,27 @@ struct Geometry {
 fn open_blob(dir: &Path, id: &str) -> Result<(File, Geometry), VaultError> {
     check_id(id)?;
     let path = dir.join(id);
-    let tampered = |reason: &str| VaultError::Tampered { item: format!("blobs/{id}"), reason: reason.to_owned() };
+    let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
+        item: format!("blobs/{id}"),
+        kind,
+        reason: reason.to_owned(),
+    };
     let mut file = File::open(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => tampered("the blob file is missing"),
+        std::io::ErrorKind::NotFound => tampered(Damage::Missing, "the blob file is missing"),
         _ => VaultError::Io { path: path.clone(), source: e },
     })?;
     let total = file.metadata().map_err(io(&path))?.len();
     let mut header = [0u8; HEADER_LEN];
-    file.read_exact(&mut header).map_err(|_| tampered("the header is truncated"))?;
+    file.read_exact(&mut header).map_err(|_| tampered(Damage::Truncated, "the header is truncated"))?;
     if &header[..4] != MAGIC || header[4] != 1 || !(12..=24).contains(&header[5]) {
-        return Err(tampered("not a Courtside blob"));
+        return Err(tampered(Damage::Foreign, "not a Courtside blob"));
     }
     let chunk = 1u64 << header[5];
     let body = total - HEADER_LEN as u64;
     let sealed = chunk + TAG_LEN as u64;
     let chunks = body.div_ceil(sealed).max(1);
-    let size = body.checked_sub(chunks * TAG_LEN as u64).ok_or_else(|| tampered("it is truncated"))?;
+    let size =
+        body.checked_sub(chunks * TAG_LEN as u64).ok_or_else(|| tampered(Damage::Truncated, "it is truncated"))?;
     let mut prefix = [0u8; 7];
     prefix.copy_from_slice(&header[6..13]);
     Ok((file, Geometry { header, prefix, chunk, chunks, size }))

@@ -79,6 +79,8 @@ pub enum VaultError {
     Tampered {
         /// The damaged item.
         item: String,
+        /// What kind of failure it is (what the user is told, and can do, follows from it).
+        kind: Damage,
         /// What is wrong with it.
         reason: String,
     },
@@ -129,6 +131,28 @@ pub enum VaultError {
         /// The revision found.
         found: u64,
     },
+}
+
+/// What kind of integrity failure an item has. A disk, a sync tool or a person can each cause
+/// any of them; the kind says what happened to the bytes, not who did it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub enum Damage {
+    /// Its bytes changed since this vault wrote them (a bad disk sector, an edit).
+    Altered,
+    /// An older copy of it was put back (a file copied over from an earlier day).
+    RolledBack,
+    /// It is gone (deleted, or never finished copying).
+    Missing,
+    /// It is cut short.
+    Truncated,
+    /// It was not written by this vault, or belongs in another place of it.
+    Foreign,
+    /// The vault's own index of record revisions is damaged: what it covers still opens,
+    /// but an older copy put back there can no longer be told from the current one until
+    /// the index is written again (which the next change does).
+    Index,
 }
 
 /// Largest Argon2id memory a key file may ask for (4 GiB).

@@ -26,7 +26,7 @@ pub use backup::{
     list_snapshots, restore_backup, verify_backup,
 };
 pub use blobs::BlobInfo;
-pub use keyfile::{KdfParams, VaultError, VaultState};
+pub use keyfile::{Damage, KdfParams, VaultError, VaultState};
 pub use keys::RecoveryKey;
 pub use owner::LOCK_FILE;
 pub use records::{Record, RecordWrite};
@@ -329,7 +329,23 @@ impl Vault {
     /// [`VaultError::InvalidId`] for an id with characters other than ASCII letters, digits,
     /// `-` and `_`; I/O errors (the previous blob, if any, is left intact).
     pub fn write_blob(&self, id: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
-        blobs::write_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, source)
+        let info = blobs::write_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, source)?;
+        self.store().forget_damage(&format!("blobs/{id}"));
+        Ok(info)
+    }
+
+    /// Every damaged item met since the vault was opened and not written again since, each
+    /// a [`VaultError::Tampered`] with its kind: what lists left out, what failed to open,
+    /// and damage found in the vault's own index (it opened anyway). Empty when nothing was
+    /// met; [`Vault::verify`] looks at everything.
+    #[must_use]
+    pub fn damaged(&self) -> Vec<VaultError> {
+        self.store().damaged()
+    }
+
+    /// Remembers a damaged blob met while reading it.
+    fn noted(&self, e: VaultError) -> VaultError {
+        self.store().note(e)
     }
 
     /// Decrypts the blob `id` into `sink`, verifying every chunk.
@@ -337,7 +353,7 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Tampered`] naming the blob when any chunk fails.
     pub fn read_blob(&self, id: &str, sink: &mut dyn Write) -> Result<BlobInfo, VaultError> {
-        blobs::read_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, sink)
+        blobs::read_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, sink).map_err(|e| self.noted(e))
     }
 
     /// Plaintext size of the blob `id`.
@@ -345,7 +361,7 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Tampered`] when the blob is missing or is not a blob.
     pub fn blob_size(&self, id: &str) -> Result<u64, VaultError> {
-        blobs::blob_size(&self.dir.join(BLOB_DIR), id)
+        blobs::blob_size(&self.dir.join(BLOB_DIR), id).map_err(|e| self.noted(e))
     }
 
     /// `len` plaintext bytes of the blob `id` from `offset`, decrypting only the chunks that
@@ -355,7 +371,7 @@ impl Vault {
     /// [`VaultError::Tampered`] naming the blob when a chunk fails; [`VaultError::Io`] for a
     /// range beyond the end.
     pub fn read_blob_range(&self, id: &str, offset: u64, len: u64) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
-        blobs::read_blob_range(&self.dir.join(BLOB_DIR), &self.data_key, id, offset, len)
+        blobs::read_blob_range(&self.dir.join(BLOB_DIR), &self.data_key, id, offset, len).map_err(|e| self.noted(e))
     }
 }
 

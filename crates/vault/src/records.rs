@@ -7,6 +7,7 @@
 //! revision. Plaintext columns are only the table, the opaque id, sizes, timestamps and the
 //! revision.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -14,9 +15,9 @@ use ring::hkdf;
 use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
-use crate::VaultError;
 use crate::keys::{DataKey, KEY_LEN, random_bytes};
 use crate::revisions::RevisionIndex;
+use crate::{Damage, VaultError};
 
 /// Schema migrations of the vault database, in order (`PRAGMA user_version` counts them).
 const MIGRATIONS: &[&str] = &["
@@ -76,6 +77,9 @@ pub(crate) struct RecordStore {
     /// `PRAGMA data_version` when `revisions` was loaded: it changes when another
     /// connection (another handle of this process) commits, and the index is then re-read.
     data_version: i64,
+    /// Every damaged item met since the vault was opened (by name: its kind and why), until
+    /// a new revision of it is written. Lists leave these out instead of failing whole.
+    damaged: std::cell::RefCell<BTreeMap<String, (Damage, String)>>,
 }
 
 impl RecordStore {
@@ -114,8 +118,10 @@ impl RecordStore {
             .map_err(db)
             .and_then(|v| RevisionIndex::load(&conn, data_key).map(|r| (v, r)));
         let _ = conn.execute_batch("COMMIT");
-        let (data_version, revisions) = loaded?;
-        Ok(Self { conn, path, revisions, data_version })
+        let (data_version, (revisions, index_damage)) = loaded?;
+        let store = Self { conn, path, revisions, data_version, damaged: std::cell::RefCell::default() };
+        store.note_index_damage(index_damage);
+        Ok(store)
     }
 
     /// Re-reads the revision index when another connection committed since it was read, so
@@ -124,7 +130,9 @@ impl RecordStore {
     pub(crate) fn refresh(&mut self, key: &DataKey) -> Result<(), VaultError> {
         let version: i64 = self.conn.pragma_query_value(None, "data_version", |r| r.get(0)).map_err(self.db_err())?;
         if version != self.data_version {
-            self.revisions = RevisionIndex::load(&self.conn, key)?;
+            let (revisions, damage) = RevisionIndex::load(&self.conn, key)?;
+            self.revisions = revisions;
+            self.note_index_damage(damage);
             self.data_version = version;
         }
         Ok(())
@@ -164,6 +172,39 @@ impl RecordStore {
         let backup = rusqlite::backup::Backup::new(&self.conn, &mut dest).map_err(err)?;
         backup.run_to_completion(1024, std::time::Duration::ZERO, None).map_err(err)?;
         Ok(())
+    }
+
+    fn note_index_damage(&self, damage: Vec<crate::revisions::IndexDamage>) {
+        let mut damaged = self.damaged.borrow_mut();
+        for (name, reason) in damage {
+            damaged.insert(name, (Damage::Index, reason));
+        }
+    }
+
+    /// Remembers a damaged item met while reading; returns the error.
+    pub(crate) fn note(&self, e: VaultError) -> VaultError {
+        if let VaultError::Tampered { item, kind, reason } = &e {
+            self.damaged.borrow_mut().insert(item.clone(), (*kind, reason.clone()));
+        }
+        e
+    }
+
+    /// Every damaged item met since the vault was opened and not written again since.
+    pub(crate) fn damaged(&self) -> Vec<VaultError> {
+        self.damaged
+            .borrow()
+            .iter()
+            .map(|(item, (kind, reason))| VaultError::Tampered {
+                item: item.clone(),
+                kind: *kind,
+                reason: reason.clone(),
+            })
+            .collect()
+    }
+
+    /// Forgets a damaged blob once it is written again or removed.
+    pub(crate) fn forget_damage(&self, item: &str) {
+        self.damaged.borrow_mut().remove(item);
     }
 
     /// The latest revision of a record (0: never written), as the index says.
@@ -275,6 +316,14 @@ impl RecordStore {
         }
         RevisionIndex::write(&self.conn, &staged).map_err(&err)?;
         self.revisions.apply(staged);
+        {
+            // A new revision replaces a damaged one (a restored copy, a re-entered case).
+            let mut damaged = self.damaged.borrow_mut();
+            for (name, _) in &updates {
+                damaged.remove(name);
+            }
+            damaged.retain(|_, (kind, _)| *kind != Damage::Index);
+        }
         Ok(sealed.into_iter().map(|(r, _, _)| r).collect())
     }
 
@@ -290,10 +339,12 @@ impl RecordStore {
             .optional()
             .map_err(self.db_err())?;
         match row {
-            Some(row) => self.open_row(key, table, row).map(Some),
-            None if self.revisions.get(&item_name(table, id)).is_some() => {
-                Err(VaultError::Tampered { item: item_name(table, id), reason: "the record is missing".to_owned() })
-            }
+            Some(row) => self.open_row(key, table, row).map(Some).map_err(|e| self.note(e)),
+            None if self.revisions.get(&item_name(table, id)).is_some() => Err(self.note(VaultError::Tampered {
+                item: item_name(table, id),
+                kind: Damage::Missing,
+                reason: "the record is missing".to_owned(),
+            })),
             None => Ok(None),
         }
     }
@@ -320,7 +371,19 @@ impl RecordStore {
             .map_err(self.db_err())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.db_err())?;
-        rows.into_iter().map(|row| self.open_row(key, table, row)).collect()
+        // A damaged record is left out (and remembered, for [`Vault::damaged`]) rather than
+        // making the whole table unreadable.
+        let mut opened = Vec::with_capacity(rows.len());
+        for row in rows {
+            match self.open_row(key, table, row) {
+                Ok(record) => opened.push(record),
+                Err(e @ VaultError::Tampered { .. }) => {
+                    self.note(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(opened)
     }
 
     /// Ids of the records of a table, without opening them.
@@ -358,26 +421,39 @@ impl RecordStore {
             }
         }
         for name in self.revisions.names().filter(|n| !seen.contains(*n)) {
-            problems.push(VaultError::Tampered { item: name.clone(), reason: "the record is missing".to_owned() });
+            problems.push(VaultError::Tampered {
+                item: name.clone(),
+                kind: Damage::Missing,
+                reason: "the record is missing".to_owned(),
+            });
         }
+        // The index's own damage, found when it was read (it is sealed again by the next write).
+        problems.extend(
+            self.damaged().into_iter().filter(|e| matches!(e, VaultError::Tampered { kind: Damage::Index, .. })),
+        );
         Ok(problems)
     }
 
     fn open_row(&self, key: &DataKey, table: &str, row: RawRow) -> Result<Record, VaultError> {
         let name = item_name(table, &row.id);
-        let tampered = |reason: &str| VaultError::Tampered { item: name.clone(), reason: reason.to_owned() };
-        let revision = u64::try_from(row.revision).map_err(|_| tampered("invalid revision"))?;
-        let schema_version = u32::try_from(row.schema_version).map_err(|_| tampered("invalid schema version"))?;
+        let tampered =
+            |kind: Damage, reason: &str| VaultError::Tampered { item: name.clone(), kind, reason: reason.to_owned() };
+        let revision = u64::try_from(row.revision).map_err(|_| tampered(Damage::Altered, "invalid revision"))?;
+        let schema_version =
+            u32::try_from(row.schema_version).map_err(|_| tampered(Damage::Altered, "invalid schema version"))?;
         match self.revisions.get(&name) {
             Some(expected) if expected == revision => {}
             Some(expected) if expected > revision => {
-                return Err(tampered(&format!("revision {revision} was put back in place of revision {expected}")));
+                return Err(tampered(
+                    Damage::RolledBack,
+                    &format!("revision {revision} was put back in place of revision {expected}"),
+                ));
             }
-            _ => return Err(tampered("the record was not written by this vault")),
+            _ => return Err(tampered(Damage::Foreign, "the record was not written by this vault")),
         }
         let aad = record_aad(table, &row.id, schema_version, revision);
         let plaintext = open(&record_key(key, table, &row.id), &aad, &row.nonce, row.ciphertext)
-            .ok_or_else(|| tampered("its ciphertext was altered or belongs to another record"))?;
+            .ok_or_else(|| tampered(Damage::Altered, "its ciphertext was altered or belongs to another record"))?;
         Ok(Record {
             table: table.to_owned(),
             id: row.id,

@@ -12,9 +12,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::VaultError;
 use crate::keys::{DataKey, KEY_LEN};
 use crate::records::{derive, open, seal};
+use crate::{Damage, VaultError};
 
 /// Number of buckets; a power of two well above the root's cost, well below a bucket's.
 pub(crate) const BUCKETS: usize = 64;
@@ -25,7 +25,13 @@ pub(crate) struct RevisionIndex {
     buckets: Vec<BTreeMap<String, u64>>,
     bucket_revisions: Vec<u64>,
     root_revision: u64,
+    /// Buckets rebuilt from the records because their sealed copy was damaged: the next
+    /// write seals them again.
+    rebuilt: std::collections::BTreeSet<usize>,
 }
+
+/// A part of the index found damaged at load: its name, and what is wrong.
+pub(crate) type IndexDamage = (String, String);
 
 /// Sealed rows ready to be written in the caller's transaction, and the state they make.
 pub(crate) struct Staged {
@@ -51,42 +57,108 @@ impl RevisionIndex {
         self.buckets.iter().flat_map(BTreeMap::keys)
     }
 
-    pub(crate) fn load(conn: &Connection, key: &DataKey) -> Result<Self, VaultError> {
-        let tampered =
-            |what: &str, reason: &str| VaultError::Tampered { item: what.to_owned(), reason: reason.to_owned() };
-        let Some((root_revision, plain)) = read(conn, key, ROOT).map_err(|e| tampered("revision index", &e))? else {
-            return Ok(Self {
-                buckets: vec![BTreeMap::new(); BUCKETS],
-                bucket_revisions: vec![0; BUCKETS],
-                root_revision: 0,
-            });
+    /// Reads the index. A damaged part of it (a bucket or the root altered, put back or
+    /// missing) does not stop the vault from opening: that part is rebuilt from the records
+    /// as they are, reported, and sealed again by the next write. The records it covers
+    /// still open (each is sealed on its own); only an older copy of them put back can no
+    /// longer be told from the current one until then.
+    pub(crate) fn load(conn: &Connection, key: &DataKey) -> Result<(Self, Vec<IndexDamage>), VaultError> {
+        let db = |e: rusqlite::Error| VaultError::Tampered {
+            item: "revision index".into(),
+            kind: Damage::Index,
+            reason: e.to_string(),
         };
-        let root: Root = serde_json::from_slice(&plain).map_err(|e| tampered("revision index", &e.to_string()))?;
-        if root.buckets.len() != BUCKETS {
-            return Err(tampered("revision index", "wrong number of buckets"));
-        }
+        let mut damage = Vec::new();
+        let root = match read(conn, key, ROOT) {
+            Ok(Some((revision, plain))) => match serde_json::from_slice::<Root>(&plain) {
+                Ok(root) if root.buckets.len() == BUCKETS => Some((revision, root)),
+                Ok(_) => {
+                    damage.push((ROOT.to_owned(), "wrong number of buckets".to_owned()));
+                    None
+                }
+                Err(e) => {
+                    damage.push((ROOT.to_owned(), e.to_string()));
+                    None
+                }
+            },
+            Ok(None) => {
+                let records: i64 = conn.query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0)).map_err(db)?;
+                if records == 0 {
+                    return Ok((
+                        Self {
+                            buckets: vec![BTreeMap::new(); BUCKETS],
+                            bucket_revisions: vec![0; BUCKETS],
+                            root_revision: 0,
+                            rebuilt: std::collections::BTreeSet::new(),
+                        },
+                        damage,
+                    ));
+                }
+                damage.push((ROOT.to_owned(), "missing".to_owned()));
+                None
+            }
+            Err(e) => {
+                damage.push((ROOT.to_owned(), e));
+                None
+            }
+        };
+        let stored_revision = |name: &str| -> Result<u64, VaultError> {
+            let r: Option<i64> = conn
+                .query_row("SELECT revision FROM meta WHERE key = ?1", params![name], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            Ok(r.and_then(|r| u64::try_from(r).ok()).unwrap_or(0))
+        };
+        let (root_revision, expected) = match root {
+            Some((revision, root)) => (revision, Some(root.buckets)),
+            None => (stored_revision(ROOT)?, None),
+        };
         let mut buckets = Vec::with_capacity(BUCKETS);
-        for (i, expected) in root.buckets.iter().enumerate() {
+        let mut bucket_revisions = Vec::with_capacity(BUCKETS);
+        let mut rebuilt = std::collections::BTreeSet::new();
+        for i in 0..BUCKETS {
             let name = bucket_key(i);
-            let found = read(conn, key, &name).map_err(|e| tampered(&name, &e))?;
-            let map = match found {
-                None if *expected == 0 => BTreeMap::new(),
-                Some((revision, plain)) if revision == *expected => {
-                    serde_json::from_slice(&plain).map_err(|e| tampered(&name, &e.to_string()))?
+            let found = read(conn, key, &name);
+            let opened = match (&expected, found) {
+                (Some(e), Ok(None)) if e[i] == 0 => Ok((0, BTreeMap::new())),
+                (Some(e), Ok(Some((revision, plain)))) if revision == e[i] => {
+                    serde_json::from_slice(&plain).map(|m| (revision, m)).map_err(|e| e.to_string())
                 }
-                Some((revision, _)) => {
-                    return Err(tampered(&name, &format!("revision {revision} found where {expected} was expected")));
+                (Some(e), Ok(Some((revision, _)))) => {
+                    Err(format!("revision {revision} found where {} was expected", e[i]))
                 }
-                None => return Err(tampered(&name, "missing")),
+                (Some(_), Ok(None)) => Err("missing".to_owned()),
+                // Without the root, a bucket that opens is taken as it is.
+                (None, Ok(Some((revision, plain)))) => {
+                    serde_json::from_slice(&plain).map(|m| (revision, m)).map_err(|e| e.to_string())
+                }
+                (None, Ok(None)) => Ok((0, BTreeMap::new())),
+                (_, Err(e)) => Err(e),
             };
-            buckets.push(map);
+            match opened {
+                Ok((revision, map)) => {
+                    buckets.push(map);
+                    bucket_revisions.push(revision);
+                }
+                Err(reason) => {
+                    damage.push((name.clone(), reason));
+                    let revision = expected.as_ref().map_or(0, |e| e[i]).max(stored_revision(&name)?);
+                    buckets.push(rebuild(conn, i).map_err(db)?);
+                    bucket_revisions.push(revision);
+                    rebuilt.insert(i);
+                }
+            }
         }
-        Ok(Self { buckets, bucket_revisions: root.buckets, root_revision })
+        // The root is sealed again by every write, so a damaged root heals with the next one.
+        Ok((Self { buckets, bucket_revisions, root_revision, rebuilt }, damage))
     }
 
     /// Seals the buckets touched by `updates` (record name, new revision) and a new root.
     pub(crate) fn stage(&self, key: &DataKey, updates: &[(String, u64)]) -> Result<Staged, VaultError> {
         let mut touched: BTreeMap<usize, BTreeMap<String, u64>> = BTreeMap::new();
+        for b in &self.rebuilt {
+            touched.insert(*b, self.buckets[*b].clone());
+        }
         for (name, revision) in updates {
             let b = bucket_of(name);
             touched.entry(b).or_insert_with(|| self.buckets[b].clone()).insert(name.clone(), *revision);
@@ -122,6 +194,7 @@ impl RevisionIndex {
     pub(crate) fn apply(&mut self, staged: Staged) {
         for (b, map) in staged.buckets {
             self.buckets[b] = map;
+            self.rebuilt.remove(&b);
         }
         self.bucket_revisions = staged.bucket_revisions;
         self.root_revision = staged.root_revision;
@@ -142,6 +215,21 @@ fn read(conn: &Connection, key: &DataKey, name: &str) -> Result<Option<OpenedRow
     let revision = u64::try_from(revision).map_err(|_| "invalid revision".to_owned())?;
     let plain = open(&index_key(key), &aad(name, revision), &nonce, ct).ok_or("it was altered or replaced")?;
     Ok(Some((revision, plain)))
+}
+
+/// A bucket's map as the records now stand (each record's stored revision).
+fn rebuild(conn: &Connection, bucket: usize) -> rusqlite::Result<BTreeMap<String, u64>> {
+    let mut stmt = conn.prepare("SELECT tbl, id, revision FROM records")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+    let mut map = BTreeMap::new();
+    for row in rows {
+        let (table, id, revision) = row?;
+        let name = crate::records::item_name(&table, &id);
+        if bucket_of(&name) == bucket {
+            map.insert(name, u64::try_from(revision).unwrap_or(0));
+        }
+    }
+    Ok(map)
 }
 
 fn bucket_key(b: usize) -> String {

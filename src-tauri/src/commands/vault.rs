@@ -1,7 +1,7 @@
 //! Vault lifecycle: create, unlock, lock.
 
 use courtside_app::App;
-use courtside_app::ipc::{CreatedVault, IpcError, VaultState};
+use courtside_app::ipc::{CreatedVault, DamagedItem, IpcError, VaultState};
 use tauri::State;
 
 #[tauri::command]
@@ -17,6 +17,18 @@ pub(crate) async fn create_vault(app: State<'_, App>, passphrase: String) -> Res
 #[tauri::command]
 pub(crate) async fn unlock_vault(app: State<'_, App>, passphrase: String) -> Result<(), IpcError> {
     Ok(app.unlock_vault(passphrase).await?)
+}
+
+/// Damaged items met since the vault was opened (cheap; the window's notice).
+#[tauri::command]
+pub(crate) async fn vault_damage(app: State<'_, App>) -> Result<Vec<DamagedItem>, IpcError> {
+    Ok(app.vault_damage()?)
+}
+
+/// Opens everything in the vault and lists what is damaged (seconds for gigabytes).
+#[tauri::command]
+pub(crate) async fn check_vault(app: State<'_, App>) -> Result<Vec<DamagedItem>, IpcError> {
+    Ok(app.check_vault().await?)
 }
 
 #[tauri::command]

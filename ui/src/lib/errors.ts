@@ -1,4 +1,4 @@
-import type { BackendError, ErrorCode } from './backend';
+import type { BackendError, DamagedItem, ErrorCode } from './backend';
 import type { MessageKey } from './i18n/en';
 import { i18n } from './i18n/index.svelte';
 
@@ -25,8 +25,24 @@ export const ERROR_MESSAGES: Record<ErrorCode, MessageKey> = {
   internal: 'error.internal'
 };
 
-/** A user-facing sentence for a backend error, in the current language. */
-export function errorMessage(e: Pick<BackendError, 'code' | 'message'>): string {
+/** "A case: an older copy of it was put back in its place", in the current language. */
+export function damageLine(d: Pick<DamagedItem, 'thing' | 'kind'>): string {
+  return i18n.t('damage.line', { thing: i18n.t(`damage.thing.${d.thing}`), kind: i18n.t(`damage.kind.${d.kind}`) });
+}
+
+function damaged(details: unknown): DamagedItem | null {
+  if (typeof details !== 'object' || details === null) return null;
+  const d = details as Partial<DamagedItem>;
+  return typeof d.thing === 'string' && typeof d.kind === 'string' ? (d as DamagedItem) : null;
+}
+
+/** A user-facing sentence for a backend error, in the current language. A damaged item is
+ * named by what it is and what happened to it (Rust's own words go behind "details"). */
+export function errorMessage(e: Pick<BackendError, 'code' | 'message'> & { details?: unknown }): string {
+  const item = e.code === 'tampered' ? damaged(e.details) : null;
+  if (item) {
+    return i18n.t('damage.error', { thing: i18n.t(`damage.thing.${item.thing}`), kind: i18n.t(`damage.kind.${item.kind}`) });
+  }
   const key = ERROR_MESSAGES[e.code] ?? 'error.generic';
   return i18n.t(key, { message: e.message });
 }

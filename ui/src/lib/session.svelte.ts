@@ -1,4 +1,12 @@
-import { backend, toBackendError, type AppInfo, type BackupStatus, type Connectivity, type VaultState } from './backend';
+import {
+  backend,
+  toBackendError,
+  type AppInfo,
+  type BackupStatus,
+  type Connectivity,
+  type DamagedItem,
+  type VaultState
+} from './backend';
 import { i18n } from './i18n/index.svelte';
 
 import { DEFAULT_AUTO_LOCK_MINUTES, shouldAutoLock } from './security';
@@ -17,6 +25,9 @@ class Session {
   restored = $state<{ createdAt: number; signInsToRedo: number } | null>(null);
   /** The backups' status as last read (Settings and the sidebar show the same one). */
   backup = $state<BackupStatus | null>(null);
+  /** Damaged items of the vault as last read (the notice on every page, and the check in
+   * Settings, show the same list). */
+  damage = $state<DamagedItem[]>([]);
   connectivity = $state<Connectivity | null>(null);
   checking = $state(false);
   theme = $state<ThemePreference>('system');

@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use courtside_vault::{BLOB_DIR, DB_FILE, KdfParams, Vault, VaultError};
+use courtside_vault::{BLOB_DIR, DB_FILE, Damage, KdfParams, Vault, VaultError};
 use rusqlite::Connection;
 
 fn vault() -> (tempfile::TempDir, Vault) {
@@ -255,10 +255,88 @@ fn putting_back_a_record_together_with_its_old_index_bucket_is_detected() {
         )
         .unwrap();
     }
-    match Vault::unlock(dir.path(), "correct horse battery") {
-        Err(VaultError::Tampered { item, .. }) => assert!(item.starts_with("revisions/"), "{item}"),
-        other => panic!("expected the index to be reported, got {other:?}"),
+    // The vault opens (the rest of it stays usable) and names its index as damaged.
+    let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    let index_damage = |problems: &[VaultError]| -> Vec<String> {
+        problems
+            .iter()
+            .filter_map(|p| match p {
+                VaultError::Tampered { item, kind: Damage::Index, .. } => Some(item.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let named = index_damage(&vault.damaged());
+    assert!(!named.is_empty() && named.iter().all(|i| i.starts_with("revisions/")), "{named:?}");
+    assert_eq!(index_damage(&vault.verify().unwrap()), named);
+    assert_eq!(&vault.get("drafts", "d1").unwrap().unwrap().plaintext[..], b"version one");
+    // The next change seals the index again; a reopen finds nothing wrong.
+    vault.put("drafts", "d2", 1, b"new").unwrap();
+    assert!(vault.damaged().is_empty());
+    drop(vault);
+    let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    assert!(vault.verify().unwrap().is_empty(), "{:?}", vault.verify());
+    assert!(vault.damaged().is_empty());
+}
+
+#[test]
+fn a_damaged_index_root_or_a_deleted_one_still_opens_every_record() {
+    for how in ["altered", "deleted"] {
+        let (dir, vault) = vault();
+        for i in 0..20 {
+            vault.put("cases", &format!("c{i}"), 1, format!("case {i}").as_bytes()).unwrap();
+        }
+        drop(vault);
+        let conn = raw(dir.path());
+        if how == "altered" {
+            conn.execute("UPDATE meta SET ciphertext = zeroblob(40) WHERE key = 'revisions/root'", []).unwrap();
+        } else {
+            conn.execute("DELETE FROM meta WHERE key = 'revisions/root'", []).unwrap();
+        }
+        let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+        assert_eq!(vault.list("cases").unwrap().len(), 20, "{how}");
+        let damaged = vault.damaged();
+        assert!(
+            matches!(&damaged[..], [VaultError::Tampered { item, kind: Damage::Index, .. }] if item == "revisions/root"),
+            "{how}: {damaged:?}"
+        );
+        vault.put("cases", "c0", 1, b"case 0, edited").unwrap();
+        drop(vault);
+        let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+        assert!(vault.verify().unwrap().is_empty(), "{how}: {:?}", vault.verify());
     }
+}
+
+#[test]
+fn a_damaged_record_is_left_out_of_lists_named_with_its_kind_and_healed_by_a_new_revision() {
+    let (dir, vault) = vault();
+    for i in 0..5 {
+        vault.put("cases", &format!("c{i}"), 1, format!("case {i}").as_bytes()).unwrap();
+    }
+    let conn = raw(dir.path());
+    let old = sealed_row(&conn, "c1");
+    vault.put("cases", "c1", 1, b"case 1, second revision").unwrap();
+    put_back_row(&conn, "c1", &old);
+    let mut ct: Vec<u8> = conn.query_row("SELECT ciphertext FROM records WHERE id = 'c3'", [], |r| r.get(0)).unwrap();
+    ct[0] ^= 0x01;
+    conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = 'c3'", [&ct]).unwrap();
+    let listed: Vec<String> = vault.list("cases").unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(listed, ["c0", "c2", "c4"]);
+    let kinds: Vec<(String, Damage)> = vault
+        .damaged()
+        .into_iter()
+        .map(|e| match e {
+            VaultError::Tampered { item, kind, .. } => (item, kind),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(kinds, [("cases/c1".to_owned(), Damage::RolledBack), ("cases/c3".to_owned(), Damage::Altered)]);
+    // Writing the case again (restored from a backup, typed in again) replaces the damage.
+    vault.put("cases", "c3", 1, b"case 3, entered again").unwrap();
+    assert_eq!(vault.list("cases").unwrap().len(), 4);
+    assert_eq!(vault.damaged().len(), 1);
+    let problems = vault.verify().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
 }
 
 /// Yields at most `piece` bytes per read, and fails once `fail_at` bytes have been read.

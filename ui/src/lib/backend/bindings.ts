@@ -1447,6 +1447,24 @@ export type PartyKind = "person" | "organisation";
 
 export type ErrorCode = "invalidInput" | "court" | "demoCourt" | "wrongPassphrase" | "wrongRecoveryKey" | "locked" | "keychainUnavailable" | "deviceUnlockUnavailable" | "tampered" | "vault" | "vaultInUse" | "conflict" | "backupDamaged" | "backupFolder" | "internal";
 
+export type Damage = "altered" | "rolledBack" | "missing" | "truncated" | "foreign" | "index";
+
+export type DamagedThing = "case" | "draft" | "exhibit" | "exhibitFile" | "caseDocument" | "custodyLog" | "timeStamp" | "filing" | "courtRecord" | "courtDocument" | "setting" | "index" | "other";
+
+export type DamagedItem = { 
+/**
+ * `table/id` or `blobs/id` (ids are opaque; never content).
+ */
+item: string, 
+/**
+ * What it is.
+ */
+thing: DamagedThing, 
+/**
+ * What happened to it.
+ */
+kind: Damage, };
+
 export type IpcError = { 
 /**
  * Class of the error.

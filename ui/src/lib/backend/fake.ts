@@ -1,7 +1,7 @@
 import { BackendError, type Backend } from './index';
 import { createFakeCases } from './fake-cases';
 import { createFakeEvidence } from './fake-evidence';
-import type { BackupStatus, Draft, RestoreSource, VaultState } from './bindings';
+import type { BackupStatus, DamagedItem, Draft, RestoreSource, VaultState } from './bindings';
 
 /**
  * An in-memory backend for the web build (Playwright suite, UI development in a browser).
@@ -11,6 +11,8 @@ import type { BackupStatus, Draft, RestoreSource, VaultState } from './bindings'
  * the "OS" locale; `?vault=PASS` starts with a locked vault opened by PASS.
  * `globalThis.__courtsideFakeSleep()` plays the app's "the machine is going to sleep" event.
  * `?backup` offers a backup (made with the passphrase `correct horse battery`) at first run.
+ * `?damaged` makes the vault hold a case record put back to an older copy and an exhibit
+ * file whose bytes changed (as a bad disk or a sync tool would leave them).
  */
 export function createFakeBackend(): Backend {
   const params = new URLSearchParams(globalThis.location?.search ?? '');
@@ -56,7 +58,16 @@ export function createFakeBackend(): Backend {
   };
   let restoreFrom: RestoreSource | null = null;
 
+  const damaged: DamagedItem[] = params.has('damaged')
+    ? [
+        { item: 'cases/5f0c9a1e2b7d4c3f8e6a1b2c3d4e5f60', thing: 'case', kind: 'rolledBack' },
+        { item: 'blobs/exhibit-0a1b2c3d4e5f60718293a4b5c6d7e8f9', thing: 'exhibitFile', kind: 'altered' }
+      ]
+    : [];
+
   return {
+    vaultDamage: async () => (unlocked(), [...damaged]),
+    checkVault: async () => (unlocked(), [...damaged]),
     backupStatus: async () => (unlocked(), { ...backup }),
     backUpNow: async () => {
       unlocked();

@@ -34,6 +34,7 @@ import type {
   SyncOverview,
   Connectivity,
   CreatedVault,
+  DamagedItem,
   Draft,
   DraftSummary,
   ErrorCode,
@@ -53,6 +54,10 @@ export interface Backend {
   checkConnectivity(): Promise<Connectivity>;
   /** Whether a vault exists and whether it is open. */
   vaultState(): Promise<VaultState>;
+  /** Damaged items met since the vault was opened (what lists left out, what failed to open). */
+  vaultDamage(): Promise<DamagedItem[]>;
+  /** Opens everything in the vault and lists what is damaged (empty: intact). */
+  checkVault(): Promise<DamagedItem[]>;
   /** Creates the vault; the recovery key is shown to the user once. */
   createVault(passphrase: string): Promise<CreatedVault>;
   /** Opens the vault with the passphrase. */
