@@ -15,7 +15,6 @@ use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Session;
-use crate::outbox::{OUTBOX, OutboxItem};
 use crate::{SyncError, records};
 
 /// Vault table of what the court told us (served documents, hearings, fees, messages).
@@ -176,15 +175,24 @@ impl Applier<'_> {
     async fn apply(&mut self, event: &ChangeEvent) -> Result<Option<Vec<Notice>>, SyncError> {
         match event {
             ChangeEvent::FilingStatus { idempotency_key, status, .. } => {
-                let Some(mut item) = records::load::<OutboxItem>(self.vault, OUTBOX, idempotency_key)? else {
-                    // Filed from elsewhere (another device): nothing queued here to update.
-                    return Ok(None);
+                let mut attempts = 0;
+                let item = loop {
+                    let Some(mut item) = crate::outbox::load_item(self.vault, idempotency_key)? else {
+                        // Filed from elsewhere (another device): nothing queued here to update.
+                        return Ok(None);
+                    };
+                    if item.court_status.as_ref() == Some(status) {
+                        return Ok(None);
+                    }
+                    item.court_status = Some(status.clone());
+                    match crate::outbox::save_item(self.vault, &mut item) {
+                        // Saved meanwhile (the user paused it): read it again.
+                        Err(SyncError::Vault(courtside_vault::VaultError::Conflict { .. })) if attempts < 5 => {
+                            attempts += 1;
+                        }
+                        other => break other.map(|()| item)?,
+                    }
                 };
-                if item.court_status.as_ref() == Some(status) {
-                    return Ok(None);
-                }
-                item.court_status = Some(status.clone());
-                records::save(self.vault, OUTBOX, &item.id, &item)?;
                 let text = match status {
                     FilingStatus::Docketed { case_number, .. } => {
                         format!("{}: docketed as {case_number}", item.filing.title)

@@ -179,6 +179,11 @@ pub struct OutboxItem {
     /// Held back by the user (e.g. to let a large upload wait for a better connection).
     #[serde(default)]
     pub paused: bool,
+    /// The vault revision it was read at (0: not stored yet); every save expects it, so a
+    /// change made meanwhile (the user pausing or withdrawing it while the engine works on
+    /// it) is a conflict, never overwritten. Not stored.
+    #[serde(skip)]
+    pub revision: u64,
 }
 
 impl OutboxItem {
@@ -203,39 +208,84 @@ impl OutboxItem {
     }
 }
 
-/// Pauses or resumes an item. Stop the account's engine first (the outbox is safe to stop at
-/// any instant), or its copy of the item may overwrite the flag.
+/// One item, as stored now (with its revision).
+///
+/// # Errors
+/// [`SyncError::Vault`], or a record that does not parse.
+pub fn load_item(vault: &Vault, id: &str) -> Result<Option<OutboxItem>, SyncError> {
+    vault.get(OUTBOX, id)?.map(|r| parse_item(&r)).transpose()
+}
+
+fn parse_item(r: &courtside_vault::Record) -> Result<OutboxItem, SyncError> {
+    let mut item: OutboxItem = serde_json::from_slice(&r.plaintext)
+        .map_err(|e| SyncError::Protocol(format!("record {OUTBOX}/{}: {e}", r.id)))?;
+    item.revision = r.revision;
+    Ok(item)
+}
+
+/// Saves `item` if nobody changed it since it was read (compare-and-swap on its revision);
+/// its revision then moves on.
+///
+/// # Errors
+/// [`SyncError::Vault`] with [`courtside_vault::VaultError::Conflict`] when it was changed
+/// meanwhile (nothing is written then).
+pub fn save_item(vault: &Vault, item: &mut OutboxItem) -> Result<(), SyncError> {
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(&*item).map_err(|e| SyncError::Protocol(e.to_string()))?);
+    vault.transaction(|tx| tx.put_expecting(OUTBOX, &item.id, records::SCHEMA, item.revision, &json))?;
+    item.revision += 1;
+    Ok(())
+}
+
+/// Reads, changes and saves one item, again from the start when the engine saved it
+/// meanwhile (a few times; then the conflict is reported).
+fn change_item(
+    vault: &Vault,
+    id: &str,
+    change: impl Fn(&mut OutboxItem) -> Result<(), SyncError>,
+) -> Result<OutboxItem, SyncError> {
+    let mut attempts = 0;
+    loop {
+        let mut item = load_item(vault, id)?.ok_or_else(|| SyncError::File(format!("no outbox item {id}")))?;
+        change(&mut item)?;
+        match save_item(vault, &mut item) {
+            Err(SyncError::Vault(courtside_vault::VaultError::Conflict { .. })) if attempts < 5 => attempts += 1,
+            other => return other.map(|()| item),
+        }
+    }
+}
+
+/// Pauses or resumes an item. Safe while the account's engine works on it: the engine's
+/// next save of the item conflicts and leaves it as the user set it.
 ///
 /// # Errors
 /// [`SyncError::File`] when there is no such item or it has nothing left to do.
 pub fn set_paused(vault: &Vault, id: &str, paused: bool) -> Result<OutboxItem, SyncError> {
-    let mut item: OutboxItem =
-        records::load(vault, OUTBOX, id)?.ok_or_else(|| SyncError::File(format!("no outbox item {id}")))?;
-    if !item.pending() {
-        return Err(SyncError::File(format!("{} has nothing left to send", item.filing.title)));
-    }
-    item.paused = paused;
-    records::save(vault, OUTBOX, id, &item)?;
-    Ok(item)
+    change_item(vault, id, |item| {
+        if !item.pending() {
+            return Err(SyncError::File(format!("{} has nothing left to send", item.filing.title)));
+        }
+        item.paused = paused;
+        Ok(())
+    })
 }
 
-/// Withdraws an item that was not sent yet (as [`set_paused`], with the engine stopped).
+/// Withdraws an item that was not sent yet. Safe while the engine works on it: the engine
+/// marks an item as being sent (a save that would conflict) before it sends it.
 ///
 /// # Errors
 /// [`SyncError::File`] when it may already be at the court.
 pub fn cancel(vault: &Vault, id: &str) -> Result<OutboxItem, SyncError> {
-    let mut item: OutboxItem =
-        records::load(vault, OUTBOX, id)?.ok_or_else(|| SyncError::File(format!("no outbox item {id}")))?;
-    if !item.cancellable() {
-        return Err(SyncError::File(format!(
-            "{} may already be at the court; it can no longer be withdrawn here",
-            item.filing.title
-        )));
-    }
-    item.state = ItemState::Cancelled;
-    item.paused = false;
-    records::save(vault, OUTBOX, id, &item)?;
-    Ok(item)
+    change_item(vault, id, |item| {
+        if !item.cancellable() {
+            return Err(SyncError::File(format!(
+                "{} may already be at the court; it can no longer be withdrawn here",
+                item.filing.title
+            )));
+        }
+        item.state = ItemState::Cancelled;
+        item.paused = false;
+        Ok(())
+    })
 }
 
 /// SHA-256 (hex) and size of a document's bytes.
@@ -258,8 +308,9 @@ fn fingerprint(vault: &Vault, source: &DocumentSource) -> Result<(String, u64), 
 /// # Errors
 /// [`SyncError::File`] for an unreadable file; [`SyncError::Vault`].
 pub fn enqueue(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Result<OutboxItem, SyncError> {
-    let item = prepare(vault, account, filing)?;
+    let mut item = prepare(vault, account, filing)?;
     vault.transaction(|tx| stage(tx, &item))?;
+    item.revision = 1;
     Ok(item)
 }
 
@@ -311,6 +362,7 @@ pub fn prepare(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Re
         attempts: 0,
         last_error: None,
         paused: false,
+        revision: 0,
     };
     Ok(item)
 }
@@ -320,7 +372,7 @@ pub fn prepare(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Re
 /// # Errors
 /// [`SyncError::Vault`].
 pub fn items(vault: &Vault) -> Result<Vec<OutboxItem>, SyncError> {
-    let mut all: Vec<OutboxItem> = records::list(vault, OUTBOX)?;
+    let mut all: Vec<OutboxItem> = vault.list(OUTBOX)?.iter().map(parse_item).collect::<Result<_, _>>()?;
     all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     Ok(all)
 }
@@ -387,6 +439,12 @@ impl<'a> Drain<'a> {
             }
             let step = match self.drive(&mut item, progress).await {
                 Ok(step) => step,
+                // The user paused or withdrew it meanwhile: their word stands; the next run
+                // reads it again.
+                Err(SyncError::Vault(courtside_vault::VaultError::Conflict { .. })) => {
+                    report.waiting += 1;
+                    continue;
+                }
                 Err(SyncError::Vault(e)) => return Err(SyncError::Vault(e)),
                 Err(e @ (SyncError::Unreachable(_) | SyncError::NotSignedIn(_))) => {
                     let stop = true;
@@ -403,7 +461,10 @@ impl<'a> Drain<'a> {
                 Step::Later { why, stop } => {
                     item.attempts += 1;
                     item.last_error = Some(why.clone());
-                    records::save(&self.vault, OUTBOX, &item.id, &item)?;
+                    match save_item(&self.vault, &mut item) {
+                        Err(SyncError::Vault(courtside_vault::VaultError::Conflict { .. })) => {}
+                        other => other?,
+                    }
                     report.waiting += 1;
                     report.last_error = Some(why);
                     stopped |= stop;
@@ -413,8 +474,8 @@ impl<'a> Drain<'a> {
         Ok(report)
     }
 
-    fn save(&self, item: &OutboxItem) -> Result<(), SyncError> {
-        records::save(&self.vault, OUTBOX, &item.id, item)
+    fn save(&self, item: &mut OutboxItem) -> Result<(), SyncError> {
+        save_item(&self.vault, item)
     }
 
     fn attention(&self, item: &mut OutboxItem, reason: String, details: Vec<String>) -> Result<Step, SyncError> {

@@ -509,3 +509,43 @@ async fn two_copies_of_a_session_refresh_once_and_stay_signed_in() {
     assert_eq!(client.litigant(&third).me().await.unwrap().username, "zhang.san");
     assert_eq!(engine.bearer(true).await.unwrap(), third, "the other copy takes what was kept");
 }
+
+/// The user withdraws a filing while the engine is uploading its files (no engine stopped
+/// first): the engine's next save of the item conflicts, the withdrawal stands, and the
+/// court never receives the filing. Pausing mid-upload likewise holds it back.
+#[tokio::test]
+async fn a_filing_withdrawn_or_paused_while_its_files_upload_is_never_sent() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    let withdrawn = outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    let paused = outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    let vault = c.vault.clone();
+    let mut acted = Vec::new();
+    let report = Drain::new(c.vault.clone(), &mut c.session, &c.tus)
+        .unwrap()
+        .run(&mut |item, _progress| {
+            if acted.contains(&item.id) {
+                return;
+            }
+            acted.push(item.id.clone());
+            if item.id == withdrawn.id {
+                outbox::cancel(&vault, &item.id).unwrap();
+            } else {
+                outbox::set_paused(&vault, &item.id, true).unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(acted.len(), 2, "both were caught uploading");
+    assert_eq!(report.receipted, 0);
+    let items = outbox::items(&c.vault).unwrap();
+    let state = |id: &str| items.iter().find(|i| i.id == id).unwrap().clone();
+    assert_eq!(state(&withdrawn.id).state, ItemState::Cancelled);
+    assert!(state(&paused.id).paused);
+    // Later runs leave both alone: nothing reaches the court.
+    drain_until_settled(&mut c, 2).await;
+    assert!(court.filings().await.is_empty(), "a withdrawn or paused filing was sent");
+    let items = outbox::items(&c.vault).unwrap();
+    assert_eq!(items.iter().find(|i| i.id == withdrawn.id).unwrap().state, ItemState::Cancelled);
+}
