@@ -104,9 +104,6 @@ impl PendingSignIn {
             .await
             .map_err(|_| SignInError::TimedOut(timeout))??;
         let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        if get("state").as_deref() != Some(self.state.as_str()) {
-            return Err(SignInError::Mismatch("state".into()));
-        }
         // RFC 9207: when the court names itself, it must be the court we asked.
         if let Some(iss) = get("iss")
             && iss.trim_end_matches('/') != self.court.as_str().trim_end_matches('/')
@@ -131,7 +128,10 @@ impl PendingSignIn {
         .await
     }
 
-    /// Accepts connections until one asks for `/callback`; answers it with a short page.
+    /// Accepts connections until one asks for `/callback` with this sign-in's `state`;
+    /// answers it with a short page. Any other request (another page, a stale or forged
+    /// callback from a web page or another program on this computer) is answered and
+    /// ignored, and the wait goes on.
     async fn receive_redirect(&self) -> Result<Vec<(String, String)>, SignInError> {
         loop {
             let (mut socket, _) = self.listener.accept().await.map_err(|e| SignInError::Listener(e.to_string()))?;
@@ -157,6 +157,12 @@ impl PendingSignIn {
             if url.path() != "/callback" {
                 let _ =
                     socket.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                continue;
+            }
+            if !url.query_pairs().any(|(k, v)| k == "state" && v == self.state.as_str()) {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
                 continue;
             }
             let page = "<!doctype html><meta charset=\"utf-8\"><title>Courtside</title>\

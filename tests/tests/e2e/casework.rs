@@ -409,3 +409,30 @@ async fn exhibits_chosen_for_a_case_go_with_its_filing_and_the_courts_receipt_di
     assert!(app.verify_evidence().unwrap().problems.is_empty(), "the log still verifies");
     app.shutdown().await;
 }
+
+/// Something on this computer (a web page, another program) asks the sign-in listener for
+/// `/callback` first, with a state that is not this sign-in's: it is refused and ignored,
+/// and the real redirect that follows still completes the sign-in.
+#[tokio::test]
+async fn a_bogus_callback_before_the_real_one_does_not_end_the_sign_in() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    let account = app
+        .sign_in_with(move |authorize| {
+            let authorize = authorize.clone();
+            tokio::spawn(async move {
+                let redirect = authorize.query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+                let http = reqwest::Client::new();
+                let forged = http.get(format!("{redirect}?state=forged&code=stolen")).send().await.unwrap();
+                assert_eq!(forged.status(), 400, "a callback with another state is refused");
+                let other = http.get(redirect.replace("/callback", "/favicon.ico")).send().await.unwrap();
+                assert_eq!(other.status(), 404);
+                super::support::browser_sign_in(authorize, "zhang.san", "demo-litigant-1").await;
+            });
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(account.username, "zhang.san");
+}
