@@ -13,6 +13,8 @@ mod evidence;
 mod fees;
 #[path = "e2e/hearings.rs"]
 mod hearings;
+#[path = "e2e/hostile.rs"]
+mod hostile;
 #[cfg(target_os = "linux")]
 #[path = "e2e/keychain.rs"]
 mod keychain;

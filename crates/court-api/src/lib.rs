@@ -19,6 +19,6 @@ mod url_policy;
 mod wire;
 
 pub use client::{ClerkClient, CourtClient, CourtError, classify, error_chain};
-pub use litigant::{Litigant, MAX_CONTENT_BYTES, PolicyAnswer};
+pub use litigant::{ContentStream, Litigant, MAX_CONTENT_BYTES, PolicyAnswer};
 pub use url_policy::{CourtUrl, CourtUrlError};
 pub use wire::{API_VERSION, Health, HealthStatus, PROBLEM_TYPE_PREFIX, Problem, ProblemError};

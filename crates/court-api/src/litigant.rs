@@ -20,6 +20,52 @@ use crate::signing::SignedEnvelope;
 
 /// Largest document or exhibit content read from a court (its own limit for a filing).
 pub const MAX_CONTENT_BYTES: u64 = 1024 * 1024 * 1024;
+/// The slowest line a download is given time for (bytes per second), beyond two minutes.
+const CONTENT_FLOOR_BYTES_PER_SECOND: u64 = 64 * 1024;
+
+/// A document's bytes as they arrive from the court, never more than it announced: the
+/// caller seals them as they come (nothing is held whole in memory).
+#[derive(Debug)]
+pub struct ContentStream {
+    response: reqwest::Response,
+    expected: u64,
+    read: u64,
+    court: String,
+}
+
+impl ContentStream {
+    /// The size the court announced.
+    #[must_use]
+    pub fn expected(&self) -> u64 {
+        self.expected
+    }
+
+    /// The next piece; `None` at the end.
+    ///
+    /// # Errors
+    /// [`CourtError::InvalidResponse`] when the court sends more than it announced, or ends
+    /// early; [`CourtError::Unreachable`] when the connection breaks or the deadline passes.
+    pub async fn next(&mut self) -> Result<Option<bytes::Bytes>, CourtError> {
+        match self.response.chunk().await {
+            Ok(Some(chunk)) => {
+                self.read += chunk.len() as u64;
+                if self.read > self.expected {
+                    return Err(CourtError::InvalidResponse(format!(
+                        "the court sends more than the {} bytes it announced",
+                        self.expected
+                    )));
+                }
+                Ok(Some(chunk))
+            }
+            Ok(None) if self.read == self.expected => Ok(None),
+            Ok(None) => Err(CourtError::Unreachable {
+                url: self.court.clone(),
+                reason: format!("the answer ended after {} of {} bytes", self.read, self.expected),
+            }),
+            Err(e) => Err(crate::client::classify(&self.court, &e)),
+        }
+    }
+}
 /// Largest time-stamp reply or TSA certificate read.
 const MAX_TSA_BODY: usize = 64 * 1024;
 
@@ -148,11 +194,24 @@ impl Litigant<'_> {
         self.json(self.request(reqwest::Method::POST, path).header(IDEMPOTENCY_KEY, key).json(body)).await
     }
 
-    /// Content of `expected` bytes (refused when larger than that, or than
-    /// [`MAX_CONTENT_BYTES`]).
-    async fn content(&self, path: &str, expected: u64) -> Result<Vec<u8>, CourtError> {
-        let limit = usize::try_from(expected.min(MAX_CONTENT_BYTES)).unwrap_or(usize::MAX);
-        self.court.read(self.request(reqwest::Method::GET, path), limit).await
+    /// Content of `expected` bytes, read as it arrives (refused past that size, or past
+    /// [`MAX_CONTENT_BYTES`]). The deadline grows with the size: a large document on a
+    /// slow line is not cut off, a court that stops sending is.
+    async fn content(&self, path: &str, expected: u64) -> Result<ContentStream, CourtError> {
+        if expected > MAX_CONTENT_BYTES {
+            return Err(CourtError::InvalidResponse(format!(
+                "the court announces {expected} bytes, more than the {MAX_CONTENT_BYTES} a document may have"
+            )));
+        }
+        let deadline = std::time::Duration::from_secs(120 + expected / CONTENT_FLOOR_BYTES_PER_SECOND);
+        let response = self.court.send(self.request(reqwest::Method::GET, path).timeout(deadline)).await?;
+        if response.content_length().is_some_and(|n| n != expected) {
+            return Err(CourtError::InvalidResponse(format!(
+                "the court sends {} bytes for a document of {expected}",
+                response.content_length().unwrap_or(0)
+            )));
+        }
+        Ok(ContentStream { response, expected, read: 0, court: self.court.base().as_url().as_str().to_owned() })
     }
 
     /// `GET v1/me`.
@@ -216,7 +275,7 @@ impl Litigant<'_> {
     ///
     /// # Errors
     /// Any [`CourtError`].
-    pub async fn served_content(&self, document: &ServedDocument) -> Result<Vec<u8>, CourtError> {
+    pub async fn served_content(&self, document: &ServedDocument) -> Result<ContentStream, CourtError> {
         self.content(&format!("v1/service/{}/content", segment(&document.id)?), document.bytes).await
     }
 
@@ -330,7 +389,7 @@ impl Litigant<'_> {
     ///
     /// # Errors
     /// Any [`CourtError`].
-    pub async fn exhibit_content(&self, exhibit: &ExchangedExhibit) -> Result<Vec<u8>, CourtError> {
+    pub async fn exhibit_content(&self, exhibit: &ExchangedExhibit) -> Result<ContentStream, CourtError> {
         let path = format!("v1/cases/{}/exhibits/{}/content", segment(&exhibit.case_id)?, segment(&exhibit.id)?);
         self.content(&path, exhibit.bytes).await
     }

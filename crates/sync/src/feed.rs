@@ -10,7 +10,7 @@ use std::sync::Arc;
 use courtside_court_api::encoding::sha256_hex;
 use courtside_court_api::filing::{ChangeEvent, ChangePage, FilingStatus, ServedDocument};
 use courtside_court_api::hearing::{ExchangedExhibit, FeeNotice, Hearing, MediationMessage};
-use courtside_court_api::{CourtClient, Litigant};
+use courtside_court_api::{ContentStream, CourtClient, Litigant};
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +100,27 @@ pub async fn pull(vault: &Arc<Vault>, session: &mut Session) -> Result<PullRepor
     Ok(report)
 }
 
+/// What the court sends, read as a blocking reader by the thread that seals it.
+struct Arriving {
+    rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, String>>,
+    current: bytes::Bytes,
+}
+
+impl std::io::Read for Arriving {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(piece)) => self.current = piece,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
 /// Whether `id` is a plain token (1–128 ASCII letters, digits, `-`, `_`): the only form of a
 /// court's id used in URL paths and keys.
 #[must_use]
@@ -117,7 +138,7 @@ fn court_id(id: &str) -> Result<&str, SyncError> {
 }
 
 struct Applier<'a> {
-    vault: &'a Vault,
+    vault: &'a Arc<Vault>,
     session: &'a mut Session,
     court: &'a CourtClient,
 }
@@ -129,13 +150,38 @@ impl Applier<'_> {
         Ok(self.court.litigant(&token))
     }
 
-    /// Checks downloaded content against the SHA-256 the court gave for it, and seals it in
-    /// the vault as `blob_id`.
-    fn seal(&self, what: &str, content: &[u8], sha256: &str, blob_id: &str) -> Result<(), SyncError> {
-        if sha256_hex(content) != sha256 {
+    /// Seals a document as it arrives from the court into the vault as `blob_id` (a few
+    /// pieces in memory at a time, whatever its size), then checks it against the SHA-256
+    /// the court gave for it; a document that does not match is removed again.
+    async fn seal(&self, what: &str, mut content: ContentStream, sha256: &str, blob_id: &str) -> Result<(), SyncError> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, String>>(8);
+        let (vault, id) = (Arc::clone(self.vault), blob_id.to_owned());
+        let writer = tokio::task::spawn_blocking(move || {
+            vault.write_blob(&id, &mut Arriving { rx, current: bytes::Bytes::new() })
+        });
+        let fetched = loop {
+            match content.next().await {
+                // The writer stopped (the disk, the vault): its error says why.
+                Ok(Some(piece)) => {
+                    if tx.send(Ok(piece)).await.is_err() {
+                        break Ok(());
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string())).await;
+                    break Err(e);
+                }
+            }
+        };
+        drop(tx);
+        let written = writer.await.map_err(|e| SyncError::Protocol(format!("{what}: sealing stopped: {e}")))?;
+        fetched?;
+        let info = written?;
+        if info.sha256 != sha256 {
+            self.vault.remove_blob(blob_id)?;
             return Err(SyncError::Protocol(format!("{what}: the content does not match its SHA-256")));
         }
-        self.vault.write_blob(blob_id, &mut &content[..])?;
         Ok(())
     }
 
@@ -160,7 +206,7 @@ impl Applier<'_> {
             }
             let blob_id = self.key("exchanged", exhibit_id).replace(':', "-");
             let content = self.litigant().await?.exhibit_content(exhibit).await?;
-            self.seal(&format!("exhibit {exhibit_id}"), &content, &exhibit.sha256, &blob_id)?;
+            self.seal(&format!("exhibit {exhibit_id}"), content, &exhibit.sha256, &blob_id).await?;
             kept.sealed.insert(exhibit.id.clone(), blob_id);
         }
         kept.exhibits = exhibits;
@@ -219,7 +265,7 @@ impl Applier<'_> {
                 }
                 let blob_id = id.replace(':', "-");
                 let content = self.litigant().await?.served_content(&document).await?;
-                self.seal(&format!("served document {service_id}"), &content, &document.sha256, &blob_id)?;
+                self.seal(&format!("served document {service_id}"), content, &document.sha256, &blob_id).await?;
                 // Acknowledge only once the copy is sealed: the receipt time starts periods.
                 let acknowledged: ServedDocument = self.litigant().await?.acknowledge_service(service_id).await?;
                 records::save(self.vault, REPLICA, &id, &ServedCopy { document: acknowledged, blob_id })?;

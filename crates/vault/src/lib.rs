@@ -334,6 +334,22 @@ impl Vault {
         Ok(info)
     }
 
+    /// Removes the blob `id` (nothing when there is none).
+    ///
+    /// # Errors
+    /// [`VaultError::InvalidId`]; I/O errors.
+    pub fn remove_blob(&self, id: &str) -> Result<(), VaultError> {
+        blobs::check_id(id)?;
+        let path = self.dir.join(BLOB_DIR).join(id);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(VaultError::Io { path, source }),
+        }
+        self.store().forget_damage(&format!("blobs/{id}"));
+        Ok(())
+    }
+
     /// Every damaged item met since the vault was opened and not written again since, each
     /// a [`VaultError::Tampered`] with its kind: what lists left out, what failed to open,
     /// and damage found in the vault's own index (it opened anyway). Empty when nothing was
