@@ -23,6 +23,8 @@ mod keychain;
 mod network_watch;
 #[path = "e2e/outbox.rs"]
 mod outbox;
+#[path = "e2e/proxy_kill.rs"]
+mod proxy_kill;
 #[path = "e2e/queue_kill.rs"]
 mod queue_kill;
 #[cfg(target_os = "linux")]

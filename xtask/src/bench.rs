@@ -190,6 +190,7 @@ pub(crate) fn part(name: &str) -> Result<()> {
         "backup" => backup_figures(&p),
         "evidence" => evidence_figures(&p),
         "torture" => torture(&p),
+        "proxy" => proxy(&p),
         _ => sync_figures(&p),
     }
 }
@@ -197,9 +198,21 @@ pub(crate) fn part(name: &str) -> Result<()> {
 /// The long form of the vault torture test (tests/tests/e2e/torture.rs): 1,000 SIGKILLs of
 /// two processes working on one vault (`COURTSIDE_TORTURE_KILLS` sets another count).
 fn torture(p: &Project) -> Result<()> {
-    let kills = std::env::var("COURTSIDE_TORTURE_KILLS").unwrap_or_else(|_| "1000".into());
+    long_test(p, "vault torture", "torture::two_processes", "COURTSIDE_TORTURE_KILLS", "1000")
+}
+
+/// The long form of the fault-proxy test (tests/tests/e2e/proxy_kill.rs): 200 filings and
+/// 200 actions through a proxy cutting every connection, the client SIGKILLed at random
+/// (`COURTSIDE_PROXY_KILL_FILINGS` sets another count).
+fn proxy(p: &Project) -> Result<()> {
+    long_test(p, "fault proxy and kills", "proxy_kill::filings", "COURTSIDE_PROXY_KILL_FILINGS", "200")
+}
+
+/// Runs one end-to-end test with `variable` set (default `default`), printing its figures.
+fn long_test(p: &Project, name: &str, filter: &str, variable: &str, default: &str) -> Result<()> {
+    let count = std::env::var(variable).unwrap_or_else(|_| default.into());
     p.step(
-        &format!("vault torture, {kills} kills"),
+        &format!("{name}, {variable}={count}"),
         crate::env::cmd(
             "cargo",
             &[
@@ -209,13 +222,13 @@ fn torture(p: &Project) -> Result<()> {
                 "courtside-e2e",
                 "--test",
                 "e2e",
-                "torture::two_processes",
+                filter,
                 "--",
                 "--nocapture",
                 "--test-threads=1",
             ],
         )
-        .env("COURTSIDE_TORTURE_KILLS", &kills)
+        .env(variable, &count)
         .current_dir(&p.root),
     )
 }

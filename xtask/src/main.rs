@@ -44,15 +44,15 @@ fn main() {
         },
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::bench(),
-            Some(part @ ("vault" | "backup" | "sync" | "evidence" | "torture")) => bench::part(part),
+            Some(part @ ("vault" | "backup" | "sync" | "evidence" | "torture" | "proxy")) => bench::part(part),
             Some(other) => {
-                eprintln!("cargo xtask bench [vault|backup|sync|evidence|torture]: unknown part {other:?}");
+                eprintln!("cargo xtask bench [vault|backup|sync|evidence|torture|proxy]: unknown part {other:?}");
                 std::process::exit(1);
             }
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|dist|codegen|fuzz [--seconds N]|bench [vault|backup|sync|evidence|torture]>"
+                "usage: cargo xtask <run|test|dist|codegen|fuzz [--seconds N]|bench [vault|backup|sync|evidence|torture|proxy]>"
             );
             std::process::exit(1);
         }

@@ -231,6 +231,11 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
         digests: uploads::RunningDigests::default(),
         tsa: Arc::new(tsa),
     };
+    // An upload whose last byte arrived just before the court stopped gets its digest now.
+    let recovered = uploads::recover(&state).await.map_err(|e| StartError::Files(format!("uploads: {e:?}")))?;
+    if recovered > 0 {
+        tracing::info!(uploads = recovered, "digests of finished uploads recorded");
+    }
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;

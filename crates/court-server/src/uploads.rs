@@ -310,7 +310,11 @@ pub(crate) async fn patch(
     }
     state.store.with(|c| c.execute("UPDATE uploads SET offset = ?1 WHERE id = ?2", rusqlite::params![offset, id]))?;
     if offset == row.length {
-        finish(&state, &id).await?;
+        // Run apart from this request: a client that hangs up now (a cut connection) drops
+        // the request, and with it anything it awaits; the file's digest must still be
+        // recorded, or the upload would stay complete without one for ever.
+        let (finishing, upload) = (state.clone(), id.clone());
+        tokio::spawn(async move { finish(&finishing, &upload).await }).await.map_err(ApiError::internal)??;
     }
     if broken {
         return Ok(cut_connection());
@@ -370,6 +374,20 @@ pub(crate) async fn statistics(
         })?
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found("upload"))
+}
+
+/// Records the digest of every upload that got its last byte but not its digest (the court
+/// stopped in between): run at start, before any request.
+pub(crate) async fn recover(state: &CourtState) -> Result<usize, ApiError> {
+    let ids: Vec<String> = state.store.with(|c| {
+        let mut stmt = c.prepare("SELECT id FROM uploads WHERE offset = length AND sha256 IS NULL")?;
+        let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>();
+        ids
+    })?;
+    for id in &ids {
+        finish(state, id).await?;
+    }
+    Ok(ids.len())
 }
 
 /// Makes a completed upload durable and records its digest: the running one when every

@@ -73,7 +73,7 @@ pub async fn drain_until_settled(c: &mut Client, runs: usize) -> Vec<OutboxItem>
     outbox::items(&c.vault).unwrap()
 }
 
-async fn assert_exactly_once(court: &Court, items: &[OutboxItem]) {
+pub async fn assert_exactly_once(court: &Court, items: &[OutboxItem]) {
     let filings = court.filings().await;
     for item in items {
         assert_eq!(item.state, ItemState::Receipted, "{item:#?}");
