@@ -381,8 +381,7 @@ pub(crate) async fn statistics(
 pub(crate) async fn recover(state: &CourtState) -> Result<usize, ApiError> {
     let ids: Vec<String> = state.store.with(|c| {
         let mut stmt = c.prepare("SELECT id FROM uploads WHERE offset = length AND sha256 IS NULL")?;
-        let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>();
-        ids
+        stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()
     })?;
     for id in &ids {
         finish(state, id).await?;
