@@ -91,6 +91,91 @@ pub fn check_url(text: &str) -> Result<Url, EvidenceError> {
     Ok(url)
 }
 
+/// Whether `ip` is an address of the public internet: not this computer, not a private or
+/// carrier-grade network, not link-local (where cloud metadata services answer), not
+/// unspecified, broadcast, multicast or documentation (IPv4-mapped and NAT64 forms are
+/// judged by the IPv4 address inside).
+#[must_use]
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+                let [a, b] = s[6].to_be_bytes();
+                let [c, d] = s[7].to_be_bytes();
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8))
+        }
+    }
+}
+
+/// Resolves names to their public addresses only, except the name the user typed (an
+/// intranet page the user chose is captured; a page cannot send the capture on to this
+/// computer, the local network or a metadata service by a redirect or a name that points
+/// there).
+struct PublicNames {
+    typed: String,
+}
+
+impl reqwest::dns::Resolve for PublicNames {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let typed = name.as_str().eq_ignore_ascii_case(&self.typed);
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| typed || is_public(a.ip())).collect();
+            if found.is_empty() {
+                return Err(format!("{host} leads to this computer or a private network; it is not followed").into());
+            }
+            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// A redirect may lead anywhere on the public internet, or within the site the user typed;
+/// never to another address on this computer or a private network (a hostile page asking
+/// the capture to fetch a local service and seal its answer as evidence).
+fn may_follow(start: &Url, next: &Url) -> Result<(), EvidenceError> {
+    let same_site =
+        start.host_str() == next.host_str() && start.port_or_known_default() == next.port_or_known_default();
+    let literal: Option<std::net::IpAddr> = match next.host() {
+        Some(url::Host::Ipv4(v4)) => Some(v4.into()),
+        Some(url::Host::Ipv6(v6)) => Some(v6.into()),
+        _ => None,
+    };
+    if !same_site && literal.is_some_and(|ip| !is_public(ip)) {
+        return Err(EvidenceError::Invalid(format!(
+            "the page redirects to {}, an address on this computer or a private network; it was not followed",
+            next.host_str().unwrap_or("")
+        )));
+    }
+    Ok(())
+}
+
 /// Fetches `url`, following redirects, and writes the WARC.
 ///
 /// # Errors
@@ -98,8 +183,14 @@ pub fn check_url(text: &str) -> Result<Url, EvidenceError> {
 /// body over 64 MiB.
 pub async fn capture(url: &str) -> Result<WebCapture, EvidenceError> {
     let mut url = check_url(url)?;
+    let start = url.clone();
+    let typed = match start.host() {
+        Some(url::Host::Domain(d)) => d.to_owned(),
+        _ => String::new(),
+    };
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(PublicNames { typed }))
         // A page that never finishes is not waited for (each hop, whole).
         .connect_timeout(std::time::Duration::from_secs(15))
         .timeout(std::time::Duration::from_secs(120))
@@ -192,6 +283,7 @@ pub async fn capture(url: &str) -> Result<WebCapture, EvidenceError> {
                         .map_err(|e| EvidenceError::Invalid(format!("redirect {location:?}: {e}")))?
                         .as_str(),
                 )?;
+                may_follow(&start, &url)?;
             }
             _ => {
                 if content_type.contains("html") || content_type.starts_with("text/") {

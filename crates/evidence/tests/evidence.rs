@@ -316,3 +316,100 @@ fn two_lockers_of_one_vault_appending_side_by_side_lose_no_entry() {
     }
     assert_eq!(custody::stored_head(&vault).unwrap().0, 88);
 }
+
+/// A one-thread HTTP server on 127.0.0.1 answering each request with `answer(path)`;
+/// returns its port and how many requests it has seen.
+fn serve(answer: fn(&str) -> String) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = first.split(' ').nth(1).unwrap_or("/").to_owned();
+            let _ = (&stream).write_all(answer(&path).as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+static SECRET_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+/// A page that redirects the capture to another service on this computer, to the cloud
+/// metadata address, or to `localhost` by name: none is followed, the local service never
+/// sees a request, and nothing is captured. A redirect within the site the user typed is
+/// still followed.
+#[tokio::test]
+async fn a_page_cannot_redirect_the_capture_to_this_computer_or_a_private_network() {
+    let (secret, asked) = serve(|_| "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nSECRET".into());
+    SECRET_PORT.store(secret, std::sync::atomic::Ordering::SeqCst);
+    let (page, _) = serve(|path| {
+        let port = SECRET_PORT.load(std::sync::atomic::Ordering::SeqCst);
+        let to = match path {
+            "/to-local" => format!("http://127.0.0.1:{port}/admin"),
+            "/to-metadata" => "http://169.254.169.254/latest/meta-data/".to_owned(),
+            "/to-localhost" => format!("http://localhost:{port}/admin"),
+            "/to-mapped" => format!("http://[::ffff:127.0.0.1]:{port}/admin"),
+            "/to-private" => "http://10.0.0.1/".to_owned(),
+            "/within" => "/notice".to_owned(),
+            _ => {
+                let body = "<p>还款通知公告</p>";
+                return format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        };
+        format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    });
+    for path in ["/to-local", "/to-metadata", "/to-localhost", "/to-mapped", "/to-private"] {
+        let refused = courtside_evidence::web::capture(&format!("http://127.0.0.1:{page}{path}")).await.unwrap_err();
+        let said = refused.to_string();
+        assert!(said.contains("not followed"), "{path}: {said}");
+    }
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 0, "the local service was reached");
+    let within = courtside_evidence::web::capture(&format!("http://127.0.0.1:{page}/within")).await.unwrap();
+    assert_eq!(within.hops.len(), 2);
+    assert!(within.text.contains("还款通知公告"), "{}", within.text);
+}
+
+#[test]
+fn public_addresses_are_told_from_local_private_and_special_ones() {
+    use courtside_evidence::web::is_public;
+    for public in ["1.1.1.1", "202.96.128.86", "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808"] {
+        assert!(is_public(public.parse().unwrap()), "{public}");
+    }
+    for local in [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.1",
+        "198.18.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fd00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "64:ff9b::a00:1",
+        "2001:db8::1",
+    ] {
+        assert!(!is_public(local.parse().unwrap()), "{local}");
+    }
+}
