@@ -92,19 +92,19 @@ async fn torture_child() {
             let body = format!("起诉状 第{n}稿 {tag}");
             let saved = a.save_draft(id, "起诉状草稿", &body).unwrap();
             println!("done draft {id} {} {body}", saved.version);
-            pause(3);
+            pause(8);
         }
     });
     // Captures: mostly small files, now and then a large one (a kill inside its write).
     let a = app.clone();
     std::thread::spawn(move || {
         for n in 0u64.. {
-            let len = if n % 10 == 9 { 3 << 20 } else { 1 + usize::try_from((n * 7919) % 60_000).unwrap() };
+            let len = if n % 20 == 19 { 2 << 20 } else { 1 + usize::try_from((n * 7919) % 30_000).unwrap() };
             let bytes: Vec<u8> =
                 (0..len).map(|i| u8::try_from((i * 31 + usize::try_from(n).unwrap()) % 251).unwrap()).collect();
             let exhibit = a.add_exhibit(&format!("照片-{tag}-{n}.jpg"), None, "现场状况", "file", &bytes).unwrap();
             println!("done exhibit {} {}", exhibit.id, exhibit.sha256);
-            pause(5);
+            pause(15);
         }
     });
     // Queueing: a ready copy of the case, queued.
@@ -402,6 +402,14 @@ async fn two_processes_killed_at_random_instants_never_break_the_vault() {
         // What was reported stays reported: every later round checks it again.
         let snapshot = reported.lock().unwrap().clone();
         check(&data, &court, &snapshot, &mut seen).await;
+        if done % 100 == 0 {
+            eprintln!(
+                "torture: {done} kills, {:.0} s, {} custody entries, {} captures reported",
+                started.elapsed().as_secs_f64(),
+                seen.custody_entries,
+                snapshot.exhibits.len()
+            );
+        }
     }
     let (reported_drafts, reported_exhibits, reported_queued) = {
         let r = reported.lock().unwrap();
