@@ -83,7 +83,44 @@ pub enum PolicyAnswer {
     NotModified,
 }
 
+/// The court's JSON Web Key Set, as far as Courtside reads it.
+#[derive(Debug, serde::Deserialize)]
+struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Jwk {
+    kid: String,
+    #[serde(default)]
+    kty: String,
+    #[serde(default)]
+    crv: String,
+    x: String,
+}
+
 impl CourtClient {
+    /// `GET oauth/jwks`: the keys the court signs receipts and ID tokens with (Ed25519 only;
+    /// others are left out). Read once at sign-in and kept with the account.
+    ///
+    /// # Errors
+    /// Any [`CourtError`]; [`CourtError::InvalidResponse`] when no usable key is listed.
+    pub async fn signing_keys(&self) -> Result<Vec<crate::policy::CourtKey>, CourtError> {
+        let body = self.read(self.request(reqwest::Method::GET, "oauth/jwks"), MAX_TSA_BODY).await?;
+        let set: Jwks = serde_json::from_slice(&body).map_err(|e| CourtError::InvalidResponse(e.to_string()))?;
+        let keys: Vec<crate::policy::CourtKey> = set
+            .keys
+            .into_iter()
+            .filter(|k| k.kty == "OKP" && k.crv == "Ed25519")
+            .filter(|k| crate::encoding::b64url_decode(&k.x).is_some_and(|raw| raw.len() == 32))
+            .map(|k| crate::policy::CourtKey { key_id: k.kid, algorithm: "Ed25519".into(), public_key: k.x })
+            .collect();
+        if keys.is_empty() {
+            return Err(CourtError::InvalidResponse("the court lists no Ed25519 signing key".into()));
+        }
+        Ok(keys)
+    }
+
     /// `GET v1/courts/{court}/policy`, conditionally when `etag` is given.
     ///
     /// # Errors

@@ -41,6 +41,11 @@ pub struct CourtAccount {
     pub device_id: String,
     /// The device's Ed25519 key (PKCS#8, base64url); never leaves the vault.
     pub device_key: String,
+    /// The court's signing keys as read at sign-in: receipts are checked against these
+    /// alone, offline. (Empty for an account signed in with an earlier version: pinned from
+    /// the court's policy at its first receipt.)
+    #[serde(default)]
+    pub court_keys: Vec<courtside_court_api::policy::CourtKey>,
 }
 
 impl std::fmt::Debug for CourtAccount {
@@ -115,6 +120,7 @@ pub async fn complete_sign_in(
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|e| SyncError::Protocol(format!("key: {e}")))?;
     let registration = DeviceRegistration { public_key: public_key_b64(&pair), name: device_name.to_owned() };
     let device: Device = litigant.register_device(&registration).await?;
+    let court_keys = client.signing_keys().await?;
     let mut account = CourtAccount {
         court: court.to_string(),
         username: me.username,
@@ -124,6 +130,7 @@ pub async fn complete_sign_in(
         refresh_token: String::new(),
         device_id: device.id,
         device_key: b64url(pkcs8.as_ref()),
+        court_keys,
     };
     account.take_tokens(tokens);
     records::save(vault, ACCOUNTS, &account.id(), &account)?;
@@ -215,6 +222,25 @@ impl Session {
     #[must_use]
     pub fn account(&self) -> &CourtAccount {
         &self.account
+    }
+
+    /// Pins the court's signing keys for an account that has none yet (signed in with an
+    /// earlier version), and keeps them with the account.
+    ///
+    /// # Errors
+    /// [`SyncError::Vault`].
+    pub fn pin_court_keys(&mut self, keys: Vec<courtside_court_api::policy::CourtKey>) -> Result<(), SyncError> {
+        if !self.account.court_keys.is_empty() {
+            return Ok(());
+        }
+        if let Some(stored) = records::load::<CourtAccount>(&self.vault, ACCOUNTS, &self.account.id())? {
+            self.account = stored;
+        }
+        if self.account.court_keys.is_empty() {
+            self.account.court_keys = keys;
+            records::save(&self.vault, ACCOUNTS, &self.account.id(), &self.account)?;
+        }
+        Ok(())
     }
 
     /// The court's client, through this session's network settings.

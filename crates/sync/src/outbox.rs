@@ -18,7 +18,6 @@ use courtside_court_api::encoding::{b64url_decode, hex, sha256_hex};
 use courtside_court_api::filing::{
     CaseTarget, DocumentRole, Filing, FilingReceipt, FilingStatus, ManifestDocument, Party, SubmissionManifest,
 };
-use courtside_court_api::policy::CourtPolicy;
 use courtside_court_api::signing::SignedEnvelope;
 use courtside_vault::Vault;
 use serde::{Deserialize, Serialize};
@@ -396,7 +395,6 @@ pub struct Drain<'a> {
     vault: Arc<Vault>,
     session: &'a mut Session,
     tus: &'a TusClient,
-    policy: Option<CourtPolicy>,
 }
 
 /// The outcome of one attempt on an item.
@@ -413,7 +411,7 @@ impl<'a> Drain<'a> {
     /// # Errors
     /// [`SyncError::Protocol`] if the HTTP client cannot start.
     pub fn new(vault: Arc<Vault>, session: &'a mut Session, tus: &'a TusClient) -> Result<Self, SyncError> {
-        Ok(Self { vault, session, tus, policy: None })
+        Ok(Self { vault, session, tus })
     }
 
     /// Runs every pending item of the account once through its next steps.
@@ -704,11 +702,12 @@ impl<'a> Drain<'a> {
 
     /// Verifies the court's receipt against the court's key and what was sent, then keeps it.
     async fn accept(&mut self, item: &mut OutboxItem, filing: Filing) -> Result<Step, SyncError> {
-        if self.policy.is_none() {
-            // The court's keys: a failure to fetch them says nothing about the receipt, so
-            // the filing stays submitted and the receipt is fetched and checked next time.
+        if self.session.account().court_keys.is_empty() {
+            // An account signed in with an earlier version has no pinned keys: they are
+            // pinned now from the court's policy. A failure to fetch them says nothing about
+            // the receipt: the filing stays submitted and is checked next time.
             match self.session.court()?.policy(&item.filing.court_id, None).await {
-                Ok(PolicyAnswer::Policy { policy, .. }) => self.policy = Some(*policy),
+                Ok(PolicyAnswer::Policy { policy, .. }) => self.session.pin_court_keys(policy.signing_keys)?,
                 Ok(PolicyAnswer::NotModified) => {}
                 Err(e) => {
                     return Ok(Step::Later {
@@ -717,6 +716,21 @@ impl<'a> Drain<'a> {
                     });
                 }
             }
+        }
+        let pinned = &self.session.account().court_keys;
+        if !pinned.iter().any(|k| k.key_id == filing.receipt.key_id) {
+            // Not proof of anything wrong with the filing (the court may have changed its
+            // key), but not a receipt this computer can trust either: it stays submitted,
+            // the reason is shown, and it is checked again after the user signs in again
+            // (which trusts the court's keys of that moment).
+            return Ok(Step::Later {
+                why: format!(
+                    "the court signed its receipt with a key this computer does not know ({}); \
+                     sign in to the court again to trust its new key",
+                    filing.receipt.key_id
+                ),
+                stop: false,
+            });
         }
         match self.verify_receipt(item, &filing) {
             Ok(()) => {
@@ -737,10 +751,12 @@ impl<'a> Drain<'a> {
         }
     }
 
+    /// Checks a receipt against the keys pinned at sign-in (offline: nothing is fetched).
     fn verify_receipt(&self, item: &OutboxItem, filing: &Filing) -> Result<(), SyncError> {
-        let policy = self.policy.as_ref().ok_or_else(|| SyncError::Protocol("no policy".into()))?;
-        let key = policy
-            .signing_keys
+        let key = self
+            .session
+            .account()
+            .court_keys
             .iter()
             .find(|k| k.key_id == filing.receipt.key_id)
             .and_then(|k| b64url_decode(&k.public_key))

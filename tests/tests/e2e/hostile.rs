@@ -254,6 +254,7 @@ async fn hostile_court_child() {
         refresh_token: "refresh".into(),
         device_id: "d1".into(),
         device_key: String::new(),
+        court_keys: Vec::new(),
     };
     let mut session = Session::new(vault.clone(), account.clone());
     let mut outcomes = Vec::new();

@@ -549,3 +549,76 @@ async fn a_filing_withdrawn_or_paused_while_its_files_upload_is_never_sent() {
     let items = outbox::items(&c.vault).unwrap();
     assert_eq!(items.iter().find(|i| i.id == withdrawn.id).unwrap().state, ItemState::Cancelled);
 }
+
+/// The court's key is pinned at sign-in. A court that later signs receipts with another key
+/// (a replaced server, or something between the client and the court) does not get its
+/// receipt trusted: the filing stays submitted with the reason shown, is at the court once,
+/// and is receipted after the user signs in again (trusting the key of that moment).
+#[tokio::test]
+async fn a_receipt_signed_by_a_key_other_than_the_one_pinned_at_sign_in_is_not_trusted() {
+    let court_dir = tempfile::tempdir().unwrap();
+    let first =
+        courtside_court_server::start(courtside_court_server::CourtConfig::local(court_dir.path())).await.unwrap();
+    let addr = first.addr();
+    let court = Court {
+        base: first.base_url().trim_end_matches('/').to_owned(),
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        server: first,
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    let pinned = c.session.account().court_keys.clone();
+    assert_eq!(pinned.len(), 1, "the court's key is pinned at sign-in");
+    let item = outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+
+    // The court comes back at the same address with another signing key.
+    let Court { server, base, http, .. } = court;
+    server.stop().await.unwrap();
+    rusqlite::Connection::open(court_dir.path().join("court.sqlite3"))
+        .unwrap()
+        .execute("DELETE FROM court_meta WHERE key = 'signing_key'", [])
+        .unwrap();
+    let mut config = courtside_court_server::CourtConfig::local(court_dir.path());
+    config.listen = addr;
+    let server = courtside_court_server::start(config).await.unwrap();
+    let court = Court { server, base, http, _dir: tempfile::tempdir().unwrap() };
+
+    let report = Drain::new(c.vault.clone(), &mut c.session, &c.tus).unwrap().run(&mut |_, _| {}).await.unwrap();
+    assert_eq!(report.receipted, 0);
+    let now = outbox::load_item(&c.vault, &item.id).unwrap().unwrap();
+    assert_eq!(now.state, ItemState::Submitted, "{now:#?}");
+    assert!(now.last_error.as_deref().is_some_and(|e| e.contains("does not know")), "{:?}", now.last_error);
+    assert_eq!(court.filings().await.len(), 1, "the court holds it once");
+
+    // Signing in again trusts the court's key of now; the receipt is then checked and kept.
+    let tokens = court.tokens("zhang.san", "demo-litigant-1").await;
+    let url = url::Url::parse(&format!("{}/", court.base)).unwrap();
+    let account = complete_sign_in(&c.vault, &Network::default(), &url, &tokens, "test laptop").await.unwrap();
+    assert_ne!(account.court_keys, pinned);
+    c.session = Session::new(c.vault.clone(), account);
+    let items = drain_until_settled(&mut c, 3).await;
+    assert_exactly_once(&court, &items).await;
+}
+
+/// An account saved by the previous version has no pinned keys: it still opens, and its
+/// first receipt pins the court's keys from the policy and is checked against them.
+#[tokio::test]
+async fn an_account_from_the_previous_version_pins_the_courts_keys_at_its_first_receipt() {
+    use courtside_sync::account::{ACCOUNTS, CourtAccount};
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = signed_in(&court, dir.path()).await;
+    // The record as the previous version wrote it: no `courtKeys`.
+    let mut old = serde_json::to_value(c.session.account()).unwrap();
+    old.as_object_mut().unwrap().remove("courtKeys").expect("the field this version adds");
+    courtside_sync::records::save(&c.vault, ACCOUNTS, &c.session.account().id(), &old).unwrap();
+    let account: CourtAccount = courtside_sync::account::accounts(&c.vault).unwrap().remove(0);
+    assert!(account.court_keys.is_empty());
+    c.session = Session::new(c.vault.clone(), account);
+    outbox::enqueue(&c.vault, c.session.account(), draft(dir.path(), "civil-contract")).unwrap();
+    let items = drain_until_settled(&mut c, 3).await;
+    assert_exactly_once(&court, &items).await;
+    let stored = courtside_sync::account::accounts(&c.vault).unwrap().remove(0);
+    assert_eq!(stored.court_keys.len(), 1, "pinned at the first receipt");
+}
