@@ -54,9 +54,14 @@ async fn proxy_kill_child() {
             let _ = drain.run(&mut |_, _| {}).await;
         }
         let _ = actions::send_queued(&vault, &mut session, &tus).await;
+        // What the court served comes back through the same proxy (feed and downloads).
+        let _ = courtside_sync::feed::pull(&vault, &mut session).await;
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// Documents the clerk serves on the account while the client works.
+const SERVED: usize = 4;
 
 fn settled(vault: &Vault) -> (usize, usize, usize) {
     let items = outbox::items(vault).unwrap();
@@ -69,7 +74,8 @@ fn settled(vault: &Vault) -> (usize, usize, usize) {
     }
     let receipted = items.iter().filter(|i| i.state == ItemState::Receipted).count();
     let sent = acts.iter().filter(|a| matches!(a.state, ActionState::Sent { .. })).count();
-    (receipted, sent, items.len())
+    let served = courtside_sync::feed::served(vault).unwrap().len();
+    (receipted, sent, served)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -101,15 +107,37 @@ async fn filings_and_actions_through_a_cutting_proxy_and_kills_arrive_exactly_on
         state ^= state << 17;
         state % below
     };
+    // The court serves documents (1 MiB each, so downloads are cut too).
+    let clerk = courtside_court_api::CourtClient::new(super::support::court_url(&court)).unwrap();
+    let mut served_digests = Vec::new();
+    for i in 0..SERVED {
+        let content: Vec<u8> = (0..1_048_576u32).map(|b| u8::try_from((b * 13 + i as u32) % 251).unwrap()).collect();
+        served_digests.push(courtside_court_api::encoding::sha256_hex(&content));
+        clerk
+            .clerk(court.server.clerk_token())
+            .serve(&courtside_court_api::filing::ServeDocument {
+                recipient: "zhang.san".into(),
+                case_id: case.id.clone(),
+                title: format!("第{i}号通知书"),
+                document_kind: "notice".into(),
+                media_type: "application/pdf".into(),
+                content: courtside_court_api::encoding::b64url(&content),
+            })
+            .await
+            .unwrap();
+    }
     proxy.faults_on.store(true, Ordering::SeqCst);
     let started = Instant::now();
     let mut kills = 0;
     loop {
-        let (receipted, sent, _) = settled(&vault_of(dir.path()));
-        if receipted == filings && sent == filings {
+        let (receipted, sent, served) = settled(&vault_of(dir.path()));
+        if receipted == filings && sent == filings && served == SERVED {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "no progress: {receipted} receipted, {sent} sent");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "no progress: {receipted} receipted, {sent} sent, {served} served documents kept"
+        );
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "proxy_kill::proxy_kill_child", "--nocapture", "--test-threads=1"])
             .env(CHILD_DIR, dir.path())
@@ -149,9 +177,21 @@ async fn filings_and_actions_through_a_cutting_proxy_and_kills_arrive_exactly_on
     expected.sort_unstable();
     assert_eq!(texts, expected.iter().map(String::as_str).collect::<Vec<_>>(), "each action exactly once");
     assert!(broken >= filings, "the proxy broke only {broken} connections");
+    // Every served document is sealed with the court's bytes, and acknowledged once.
+    let mut kept: Vec<String> =
+        courtside_sync::feed::served(&vault).unwrap().iter().map(|c| c.document.sha256.clone()).collect();
+    kept.sort_unstable();
+    served_digests.sort_unstable();
+    assert_eq!(kept, served_digests);
+    for copy in courtside_sync::feed::served(&vault).unwrap() {
+        assert!(copy.document.received_at.is_some(), "acknowledged");
+        let mut sealed = Vec::new();
+        let info = vault.read_blob(&copy.blob_id, &mut sealed).unwrap();
+        assert_eq!(info.sha256, copy.document.sha256);
+    }
     eprintln!(
-        "{filings} filings and {filings} actions, each exactly once at the court, in {:.0} s: {kills} SIGKILLs, \
-         {broken} connections cut",
+        "{filings} filings and {filings} actions, each exactly once at the court, and {SERVED} served documents \
+         sealed whole, in {:.0} s: {kills} SIGKILLs, {broken} connections cut",
         started.elapsed().as_secs_f64()
     );
 }
