@@ -376,7 +376,7 @@ pub(crate) async fn token(
             ));
         }
     };
-    let (account_id, scope, nonce) = match granted {
+    let (account_id, scope, nonce, redeemed) = match granted {
         Ok(g) => g,
         Err(why) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why)),
     };
@@ -390,6 +390,12 @@ pub(crate) async fn token(
             tx.execute(
                 "INSERT INTO tokens (token_hash, kind, account_id, client_id, scope, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 rusqlite::params![sha256_hex(token.as_bytes()), kind, account_id, req.client_id, scope, expires],
+            )?;
+        }
+        if let Some(old) = &redeemed {
+            tx.execute(
+                "UPDATE tokens SET successor = ?1 WHERE token_hash = ?2",
+                rusqlite::params![sha256_hex(refresh.as_bytes()), old],
             )?;
         }
         tx.commit()
@@ -415,7 +421,14 @@ pub(crate) async fn token(
         .into_response())
 }
 
-type Grant = Result<(String, String, Option<String>), &'static str>;
+/// A grant: account, scope, nonce, and the refresh token it redeems (whose successor is
+/// recorded once the new tokens are stored).
+type Grant = Result<(String, String, Option<String>, Option<String>), &'static str>;
+
+/// How long a used refresh token may be presented again when the tokens it was exchanged for
+/// never reached the client (a lost answer): its successor is revoked and new tokens issued.
+/// Past this, or once the successor was used, a repeat is theft and revokes the sign-in.
+const REFRESH_REUSE_GRACE_SECONDS: i64 = 60;
 
 fn redeem_code(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiError> {
     let row = state.store.with(|c| {
@@ -451,37 +464,74 @@ fn redeem_code(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiError
     if !valid_verifier(&req.code_verifier) || s256_challenge(&req.code_verifier) != challenge {
         return Ok(Err("code_verifier does not match the code_challenge (PKCE)"));
     }
-    Ok(Ok((account, scope, nonce)))
+    Ok(Ok((account, scope, nonce, None)))
 }
 
 fn redeem_refresh(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiError> {
     let hash = sha256_hex(req.refresh_token.as_bytes());
-    state.store.with(|c| {
-        let tx = c.transaction()?;
-        let row = optional(tx.query_row(
-            "SELECT account_id, client_id, scope, expires_at, used FROM tokens WHERE token_hash = ?1 AND kind = 'refresh'",
-            [&hash],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, bool>(4)?)),
-        ))?;
-        let grant = match row {
-            None => Err("the refresh token is unknown"),
-            Some((account, client, _, _, true)) => {
-                // A rotated refresh token came back: someone has a copy. Revoke them all
-                // (OAuth 2.0 Security BCP, refresh token rotation).
-                tx.execute("DELETE FROM tokens WHERE account_id = ?1 AND client_id = ?2", [&account, &client])?;
-                Err("the refresh token was already used; every token of this sign-in is revoked")
-            }
-            Some((_, client, _, _, _)) if client != req.client_id => Err("the refresh token belongs to another client"),
-            Some((_, _, _, expires, _)) if expires <= unix_now() => Err("the refresh token has expired"),
-            Some((account, _, scope, _, false)) => {
-                tx.execute("UPDATE tokens SET used = 1 WHERE token_hash = ?1", [&hash])?;
-                Ok((account, scope, None))
-            }
-        };
-        tx.commit()?;
-        Ok(grant)
-    })
-    .map_err(ApiError::from)
+    state
+        .store
+        .with(|c| {
+            let tx = c.transaction()?;
+            let row = optional(tx.query_row(
+                "SELECT account_id, client_id, scope, expires_at, used, used_at, successor FROM tokens
+             WHERE token_hash = ?1 AND kind = 'refresh'",
+                [&hash],
+                |r| {
+                    Ok((
+                        (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                        (
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, bool>(4)?,
+                            r.get::<_, Option<i64>>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                        ),
+                    ))
+                },
+            ))?;
+            let now = unix_now();
+            // Whether a used token's successor was never used (its answer may have been lost).
+            let successor_unused = |successor: &Option<String>| -> rusqlite::Result<bool> {
+                let Some(next) = successor else { return Ok(false) };
+                let used: Option<bool> =
+                    optional(tx.query_row("SELECT used FROM tokens WHERE token_hash = ?1", [next], |r| r.get(0)))?;
+                Ok(used == Some(false))
+            };
+            let grant = match row {
+                None => Err("the refresh token is unknown"),
+                Some(((_, client, _), _)) if client != req.client_id => {
+                    Err("the refresh token belongs to another client")
+                }
+                Some(((account, _, scope), (_, true, Some(used_at), successor)))
+                    if now - used_at <= REFRESH_REUSE_GRACE_SECONDS && successor_unused(&successor)? =>
+                {
+                    // The answer to the first use was lost: the tokens it made were never used.
+                    // They are revoked and new ones issued in their place.
+                    if let Some(next) = &successor {
+                        tx.execute("DELETE FROM tokens WHERE token_hash = ?1", [next])?;
+                    }
+                    tx.execute("UPDATE tokens SET used_at = ?1 WHERE token_hash = ?2", rusqlite::params![now, &hash])?;
+                    Ok((account, scope, None, Some(hash.clone())))
+                }
+                Some(((account, client, _), (_, true, _, _))) => {
+                    // A rotated refresh token came back: someone has a copy. Revoke them all
+                    // (OAuth 2.0 Security BCP, refresh token rotation).
+                    tx.execute("DELETE FROM tokens WHERE account_id = ?1 AND client_id = ?2", [&account, &client])?;
+                    Err("the refresh token was already used; every token of this sign-in is revoked")
+                }
+                Some((_, (expires, _, _, _))) if expires <= now => Err("the refresh token has expired"),
+                Some(((account, _, scope), _)) => {
+                    tx.execute(
+                        "UPDATE tokens SET used = 1, used_at = ?1 WHERE token_hash = ?2",
+                        rusqlite::params![now, &hash],
+                    )?;
+                    Ok((account, scope, None, Some(hash.clone())))
+                }
+            };
+            tx.commit()?;
+            Ok(grant)
+        })
+        .map_err(ApiError::from)
 }
 
 /// A compact JWS (RFC 7515) with EdDSA (RFC 8037).

@@ -65,6 +65,9 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE exhibits ADD COLUMN upload_id TEXT;",
     "CREATE TABLE offline_steps (
         id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), body TEXT NOT NULL) STRICT;",
+    // A refresh token's use and what it was exchanged for, so a lost answer can be asked again.
+    "ALTER TABLE tokens ADD COLUMN used_at INTEGER;
+     ALTER TABLE tokens ADD COLUMN successor TEXT;",
 ];
 
 /// Why the court's database is unusable.

@@ -198,6 +198,31 @@ async fn login_with_pkce_then_refresh_and_expiry() {
     expect_problem(court.http.get(format!("{}/v1/me", court.base)).send().await.unwrap(), 401, "unauthenticated").await;
 }
 
+/// A refresh whose answer was lost on the way (the client never saw its new tokens) may be
+/// asked again with the same refresh token: the unseen tokens are revoked and new ones
+/// issued. Once the client used what it got, a repeat is theft again.
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_may_be_asked_again_once_its_tokens_are_unused() {
+    let court = court().await;
+    let tokens = login(&court, "zhang.san", "demo-litigant-1").await;
+    let me = |token: String| {
+        let http = court.http.clone();
+        let url = format!("{}/v1/me", court.base);
+        async move { http.get(url).bearer_auth(token).send().await.unwrap().status() }
+    };
+    let lost: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
+    // The client asks again with the token it still has.
+    let again: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
+    assert_ne!(again.refresh_token, lost.refresh_token);
+    assert_eq!(me(again.access_token.clone()).await, 200);
+    let unseen = refresh(&court, &lost.refresh_token).await;
+    assert_eq!(unseen.status(), 400, "the tokens of the lost answer are revoked");
+    // The second successor is used: from now on the old token is a copy, and revokes all.
+    let next: TokenResponse = refresh(&court, &again.refresh_token).await.json().await.unwrap();
+    assert_eq!(refresh(&court, &tokens.refresh_token).await.status(), 400);
+    assert_eq!(me(next.access_token).await, 401, "the whole sign-in is revoked");
+}
+
 #[tokio::test]
 async fn authorization_refuses_what_pkce_and_rfc_8252_forbid() {
     let court = court().await;

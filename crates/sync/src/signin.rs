@@ -217,5 +217,7 @@ async fn token_request(court: &Url, network: &Network, form: &[(&str, &str)]) ->
             .unwrap_or_else(|_| status.to_string());
         return Err(SignInError::Token(why));
     }
-    serde_json::from_slice(&body).map_err(|e| SignInError::Token(format!("unreadable answer: {e}")))
+    // A success whose body does not parse was broken on the way (or the court is broken):
+    // asked again later, never taken as a refusal that signs the user out.
+    serde_json::from_slice(&body).map_err(|e| SignInError::Unreachable(format!("the token answer is unreadable: {e}")))
 }
