@@ -223,6 +223,33 @@ async fn a_refresh_whose_answer_was_lost_may_be_asked_again_once_its_tokens_are_
     assert_eq!(me(next.access_token).await, 401, "the whole sign-in is revoked");
 }
 
+/// A court database of the previous version (without the columns that record a refresh
+/// token's use) opens in this one, and a refresh token it issued still works, lost answer
+/// and all.
+#[tokio::test]
+async fn a_court_database_of_the_previous_version_keeps_its_sign_ins() {
+    let court = court().await;
+    let tokens = login(&court, "zhang.san", "demo-litigant-1").await;
+    let Court { server, base, http, _dir: dir } = court;
+    let addr = server.addr();
+    server.stop().await.unwrap();
+    // Back to the previous version's schema, with its sign-in in it.
+    let conn = rusqlite::Connection::open(dir.path().join("court.sqlite3")).unwrap();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    conn.execute_batch("ALTER TABLE tokens DROP COLUMN used_at; ALTER TABLE tokens DROP COLUMN successor;").unwrap();
+    conn.pragma_update(None, "user_version", version - 1).unwrap();
+    drop(conn);
+    let mut config = CourtConfig::local(dir.path());
+    config.listen = addr;
+    let server = courtside_court_server::start(config).await.unwrap();
+    let court = Court { server, base, http, _dir: dir };
+    let lost: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
+    let again: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
+    assert_ne!(lost.refresh_token, again.refresh_token);
+    let me = court.http.get(format!("{}/v1/me", court.base)).bearer_auth(&again.access_token).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+}
+
 #[tokio::test]
 async fn authorization_refuses_what_pkce_and_rfc_8252_forbid() {
     let court = court().await;
