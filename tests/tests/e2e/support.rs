@@ -219,7 +219,8 @@ pub async fn follow_by_service(app: &courtside_app::App, court: &Court, case_id:
 
 /// A plain TCP proxy in front of a server that, once its faults are on, breaks connections
 /// the way networks do: it cuts a request after a random number of bytes, cuts an answer
-/// after a random number of bytes, or lets the connection through. It knows nothing of
+/// after a random number of bytes, or lets the connection through; some connections are
+/// slow, and half the cuts are resets. It knows nothing of
 /// HTTP, so every endpoint meets the same faults.
 pub struct FaultProxy {
     /// `http://127.0.0.1:<port>` of the proxy.
@@ -269,11 +270,21 @@ impl FaultProxy {
                         down_budget = next() % (16 << 10);
                     }
                 }
+                // Some connections are slow (a delay before each piece), and some cuts are
+                // resets (RST) rather than an orderly close.
+                let delay = if on.load(Ordering::SeqCst) && next() % 4 == 0 {
+                    std::time::Duration::from_millis(next() % 20)
+                } else {
+                    std::time::Duration::ZERO
+                };
+                if on.load(Ordering::SeqCst) && next() % 2 == 0 {
+                    let _ = client.set_linger(Some(std::time::Duration::ZERO));
+                }
                 tokio::spawn(async move {
                     let (client_read, client_write) = client.into_split();
                     let (server_read, server_write) = server.into_split();
-                    let up = pump(up_budget, client_read, server_write);
-                    let down = pump(down_budget, server_read, client_write);
+                    let up = pump(up_budget, delay, client_read, server_write);
+                    let down = pump(down_budget, delay, server_read, client_write);
                     tokio::pin!(up, down);
                     // A cut in either direction ends the whole connection (every half is
                     // dropped with this task); a request side that ends waits for the answer.
@@ -289,7 +300,12 @@ impl FaultProxy {
 }
 
 /// Copies `from` to `to` until `budget` bytes went through (then `true`: cut) or `from` ends.
-async fn pump(budget: u64, mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf) -> bool {
+async fn pump(
+    budget: u64,
+    delay: std::time::Duration,
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut left = budget;
     let mut buf = vec![0u8; 16 * 1024];
@@ -299,6 +315,9 @@ async fn pump(budget: u64, mut from: tokio::net::tcp::OwnedReadHalf, mut to: tok
             Ok(n) => n,
         };
         let take = usize::try_from(left.min(n as u64)).unwrap_or(n);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         if to.write_all(&buf[..take]).await.is_err() {
             break;
         }
