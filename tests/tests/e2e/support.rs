@@ -278,6 +278,8 @@ impl FaultProxy {
                     std::time::Duration::ZERO
                 };
                 if on.load(Ordering::SeqCst) && next() % 2 == 0 {
+                    // A zero linger never blocks: the close is a reset at once.
+                    #[allow(deprecated, reason = "SO_LINGER 0 sends RST without blocking the thread")]
                     let _ = client.set_linger(Some(std::time::Duration::ZERO));
                 }
                 tokio::spawn(async move {
