@@ -54,8 +54,18 @@ async fn proxy_kill_child() {
             let _ = drain.run(&mut |_, _| {}).await;
         }
         let _ = actions::send_queued(&vault, &mut session, &tus).await;
-        // What the court served comes back through the same proxy (feed and downloads).
+        // What the court served comes back through the same proxy (feed and downloads), and
+        // so does the court's policy.
         let _ = courtside_sync::feed::pull(&vault, &mut session).await;
+        if let Ok(court) = url::Url::parse(&session.account().court) {
+            let _ = courtside_sync::policy::refresh(
+                &vault,
+                &Network::default(),
+                &court,
+                courtside_court_server::DEMO_COURT_ID,
+            )
+            .await;
+        }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -174,6 +184,21 @@ async fn filings_and_actions_through_a_cutting_proxy_and_kills_arrive_exactly_on
     let vault = vault_of(dir.path());
     let items = outbox::items(&vault).unwrap();
     assert_exactly_once(&court, &items).await;
+    // The engine's own summary agrees: nothing waiting, nothing needing the user.
+    let mut session = Session::new(vault.clone(), courtside_sync::account::accounts(&vault).unwrap().remove(0));
+    let tus = tus();
+    let report = Drain::new(vault.clone(), &mut session, &tus).unwrap().run(&mut |_, _| {}).await.unwrap();
+    assert_eq!((report.waiting, report.needs_attention), (0, 0), "{report:?}");
+    assert!(
+        courtside_sync::policy::cached(
+            &vault,
+            &url::Url::parse(&session.account().court).unwrap(),
+            courtside_court_server::DEMO_COURT_ID
+        )
+        .unwrap()
+        .is_some(),
+        "the policy came through the proxy"
+    );
     // Each mediation message once at the court, in whatever order it got there.
     let at_court: Vec<serde_json::Value> = reqwest::Client::new()
         .get(format!("{}/v1/cases/{}/mediation", court.base, case.id))
