@@ -12,6 +12,13 @@ use utoipa::ToSchema;
 
 use crate::encoding::b64url;
 
+/// What a device signs to prove, with a refresh request, that it holds the device key it
+/// registered: `courtside-refresh|<refresh token>` (Ed25519, base64url).
+#[must_use]
+pub fn refresh_proof_message(refresh_token: &str) -> Vec<u8> {
+    format!("courtside-refresh|{refresh_token}").into_bytes()
+}
+
 /// OpenID Provider metadata (`GET /.well-known/openid-configuration`, OpenID Connect
 /// Discovery 1.0); only the fields Courtside uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

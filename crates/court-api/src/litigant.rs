@@ -20,6 +20,8 @@ use crate::signing::SignedEnvelope;
 
 /// Largest document or exhibit content read from a court (its own limit for a filing).
 pub const MAX_CONTENT_BYTES: u64 = 1024 * 1024 * 1024;
+/// How long a download may go without a byte.
+const CONTENT_STALL: std::time::Duration = std::time::Duration::from_secs(60);
 /// The slowest line a download is given time for (bytes per second), beyond two minutes.
 const CONTENT_FLOOR_BYTES_PER_SECOND: u64 = 64 * 1024;
 
@@ -46,7 +48,15 @@ impl ContentStream {
     /// [`CourtError::InvalidResponse`] when the court sends more than it announced, or ends
     /// early; [`CourtError::Unreachable`] when the connection breaks or the deadline passes.
     pub async fn next(&mut self) -> Result<Option<bytes::Bytes>, CourtError> {
-        match self.response.chunk().await {
+        // A court that stops sending (or trickles a byte now and then, which only the whole
+        // deadline would catch, hours later for a large document) is given a minute.
+        let Ok(piece) = tokio::time::timeout(CONTENT_STALL, self.response.chunk()).await else {
+            return Err(CourtError::Unreachable {
+                url: self.court.clone(),
+                reason: format!("the court sent nothing for {} s", CONTENT_STALL.as_secs()),
+            });
+        };
+        match piece {
             Ok(Some(chunk)) => {
                 self.read += chunk.len() as u64;
                 if self.read > self.expected {

@@ -340,6 +340,12 @@ pub(crate) struct TokenRequest {
     code_verifier: String,
     #[serde(default)]
     refresh_token: String,
+    /// The device asking (a refresh only), and its signature of
+    /// [`courtside_court_api::auth::refresh_proof_message`].
+    #[serde(default)]
+    device_id: String,
+    #[serde(default)]
+    device_proof: String,
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -503,14 +509,17 @@ fn redeem_refresh(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiEr
                     Err("the refresh token belongs to another client")
                 }
                 Some(((account, _, scope), (_, true, Some(used_at), successor)))
-                    if now - used_at <= REFRESH_REUSE_GRACE_SECONDS && successor_unused(&successor)? =>
+                    if now - used_at <= REFRESH_REUSE_GRACE_SECONDS
+                        && successor_unused(&successor)?
+                        && device_proves(&tx, &account, req)? =>
                 {
-                    // The answer to the first use was lost: the tokens it made were never used.
-                    // They are revoked and new ones issued in their place.
+                    // The answer to the first use was lost: the tokens it made were never
+                    // used, and a device registered to this account asks again. They are
+                    // revoked and new ones issued in their place. (The window counts from the
+                    // first use; it does not move.)
                     if let Some(next) = &successor {
                         tx.execute("DELETE FROM tokens WHERE token_hash = ?1", [next])?;
                     }
-                    tx.execute("UPDATE tokens SET used_at = ?1 WHERE token_hash = ?2", rusqlite::params![now, &hash])?;
                     Ok((account, scope, None, Some(hash.clone())))
                 }
                 Some(((account, client, _), (_, true, _, _))) => {
@@ -532,6 +541,23 @@ fn redeem_refresh(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiEr
             Ok(grant)
         })
         .map_err(ApiError::from)
+}
+
+/// Whether the request carries a valid proof by one of the account's registered devices.
+fn device_proves(tx: &rusqlite::Transaction<'_>, account: &str, req: &TokenRequest) -> rusqlite::Result<bool> {
+    if req.device_id.is_empty() || req.device_proof.is_empty() {
+        return Ok(false);
+    }
+    let key: Option<String> = optional(tx.query_row(
+        "SELECT public_key FROM devices WHERE id = ?1 AND account_id = ?2",
+        [&req.device_id, account],
+        |r| r.get(0),
+    ))?;
+    let (Some(key), Some(signature)) = (key.and_then(|k| b64url_decode(&k)), b64url_decode(&req.device_proof)) else {
+        return Ok(false);
+    };
+    let message = courtside_court_api::auth::refresh_proof_message(&req.refresh_token);
+    Ok(ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key).verify(&message, &signature).is_ok())
 }
 
 /// A compact JWS (RFC 7515) with EdDSA (RFC 8037).

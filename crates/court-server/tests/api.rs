@@ -136,6 +136,49 @@ async fn refresh(court: &Court, refresh_token: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// A refresh with the device's proof that it holds the key it registered.
+async fn refresh_as_device(
+    court: &Court,
+    refresh_token: &str,
+    device: &str,
+    key: &Ed25519KeyPair,
+) -> reqwest::Response {
+    let proof = courtside_court_api::encoding::b64url(
+        key.sign(&courtside_court_api::auth::refresh_proof_message(refresh_token)).as_ref(),
+    );
+    court
+        .http
+        .post(format!("{}/oauth/token", court.base))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", CLIENT_ID),
+            ("device_id", device),
+            ("device_proof", &proof),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Registers a device key for the account signed in with `token`; returns its id and key.
+async fn register_device(court: &Court, token: &str) -> (String, Ed25519KeyPair) {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let device: Value = court
+        .http
+        .post(format!("{}/v1/devices", court.base))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"publicKey": public_key_b64(&key), "name": "laptop"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (device["id"].as_str().unwrap().to_owned(), key)
+}
+
 #[tokio::test]
 async fn login_with_pkce_then_refresh_and_expiry() {
     let court = court_with(Duration::from_secs(2)).await;
@@ -199,28 +242,40 @@ async fn login_with_pkce_then_refresh_and_expiry() {
 }
 
 /// A refresh whose answer was lost on the way (the client never saw its new tokens) may be
-/// asked again with the same refresh token: the unseen tokens are revoked and new ones
-/// issued. Once the client used what it got, a repeat is theft again.
+/// asked again with the same refresh token by the device that registered the sign-in: the
+/// unseen tokens are revoked and new ones issued. Without the device's proof (a thief with
+/// a copy of the token), or once the client used what it got, a repeat revokes everything.
 #[tokio::test]
-async fn a_refresh_whose_answer_was_lost_may_be_asked_again_once_its_tokens_are_unused() {
+async fn a_refresh_whose_answer_was_lost_may_be_asked_again_by_its_device_only() {
     let court = court().await;
     let tokens = login(&court, "zhang.san", "demo-litigant-1").await;
+    let (device, key) = register_device(&court, &tokens.access_token).await;
     let me = |token: String| {
         let http = court.http.clone();
         let url = format!("{}/v1/me", court.base);
         async move { http.get(url).bearer_auth(token).send().await.unwrap().status() }
     };
-    let lost: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
-    // The client asks again with the token it still has.
-    let again: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
+    let lost: TokenResponse =
+        refresh_as_device(&court, &tokens.refresh_token, &device, &key).await.json().await.unwrap();
+    // The device asks again with the token it still has.
+    let again: TokenResponse =
+        refresh_as_device(&court, &tokens.refresh_token, &device, &key).await.json().await.unwrap();
     assert_ne!(again.refresh_token, lost.refresh_token);
     assert_eq!(me(again.access_token.clone()).await, 200);
-    let unseen = refresh(&court, &lost.refresh_token).await;
-    assert_eq!(unseen.status(), 400, "the tokens of the lost answer are revoked");
+    assert_eq!(refresh(&court, &lost.refresh_token).await.status(), 400, "the tokens of the lost answer are revoked");
     // The second successor is used: from now on the old token is a copy, and revokes all.
-    let next: TokenResponse = refresh(&court, &again.refresh_token).await.json().await.unwrap();
-    assert_eq!(refresh(&court, &tokens.refresh_token).await.status(), 400);
+    let next: TokenResponse =
+        refresh_as_device(&court, &again.refresh_token, &device, &key).await.json().await.unwrap();
+    assert_eq!(refresh_as_device(&court, &tokens.refresh_token, &device, &key).await.status(), 400);
     assert_eq!(me(next.access_token).await, 401, "the whole sign-in is revoked");
+
+    // A thief with a copy of a just-used token, but not the device key, is not let in.
+    let tokens = login(&court, "li.si", "demo-litigant-2").await;
+    let (device, key) = register_device(&court, &tokens.access_token).await;
+    let fresh: TokenResponse =
+        refresh_as_device(&court, &tokens.refresh_token, &device, &key).await.json().await.unwrap();
+    assert_eq!(refresh(&court, &tokens.refresh_token).await.status(), 400, "no proof, no grace");
+    assert_eq!(me(fresh.access_token).await, 401, "the copy revoked the whole sign-in");
 }
 
 /// A court database of the previous version (without the columns that record a refresh
@@ -243,11 +298,11 @@ async fn a_court_database_of_the_previous_version_keeps_its_sign_ins() {
     config.listen = addr;
     let server = courtside_court_server::start(config).await.unwrap();
     let court = Court { server, base, http, _dir: dir };
-    let lost: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
-    let again: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
-    assert_ne!(lost.refresh_token, again.refresh_token);
-    let me = court.http.get(format!("{}/v1/me", court.base)).bearer_auth(&again.access_token).send().await.unwrap();
+    let renewed: TokenResponse = refresh(&court, &tokens.refresh_token).await.json().await.unwrap();
+    let me = court.http.get(format!("{}/v1/me", court.base)).bearer_auth(&renewed.access_token).send().await.unwrap();
     assert_eq!(me.status(), 200);
+    // And the new columns work on the migrated table: a repeat of the used token revokes.
+    assert_eq!(refresh(&court, &tokens.refresh_token).await.status(), 400);
 }
 
 #[tokio::test]

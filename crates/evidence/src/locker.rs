@@ -481,6 +481,18 @@ impl Locker {
                 Err(e) => problems.push(problem(format!("the sealed original is damaged: {e}"))),
             }
         }
+        // An exhibit captured in the log whose record no longer opens (lists leave damaged
+        // records out) is a problem too, not a silent gap.
+        if only.is_none() {
+            for id in captured.keys().filter(|id| !numbers.contains_key(*id)) {
+                problems.push(Problem {
+                    exhibit: Some(id.clone()),
+                    number: None,
+                    entry: None,
+                    reason: "the exhibit's record is missing or damaged".into(),
+                });
+            }
+        }
         if let Some(id) = only
             && checked == 0
         {

@@ -191,6 +191,9 @@ pub async fn capture(url: &str) -> Result<WebCapture, EvidenceError> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(std::sync::Arc::new(PublicNames { typed }))
+        // Straight to the page: through a proxy, names would be resolved by the proxy, out
+        // of reach of the rule above.
+        .no_proxy()
         // A page that never finishes is not waited for (each hop, whole).
         .connect_timeout(std::time::Duration::from_secs(15))
         .timeout(std::time::Duration::from_secs(120))
@@ -225,6 +228,17 @@ pub async fn capture(url: &str) -> Result<WebCapture, EvidenceError> {
             .send()
             .await
             .map_err(|e| EvidenceError::Invalid(format!("{url}: {}", courtside_court_api::error_chain(&e))))?;
+        // Where the connection really went (a name may have been rebound since it was
+        // checked): a hop outside the typed site that reached a non-public address is not
+        // kept.
+        let same_site =
+            start.host_str() == url.host_str() && start.port_or_known_default() == url.port_or_known_default();
+        if !same_site && response.remote_addr().is_some_and(|a| !is_public(a.ip())) {
+            return Err(EvidenceError::Invalid(format!(
+                "{} leads to this computer or a private network; it was not followed",
+                url.host_str().unwrap_or("")
+            )));
+        }
         if let Some(info) = response.extensions().get::<reqwest::tls::TlsInfo>()
             && let Some(cert) = info.peer_certificate()
         {

@@ -292,12 +292,14 @@ impl Session {
         if refreshed_by_another && self.account.access_expires_at - margin > now() {
             return Ok(self.account.access_token.clone());
         }
-        let tokens = refresh(&self.account.court_url()?, &self.account.refresh_token, &self.network).await.map_err(
-            |e| match e {
+        let device = self.account.device_key().ok();
+        let proof = device.as_ref().map(|key| (self.account.device_id.as_str(), key));
+        let tokens = refresh(&self.account.court_url()?, &self.account.refresh_token, &self.network, proof)
+            .await
+            .map_err(|e| match e {
                 SignInError::Unreachable(why) => SyncError::Unreachable(why),
                 other => SyncError::NotSignedIn(format!("{}: {other}", self.account.court)),
-            },
-        )?;
+            })?;
         self.account.take_tokens(&tokens);
         records::save(&self.vault, ACCOUNTS, &self.account.id(), &self.account)?;
         Ok(self.account.access_token.clone())

@@ -102,17 +102,22 @@ pub async fn pull(vault: &Arc<Vault>, session: &mut Session) -> Result<PullRepor
 
 /// What the court sends, read as a blocking reader by the thread that seals it.
 struct Arriving {
-    rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, String>>,
+    rx: tokio::sync::mpsc::Receiver<Result<Option<bytes::Bytes>, String>>,
     current: bytes::Bytes,
+    ended: bool,
 }
 
 impl std::io::Read for Arriving {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.current.is_empty() {
+            if self.ended {
+                return Ok(0);
+            }
             match self.rx.blocking_recv() {
-                Some(Ok(piece)) => self.current = piece,
+                Some(Ok(Some(piece))) => self.current = piece,
+                Some(Ok(None)) => self.ended = true,
                 Some(Err(e)) => return Err(std::io::Error::other(e)),
-                None => return Ok(0),
+                None => return Err(std::io::Error::other("the download stopped before its end")),
             }
         }
         let n = buf.len().min(self.current.len());
@@ -154,20 +159,25 @@ impl Applier<'_> {
     /// pieces in memory at a time, whatever its size), then checks it against the SHA-256
     /// the court gave for it; a document that does not match is removed again.
     async fn seal(&self, what: &str, mut content: ContentStream, sha256: &str, blob_id: &str) -> Result<(), SyncError> {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, String>>(8);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Option<bytes::Bytes>, String>>(8);
         let (vault, id) = (Arc::clone(self.vault), blob_id.to_owned());
         let writer = tokio::task::spawn_blocking(move || {
-            vault.write_blob(&id, &mut Arriving { rx, current: bytes::Bytes::new() })
+            vault.write_blob(&id, &mut Arriving { rx, current: bytes::Bytes::new(), ended: false })
         });
         let fetched = loop {
             match content.next().await {
                 // The writer stopped (the disk, the vault): its error says why.
                 Ok(Some(piece)) => {
-                    if tx.send(Ok(piece)).await.is_err() {
+                    if tx.send(Ok(Some(piece))).await.is_err() {
                         break Ok(());
                     }
                 }
-                Ok(None) => break Ok(()),
+                Ok(None) => {
+                    // The end, said out loud: a download dropped half-way (this task
+                    // cancelled) ends the writer with an error, never with a short blob.
+                    let _ = tx.send(Ok(None)).await;
+                    break Ok(());
+                }
                 Err(e) => {
                     let _ = tx.send(Err(e.to_string())).await;
                     break Err(e);

@@ -181,17 +181,28 @@ impl PendingSignIn {
 /// Largest token answer read.
 const MAX_TOKEN_ANSWER: usize = 64 * 1024;
 
-/// Exchanges a refresh token for new tokens (the court rotates the refresh token).
+/// Exchanges a refresh token for new tokens (the court rotates the refresh token). With the
+/// device's id and key, the request carries a proof that this device holds the key it
+/// registered: a court lets such a device ask again when its first answer was lost.
 ///
 /// # Errors
 /// [`SignInError::Token`] with the court's OAuth error.
-pub async fn refresh(court: &Url, refresh_token: &str, network: &Network) -> Result<TokenResponse, SignInError> {
-    token_request(
-        court,
-        network,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", CLIENT_ID)],
-    )
-    .await
+pub async fn refresh(
+    court: &Url,
+    refresh_token: &str,
+    network: &Network,
+    device: Option<(&str, &ring::signature::Ed25519KeyPair)>,
+) -> Result<TokenResponse, SignInError> {
+    let proof = device.map(|(id, key)| {
+        let message = courtside_court_api::auth::refresh_proof_message(refresh_token);
+        (id.to_owned(), courtside_court_api::encoding::b64url(key.sign(&message).as_ref()))
+    });
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", CLIENT_ID)];
+    if let Some((id, signature)) = &proof {
+        form.push(("device_id", id));
+        form.push(("device_proof", signature));
+    }
+    token_request(court, network, &form).await
 }
 
 async fn token_request(court: &Url, network: &Network, form: &[(&str, &str)]) -> Result<TokenResponse, SignInError> {

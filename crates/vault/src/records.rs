@@ -119,8 +119,16 @@ impl RecordStore {
             .and_then(|v| RevisionIndex::load(&conn, data_key).map(|r| (v, r)));
         let _ = conn.execute_batch("COMMIT");
         let (data_version, (revisions, index_damage)) = loaded?;
-        let store = Self { conn, path, revisions, data_version, damaged: std::cell::RefCell::default() };
+        let mut store = Self { conn, path, revisions, data_version, damaged: std::cell::RefCell::default() };
         store.note_index_damage(index_damage);
+        // Index damage found earlier stays reported (the index was sealed again since, so
+        // nothing else would still show it: a rollback must not become trusted by a write).
+        let markers = store.read(data_key, |s| s.list(data_key, HEALTH))?;
+        for marker in markers {
+            if let Ok(found) = serde_json::from_slice::<IndexDamageMarker>(&marker.plaintext) {
+                store.damaged.borrow_mut().entry(found.item).or_insert((Damage::Index, found.reason));
+            }
+        }
         Ok(store)
     }
 
@@ -279,6 +287,27 @@ impl RecordStore {
         writes: &[RecordWrite<'_>],
         now: i64,
     ) -> Result<Vec<u64>, VaultError> {
+        // The first write after index damage also records it, sealed, so it is reported at
+        // every later open (until the vault is restored from a backup).
+        let markers: Vec<(String, Zeroizing<Vec<u8>>)> = if self.revisions.has_rebuilt() {
+            self.damaged
+                .borrow()
+                .iter()
+                .filter(|(_, (kind, _))| *kind == Damage::Index)
+                .filter_map(|(item, (_, reason))| {
+                    let marker = IndexDamageMarker { item: item.clone(), reason: reason.clone(), found_at: now };
+                    serde_json::to_vec(&marker).ok().map(|json| (item.replace('/', "-"), Zeroizing::new(json)))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let marker_writes: Vec<RecordWrite<'_>> = markers
+            .iter()
+            .map(|(id, json)| RecordWrite { table: HEALTH, id, schema_version: 1, plaintext: json })
+            .collect();
+        let writes: Vec<RecordWrite<'_>> = writes.iter().copied().chain(marker_writes).collect();
+        let writes = &writes[..];
         let mut updates: Vec<(String, u64)> = Vec::with_capacity(writes.len());
         let mut sealed = Vec::with_capacity(writes.len());
         for w in writes {
@@ -322,7 +351,6 @@ impl RecordStore {
             for (name, _) in &updates {
                 damaged.remove(name);
             }
-            damaged.retain(|_, (kind, _)| *kind != Damage::Index);
         }
         Ok(sealed.into_iter().map(|(r, _, _)| r).collect())
     }
@@ -472,6 +500,18 @@ struct RawRow {
     nonce: Vec<u8>,
     ciphertext: Vec<u8>,
     updated_at: i64,
+}
+
+/// Where index damage, once found, is kept (sealed records like any other).
+const HEALTH: &str = "vault_health";
+
+/// A part of the revision index found damaged, as recorded in [`HEALTH`].
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexDamageMarker {
+    item: String,
+    reason: String,
+    found_at: i64,
 }
 
 /// How an item is named in errors: `table/id` (ids are opaque, never user content).

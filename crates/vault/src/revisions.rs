@@ -119,6 +119,9 @@ impl RevisionIndex {
         for i in 0..BUCKETS {
             let name = bucket_key(i);
             let found = read(conn, key, &name);
+            // Without an intact root nothing says which bucket copies are current: every
+            // bucket is rebuilt from the records.
+            let found = if expected.is_none() { Err("the index root is damaged".to_owned()) } else { found };
             let opened = match (&expected, found) {
                 (Some(e), Ok(None)) if e[i] == 0 => Ok((0, BTreeMap::new())),
                 (Some(e), Ok(Some((revision, plain)))) if revision == e[i] => {
@@ -141,7 +144,9 @@ impl RevisionIndex {
                     bucket_revisions.push(revision);
                 }
                 Err(reason) => {
-                    damage.push((name.clone(), reason));
+                    if expected.is_some() {
+                        damage.push((name.clone(), reason));
+                    }
                     let revision = expected.as_ref().map_or(0, |e| e[i]).max(stored_revision(&name)?);
                     buckets.push(rebuild(conn, i).map_err(db)?);
                     bucket_revisions.push(revision);
@@ -191,6 +196,11 @@ impl RevisionIndex {
     }
 
     /// Makes the staged state current (after the transaction committed).
+    /// Whether some buckets were rebuilt and are not sealed again yet.
+    pub(crate) fn has_rebuilt(&self) -> bool {
+        !self.rebuilt.is_empty()
+    }
+
     pub(crate) fn apply(&mut self, staged: Staged) {
         for (b, map) in staged.buckets {
             self.buckets[b] = map;
