@@ -145,14 +145,17 @@ struct Head {
     hash: String,
 }
 
-fn head(tx: &Transaction<'_>) -> Result<(Head, u64), EvidenceError> {
-    let revision = tx.revision(HEAD, "head");
-    match tx.get(HEAD, "head")? {
+/// The head as stored (the genesis head when the log is empty).
+fn parse_head(record: Option<courtside_vault::Record>) -> Result<Head, EvidenceError> {
+    match record {
         Some(r) => serde_json::from_slice(&r.plaintext)
-            .map(|h| (h, revision))
             .map_err(|e| EvidenceError::Decode("the custody head".into(), e.to_string())),
-        None => Ok((Head { count: 0, hash: GENESIS.to_owned() }, revision)),
+        None => Ok(Head { count: 0, hash: GENESIS.to_owned() }),
     }
+}
+
+fn head(tx: &Transaction<'_>) -> Result<(Head, u64), EvidenceError> {
+    Ok((parse_head(tx.get(HEAD, "head")?)?, tx.revision(HEAD, "head")))
 }
 
 /// Appends an entry for `exhibit`, together with `also` (e.g. the exhibit record itself) in
@@ -276,10 +279,6 @@ pub fn first_break(log: &[SignedEntry], public_key: &[u8], expected: Option<(u64
 /// # Errors
 /// The vault's error.
 pub fn stored_head(vault: &Vault) -> Result<(u64, String), EvidenceError> {
-    let h = match vault.get(HEAD, "head")? {
-        Some(r) => serde_json::from_slice::<Head>(&r.plaintext)
-            .map_err(|e| EvidenceError::Decode("the custody head".into(), e.to_string()))?,
-        None => Head { count: 0, hash: GENESIS.to_owned() },
-    };
+    let h = parse_head(vault.get(HEAD, "head")?)?;
     Ok((h.count, h.hash))
 }

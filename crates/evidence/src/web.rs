@@ -156,12 +156,16 @@ impl reqwest::dns::Resolve for PublicNames {
     }
 }
 
+/// Whether `next` is on the site the user typed (same host and port).
+fn same_site(start: &Url, next: &Url) -> bool {
+    start.host_str() == next.host_str() && start.port_or_known_default() == next.port_or_known_default()
+}
+
 /// A redirect may lead anywhere on the public internet, or within the site the user typed;
 /// never to another address on this computer or a private network (a hostile page asking
 /// the capture to fetch a local service and seal its answer as evidence).
 fn may_follow(start: &Url, next: &Url) -> Result<(), EvidenceError> {
-    let same_site =
-        start.host_str() == next.host_str() && start.port_or_known_default() == next.port_or_known_default();
+    let same_site = same_site(start, next);
     let literal: Option<std::net::IpAddr> = match next.host() {
         Some(url::Host::Ipv4(v4)) => Some(v4.into()),
         Some(url::Host::Ipv6(v6)) => Some(v6.into()),
@@ -231,9 +235,7 @@ pub async fn capture(url: &str) -> Result<WebCapture, EvidenceError> {
         // Where the connection really went (a name may have been rebound since it was
         // checked): a hop outside the typed site that reached a non-public address is not
         // kept.
-        let same_site =
-            start.host_str() == url.host_str() && start.port_or_known_default() == url.port_or_known_default();
-        if !same_site && response.remote_addr().is_some_and(|a| !is_public(a.ip())) {
+        if !same_site(&start, &url) && response.remote_addr().is_some_and(|a| !is_public(a.ip())) {
             return Err(EvidenceError::Invalid(format!(
                 "{} leads to this computer or a private network; it was not followed",
                 url.host_str().unwrap_or("")

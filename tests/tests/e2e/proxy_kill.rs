@@ -123,13 +123,7 @@ async fn filings_and_actions_through_a_cutting_proxy_and_kills_arrive_exactly_on
             actions::enqueue(&vault, &account, kind).unwrap();
         }
     }
-    let mut state: u64 = seed | 1;
-    let mut random = move |below: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % below
-    };
+    let mut random = super::support::xorshift(seed);
     // The court serves documents (1 MiB each, so downloads are cut too).
     let clerk = courtside_court_api::CourtClient::new(super::support::court_url(&court)).unwrap();
     let mut served_digests = Vec::new();

@@ -99,13 +99,7 @@ async fn a_kill_at_any_instant_of_queueing_never_splits_a_case_from_its_filing()
         id
     };
 
-    let mut rng_state: u64 = 0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id());
-    let mut random = move |below: u64| {
-        rng_state ^= rng_state << 13;
-        rng_state ^= rng_state >> 7;
-        rng_state ^= rng_state << 17;
-        rng_state % below
-    };
+    let mut random = super::support::xorshift(0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id()));
     let (mut queued, mut items) = (0, 0);
     for _ in 0..kills {
         {

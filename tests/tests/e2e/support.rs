@@ -43,6 +43,18 @@ impl Court {
     }
 }
 
+/// A small pseudo-random source (xorshift64) for kill instants and delays: `random(n)` is
+/// below `n`. Seed it from the process id or the clock so runs differ.
+pub fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed | 1;
+    move |below| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    }
+}
+
 /// A file of `len` bytes of a repeating, position-dependent pattern.
 pub fn pattern_file(dir: &std::path::Path, name: &str, len: usize) -> std::path::PathBuf {
     let path = dir.join(name);

@@ -376,13 +376,7 @@ async fn two_processes_killed_at_random_instants_never_break_the_vault() {
     };
     let url = court_url(&court).to_string();
     let reported = Arc::new(Mutex::new(Reported::default()));
-    let mut rng_state: u64 = 0x2545_f491_4f6c_dd1d ^ u64::from(std::process::id());
-    let mut random = move |below: u64| {
-        rng_state ^= rng_state << 13;
-        rng_state ^= rng_state >> 7;
-        rng_state ^= rng_state << 17;
-        rng_state % below
-    };
+    let mut random = super::support::xorshift(0x2545_f491_4f6c_dd1d ^ u64::from(std::process::id()));
     let started = Instant::now();
     let (mut done, mut seen, mut refused) = (0, Seen::default(), 0);
     while done < kills {
