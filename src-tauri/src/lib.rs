@@ -1,13 +1,13 @@
 //! The Tauri shell: window, IPC commands and capabilities, nothing else. Every command is a
-//! one-line call into `courtside_app::App`; errors cross the boundary once, as `IpcError`.
+//! one-line call into `courtside_core::App`; errors cross the boundary once, as `IpcError`.
 
 mod commands;
 mod media;
 
 use std::time::Instant;
 
-use courtside_app::instance::Instance;
-use courtside_app::{App, AppConfig};
+use courtside_core::instance::Instance;
+use courtside_core::{App, AppConfig};
 use tauri::{Emitter, Manager};
 
 /// When the process started; the bench reads how long the first screen took.
@@ -66,11 +66,11 @@ pub fn run() {
                         tracing::warn!(error = %e, "could not ask the window to lock");
                     }
                 };
-                handle.state::<App>().lock_on_sleep(courtside_app::power::watch(), ask_window).await;
+                handle.state::<App>().lock_on_sleep(courtside_core::power::watch(), ask_window).await;
             });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                handle.state::<App>().sync_on_network_events(courtside_app::network_watch::watch()).await;
+                handle.state::<App>().sync_on_network_events(courtside_core::network_watch::watch()).await;
             });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { handle.state::<App>().remind_while_open().await });
@@ -180,10 +180,10 @@ pub fn run() {
 
 /// The court's news as a desktop notification (what needs the user: a served document, a
 /// hearing, a fee, the court's word on a filing), and as an event the window refreshes on.
-fn court_news(handle: tauri::AppHandle) -> courtside_app::courts::NewsSink {
+fn court_news(handle: tauri::AppHandle) -> courtside_core::courts::NewsSink {
     use tauri_plugin_notification::NotificationExt;
     let chinese = sys_locale::get_locale().is_some_and(|l| l.to_ascii_lowercase().starts_with("zh"));
-    std::sync::Arc::new(move |kind: &str, text: &str| {
+    std::sync::Arc::new(move |kind: courtside_core::ipc::NewsKind, text: &str| {
         let title = if chinese { "法院消息 · Courtside" } else { "News from the court · Courtside" };
         if let Err(e) = handle.notification().builder().title(title).body(text).show() {
             tracing::info!(error = %e, "no desktop notification");

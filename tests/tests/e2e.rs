@@ -37,8 +37,8 @@ mod torture;
 #[path = "e2e/uploads.rs"]
 mod uploads;
 
-use courtside_app::ipc::Connectivity;
-use courtside_app::{App, AppConfig, CourtChoice};
+use courtside_core::ipc::Connectivity;
+use courtside_core::{App, AppConfig, CourtChoice};
 use courtside_court_api::{CourtClient, CourtError, CourtUrl, HealthStatus};
 
 #[tokio::test]
@@ -96,7 +96,7 @@ async fn app_without_a_court_starts_the_demo_court_in_its_data_dir() {
 
 #[tokio::test]
 async fn vault_lifecycle_through_the_app_service() {
-    use courtside_app::ipc::{ErrorCode, IpcError, VaultState};
+    use courtside_core::ipc::{ErrorCode, IpcError, VaultState};
     let dir = tempfile::tempdir().unwrap();
     let mut config = AppConfig::new(dir.path().to_owned(), CourtChoice::Demo);
     config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
@@ -129,17 +129,17 @@ async fn vault_lifecycle_through_the_app_service() {
 #[test]
 fn unlock_delay_grows_and_is_capped() {
     use std::time::Duration;
-    assert_eq!(courtside_app::unlock_delay(1), Duration::ZERO);
-    assert_eq!(courtside_app::unlock_delay(2), Duration::ZERO);
-    assert_eq!(courtside_app::unlock_delay(3), Duration::from_secs(1));
-    assert_eq!(courtside_app::unlock_delay(4), Duration::from_secs(2));
-    assert_eq!(courtside_app::unlock_delay(8), Duration::from_secs(30));
-    assert_eq!(courtside_app::unlock_delay(u32::MAX), Duration::from_secs(30));
+    assert_eq!(courtside_core::unlock_delay(1), Duration::ZERO);
+    assert_eq!(courtside_core::unlock_delay(2), Duration::ZERO);
+    assert_eq!(courtside_core::unlock_delay(3), Duration::from_secs(1));
+    assert_eq!(courtside_core::unlock_delay(4), Duration::from_secs(2));
+    assert_eq!(courtside_core::unlock_delay(8), Duration::from_secs(30));
+    assert_eq!(courtside_core::unlock_delay(u32::MAX), Duration::from_secs(30));
 }
 
 #[tokio::test]
 async fn recovery_key_unlock_and_passphrase_change_through_the_app_service() {
-    use courtside_app::ipc::{ErrorCode, IpcError, VaultState};
+    use courtside_core::ipc::{ErrorCode, IpcError, VaultState};
     let dir = tempfile::tempdir().unwrap();
     let mut config = AppConfig::new(dir.path().to_owned(), CourtChoice::Demo);
     config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
@@ -148,7 +148,7 @@ async fn recovery_key_unlock_and_passphrase_change_through_the_app_service() {
     app.create_draft("起诉状", "正文", None).unwrap();
     app.change_passphrase("second passphrase".into()).await.unwrap();
     app.lock_vault().unwrap();
-    assert!(matches!(app.list_drafts(), Err(courtside_app::AppError::Locked)));
+    assert!(matches!(app.list_drafts(), Err(courtside_core::AppError::Locked)));
 
     let old = IpcError::from(app.unlock_vault("first passphrase".into()).await.unwrap_err());
     assert_eq!(old.code, ErrorCode::WrongPassphrase);

@@ -135,7 +135,7 @@ fn sync_figures(p: &Project) -> Result<()> {
                 "--quiet",
                 "--release",
                 "-p",
-                "courtside-app",
+                "courtside-cli",
                 "--bin",
                 "courtside",
                 "-p",

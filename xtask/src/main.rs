@@ -91,6 +91,10 @@ fn test() -> Result<()> {
         "clippy (core crates)",
         cmd("cargo", &["clippy", "--all-targets", "--", "-D", "warnings"]).current_dir(&p.root),
     )?;
+    p.step(
+        "clippy (the core as a build for real courts: no demo court)",
+        cmd("cargo", &["clippy", "-p", "courtside-core", "--", "-D", "warnings"]).current_dir(&p.root),
+    )?;
     supply_chain::check(&p)?;
     p.step("rust tests", cmd("cargo", &["test", "--no-fail-fast"]).current_dir(&p.root))?;
     validators::openapi(&p)?;
@@ -102,7 +106,7 @@ fn test() -> Result<()> {
     fuzz::fuzz(5)?;
     p.step(
         "courtside CLI",
-        cmd("cargo", &["build", "-p", "courtside-app", "--bin", "courtside"]).current_dir(&p.root),
+        cmd("cargo", &["build", "-p", "courtside-cli", "--bin", "courtside"]).current_dir(&p.root),
     )?;
     let mut court_suite = p.npm(&["run", "--silent", "test:court"]);
     court_suite
@@ -117,7 +121,8 @@ fn test() -> Result<()> {
     let bin = p.build_app(Profile::Release)?;
     p.step(
         "clippy (desktop shell)",
-        cmd("cargo", &["clippy", "-p", "courtside-desktop", "--release", "--", "-D", "warnings"]).current_dir(&p.root),
+        cmd("cargo", &["clippy", "-p", "courtside-desktop", "--release", "--features", "demo", "--", "-D", "warnings"])
+            .current_dir(&p.root),
     )?;
     check_deb(&bundle(&p)?)?;
     let display = env::Xvfb::start()?;
@@ -166,7 +171,7 @@ pub(crate) fn dist() -> Result<Vec<std::path::PathBuf>> {
 
 /// `tauri build` of the bundles from the UI already built; returns the copies in `target/dist/`.
 fn bundle(p: &Project) -> Result<Vec<std::path::PathBuf>> {
-    p.step("tauri build (deb, rpm)", &mut p.tauri(&["build", "--bundles", "deb,rpm"]))?;
+    p.step("tauri build (deb, rpm)", &mut p.tauri(&["build", "--bundles", "deb,rpm", "--features", "demo"]))?;
     let out = p.root.join("target/dist");
     std::fs::create_dir_all(&out)?;
     let mut bundles = Vec::new();
@@ -191,7 +196,7 @@ fn codegen() -> Result<()> {
     let p = Project::locate()?;
     p.step(
         "generate TypeScript bindings",
-        cmd("cargo", &["test", "--quiet", "-p", "courtside-app", "--test", "bindings"])
+        cmd("cargo", &["test", "--quiet", "-p", "courtside-ipc", "--test", "bindings"])
             .current_dir(&p.root)
             .env("COURTSIDE_UPDATE_BINDINGS", "1"),
     )?;
@@ -223,7 +228,7 @@ impl Profile {
 impl Project {
     /// `tauri build --no-bundle` of the desktop app; returns the binary.
     pub(crate) fn build_app(&self, profile: Profile) -> Result<std::path::PathBuf> {
-        let mut args = vec!["build", "--no-bundle"];
+        let mut args = vec!["build", "--no-bundle", "--features", "demo"];
         if profile == Profile::Debug {
             args.push("--debug");
         }
@@ -249,6 +254,27 @@ mod tests {
         assert!(shell.is_some() && shell == main, "src-tauri/tauri.conf.json is not the root tauri.conf.json");
     }
 
+    /// The desktop shell links the reference court (its clerk API, its fault injection) only
+    /// with the `demo` feature; the CLI (for `courtside court serve`) and the tests link it.
+    #[test]
+    fn the_shell_links_the_reference_court_only_with_the_demo_feature() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new("."));
+        let tree = |features: &[&str]| {
+            let mut args = vec!["tree", "--offline", "-p", "courtside-desktop", "-e", "normal", "--prefix", "none"];
+            args.extend_from_slice(features);
+            let out = std::process::Command::new(env!("CARGO")).args(&args).current_dir(root).output().unwrap();
+            assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let plain = tree(&[]);
+        assert!(plain.contains("courtside-core"), "cargo tree printed no courtside-core:\n{plain}");
+        assert!(
+            !plain.contains("courtside-court-server"),
+            "the shell links the reference court without the demo feature"
+        );
+        assert!(tree(&["--features", "demo"]).contains("courtside-court-server"), "the demo feature has no demo court");
+    }
+
     /// Court API paths are built in `court-api` alone (one typed client); a literal `"v1/`
     /// in another client crate is a second way to call the court.
     #[test]
@@ -256,7 +282,10 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new("."));
         let mut found = Vec::new();
         let mut todo: Vec<std::path::PathBuf> =
-            ["crates/sync/src", "crates/app/src", "crates/evidence/src"].iter().map(|d| root.join(d)).collect();
+            ["crates/sync/src", "crates/core/src", "crates/cli/src", "crates/evidence/src"]
+                .iter()
+                .map(|d| root.join(d))
+                .collect();
         while let Some(dir) = todo.pop() {
             for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                 let path = entry.path();

@@ -97,7 +97,7 @@ pub(crate) fn bagit(p: &Project) -> Result<()> {
 pub(crate) fn export(p: &Project) -> Result<()> {
     let venv = venv(p)?;
     let out_dir = p.target_dir().join("tools/export");
-    let out = cmd("cargo", &["run", "--quiet", "-p", "courtside-app", "--example", "export_sample", "--"])
+    let out = cmd("cargo", &["run", "--quiet", "-p", "courtside-core", "--example", "export_sample", "--"])
         .arg(&out_dir)
         .current_dir(&p.root)
         .output()

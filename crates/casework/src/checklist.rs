@@ -53,7 +53,7 @@ pub enum Finding {
     /// The case has no party in this role (`plaintiff`, `defendant`).
     PartyMissing {
         /// The role.
-        role: String,
+        role: crate::cases::PartyRole,
     },
     /// A party has no name.
     PartyNameMissing,
@@ -181,9 +181,9 @@ pub fn case_findings(case: &crate::cases::Case) -> Vec<Finding> {
     if f.cause_of_action.trim().is_empty() {
         findings.push(Finding::CauseMissing);
     }
-    for (role, name) in [(PartyRole::Plaintiff, "plaintiff"), (PartyRole::Defendant, "defendant")] {
+    for role in [PartyRole::Plaintiff, PartyRole::Defendant] {
         if case.parties(role).next().is_none() {
-            findings.push(Finding::PartyMissing { role: name.to_owned() });
+            findings.push(Finding::PartyMissing { role });
         }
     }
     if f.parties.iter().any(|p| p.name.trim().is_empty()) {

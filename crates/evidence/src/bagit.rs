@@ -170,7 +170,7 @@ impl Locker {
         }
         result?;
         for e in &exhibits {
-            self.log_event(&e.id, Event::Exported { format: "bagit".into() })?;
+            self.log_event(&e.id, Event::Exported { format: crate::custody::ExportFormat::Bagit })?;
         }
         Ok(root)
     }

@@ -17,6 +17,17 @@ pub const LOG: &str = "custody_log";
 const HEAD: &str = "custody_head";
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The form an exhibit was copied out of the vault in (the words earlier versions wrote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportFormat {
+    /// The evidence bundle (a BagIt bag).
+    Bagit,
+    /// Everything the vault holds (Settings, Your data).
+    CourtsideExport,
+}
+
 /// What happened to an exhibit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "CustodyEvent"))]
@@ -34,8 +45,9 @@ pub enum Event {
         media_type: String,
         /// Name of the original.
         original_name: String,
-        /// Where it came from (`file`, `watched-folder`, `camera`, `url:…`).
-        source: String,
+        /// Where it came from.
+        #[serde(deserialize_with = "crate::source::stored")]
+        source: crate::Source,
     },
     /// Its title or what it proves changed.
     #[serde(rename_all = "camelCase")]
@@ -48,8 +60,8 @@ pub enum Event {
     /// Copied out of the vault.
     #[serde(rename_all = "camelCase")]
     Exported {
-        /// `bagit`, …
-        format: String,
+        /// In what form.
+        format: ExportFormat,
     },
     /// Sent to a court; the court's receipt names a digest.
     #[serde(rename_all = "camelCase")]

@@ -19,11 +19,13 @@ pub mod inbox;
 mod locker;
 pub mod media;
 pub mod photo;
+mod source;
 pub mod timestamps;
 pub mod web;
 
 pub use device::DeviceKey;
 pub use locker::{Capture, Exhibit, Locker, PROGRESS_STEP, Problem, Verification};
+pub use source::{Source, stored as stored_source};
 
 /// What can go wrong with evidence.
 #[derive(Debug, thiserror::Error)]

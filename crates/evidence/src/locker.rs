@@ -27,7 +27,8 @@ pub struct Exhibit {
     /// What it proves (证明目的).
     pub proves: String,
     /// Where it came from.
-    pub source: String,
+    #[serde(deserialize_with = "crate::source::stored")]
+    pub source: crate::Source,
     /// Name of the original file.
     pub original_name: String,
     /// Size.
@@ -57,8 +58,8 @@ pub struct Capture {
     pub title: Option<String>,
     /// What it proves.
     pub proves: String,
-    /// Where it came from (default `file`).
-    pub source: Option<String>,
+    /// Where it came from (default: a file).
+    pub source: Option<crate::Source>,
 }
 
 /// One integrity problem.
@@ -272,7 +273,7 @@ impl Locker {
                 number,
                 title,
                 proves: capture.proves.clone(),
-                source: capture.source.clone().unwrap_or_else(|| "file".into()),
+                source: capture.source.clone().unwrap_or(crate::Source::File),
                 original_name,
                 size: info.size,
                 sha256: info.sha256,
@@ -325,7 +326,7 @@ impl Locker {
         let capture = Capture {
             title: Some(format!("网页截取 · Web capture: {}", web.final_url)),
             proves: proves.to_owned(),
-            source: Some(format!("url:{}", web.hops.join(" -> "))),
+            source: Some(crate::Source::Web { hops: web.hops.clone() }),
         };
         self.capture(&format!("{host}-{stamp}.warc.gz"), &mut &web.warc_gz[..], &capture)
     }

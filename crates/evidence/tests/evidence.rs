@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use courtside_evidence::custody::{self, Event, LOG, SignedEntry};
-use courtside_evidence::{Capture, Locker};
+use courtside_evidence::{Capture, Locker, Source};
 use courtside_vault::{BLOB_DIR, KdfParams, Vault};
 
 fn locker() -> (tempfile::TempDir, Arc<Vault>, Locker) {
@@ -56,6 +56,31 @@ fn a_capture_is_hashed_sealed_numbered_and_logged() {
     // A missing file is refused with its name, and nothing is stored.
     assert!(locker.capture_file(&dir.path().join("missing.pdf"), &Capture::default()).is_err());
     assert_eq!(locker.exhibits().unwrap().len(), 2);
+}
+
+/// Exhibits captured by the previous version hold their source as text (`url:a -> b`, …),
+/// in the record and in the signed `captured` entry: they read as the typed source and
+/// still verify (the signed bytes are kept as they were).
+#[test]
+fn an_exhibit_whose_source_the_previous_version_wrote_as_text_reads_and_verifies() {
+    let (dir, vault, locker) = locker();
+    let web = capture(&locker, dir.path(), "page.warc.gz", b"WARC/1.1 pretend");
+    let text = "url:http://shop.example/ -> https://shop.example/order/42";
+    // The record as the previous version wrote it.
+    let record = vault.get("exhibits", &web.id).unwrap().unwrap();
+    let mut json: serde_json::Value = serde_json::from_slice(&record.plaintext).unwrap();
+    json["source"] = serde_json::Value::String(text.into());
+    vault.put("exhibits", &web.id, 1, &serde_json::to_vec(&json).unwrap()).unwrap();
+
+    let read = locker.exhibits().unwrap();
+    let hops = vec!["http://shop.example/".to_owned(), "https://shop.example/order/42".to_owned()];
+    assert_eq!(read[0].source, Source::Web { hops: hops.clone() });
+    assert_eq!(read[0].source.final_url(), Some("https://shop.example/order/42"));
+    // A `captured` entry in the previous version's words parses to the same source.
+    let old_entry = r#"{"event":"captured","sha256":"00","size":1,"mediaType":"text/plain","originalName":"a","source":"url:http://shop.example/ -> https://shop.example/order/42"}"#;
+    let Event::Captured { source, .. } = serde_json::from_str::<Event>(old_entry).unwrap() else { unreachable!() };
+    assert_eq!(source, Source::Web { hops });
+    assert!(locker.verify(None).unwrap().problems.is_empty(), "the old-shaped record still verifies");
 }
 
 #[test]
@@ -169,7 +194,7 @@ fn a_file_written_in_steps_into_the_watched_folder_is_captured_once_and_complete
         std::thread::spawn(move || {
             courtside_evidence::inbox::run(inbox, &stop, |path| {
                 locker
-                    .capture_file(path, &Capture { source: Some("watched-folder".into()), ..Capture::default() })
+                    .capture_file(path, &Capture { source: Some(Source::WatchedFolder), ..Capture::default() })
                     .map(|_| ())
             })
         })
@@ -199,7 +224,7 @@ fn a_file_written_in_steps_into_the_watched_folder_is_captured_once_and_complete
     assert_eq!(captured.len(), 1, "captured once: {captured:#?}");
     assert_eq!(captured[0].size, whole.len() as u64, "complete, not half-written");
     assert_eq!(captured[0].sha256, courtside_court_api::encoding::sha256_hex(&whole));
-    assert_eq!(captured[0].source, "watched-folder");
+    assert_eq!(captured[0].source, Source::WatchedFolder);
     assert!(inbox_dir.join("captured/扫描件.pdf").exists(), "moved aside once captured");
 }
 

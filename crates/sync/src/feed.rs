@@ -32,11 +32,43 @@ pub struct ServedCopy {
     pub blob_id: String,
 }
 
+/// What kind of news a [`Notice`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// The court's word on a filing.
+    Filing,
+    /// A served document.
+    Served,
+    /// A hearing scheduled or changed.
+    Hearing,
+    /// A fee notice, or a fee paid.
+    Fee,
+    /// Mediation.
+    Mediation,
+    /// Evidence in the exchange.
+    Evidence,
+}
+
+impl NoticeKind {
+    /// Its name in the CLI's output and in logs.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Filing => "filing",
+            Self::Served => "served",
+            Self::Hearing => "hearing",
+            Self::Fee => "fee",
+            Self::Mediation => "mediation",
+            Self::Evidence => "evidence",
+        }
+    }
+}
+
 /// Something the user should be told about (a desktop notification).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    /// What kind of news: `served`, `hearing`, `fee`, `filing`, `mediation`, `evidence`.
-    pub kind: &'static str,
+    /// What kind of news.
+    pub kind: NoticeKind,
     /// One line for the notification.
     pub text: String,
 }
@@ -261,7 +293,7 @@ impl Applier<'_> {
                     }
                     FilingStatus::Submitted | FilingStatus::UnderReview => return Ok(Some(Vec::new())),
                 };
-                Ok(Some(vec![Notice { kind: "filing", text }]))
+                Ok(Some(vec![Notice { kind: NoticeKind::Filing, text }]))
             }
             ChangeEvent::DocumentServed { service_id, title, .. } => {
                 let service_id = court_id(service_id)?;
@@ -279,13 +311,13 @@ impl Applier<'_> {
                 // Acknowledge only once the copy is sealed: the receipt time starts periods.
                 let acknowledged: ServedDocument = self.litigant().await?.acknowledge_service(service_id).await?;
                 records::save(self.vault, REPLICA, &id, &ServedCopy { document: acknowledged, blob_id })?;
-                Ok(Some(vec![Notice { kind: "served", text: format!("served: {title}") }]))
+                Ok(Some(vec![Notice { kind: NoticeKind::Served, text: format!("served: {title}") }]))
             }
             ChangeEvent::HearingScheduled { hearing_id, .. } => {
                 let hearing_id = court_id(hearing_id)?;
                 let hearing: Hearing = self.litigant().await?.hearing(hearing_id).await?;
                 self.upsert(&self.key("hearing", hearing_id), &hearing, || Notice {
-                    kind: "hearing",
+                    kind: NoticeKind::Hearing,
                     text: format!("hearing: {} at {}", hearing.title, hearing.starts_at),
                 })
             }
@@ -293,7 +325,7 @@ impl Applier<'_> {
                 let fee_id = court_id(fee_id)?;
                 let fee: FeeNotice = self.litigant().await?.fee(fee_id).await?;
                 self.upsert(&self.key("fee", fee_id), &fee, || Notice {
-                    kind: "fee",
+                    kind: NoticeKind::Fee,
                     text: format!("fee: {}.{:02} yuan, due {}", fee.amount_fen / 100, fee.amount_fen % 100, fee.due),
                 })
             }
@@ -302,20 +334,21 @@ impl Applier<'_> {
                 let thread: Vec<MediationMessage> = self.litigant().await?.mediation(case_id).await?;
                 let key = crate::actions::thread_key(self.session.account(), case_id);
                 self.upsert(&key, &thread, || Notice {
-                    kind: "mediation",
+                    kind: NoticeKind::Mediation,
                     text: format!("mediation: a message from {from}"),
                 })
             }
             ChangeEvent::ExhibitSubmitted { case_id, from, .. } => {
                 let changed = self.refresh_exchange(court_id(case_id)?).await?;
-                Ok(changed
-                    .then(|| vec![Notice { kind: "evidence", text: format!("evidence: {from} submitted evidence") }]))
+                Ok(changed.then(|| {
+                    vec![Notice { kind: NoticeKind::Evidence, text: format!("evidence: {from} submitted evidence") }]
+                }))
             }
             ChangeEvent::CrossExamination { case_id, from, .. } => {
                 let changed = self.refresh_exchange(court_id(case_id)?).await?;
                 Ok(changed.then(|| {
                     vec![Notice {
-                        kind: "evidence",
+                        kind: NoticeKind::Evidence,
                         text: format!("evidence: {from} gave an opinion on your evidence"),
                     }]
                 }))

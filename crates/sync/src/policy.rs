@@ -55,6 +55,19 @@ pub fn cached(vault: &Vault, court: &Url, court_id: &str) -> Result<Option<Cache
     records::load(vault, POLICIES, &key(court, court_id))
 }
 
+/// The policy last cached for a court's address, whatever its id: what is known of a court
+/// before it has answered in this run (offline at start).
+///
+/// # Errors
+/// [`SyncError::Vault`].
+pub fn cached_for_court(vault: &Vault, court: &Url) -> Result<Option<CachedPolicy>, SyncError> {
+    let base = court.as_str().trim_end_matches('/');
+    Ok(records::list::<CachedPolicy>(vault, POLICIES)?
+        .into_iter()
+        .filter(|c| c.court.trim_end_matches('/') == base)
+        .max_by_key(|c| c.confirmed_at))
+}
+
 /// Asks the court for its policy (conditionally when one is cached) and keeps the answer.
 /// Without a connection the cached policy is returned as [`Freshness::Offline`].
 ///

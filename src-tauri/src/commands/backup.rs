@@ -1,8 +1,8 @@
 //! Backups: the folder (chosen only in the OS's own chooser), the schedule, "back up now",
 //! and the first-run restore on a new computer.
 
-use courtside_app::App;
-use courtside_app::ipc::{BackupStatus, ErrorCode, IpcError, RestoreSource, RestoredView};
+use courtside_core::App;
+use courtside_core::ipc::{BackupStatus, ErrorCode, IpcError, RestoreSource, RestoredView};
 use tauri::{Manager, State, Window};
 
 /// A folder picked in the platform's chooser; `None` when cancelled.

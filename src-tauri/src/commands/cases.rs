@@ -1,7 +1,7 @@
 //! Cases: the court's rules, the case list, the case page, court papers, queueing the filing.
 
-use courtside_app::App;
-use courtside_app::ipc::{CalendarView, CaseFields, CaseSummary, CaseView, ErrorCode, IpcError, PolicyView};
+use courtside_core::App;
+use courtside_core::ipc::{CalendarView, CaseFields, CaseSummary, CaseView, ErrorCode, IpcError, PolicyView};
 use tauri::State;
 use tauri::ipc::{InvokeBody, Request};
 
@@ -101,7 +101,7 @@ pub(crate) fn export_calendar(app: State<'_, App>) -> Result<String, IpcError> {
 }
 
 #[tauri::command]
-pub(crate) fn served_documents(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::ServedView>, IpcError> {
+pub(crate) fn served_documents(app: State<'_, App>) -> Result<Vec<courtside_core::ipc::ServedView>, IpcError> {
     Ok(app.served_documents()?)
 }
 
@@ -111,7 +111,7 @@ pub(crate) fn set_case_exhibits(
     app: State<'_, App>,
     id: String,
     exhibits: Vec<String>,
-) -> Result<courtside_app::ipc::CaseView, IpcError> {
+) -> Result<courtside_core::ipc::CaseView, IpcError> {
     Ok(app.set_case_exhibits(&id, exhibits)?)
 }
 
@@ -120,10 +120,10 @@ pub(crate) fn set_case_exhibits(
 pub(crate) fn mark_step_offline(
     app: State<'_, App>,
     id: String,
-    step: String,
+    step: courtside_core::ipc::OfflineStepKind,
     reason: String,
-) -> Result<courtside_app::ipc::CaseView, IpcError> {
-    Ok(app.mark_step_offline(&id, &step, &reason)?)
+) -> Result<courtside_core::ipc::CaseView, IpcError> {
+    Ok(app.mark_step_offline(&id, step, &reason)?)
 }
 
 /// The evidence exchange of a case: the other side's exhibits and ours, with opinions.
@@ -131,7 +131,7 @@ pub(crate) fn mark_step_offline(
 pub(crate) fn evidence_exchange(
     app: State<'_, App>,
     id: String,
-) -> Result<Vec<courtside_app::ipc::ExchangedView>, IpcError> {
+) -> Result<Vec<courtside_core::ipc::ExchangedView>, IpcError> {
     Ok(app.evidence_exchange(&id)?)
 }
 
@@ -141,8 +141,8 @@ pub(crate) fn cross_examine(
     app: State<'_, App>,
     id: String,
     exhibit: String,
-    opinion: courtside_app::ipc::OpinionInput,
-) -> Result<courtside_app::ipc::ActionView, IpcError> {
+    opinion: courtside_core::ipc::OpinionInput,
+) -> Result<courtside_core::ipc::ActionView, IpcError> {
     Ok(app.cross_examine(&id, &exhibit, &opinion)?)
 }
 
@@ -152,22 +152,22 @@ pub(crate) fn submit_to_exchange(
     app: State<'_, App>,
     id: String,
     exhibits: Vec<String>,
-) -> Result<Vec<courtside_app::ipc::ActionView>, IpcError> {
+) -> Result<Vec<courtside_core::ipc::ActionView>, IpcError> {
     Ok(app.submit_to_exchange(&id, &exhibits)?)
 }
 
 #[tauri::command]
-pub(crate) fn fee_notices(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::FeeNoticeView>, IpcError> {
+pub(crate) fn fee_notices(app: State<'_, App>) -> Result<Vec<courtside_core::ipc::FeeNoticeView>, IpcError> {
     Ok(app.fee_notices()?)
 }
 
 /// Opens the court's payment page for a fee in the system browser; returns its address.
 #[tauri::command]
 pub(crate) async fn pay_fee(app: State<'_, App>, fee: String) -> Result<String, IpcError> {
-    Ok(app.pay_fee(&fee, courtside_app::courts::open_in_browser).await?)
+    Ok(app.pay_fee(&fee, courtside_core::courts::open_in_browser).await?)
 }
 
 #[tauri::command]
-pub(crate) fn hearings(app: State<'_, App>) -> Result<Vec<courtside_app::ipc::HearingView>, IpcError> {
+pub(crate) fn hearings(app: State<'_, App>) -> Result<Vec<courtside_core::ipc::HearingView>, IpcError> {
     Ok(app.hearings()?)
 }

@@ -1,7 +1,7 @@
 //! Court accounts and sync: sign in through the system browser, sign out, the sync panel.
 
-use courtside_app::App;
-use courtside_app::ipc::{CourtAccountView, IpcError, SyncOverview};
+use courtside_core::App;
+use courtside_core::ipc::{CourtAccountView, IpcError, SyncOverview};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 

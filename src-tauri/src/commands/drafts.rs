@@ -1,7 +1,7 @@
 //! Drafts: list, create, autosave, history, restore, search.
 
-use courtside_app::App;
-use courtside_app::ipc::{Draft, DraftSummary, IpcError, SearchHit, VersionSummary};
+use courtside_core::App;
+use courtside_core::ipc::{Draft, DraftSummary, IpcError, SearchHit, VersionSummary};
 use tauri::State;
 
 #[tauri::command]

@@ -1,7 +1,7 @@
 //! Evidence: the locker, captures from the window, an exhibit's custody, verification, export.
 
-use courtside_app::App;
-use courtside_app::ipc::{
+use courtside_core::App;
+use courtside_core::ipc::{
     DropOffer, DropOutcome, DropProgress, ErrorCode, Exhibit, ExhibitDetail, IpcError, Verification,
 };
 use tauri::ipc::{Channel, InvokeBody, Request};
@@ -20,7 +20,7 @@ pub(crate) fn dropped(window: &Window, event: &DragDropEvent) {
             tauri::async_runtime::spawn_blocking(move || {
                 let window = walker;
                 let told =
-                    match window.state::<courtside_app::App>().hold_dropped(&paths, courtside_app::Picked::Dropped) {
+                    match window.state::<courtside_core::App>().hold_dropped(&paths, courtside_core::Picked::Dropped) {
                         Ok(offer) => window.emit("evidence-dropped", offer),
                         Err(e) => window.emit("evidence-drop-refused", IpcError::from(e).message),
                     };
@@ -62,7 +62,7 @@ pub(crate) async fn choose_evidence(
         .map_err(|e| IpcError { code: ErrorCode::Internal, message: e.to_string(), details: None })?;
     match rx.await {
         Ok(Some(paths)) if !paths.is_empty() => {
-            Ok(Some(window.state::<courtside_app::App>().hold_dropped(&paths, courtside_app::Picked::Chosen)?))
+            Ok(Some(window.state::<courtside_core::App>().hold_dropped(&paths, courtside_core::Picked::Chosen)?))
         }
         _ => Ok(None),
     }
@@ -77,7 +77,7 @@ pub(crate) async fn capture_dropped(
     on_progress: Channel<DropProgress>,
 ) -> Result<DropOutcome, IpcError> {
     let work = tauri::async_runtime::spawn_blocking(move || {
-        handle.state::<courtside_app::App>().capture_dropped(&token, &proves, |p| {
+        handle.state::<courtside_core::App>().capture_dropped(&token, &proves, |p| {
             let _ = on_progress.send(p);
         })
     });
@@ -87,7 +87,7 @@ pub(crate) async fn capture_dropped(
 }
 
 #[tauri::command]
-pub(crate) fn discard_dropped(app: State<'_, courtside_app::App>, token: String) -> Result<(), IpcError> {
+pub(crate) fn discard_dropped(app: State<'_, courtside_core::App>, token: String) -> Result<(), IpcError> {
     Ok(app.discard_dropped(&token)?)
 }
 
@@ -116,12 +116,15 @@ pub(crate) async fn add_exhibit(app: State<'_, App>, request: Request<'_>) -> Re
         });
     };
     let title = header("x-title")?;
+    // The window says how it got the bytes; a web page or the watched folder are never its
+    // to claim (they are captured in Rust).
+    use courtside_core::ipc::ExhibitSource;
     let source = match header("x-source")?.as_str() {
-        "camera" => "camera",
-        "microphone" => "microphone",
-        "screen" => "screen",
-        "drop" => "drag-and-drop",
-        _ => "file",
+        "camera" => ExhibitSource::Camera,
+        "microphone" => ExhibitSource::Microphone,
+        "screen" => ExhibitSource::Screen,
+        "drop" => ExhibitSource::DragAndDrop,
+        _ => ExhibitSource::File,
     };
     Ok(app.add_exhibit(&header("x-file-name")?, Some(&title), &header("x-proves")?, source, bytes)?)
 }
@@ -129,7 +132,7 @@ pub(crate) async fn add_exhibit(app: State<'_, App>, request: Request<'_>) -> Re
 /// The original bytes for the exhibit view, as a raw response (no JSON array of numbers).
 #[tauri::command]
 pub(crate) async fn exhibit_content(
-    app: State<'_, courtside_app::App>,
+    app: State<'_, courtside_core::App>,
     id: String,
 ) -> Result<tauri::ipc::Response, IpcError> {
     Ok(tauri::ipc::Response::new(app.exhibit_content(&id)?))

@@ -1,8 +1,8 @@
 //! Hearings: the pre-hearing check, check-in, join (the room opens with the system handler),
 //! and the connectivity log kept while the hearing runs.
 
-use courtside_app::App;
-use courtside_app::ipc::{HearingCheck, HearingEntry, IpcError, NetworkCheck};
+use courtside_core::App;
+use courtside_core::ipc::{HearingCheck, HearingEntry, IpcError, NetworkCheck};
 use tauri::{AppHandle, Manager, State};
 
 #[tauri::command]
@@ -24,12 +24,12 @@ pub(crate) async fn check_in(
 #[tauri::command]
 pub(crate) async fn join_hearing(handle: AppHandle, hearing: String, minutes: u32) -> Result<HearingEntry, IpcError> {
     let app = handle.state::<App>();
-    let ticket = app.join_hearing(&hearing, courtside_app::courts::open_in_browser).await?;
+    let ticket = app.join_hearing(&hearing, courtside_core::courts::open_in_browser).await?;
     let log = app.hearing_log(&hearing);
     let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
         let span = std::time::Duration::from_secs(u64::from(minutes.min(24 * 60) + 15) * 60);
-        handle.state::<App>().log_connectivity(span, &log, courtside_app::hearing_join::PROBE_EVERY).await;
+        handle.state::<App>().log_connectivity(span, &log, courtside_core::hearing_join::PROBE_EVERY).await;
     });
     Ok(HearingEntry { checked_in_at: None, room_url: Some(ticket.room_url) })
 }
@@ -41,7 +41,7 @@ pub(crate) fn answer_question(
     hearing: String,
     question: String,
     text: String,
-) -> Result<courtside_app::ipc::ActionView, IpcError> {
+) -> Result<courtside_core::ipc::ActionView, IpcError> {
     Ok(app.answer_question(&hearing, &question, &text)?)
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn answer_question(
 pub(crate) fn mediation(
     app: State<'_, App>,
     court_case: String,
-) -> Result<courtside_app::ipc::MediationView, IpcError> {
+) -> Result<courtside_core::ipc::MediationView, IpcError> {
     Ok(app.mediation(&court_case)?)
 }
 
@@ -60,7 +60,7 @@ pub(crate) fn send_mediation_message(
     app: State<'_, App>,
     court_case: String,
     text: String,
-) -> Result<courtside_app::ipc::ActionView, IpcError> {
+) -> Result<courtside_core::ipc::ActionView, IpcError> {
     Ok(app.send_mediation_message(&court_case, &text)?)
 }
 

@@ -1,7 +1,7 @@
 //! App information and connectivity.
 
-use courtside_app::App;
-use courtside_app::ipc::{AppInfo, Connectivity, IpcError};
+use courtside_core::App;
+use courtside_core::ipc::{AppInfo, Connectivity, IpcError};
 use tauri::State;
 
 use crate::Started;

@@ -1,7 +1,7 @@
 //! Vault lifecycle: create, unlock, lock.
 
-use courtside_app::App;
-use courtside_app::ipc::{CreatedVault, DamagedItem, IpcError, VaultState};
+use courtside_core::App;
+use courtside_core::ipc::{CreatedVault, DamagedItem, IpcError, VaultState};
 use tauri::State;
 
 #[tauri::command]

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use courtside_app::App;
 use courtside_casework::cases::{CaseFields, PartyKind, PartyRole};
+use courtside_core::App;
 use courtside_evidence::custody::Event;
 use courtside_vault::BackupSecret;
 
@@ -49,7 +49,7 @@ async fn everything(app: &App) -> Vec<String> {
 /// The app on `court` with its data under `dir`.
 async fn app_at(court: &Court, dir: &std::path::Path) -> App {
     let mut config =
-        courtside_app::AppConfig::new(dir.join("app"), courtside_app::CourtChoice::Configured(court_url(court)));
+        courtside_core::AppConfig::new(dir.join("app"), courtside_core::CourtChoice::Configured(court_url(court)));
     config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
     config.exports_dir = Some(dir.join("exports"));
     App::start(config).await.unwrap()
@@ -84,13 +84,13 @@ async fn a_vault_restored_on_a_new_computer_holds_every_item_and_its_custody_rec
     app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n% identity\n%%EOF\n").unwrap();
     app.queue_case_filing(&id).unwrap();
     for _ in 0..200 {
-        if app.get_case(&id).unwrap().stage == courtside_app::ipc::CaseStage::Sent {
+        if app.get_case(&id).unwrap().stage == courtside_core::ipc::CaseStage::Sent {
             break;
         }
         app.sync_now().unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(app.get_case(&id).unwrap().stage, courtside_app::ipc::CaseStage::Sent, "the court's receipt is in");
+    assert_eq!(app.get_case(&id).unwrap().stage, courtside_core::ipc::CaseStage::Sent, "the court's receipt is in");
 
     // A draft with three versions.
     let draft = app.create_draft("答辩状", "第一稿", Some(&id)).unwrap();
@@ -101,7 +101,14 @@ async fn a_vault_restored_on_a_new_computer_holds_every_item_and_its_custody_rec
     let mib: usize = 200;
     for n in 0..4usize {
         let bytes: Vec<u8> = (0..(mib << 20) / 4).map(|i| ((i * 31 + n * 7) % 251) as u8).collect();
-        app.add_exhibit(&format!("录音{n}.bin"), Some(&format!("录音 {n}")), "被告承认欠款", "file", &bytes).unwrap();
+        app.add_exhibit(
+            &format!("录音{n}.bin"),
+            Some(&format!("录音 {n}")),
+            "被告承认欠款",
+            courtside_evidence::Source::File,
+            &bytes,
+        )
+        .unwrap();
     }
     // A document the court served, in a case the app now follows.
     let court_case = open_case(&court, "王五诉李四").await;
@@ -121,7 +128,7 @@ async fn a_vault_restored_on_a_new_computer_holds_every_item_and_its_custody_rec
     {
         // A new computer: an empty data directory.
         let new = dir.path().join(format!("new-computer-{name}"));
-        let restored = courtside_app::backup::restore(&new.join("app"), &backup, None, secret).unwrap();
+        let restored = courtside_core::backup::restore(&new.join("app"), &backup, None, secret).unwrap();
         assert_eq!(restored.report.snapshot.name, report.snapshot);
         assert_eq!(restored.exhibits, 4);
         assert_eq!(restored.sign_ins_to_redo, 1, "the court sign-in is done again on the new computer");
@@ -151,14 +158,14 @@ async fn a_vault_restored_on_a_new_computer_holds_every_item_and_its_custody_rec
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_backs_up_on_its_own_to_its_folder_and_a_new_computer_restores_from_it() {
-    use courtside_app::ipc::VaultState;
+    use courtside_core::ipc::VaultState;
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let usb = dir.path().join("usb");
     let at = |sub: &str| {
-        let mut config = courtside_app::AppConfig::new(
+        let mut config = courtside_core::AppConfig::new(
             dir.path().join(sub),
-            courtside_app::CourtChoice::Configured(court_url(&court)),
+            courtside_core::CourtChoice::Configured(court_url(&court)),
         );
         config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
         config.backup_dir = Some(usb.clone());
@@ -193,7 +200,10 @@ async fn the_app_backs_up_on_its_own_to_its_folder_and_a_new_computer_restores_f
     assert_eq!(offered.snapshots.len(), 1);
     assert_eq!(Some(&offered.snapshots[0].name), status.last_snapshot.as_ref());
     let wrong = new.restore_from_backup(None, "not the passphrase".into(), false).await.unwrap_err();
-    assert!(matches!(wrong, courtside_app::AppError::Vault(courtside_vault::VaultError::WrongPassphrase)), "{wrong:?}");
+    assert!(
+        matches!(wrong, courtside_core::AppError::Vault(courtside_vault::VaultError::WrongPassphrase)),
+        "{wrong:?}"
+    );
     assert_eq!(new.vault_state().unwrap(), VaultState::Absent, "a wrong passphrase restores nothing");
     new.restore_from_backup(None, PASS.into(), false).await.unwrap();
     assert_eq!(new.vault_state().unwrap(), VaultState::Locked);
@@ -207,7 +217,7 @@ async fn the_app_backs_up_on_its_own_to_its_folder_and_a_new_computer_restores_f
 
 #[tokio::test]
 async fn an_export_holds_every_item_and_no_secret_and_erase_leaves_no_vault_behind() {
-    use courtside_app::ipc::VaultState;
+    use courtside_core::ipc::VaultState;
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let app = app_at(&court, dir.path()).await;
@@ -215,14 +225,14 @@ async fn an_export_holds_every_item_and_no_secret_and_erase_leaves_no_vault_behi
     sign_in(&app, "li.si", "demo-litigant-2").await;
     let draft = app.create_draft("代理词", "第一稿", None).unwrap();
     app.save_draft(&draft.id, "代理词", "第二稿").unwrap();
-    app.add_exhibit("录音.bin", Some("录音"), "被告承认欠款", "file", &[7u8; 4096]).unwrap();
+    app.add_exhibit("录音.bin", Some("录音"), "被告承认欠款", courtside_evidence::Source::File, &[7u8; 4096]).unwrap();
     let court_case = open_case(&court, "王五诉李四").await;
     follow_by_service(&app, &court, &court_case.id, "应诉通知书").await;
 
     let bag = app.export_everything_to(&dir.path().join("exports")).unwrap();
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(bag.join("data/courtside-export.json")).unwrap()).unwrap();
-    assert_eq!(json["format"], courtside_app::export::EXPORT_FORMAT);
+    assert_eq!(json["format"], courtside_core::export::EXPORT_FORMAT);
     assert_eq!(json["drafts"][0]["versions"].as_array().unwrap().len(), 2);
     assert_eq!(json["exhibits"].as_array().unwrap().len(), 1);
     assert_eq!(json["servedDocuments"].as_array().unwrap().len(), 1);

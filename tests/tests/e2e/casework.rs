@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use courtside_app::App;
-use courtside_app::ipc::CaseView;
 use courtside_casework::cases::{CaseFields, CaseParty, PartyKind, PartyRole};
+use courtside_core::App;
+use courtside_core::ipc::CaseView;
 use courtside_court_api::CourtClient;
 use courtside_court_api::filing::ReviewDecision;
 
@@ -63,11 +63,13 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
         notes: String::new(),
     };
     let view = app.create_case(fields.clone()).unwrap();
-    assert_eq!(view.stage, courtside_app::ipc::CaseStage::Preparing);
-    use courtside_app::ipc::ProblemCode;
+    assert_eq!(view.stage, courtside_core::ipc::CaseStage::Preparing);
+    use courtside_core::ipc::ProblemCode;
+    let missing: Vec<_> = view.check.problems.iter().filter(|p| p.code == ProblemCode::PartyMissing).collect();
+    assert_eq!(missing.len(), 1, "{:?}", view.check.problems);
+    assert_eq!(missing[0].role, Some(PartyRole::Defendant), "the missing party is named by its role");
     let codes: Vec<(ProblemCode, Option<&str>)> =
         view.check.problems.iter().map(|p| (p.code, p.subject.as_deref())).collect();
-    assert!(codes.contains(&(ProblemCode::PartyMissing, Some("defendant"))), "{codes:?}");
     assert!(codes.contains(&(ProblemCode::DocumentMissing, Some("identity"))), "{codes:?}");
     assert!(!codes.iter().any(|(_, s)| *s == Some("complaint")), "the complaint is rendered: {codes:?}");
     assert_eq!(view.fee.as_ref().unwrap().total_yuan, "2300", "100,000 yuan → 2,300 yuan");
@@ -87,17 +89,17 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
         app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n% identity card scan\n%%EOF\n").unwrap();
     assert!(view.check.ready, "{:?}", view.check.problems);
     let view = app.queue_case_filing(&id).unwrap();
-    assert_eq!(view.stage, courtside_app::ipc::CaseStage::Queued);
+    assert_eq!(view.stage, courtside_core::ipc::CaseStage::Queued);
     assert!(app.update_case(&id, view.case.fields.clone()).is_err(), "a queued case is frozen");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let overview = app.sync_overview().unwrap();
     assert_eq!(overview.items.len(), 1);
     assert_eq!(overview.items[0].case_id.as_deref(), Some(id.as_str()));
-    assert_ne!(overview.accounts[0].state, courtside_app::ipc::SyncState::Online);
+    assert_ne!(overview.accounts[0].state, courtside_core::ipc::SyncState::Online);
 
     // The court is back: the filing goes through.
     court.server.faults().set(courtside_court_server::FaultPlan::default());
-    let view = wait_for(&app, &id, "receipted", |v| v.stage == courtside_app::ipc::CaseStage::Sent).await;
+    let view = wait_for(&app, &id, "receipted", |v| v.stage == courtside_core::ipc::CaseStage::Sent).await;
     let filing_id = view.filing.as_ref().unwrap().id.clone();
     let at_court = court.filings().await;
     assert_eq!(at_court.len(), 1);
@@ -105,7 +107,7 @@ async fn a_case_prepared_in_the_app_is_queued_filed_docketed_and_shows_its_case_
 
     let court_client = CourtClient::new(url).unwrap();
     court_client.clerk(court.server.clerk_token()).review(&at_court[0].id, &ReviewDecision::Docket).await.unwrap();
-    let view = wait_for(&app, &id, "docketed", |v| v.stage == courtside_app::ipc::CaseStage::Docketed).await;
+    let view = wait_for(&app, &id, "docketed", |v| v.stage == courtside_core::ipc::CaseStage::Docketed).await;
     let number = view.case_number.unwrap();
     assert!(number.contains("民初"), "{number}");
     assert_eq!(app.list_cases().unwrap()[0].case_number.as_deref(), Some(number.as_str()));
@@ -194,11 +196,11 @@ async fn a_queued_filing_can_be_paused_resumed_and_withdrawn_before_it_is_sent()
     let (first_case, first_item) = &ids[0];
     app.cancel_filing(first_item).await.unwrap();
     let first = app.get_case(first_case).unwrap();
-    assert_eq!(first.stage, courtside_app::ipc::CaseStage::Preparing);
+    assert_eq!(first.stage, courtside_core::ipc::CaseStage::Preparing);
     assert!(first.filing.is_none());
     let (second_case, second_item) = &ids[1];
     app.set_filing_paused(second_item, false).await.unwrap();
-    wait_for(&app, second_case, "sent", |v| v.stage == courtside_app::ipc::CaseStage::Sent).await;
+    wait_for(&app, second_case, "sent", |v| v.stage == courtside_core::ipc::CaseStage::Sent).await;
     let at_court = court.filings().await;
     assert_eq!(at_court.len(), 1);
     assert_eq!(&at_court[0].idempotency_key, second_item);
@@ -213,7 +215,9 @@ async fn deadlines_on_cases_make_a_calendar_with_clashes_an_icalendar_file_and_r
     let app = app_on(&court, dir.path()).await;
     let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = told.clone();
-    app.on_court_news(std::sync::Arc::new(move |kind, text| sink.lock().unwrap().push(format!("{kind}: {text}"))));
+    app.on_court_news(std::sync::Arc::new(move |kind, text| {
+        sink.lock().unwrap().push(format!("{}: {text}", serde_json::to_value(kind).unwrap().as_str().unwrap()))
+    }));
     let policy = app.court_policy().await.unwrap();
     let mut ids = Vec::new();
     for title in ["张三诉李四", "王五诉赵六"] {
@@ -362,12 +366,18 @@ async fn exhibits_chosen_for_a_case_go_with_its_filing_and_the_courts_receipt_di
             "合同.pdf",
             Some("买卖合同"),
             "双方存在买卖合同关系",
-            "file",
+            courtside_evidence::Source::File,
             b"%PDF-1.4\n1 0 obj << /Type /Page >>\n%%EOF\n",
         )
         .unwrap();
     let chat = app
-        .add_exhibit("聊天记录.txt", Some("微信聊天记录"), "被告确认欠款", "file", "李四：货款下月付。".as_bytes())
+        .add_exhibit(
+            "聊天记录.txt",
+            Some("微信聊天记录"),
+            "被告确认欠款",
+            courtside_evidence::Source::File,
+            "李四：货款下月付。".as_bytes(),
+        )
         .unwrap();
     assert!(app.set_case_exhibits(&id, vec![chat.id.clone(), chat.id.clone()]).is_err(), "an exhibit twice");
     assert!(app.set_case_exhibits(&id, vec!["no-such-exhibit".into()]).is_err(), "an unknown exhibit");
@@ -376,7 +386,7 @@ async fn exhibits_chosen_for_a_case_go_with_its_filing_and_the_courts_receipt_di
     assert!(view.check.ready, "{:?}", view.check.problems);
     app.queue_case_filing(&id).unwrap();
     assert!(app.set_case_exhibits(&id, Vec::new()).is_err(), "a queued case keeps its exhibits");
-    wait_for(&app, &id, "receipted", |v| v.stage == courtside_app::ipc::CaseStage::Sent).await;
+    wait_for(&app, &id, "receipted", |v| v.stage == courtside_core::ipc::CaseStage::Sent).await;
 
     // The court stored the exhibits' bytes as captured.
     let at_court = court.filings().await;

@@ -1,10 +1,10 @@
 //! Damage from outside the app (a bad disk sector, a sync tool putting back an old copy):
 //! the damaged case is named with what happened to it, every other case still opens and
 //! works, and the error the window gets says what it is and what to do (the CLI's check:
-//! crates/app/tests/cli.rs).
+//! crates/cli/tests/cli.rs).
 
-use courtside_app::ipc::{Damage, DamagedItem, DamagedThing, ErrorCode, IpcError};
 use courtside_casework::cases::{CaseFields, PartyKind, PartyRole};
+use courtside_core::ipc::{Damage, DamagedItem, DamagedThing, ErrorCode, IpcError};
 
 use super::casework::party;
 use super::support::{Court, app_on};
@@ -34,7 +34,9 @@ async fn a_case_damaged_on_disk_is_named_and_the_other_cases_still_open_and_save
         .iter()
         .map(|t| app.create_case(fields(t, court_id)).unwrap().case.id)
         .collect();
-    let exhibit = app.add_exhibit("合同.pdf", None, "双方存在买卖合同关系", "file", b"%PDF-1.4\n%%EOF\n").unwrap();
+    let exhibit = app
+        .add_exhibit("合同.pdf", None, "双方存在买卖合同关系", courtside_evidence::Source::File, b"%PDF-1.4\n%%EOF\n")
+        .unwrap();
     app.shutdown().await;
 
     // Outside the app: one case's sealed bytes change, and the exhibit's file is cut short.
@@ -51,12 +53,12 @@ async fn a_case_damaged_on_disk_is_named_and_the_other_cases_still_open_and_save
     // (An interrupted copy: the file ends a few bytes after its header.)
     std::fs::OpenOptions::new().write(true).open(&blob).unwrap().set_len(20).unwrap();
 
-    let mut config = courtside_app::AppConfig::new(
+    let mut config = courtside_core::AppConfig::new(
         dir.path().join("app"),
-        courtside_app::CourtChoice::Configured(super::support::court_url(&court)),
+        courtside_core::CourtChoice::Configured(super::support::court_url(&court)),
     );
     config.background_sync = false;
-    let app = courtside_app::App::start(config).await.unwrap();
+    let app = courtside_core::App::start(config).await.unwrap();
     app.unlock_vault("correct horse battery".into()).await.unwrap();
     let listed: Vec<String> = app.list_cases().unwrap().into_iter().map(|c| c.id).collect();
     assert_eq!(listed.len(), 2, "the intact cases are listed: {listed:?}");

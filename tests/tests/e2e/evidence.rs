@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use courtside_app::{App, AppConfig, CourtChoice, Picked};
+use courtside_core::{App, AppConfig, CourtChoice, Picked};
 
 #[tokio::test]
 async fn a_file_put_in_the_watched_folder_becomes_an_exhibit_while_the_vault_is_open() {
@@ -28,7 +28,10 @@ async fn a_file_put_in_the_watched_folder_becomes_an_exhibit_while_the_vault_is_
     }
     let exhibits = app.list_exhibits().unwrap();
     assert_eq!(exhibits.len(), 1);
-    assert_eq!((exhibits[0].source.as_str(), exhibits[0].original_name.as_str()), ("watched-folder", "收据.pdf"));
+    assert_eq!(
+        (&exhibits[0].source, exhibits[0].original_name.as_str()),
+        (&courtside_evidence::Source::WatchedFolder, "收据.pdf")
+    );
     // Locked: nothing is captured (the file waits for the next unlock).
     app.lock_vault().unwrap();
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -45,7 +48,15 @@ async fn evidence_captured_offline_is_time_stamped_once_the_court_answers() {
     let app = Arc::new(super::support::app_on(&court, dir.path()).await);
     // The court is away when the evidence is captured.
     court.server.faults().set(courtside_court_server::FaultPlan { fail_next: 1000, ..Default::default() });
-    let exhibit = app.add_exhibit("转账记录.png", None, "原告已付款", "file", b"\x89PNG\r\n\x1a\n not really").unwrap();
+    let exhibit = app
+        .add_exhibit(
+            "转账记录.png",
+            None,
+            "原告已付款",
+            courtside_evidence::Source::File,
+            b"\x89PNG\r\n\x1a\n not really",
+        )
+        .unwrap();
     let stamper = app.clone();
     let task = tokio::spawn(async move { stamper.stamp_evidence_while_open(Duration::from_millis(200)).await });
     tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -110,7 +121,12 @@ async fn a_dropped_folder_is_held_then_captured_file_by_file_with_progress_and_a
         outcome.exhibits.iter().map(|e| e.original_name.as_str()).collect::<Vec<_>>(),
         ["录像.mp4", "现场1.jpg", "聊天记录.txt"]
     );
-    assert!(outcome.exhibits.iter().all(|e| e.source == "drag-and-drop" && e.proves == "交付时货物状况"));
+    assert!(
+        outcome
+            .exhibits
+            .iter()
+            .all(|e| e.source == courtside_evidence::Source::DragAndDrop && e.proves == "交付时货物状况")
+    );
     assert_eq!(outcome.failed.len(), 1);
     assert_eq!(outcome.failed[0].name, "现场2.jpg");
     // Progress: starts at 0, never goes back, reports within the 20 MiB file, ends at the total of what was read.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use courtside_court_api::CourtClient;
 use courtside_court_api::hearing::{CheckIn, DeviceCheck, EnvironmentCheck, ScheduleHearing};
 
+use courtside_core::ipc::ActionStatus;
+
 use super::support::{Court, app_on, court_url, follow_by_service, open_case, sign_in, sync_until};
 
 #[tokio::test]
@@ -119,22 +121,22 @@ async fn answers_to_an_asynchronous_hearing_are_queued_sent_and_refused_outside_
     // Written while the court is away: queued, then sent once it is back.
     court.server.faults().set(courtside_court_server::FaultPlan { fail_next: 1000, ..Default::default() });
     let queued = app.answer_question(&hearing.id, "q1", "已收到货物，但质量不合格。").unwrap();
-    assert_eq!(queued.state, "queued");
+    assert_eq!(queued.state, ActionStatus::Queued);
     let late = app.answer_question(&hearing.id, "q0", "同意。").unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(app.hearings().unwrap()[0].questions[0].answers[0].state, "queued");
+    assert_eq!(app.hearings().unwrap()[0].questions[0].answers[0].state, ActionStatus::Queued);
     court.server.faults().set(courtside_court_server::FaultPlan::default());
     let hearings = sync_until(
         &app,
         || app.hearings().unwrap(),
-        |h| h[0].questions.iter().all(|q| q.answers.iter().all(|a| a.state != "queued")),
+        |h| h[0].questions.iter().all(|q| q.answers.iter().all(|a| a.state != ActionStatus::Queued)),
     )
     .await;
     let answered = &hearings[0].questions[0].answers[0];
-    assert_eq!((answered.id.as_str(), answered.state.as_str()), (queued.id.as_str(), "sent"));
+    assert_eq!((answered.id.as_str(), answered.state), (queued.id.as_str(), ActionStatus::Sent));
     assert!(answered.sent_at.is_some());
     let refused = &hearings[0].questions[1].answers[0];
-    assert_eq!((refused.id.as_str(), refused.state.as_str()), (late.id.as_str(), "refused"));
+    assert_eq!((refused.id.as_str(), refused.state), (late.id.as_str(), ActionStatus::Refused));
     assert!(refused.reason.as_deref().unwrap().contains("accepted from"), "{refused:?}");
     app.shutdown().await;
 }
@@ -189,15 +191,21 @@ async fn a_step_marked_to_continue_offline_is_kept_on_the_case_and_recorded_by_t
     let case = open_case(&court, "张三诉李四").await;
     let local = follow_by_service(&app, &court, &case.id, "应诉通知书").await;
 
-    assert!(app.mark_step_offline(&local, "teleportation", "原因").is_err(), "an unknown step");
-    assert!(app.mark_step_offline(&local, "hearing", " ").is_err(), "no reason");
+    use courtside_core::ipc::OfflineStepKind;
+    assert!(
+        serde_json::from_str::<OfflineStepKind>("\"teleportation\"").is_err(),
+        "an unknown step does not pass the window's door"
+    );
+    assert!(app.mark_step_offline(&local, OfflineStepKind::Hearing, " ").is_err(), "no reason");
     court.server.faults().set(courtside_court_server::FaultPlan { fail_next: 1000, ..Default::default() });
-    let view = app.mark_step_offline(&local, "hearing", "被告年逾八十，不便使用视频设备。").unwrap();
+    let view = app.mark_step_offline(&local, OfflineStepKind::Hearing, "被告年逾八十，不便使用视频设备。").unwrap();
     assert_eq!(view.offline_steps.len(), 1);
-    assert_eq!(view.offline_steps[0].action.state, "queued");
+    assert_eq!(view.offline_steps[0].action.state, ActionStatus::Queued);
     court.server.faults().set(courtside_court_server::FaultPlan::default());
-    let view = sync_until(&app, || app.get_case(&local).unwrap(), |v| v.offline_steps[0].action.state == "sent").await;
-    assert_eq!(view.offline_steps[0].step, "hearing");
+    let view =
+        sync_until(&app, || app.get_case(&local).unwrap(), |v| v.offline_steps[0].action.state == ActionStatus::Sent)
+            .await;
+    assert_eq!(view.offline_steps[0].step, OfflineStepKind::Hearing);
     let at_court: Vec<courtside_court_api::hearing::OfflineStepRecord> = reqwest::Client::new()
         .get(format!("{}/v1/cases/{}/offline-steps", court.base.trim_end_matches('/'), case.id))
         .bearer_auth(court.login("zhang.san", "demo-litigant-1").await)
@@ -214,7 +222,7 @@ async fn a_step_marked_to_continue_offline_is_kept_on_the_case_and_recorded_by_t
 
 #[tokio::test]
 async fn the_other_sides_exhibit_is_sealed_here_and_an_opinion_on_it_reaches_the_court() {
-    use courtside_app::ipc::OpinionInput;
+    use courtside_core::ipc::{OpinionInput, Stance};
     use courtside_court_api::hearing::{ExchangedExhibit, SubmitExhibit};
     let court = Court::start(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
@@ -258,23 +266,23 @@ async fn the_other_sides_exhibit_is_sealed_here_and_an_opinion_on_it_reaches_the
     assert!(theirs.sealed, "a copy is sealed here");
     assert_eq!(theirs.sha256, courtside_court_api::encoding::sha256_hex(&note));
 
-    let opinion = |a: &str, remarks: &str| OpinionInput {
-        authenticity: a.into(),
-        legality: "admit".into(),
-        relevance: "partly".into(),
+    let opinion = |a: Stance, remarks: &str| OpinionInput {
+        authenticity: a,
+        legality: Stance::Admit,
+        relevance: Stance::Partly,
         remarks: remarks.into(),
     };
     assert!(
-        app.cross_examine(&local, &theirs.id, &opinion("maybe", "?")).is_err(),
-        "a stance is admit, dispute or partly"
+        serde_json::from_str::<Stance>("\"maybe\"").is_err(),
+        "a stance is admit, dispute or partly, or it does not pass the window's door"
     );
     assert!(
-        app.cross_examine(&local, "exh_unknown", &opinion("admit", "…")).is_err(),
+        app.cross_examine(&local, "exh_unknown", &opinion(Stance::Admit, "…")).is_err(),
         "not an exhibit of the other side"
     );
     let queued =
-        app.cross_examine(&local, &theirs.id, &opinion("dispute", "送货单上的签名并非被告本人所签。")).unwrap();
-    assert_eq!(queued.state, "queued");
+        app.cross_examine(&local, &theirs.id, &opinion(Stance::Dispute, "送货单上的签名并非被告本人所签。")).unwrap();
+    assert_eq!(queued.state, ActionStatus::Queued);
     let exchange = sync_until(
         &app,
         || app.evidence_exchange(&local).unwrap(),
@@ -283,7 +291,7 @@ async fn the_other_sides_exhibit_is_sealed_here_and_an_opinion_on_it_reaches_the
     .await;
     assert_eq!(exchange[0].opinions.len(), 1, "{exchange:?}");
     assert_eq!(exchange[0].opinions[0].by, "li.si");
-    assert_eq!(exchange[0].opinions[0].authenticity, "dispute");
+    assert_eq!(exchange[0].opinions[0].authenticity, Stance::Dispute);
     // Zhang San's side hears of it from the court.
     let at_court: Vec<ExchangedExhibit> = http
         .get(format!("{}/v1/cases/{}/exhibits", court.base.trim_end_matches('/'), case.id))
@@ -308,13 +316,20 @@ async fn our_exhibit_offered_into_the_exchange_reaches_the_other_side_once_and_i
     let case = open_case(&court, "张三诉李四").await;
     let local = follow_by_service(&app, &court, &case.id, "举证通知书").await;
     let receipt = b"%PDF-1.7\n% bank transfer receipt, 20,000 yuan paid to Zhang San\n%%EOF\n".to_vec();
-    let exhibit =
-        app.add_exhibit("转账凭证.pdf", Some("银行转账凭证"), "被告已支付部分货款", "file", &receipt).unwrap();
+    let exhibit = app
+        .add_exhibit(
+            "转账凭证.pdf",
+            Some("银行转账凭证"),
+            "被告已支付部分货款",
+            courtside_evidence::Source::File,
+            &receipt,
+        )
+        .unwrap();
 
     // The court takes it but the answer is lost: the engine asks again under the same key.
     court.server.faults().set(courtside_court_server::FaultPlan { lose_responses: 1, ..Default::default() });
     let queued = app.submit_to_exchange(&local, std::slice::from_ref(&exhibit.id)).unwrap();
-    assert_eq!((queued.len(), queued[0].state.as_str()), (1, "queued"));
+    assert_eq!((queued.len(), queued[0].state), (1, ActionStatus::Queued));
     let shown = app.evidence_exchange(&local).unwrap();
     assert!(shown.iter().any(|e| e.mine && e.title == "银行转账凭证" && e.outgoing.len() == 1), "{shown:?}");
     assert!(app.submit_to_exchange(&local, std::slice::from_ref(&exhibit.id)).is_err(), "offered once per case");

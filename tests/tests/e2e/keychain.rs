@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use courtside_app::ipc::VaultState;
+use courtside_core::ipc::VaultState;
 
 const CHILD: &str = "COURTSIDE_KEYCHAIN_CHILD";
 const PASS: &str = "correct horse battery";
@@ -16,13 +16,13 @@ const PASS: &str = "correct horse battery";
 async fn child_turns_device_unlock_on_then_erases() {
     let Some(dir) = std::env::var_os(CHILD) else { return };
     let dir = std::path::PathBuf::from(dir);
-    let mut config = courtside_app::AppConfig::new(
+    let mut config = courtside_core::AppConfig::new(
         dir.clone(),
-        courtside_app::CourtChoice::Configured(courtside_court_api::CourtUrl::parse("http://127.0.0.1:9/").unwrap()),
+        courtside_core::CourtChoice::Configured(courtside_court_api::CourtUrl::parse("http://127.0.0.1:9/").unwrap()),
     );
     config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
     config.background_sync = false;
-    let app = courtside_app::App::start(config).await.unwrap();
+    let app = courtside_core::App::start(config).await.unwrap();
     app.create_vault(PASS.into()).await.unwrap();
     app.create_draft("答辩状", "正文", None).unwrap();
     app.set_device_unlock(true).await.unwrap();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use courtside_app::network_watch::network_manager;
+use courtside_core::network_watch::network_manager;
 use zbus::object_server::SignalEmitter;
 
 use super::sleep_lock::Bus;

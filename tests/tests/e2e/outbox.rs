@@ -274,7 +274,7 @@ async fn the_change_feed_brings_docketing_service_hearings_and_fees_once() {
     let report = feed::pull(&c.vault, &mut c.session).await.unwrap();
     // Submitted + docketed + served + hearing + fee.
     assert_eq!(report.events, 5, "{report:?}");
-    let kinds: Vec<_> = report.notices.iter().map(|n| n.kind).collect();
+    let kinds: Vec<_> = report.notices.iter().map(|n| n.kind.as_str()).collect();
     assert_eq!(kinds, ["filing", "served", "hearing", "fee"], "{report:?}");
     let item = &outbox::items(&c.vault).unwrap()[0];
     assert!(

@@ -27,17 +27,17 @@ const READY: usize = 6;
 #[tokio::test]
 async fn queue_kill_child() {
     let (Some(dir), Ok(court)) = (std::env::var_os(CHILD_DIR), std::env::var(CHILD_COURT)) else { return };
-    let mut config = courtside_app::AppConfig::new(
+    let mut config = courtside_core::AppConfig::new(
         dir.into(),
-        courtside_app::CourtChoice::Configured(courtside_court_api::CourtUrl::parse(&court).unwrap()),
+        courtside_core::CourtChoice::Configured(courtside_court_api::CourtUrl::parse(&court).unwrap()),
     );
     config.background_sync = false;
-    let app = courtside_app::App::start(config).await.unwrap();
+    let app = courtside_core::App::start(config).await.unwrap();
     app.unlock_vault(PASS.into()).await.unwrap();
     println!("child: ready");
     loop {
         for case in app.list_cases().unwrap() {
-            if case.stage == courtside_app::ipc::CaseStage::Preparing {
+            if case.stage == courtside_core::ipc::CaseStage::Preparing {
                 app.queue_case_filing(&case.id).unwrap();
             }
         }

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use courtside_app::ipc::VaultState;
-use courtside_app::power::{PowerEvent, logind};
-use courtside_app::{App, AppConfig, CourtChoice, SLEEP_LOCK_GRACE};
+use courtside_core::ipc::VaultState;
+use courtside_core::power::{PowerEvent, logind};
+use courtside_core::{App, AppConfig, CourtChoice, SLEEP_LOCK_GRACE};
 use zbus::object_server::SignalEmitter;
 
 /// Plays logind's part: hands out inhibitor descriptors (write ends of pipes, so the test

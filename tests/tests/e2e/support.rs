@@ -159,18 +159,22 @@ pub fn court_url(court: &Court) -> courtside_court_api::CourtUrl {
 
 /// The app service on `court` with a new, open vault (fast key derivation), keeping its data
 /// and its exports under `dir`.
-pub async fn app_on(court: &Court, dir: &std::path::Path) -> courtside_app::App {
+pub async fn app_on(court: &Court, dir: &std::path::Path) -> courtside_core::App {
     let mut config =
-        courtside_app::AppConfig::new(dir.join("app"), courtside_app::CourtChoice::Configured(court_url(court)));
+        courtside_core::AppConfig::new(dir.join("app"), courtside_core::CourtChoice::Configured(court_url(court)));
     config.vault_kdf = courtside_vault::KdfParams::insecure_for_tests();
     config.exports_dir = Some(dir.join("exports"));
-    let app = courtside_app::App::start(config).await.unwrap();
+    let app = courtside_core::App::start(config).await.unwrap();
     app.create_vault("correct horse battery".into()).await.unwrap();
     app
 }
 
 /// Signs the app in as `username`, doing in "the browser" what the user would.
-pub async fn sign_in(app: &courtside_app::App, username: &str, password: &str) -> courtside_app::ipc::CourtAccountView {
+pub async fn sign_in(
+    app: &courtside_core::App,
+    username: &str,
+    password: &str,
+) -> courtside_core::ipc::CourtAccountView {
     let (user, pass) = (username.to_owned(), password.to_owned());
     app.sign_in_with(move |authorize| {
         let authorize = authorize.clone();
@@ -196,7 +200,7 @@ pub async fn open_case(court: &Court, title: &str) -> courtside_court_api::heari
 }
 
 /// Syncs until `done` holds for what `look` sees (gives up after ~10 s); returns the last look.
-pub async fn sync_until<T>(app: &courtside_app::App, mut look: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+pub async fn sync_until<T>(app: &courtside_core::App, mut look: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
     for _ in 0..100 {
         app.sync_now().unwrap();
         let now = look();
@@ -210,7 +214,7 @@ pub async fn sync_until<T>(app: &courtside_app::App, mut look: impl FnMut() -> T
 
 /// The clerk serves a notice `title` on li.si in the court case `case_id`; once the app has
 /// it, returns the local case that follows the court case.
-pub async fn follow_by_service(app: &courtside_app::App, court: &Court, case_id: &str, title: &str) -> String {
+pub async fn follow_by_service(app: &courtside_core::App, court: &Court, case_id: &str, title: &str) -> String {
     let client = courtside_court_api::CourtClient::new(court_url(court)).unwrap();
     client
         .clerk(court.server.clerk_token())

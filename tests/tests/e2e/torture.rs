@@ -18,9 +18,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use courtside_app::{App, AppConfig, AppError, CourtChoice};
 use courtside_casework::Drafts;
 use courtside_casework::cases::{CaseFields, Cases, PartyKind, PartyRole};
+use courtside_core::{App, AppConfig, AppError, CourtChoice};
 use courtside_evidence::Locker;
 use courtside_evidence::custody::Event;
 use courtside_sync::outbox::{self, ItemState};
@@ -102,7 +102,9 @@ async fn torture_child() {
             let len = if n % 20 == 19 { 2 << 20 } else { 1 + usize::try_from((n * 7919) % 30_000).unwrap() };
             let bytes: Vec<u8> =
                 (0..len).map(|i| u8::try_from((i * 31 + usize::try_from(n).unwrap()) % 251).unwrap()).collect();
-            let exhibit = a.add_exhibit(&format!("照片-{tag}-{n}.jpg"), None, "现场状况", "file", &bytes).unwrap();
+            let exhibit = a
+                .add_exhibit(&format!("照片-{tag}-{n}.jpg"), None, "现场状况", courtside_evidence::Source::File, &bytes)
+                .unwrap();
             println!("done exhibit {} {}", exhibit.id, exhibit.sha256);
             pause(15);
         }
@@ -115,7 +117,7 @@ async fn torture_child() {
                 .list_cases()
                 .unwrap()
                 .into_iter()
-                .find(|c| c.stage == courtside_app::ipc::CaseStage::Preparing && c.id != template);
+                .find(|c| c.stage == courtside_core::ipc::CaseStage::Preparing && c.id != template);
             let id = match waiting {
                 Some(case) => case.id,
                 None => a.copy_case(&template).unwrap().case.id,
@@ -430,7 +432,7 @@ async fn two_processes_killed_at_random_instants_never_break_the_vault() {
     for _ in 0..600 {
         app.sync_now().unwrap();
         let overview = app.sync_overview().unwrap();
-        if overview.items.iter().all(|i| i.state == courtside_app::ipc::OutboxState::Receipted) {
+        if overview.items.iter().all(|i| i.state == courtside_core::ipc::OutboxState::Receipted) {
             settled = true;
             break;
         }

@@ -1,5 +1,4 @@
-import type { CaseStage, CheckProblem, OutboxView } from './backend';
-import type { MessageKey } from './i18n/en';
+import type { CaseStage, CheckProblem, ExhibitSource, OutboxView } from './backend';
 import { i18n } from './i18n/index.svelte';
 
 /** A case's stage in words (every stage Rust knows has a message, or this does not compile). */
@@ -9,13 +8,20 @@ export function stageLabel(stage: CaseStage): string {
 
 /** What to fix, in words, for a checklist problem (every code Rust sends has a message). */
 export function problemText(p: CheckProblem): string {
-  const subject = p.subject ? subjectLabel(p.subject) : '';
+  const subject = p.role ? i18n.t(`party.${p.role}`) : (p.subject ?? '');
   return i18n.t(`problem.${p.code}`, { subject });
 }
 
-function subjectLabel(subject: string): string {
-  const party = `party.${subject}` as MessageKey;
-  return party in DICT_KEYS ? i18n.t(party) : subject;
+/** Where an exhibit came from, in words (a web page by the address kept). */
+export function sourceLabel(s: ExhibitSource): string {
+  switch (s.kind) {
+    case 'web':
+      return i18n.t('source.web', { url: s.hops[s.hops.length - 1] ?? '' });
+    case 'other':
+      return i18n.t('source.other', { text: s.text });
+    default:
+      return i18n.t(`source.${s.kind}`);
+  }
 }
 
 /** An outbox item's state in words. */
@@ -44,9 +50,6 @@ export function duration(s: number): string {
   const sec = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
-
-import { en } from './i18n/en';
-const DICT_KEYS: Record<string, unknown> = en;
 
 /** A court's time (RFC 3339) as the court keeps it: China time, labelled as such. */
 export function courtTime(t: string): string {

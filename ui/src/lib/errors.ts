@@ -9,6 +9,10 @@ import { i18n } from './i18n/index.svelte';
  */
 export const ERROR_MESSAGES: Record<ErrorCode, MessageKey> = {
   invalidInput: 'error.invalidInput',
+  notFound: 'error.notFound',
+  offline: 'error.offline',
+  courtRefused: 'error.courtRefused',
+  notSignedIn: 'error.notSignedIn',
   court: 'error.court',
   demoCourt: 'error.demoCourt',
   wrongPassphrase: 'error.wrongPassphrase',

@@ -92,22 +92,22 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
   const check = (view: CaseView): CaseView => {
     const f = view.case.fields;
     const problems: CheckProblem[] = [];
-    if (accounts.length === 0) problems.push({ code: 'notSignedIn', subject: null, detail: 'sign in to the court' });
+    if (accounts.length === 0) problems.push({ code: 'notSignedIn', role: null, subject: null, detail: 'sign in to the court' });
     for (const role of ['plaintiff', 'defendant'] as const) {
-      if (!f.parties.some((p) => p.role === role)) problems.push({ code: 'partyMissing', subject: role, detail: `add a ${role}` });
+      if (!f.parties.some((p) => p.role === role)) problems.push({ code: 'partyMissing', role, subject: null, detail: `add a ${role}` });
     }
-    if (!f.claims.some((c) => c.trim())) problems.push({ code: 'claimsMissing', subject: null, detail: 'state a claim' });
-    if (!f.facts.trim()) problems.push({ code: 'factsMissing', subject: null, detail: 'state the facts' });
+    if (!f.claims.some((c) => c.trim())) problems.push({ code: 'claimsMissing', role: null, subject: null, detail: 'state a claim' });
+    if (!f.facts.trim()) problems.push({ code: 'factsMissing', role: null, subject: null, detail: 'state the facts' });
     const type = POLICY.caseTypes.find((t) => t.code === f.caseType);
     const req = (type?.requiredDocuments ?? []).map((r) => ({ ...r, present: r.generated || view.case.documents.some((d) => d.kind === r.kind) }));
-    for (const r of req) if (!r.present) problems.push({ code: 'documentMissing', subject: r.kind, detail: `add the ${r.nameEn}` });
+    for (const r of req) if (!r.present) problems.push({ code: 'documentMissing', role: null, subject: r.kind, detail: `add the ${r.nameEn}` });
     const queued = view.case.filingItem !== null;
     return { ...view, check: { ready: !queued && problems.length === 0, required: queued ? [] : req, problems: queued ? [] : problems, policyVersion: 'web' } };
   };
   const get = (id: string) => {
     unlocked();
     const v = cases.get(id);
-    if (!v) throw new BackendError({ code: 'invalidInput', message: `no case ${id}` });
+    if (!v) throw new BackendError({ code: 'notFound', message: `no case ${id}` });
     return v;
   };
   const put = (v: CaseView) => {
@@ -288,7 +288,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       const v = get(id);
       if (!v.case.courtCase) throw new BackendError({ code: 'invalidInput', message: 'the court has not opened this case yet' });
       if (!reason.trim()) throw new BackendError({ code: 'invalidInput', message: 'the text must be 1 to 20000 characters' });
-      const action = { id: `a${next++}`, text: reason, state: 'queued', sentAt: null, reason: null };
+      const action: ActionView = { id: `a${next++}`, text: reason, state: 'queued', sentAt: null, reason: null };
       return put({ ...v, offlineSteps: [...v.offlineSteps, { step, action }] });
     },
     setCaseExhibits: async (id, exhibits) => {
@@ -349,7 +349,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     answerQuestion: async (_hearing, _question, text) => {
       unlocked();
       if (!text.trim()) throw new BackendError({ code: 'invalidInput', message: 'the text must be 1 to 20000 characters' });
-      const action = { id: `a${next++}`, text, state: 'queued', sentAt: null, reason: null };
+      const action: ActionView = { id: `a${next++}`, text, state: 'queued', sentAt: null, reason: null };
       answers.push(action);
       return action;
     },
@@ -357,7 +357,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     sendMediationMessage: async (_courtCase, text) => {
       unlocked();
       if (!text.trim()) throw new BackendError({ code: 'invalidInput', message: 'the text must be 1 to 20000 characters' });
-      const action = { id: `a${next++}`, text, state: 'queued', sentAt: null, reason: null };
+      const action: ActionView = { id: `a${next++}`, text, state: 'queued', sentAt: null, reason: null };
       outgoing.push(action);
       return action;
     },

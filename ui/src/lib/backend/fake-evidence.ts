@@ -1,5 +1,5 @@
 import { BackendError, type Backend } from './index';
-import type { CustodyEntry, Exhibit } from './bindings';
+import type { CustodyEntry, Exhibit, ExhibitSource } from './bindings';
 
 type EvidenceMethods = Pick<
   Backend,
@@ -39,7 +39,7 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
   const find = (id: string) => {
     unlocked();
     const e = exhibits.find((x) => x.id === id);
-    if (!e) throw new BackendError({ code: 'invalidInput', message: `no exhibit ${id}` });
+    if (!e) throw new BackendError({ code: 'notFound', message: `no exhibit ${id}` });
     return e;
   };
   let held: { token: string; files: { name: string; content: string | null }[] } | null = null;
@@ -55,6 +55,38 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
       names: kept.slice(0, 5).map((f) => f.name),
       skipped: files.length - kept.length
     });
+  };
+  const keep = async (fileName: string, title: string, proves: string, source: ExhibitSource, bytes: Uint8Array) => {
+    unlocked();
+    const sha256 = hex(await crypto.subtle.digest('SHA-256', new Uint8Array(bytes)));
+    const mediaType =
+      new TextDecoder().decode(bytes.slice(0, 5)) === '%PDF-'
+        ? 'application/pdf'
+        : bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff
+          ? 'image/jpeg'
+          : bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47
+            ? 'image/png'
+            : 'text/plain';
+    const e: Exhibit = {
+      id: `ex${exhibits.length + 1}`,
+      number: exhibits.length + 1,
+      title: title || fileName,
+      proves,
+      source,
+      originalName: fileName,
+      size: bytes.length,
+      sha256,
+      mediaType,
+      pages: mediaType === 'application/pdf' ? 1 : null,
+      capturedAt: new Date().toISOString(),
+      device: 'dev-web',
+      blobId: `exhibit-${exhibits.length + 1}`,
+      photo: null
+    };
+    exhibits.push(e);
+    contents.set(e.id, new Uint8Array(bytes));
+    entry(e.id, { event: 'captured', sha256, size: e.size, mediaType, originalName: fileName, source });
+    return e;
   };
   const methods: EvidenceMethods = {
     onEvidenceDropped: async (handlers) => {
@@ -88,45 +120,15 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
           continue;
         }
         const bytes = new TextEncoder().encode(f.content);
-        outcome.exhibits.push(await methods.addExhibit(f.name, '', proves, 'drag-and-drop', bytes));
+        outcome.exhibits.push(await keep(f.name, '', proves, { kind: 'dragAndDrop' }, bytes));
         done += bytes.length;
         await new Promise((r) => setTimeout(r, 50));
       }
       return outcome;
     },
     listExhibits: async () => (unlocked(), [...exhibits]),
-    addExhibit: async (fileName, title, proves, source, bytes) => {
-      unlocked();
-      const sha256 = hex(await crypto.subtle.digest('SHA-256', new Uint8Array(bytes)));
-      const mediaType =
-        new TextDecoder().decode(bytes.slice(0, 5)) === '%PDF-'
-          ? 'application/pdf'
-          : bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff
-            ? 'image/jpeg'
-            : bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47
-              ? 'image/png'
-              : 'text/plain';
-      const e: Exhibit = {
-        id: `ex${exhibits.length + 1}`,
-        number: exhibits.length + 1,
-        title: title || fileName,
-        proves,
-        source,
-        originalName: fileName,
-        size: bytes.length,
-        sha256,
-        mediaType,
-        pages: mediaType === 'application/pdf' ? 1 : null,
-        capturedAt: new Date().toISOString(),
-        device: 'dev-web',
-        blobId: `exhibit-${exhibits.length + 1}`,
-        photo: null
-      };
-      exhibits.push(e);
-      contents.set(e.id, new Uint8Array(bytes));
-      entry(e.id, { event: 'captured', sha256, size: e.size, mediaType, originalName: fileName, source });
-      return e;
-    },
+    addExhibit: async (fileName, title, proves, how, bytes) =>
+      keep(fileName, title, proves, { kind: how === 'drop' ? 'dragAndDrop' : how }, bytes),
     exhibitDetail: async (id) => {
       const exhibit = find(id);
       entry(id, { event: 'viewed' });
@@ -147,7 +149,7 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
     captureUrl: async (url, proves) => {
       if (!/^https?:\/\/[^/]/.test(url)) throw new BackendError({ code: 'invalidInput', message: `only http and https pages can be captured, not "${url}"` });
       const host = new URL(url).host;
-      return methods.addExhibit(`${host}.warc.gz`, `网页截取 · Web capture: ${url}`, proves, `url:${url}`, new TextEncoder().encode(`WARC/1.1 ${url}`));
+      return keep(`${host}.warc.gz`, `网页截取 · Web capture: ${url}`, proves, { kind: 'web', hops: [url] }, new TextEncoder().encode(`WARC/1.1 ${url}`));
     },
     timestampEvidence: async () => {
       unlocked();

@@ -28,7 +28,7 @@ export function createFakeBackend(): Backend {
   };
   const versions = (id: string) => {
     const v = drafts.get(id);
-    if (!v) throw new BackendError({ code: 'invalidInput', message: `no draft ${id}` });
+    if (!v) throw new BackendError({ code: 'notFound', message: `no draft ${id}` });
     return v;
   };
   const current = (id: string) => versions(id)[versions(id).length - 1] as Draft;
@@ -183,7 +183,7 @@ export function createFakeBackend(): Backend {
     getDraft: async (id, version) => {
       unlocked();
       const v = version === null ? current(id) : versions(id)[version - 1];
-      if (!v) throw new BackendError({ code: 'invalidInput', message: `no version ${version}` });
+      if (!v) throw new BackendError({ code: 'notFound', message: `no version ${version}` });
       return v;
     },
     draftHistory: async (id) => {
@@ -193,7 +193,7 @@ export function createFakeBackend(): Backend {
     restoreDraft: async (id, version) => {
       unlocked();
       const old = versions(id)[version - 1];
-      if (!old) throw new BackendError({ code: 'invalidInput', message: `no version ${version}` });
+      if (!old) throw new BackendError({ code: 'notFound', message: `no version ${version}` });
       return push(id, old.title, old.body);
     },
     searchDrafts: async (query) => {

@@ -18,6 +18,8 @@ import type {
   MediationView,
   ExchangedView,
   OpinionInput,
+  OfflineStepKind,
+  NewsKind,
   ServedView,
   Exhibit,
   ExhibitDetail,
@@ -45,6 +47,9 @@ import type {
 } from './bindings';
 
 export type * from './bindings';
+
+/** How the window got the bytes of an exhibit it hands over (Rust records the source). */
+export type CaptureHow = 'file' | 'drop' | 'camera' | 'microphone' | 'screen';
 
 /** Everything the UI can ask of the backend. */
 export interface Backend {
@@ -145,7 +150,7 @@ export interface Backend {
   /** Chooses the locker exhibits the case's filing submits (ids, in catalogue order). */
   setCaseExhibits(id: string, exhibits: string[]): Promise<CaseView>;
   /** Marks a step of the case as continuing offline (Art. 33); the court is told when online. */
-  markStepOffline(id: string, step: string, reason: string): Promise<CaseView>;
+  markStepOffline(id: string, step: OfflineStepKind, reason: string): Promise<CaseView>;
   /** The case's evidence exchange: the other side's exhibits (sealed here) and ours, with opinions. */
   evidenceExchange(id: string): Promise<ExchangedView[]>;
   /** Queues a cross-examination opinion on an exhibit of the other side (sent when online). */
@@ -181,7 +186,7 @@ export interface Backend {
   /** Exports the hearing's connectivity log; resolves to the file's path. */
   exportHearingLog(hearing: string): Promise<string>;
   /** Calls `handler` with the kind of each piece of court news (also shown as a desktop notification). */
-  onCourtNews(handler: (kind: string) => void): Promise<() => void>;
+  onCourtNews(handler: (kind: NewsKind) => void): Promise<() => void>;
   /** Documents the court served, newest first, with their cases. */
   servedDocuments(): Promise<ServedView[]>;
   /** Writes the calendar as an iCalendar file; resolves to its path. */
@@ -189,7 +194,7 @@ export interface Backend {
   /** Every exhibit, by number. */
   listExhibits(): Promise<Exhibit[]>;
   /** Captures a file's bytes as an exhibit: hashed, sealed, logged. */
-  addExhibit(fileName: string, title: string, proves: string, source: string, bytes: Uint8Array): Promise<Exhibit>;
+  addExhibit(fileName: string, title: string, proves: string, how: CaptureHow, bytes: Uint8Array): Promise<Exhibit>;
   /** An exhibit with its custody timeline and a fresh verification (the view is logged). */
   exhibitDetail(id: string): Promise<ExhibitDetail>;
   /** The original bytes of an exhibit the window can show (images, audio, video, text; at most 64 MiB). */

@@ -1,7 +1,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './index';
-import type { DropOffer, DropProgress, SyncOverview } from './bindings';
+import type { DropOffer, DropProgress, NewsKind, SyncOverview } from './bindings';
 
 /** Calls a Rust command; every rejection becomes a `BackendError`. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -100,7 +100,7 @@ export const tauriBackend: Backend = {
   answerQuestion: (hearing, question, text) => call('answer_question', { hearing, question, text }),
   mediation: (courtCase) => call('mediation', { courtCase }),
   sendMediationMessage: (courtCase, text) => call('send_mediation_message', { courtCase, text }),
-  onCourtNews: (handler) => listen<string>('court-news', (e) => handler(e.payload)),
+  onCourtNews: (handler) => listen<NewsKind>('court-news', (e) => handler(e.payload)),
   listExhibits: () => call('list_exhibits'),
   addExhibit: (fileName, title, proves, source, bytes) =>
     callRaw('add_exhibit', bytes, { 'x-file-name': fileName, 'x-title': title, 'x-proves': proves, 'x-source': source }),

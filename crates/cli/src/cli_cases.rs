@@ -2,11 +2,11 @@
 //! `courtside filing new|check`.
 
 use clap::{Args, Subcommand};
-use courtside_app::ipc::{CaseFields, CaseParty, CaseView, PartyKind, PartyRole};
-use courtside_app::{App, AppConfig, AppError};
 use courtside_casework::deadlines::{WorkingCalendar, deadline};
 use courtside_casework::fees::{self, FeeWorking};
 use courtside_casework::templates::yuan;
+use courtside_core::ipc::{CaseFields, CaseParty, CaseView, PartyKind, PartyRole};
+use courtside_core::{App, AppConfig, AppError};
 use courtside_court_api::policy::{CourtKey, CourtPolicy, HalvingReason};
 
 /// `courtside fees …`
@@ -168,7 +168,7 @@ pub fn fees(a: &FeesArgs) -> Result<(), AppError> {
             fees::acceptance_fee(schedule, case_type, amount, &halvings).map_err(err)?
         }
     };
-    for line in courtside_app::cases::working(&working) {
+    for line in courtside_core::cases::working(&working) {
         println!("{line}");
     }
     println!("{}", yuan(working.total_fen));

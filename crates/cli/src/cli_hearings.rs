@@ -2,8 +2,8 @@
 //! a terminal (and for the tests that take two participants into the court's room).
 
 use clap::{Args, Subcommand};
-use courtside_app::ipc::HearingCheck;
-use courtside_app::{App, AppError};
+use courtside_core::ipc::HearingCheck;
+use courtside_core::{App, AppError};
 
 /// `courtside hearing …`
 #[derive(Debug, Subcommand)]
@@ -90,7 +90,7 @@ pub async fn run(app: &App, command: HearingCommand) -> Result<(), AppError> {
         }
         HearingCommand::Join { id, open } => {
             let ticket = app
-                .join_hearing(&id, |url| if open { courtside_app::courts::open_in_browser(url) } else { Ok(()) })
+                .join_hearing(&id, |url| if open { courtside_core::courts::open_in_browser(url) } else { Ok(()) })
                 .await?;
             println!("{}", ticket.room_url);
         }

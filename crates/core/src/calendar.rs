@@ -136,7 +136,7 @@ impl App {
                     )
                 };
                 if let Some(tell) = &news {
-                    tell("deadline", &text);
+                    tell(crate::ipc::NewsKind::Deadline, &text);
                 }
                 vault.put(REMINDERS, &key, 1, b"sent")?;
                 sent.push(text);
@@ -303,7 +303,7 @@ impl App {
                 h.title
             );
             if let Some(tell) = &news {
-                tell("hearing-reminder", &text);
+                tell(crate::ipc::NewsKind::HearingReminder, &text);
             }
             vault.put(REMINDERS, &key, 1, b"sent")?;
             sent.push(text);

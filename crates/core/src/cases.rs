@@ -57,7 +57,10 @@ impl App {
 
     pub(crate) fn cached_policy(&self, vault: &Vault) -> Result<Option<CachedPolicy>, AppError> {
         let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(courtside_sync::policy::cached(vault, &court, &self.court_id())?)
+        Ok(match self.court_id() {
+            Some(id) => courtside_sync::policy::cached(vault, &court, &id)?,
+            None => courtside_sync::policy::cached_for_court(vault, &court)?,
+        })
     }
 
     /// Every case, most recently changed first.
@@ -226,7 +229,7 @@ impl App {
         let court_name = self
             .cached_policy(vault)?
             .map(|c| c.policy.court.name)
-            .unwrap_or_else(|| courtside_court_server::DEMO_COURT_NAME.to_owned());
+            .unwrap_or_else(|| self.court.base().as_url().host_str().unwrap_or_default().to_owned());
         let today = time::OffsetDateTime::now_utc().date();
         let font = font()?;
         let papers = [
@@ -341,6 +344,7 @@ fn check_case(case: &Case, policy: Option<&CourtPolicy>, signed_in: bool) -> Fil
     if !signed_in {
         problems.push(CheckProblem {
             code: ProblemCode::NotSignedIn,
+            role: None,
             subject: None,
             detail: "sign in to the court (Settings) so the filing can be queued for your account".into(),
         });
@@ -348,6 +352,7 @@ fn check_case(case: &Case, policy: Option<&CourtPolicy>, signed_in: bool) -> Fil
     let Some(policy) = policy else {
         problems.push(CheckProblem {
             code: ProblemCode::NoPolicy,
+            role: None,
             subject: None,
             detail: "the court's rules have not been fetched yet: connect once so they can be checked offline".into(),
         });
@@ -403,6 +408,10 @@ fn problem(f: &Finding) -> CheckProblem {
         Finding::FileTooLarge { .. } => ProblemCode::FileTooLarge,
         Finding::FilingTooLarge { .. } => ProblemCode::FilingTooLarge,
     };
+    let role = match f {
+        Finding::PartyMissing { role } => Some(*role),
+        _ => None,
+    };
     let (subject, detail) = match f {
         Finding::UnknownCaseType { code, accepted } => (
             Some(code.clone()),
@@ -410,7 +419,7 @@ fn problem(f: &Finding) -> CheckProblem {
         ),
         Finding::TitleMissing => (None, "give the case a title".into()),
         Finding::CauseMissing => (None, "state the cause of action".into()),
-        Finding::PartyMissing { role } => (Some(role.clone()), format!("add a {role}")),
+        Finding::PartyMissing { role } => (None, format!("add a party in the role {role:?}")),
         Finding::PartyNameMissing => (None, "every party needs a name".into()),
         Finding::ClaimsMissing => (None, "state at least one claim".into()),
         Finding::FactsMissing => (None, "state the facts and reasons".into()),
@@ -429,7 +438,7 @@ fn problem(f: &Finding) -> CheckProblem {
             (None, format!("the documents have {bytes} bytes together; the court takes at most {limit} per filing"))
         }
     };
-    CheckProblem { code, subject, detail }
+    CheckProblem { code, role, subject, detail }
 }
 
 fn fee_view(policy: &CourtPolicy, case: &Case) -> Option<FeeView> {

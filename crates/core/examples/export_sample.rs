@@ -4,8 +4,8 @@
 //!
 //! Usage: `export_sample OUT_DIR`
 
-use courtside_app::{App, AppConfig, CourtChoice};
 use courtside_casework::cases::{CaseFields, CaseParty, PartyKind, PartyRole};
+use courtside_core::{App, AppConfig, CourtChoice};
 
 fn party(role: PartyRole, name: &str) -> CaseParty {
     CaseParty {
@@ -51,10 +51,22 @@ async fn main() {
     let draft = app.create_draft("答辩状", "第一稿", Some(&case.case.id)).expect("draft");
     app.save_draft(&draft.id, "答辩状", "第二稿").expect("save");
     app.save_draft(&draft.id, "答辩状（定稿）", "第三稿：被告否认收货").expect("save");
-    app.add_exhibit("合同.pdf", Some("买卖合同"), "双方的买卖关系", "file", b"%PDF-1.4\n% contract\n%%EOF\n")
-        .expect("exhibit");
-    app.add_exhibit("聊天记录.txt", Some("聊天记录"), "被告承认欠款", "file", "我下周付款。".as_bytes())
-        .expect("exhibit");
+    app.add_exhibit(
+        "合同.pdf",
+        Some("买卖合同"),
+        "双方的买卖关系",
+        courtside_core::ipc::ExhibitSource::File,
+        b"%PDF-1.4\n% contract\n%%EOF\n",
+    )
+    .expect("exhibit");
+    app.add_exhibit(
+        "聊天记录.txt",
+        Some("聊天记录"),
+        "被告承认欠款",
+        courtside_core::ipc::ExhibitSource::File,
+        "我下周付款。".as_bytes(),
+    )
+    .expect("exhibit");
     let bag = app.export_everything_to(&out.join("exports")).expect("export");
     println!("{}", bag.display());
     app.shutdown().await;

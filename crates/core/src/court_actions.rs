@@ -6,7 +6,7 @@ use courtside_sync::actions::{self, Action, ActionKind, ActionState};
 
 use courtside_court_api::hearing::Stance;
 
-use crate::ipc::{ActionView, ExchangedView, MediationMessageView, MediationView, OpinionView};
+use crate::ipc::{ActionStatus, ActionView, ExchangedView, MediationMessageView, MediationView, OpinionView};
 use crate::{App, AppError};
 
 pub(crate) fn view(a: &Action) -> ActionView {
@@ -17,11 +17,11 @@ pub(crate) fn view(a: &Action) -> ActionView {
         ActionKind::OfflineStep { reason, .. } | ActionKind::CrossExamination { remarks: reason, .. } => reason.clone(),
     };
     let (state, sent_at, reason) = match &a.state {
-        ActionState::Queued => ("queued", None, None),
-        ActionState::Sent { at, .. } => ("sent", Some(at.clone()), None),
-        ActionState::Refused { reason } => ("refused", None, Some(reason.clone())),
+        ActionState::Queued => (ActionStatus::Queued, None, None),
+        ActionState::Sent { at, .. } => (ActionStatus::Sent, Some(at.clone()), None),
+        ActionState::Refused { reason } => (ActionStatus::Refused, None, Some(reason.clone())),
     };
-    ActionView { id: a.id.clone(), text, state: state.into(), sent_at, reason }
+    ActionView { id: a.id.clone(), text, state, sent_at, reason }
 }
 
 /// The answers given to a question, oldest first.
@@ -124,34 +124,37 @@ impl App {
     /// # Errors
     /// [`AppError::InvalidInput`] for a case the court does not know yet, an unknown step or
     /// no reason; [`AppError::Sync`] when not signed in.
-    pub fn mark_step_offline(&self, case: &str, step: &str, reason: &str) -> Result<crate::ipc::CaseView, AppError> {
+    pub fn mark_step_offline(
+        &self,
+        case: &str,
+        step: crate::ipc::OfflineStepKind,
+        reason: &str,
+    ) -> Result<crate::ipc::CaseView, AppError> {
         let (vault, local) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.get(case)?)))?;
         let Some(court_case) = local.court_case.clone() else {
             return Err(AppError::InvalidInput("the court has not opened this case yet".into()));
         };
         let account = account::account_for(&vault, &self.court_url(), None)?;
-        let kind = ActionKind::OfflineStep { case_id: court_case, step: step.into(), reason: reason.into() };
+        let kind = ActionKind::OfflineStep { case_id: court_case, step: step.as_str().into(), reason: reason.into() };
         actions::enqueue(&vault, &account, kind).map_err(bad_input)?;
         self.sync_now()?;
         self.case_view(&vault, local)
     }
 }
 
-fn stance(s: Stance) -> String {
+fn stance(s: Stance) -> crate::ipc::Stance {
     match s {
-        Stance::Admit => "admit",
-        Stance::Dispute => "dispute",
-        Stance::Partly => "partly",
+        Stance::Admit => crate::ipc::Stance::Admit,
+        Stance::Dispute => crate::ipc::Stance::Dispute,
+        Stance::Partly => crate::ipc::Stance::Partly,
     }
-    .into()
 }
 
-fn parse_stance(s: &str) -> Result<Stance, AppError> {
+fn court_stance(s: crate::ipc::Stance) -> Stance {
     match s {
-        "admit" => Ok(Stance::Admit),
-        "dispute" => Ok(Stance::Dispute),
-        "partly" => Ok(Stance::Partly),
-        other => Err(AppError::InvalidInput(format!("not a stance: {other}"))),
+        crate::ipc::Stance::Admit => Stance::Admit,
+        crate::ipc::Stance::Dispute => Stance::Dispute,
+        crate::ipc::Stance::Partly => Stance::Partly,
     }
 }
 
@@ -251,9 +254,9 @@ impl App {
         let kind = ActionKind::CrossExamination {
             case_id: court_case,
             exhibit_id: exhibit.into(),
-            authenticity: parse_stance(&opinion.authenticity)?,
-            legality: parse_stance(&opinion.legality)?,
-            relevance: parse_stance(&opinion.relevance)?,
+            authenticity: court_stance(opinion.authenticity),
+            legality: court_stance(opinion.legality),
+            relevance: court_stance(opinion.relevance),
             remarks: opinion.remarks.clone(),
         };
         let action = actions::enqueue(&vault, &account, kind).map_err(bad_input)?;
@@ -267,7 +270,10 @@ pub(crate) fn offline_steps(all: &[Action], court_case: &str) -> Vec<crate::ipc:
     all.iter()
         .filter_map(|a| match &a.kind {
             ActionKind::OfflineStep { case_id, step, .. } if case_id == court_case => {
-                Some(crate::ipc::OfflineStepView { step: step.clone(), action: view(a) })
+                Some(crate::ipc::OfflineStepView {
+                    step: crate::ipc::OfflineStepKind::from_court(step),
+                    action: view(a),
+                })
             }
             _ => None,
         })

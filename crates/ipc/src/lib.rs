@@ -10,11 +10,9 @@ use ts_rs::TS;
 pub use courtside_casework::cases::{Case, CaseDeadline, CaseDocument, CaseFields, CaseParty, PartyKind, PartyRole};
 pub use courtside_casework::{Draft, DraftSummary, SearchHit, VersionSummary};
 pub use courtside_evidence::custody::{Entry as CustodyEntry, Event as CustodyEvent};
-pub use courtside_evidence::{Exhibit, Problem as IntegrityProblem, Verification};
+pub use courtside_evidence::{Exhibit, Problem as IntegrityProblem, Source as ExhibitSource, Verification};
 pub use courtside_vault::Damage;
 use courtside_vault::VaultError;
-
-use crate::AppError;
 
 /// What the UI shows about the running app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -386,7 +384,7 @@ pub enum ProblemCode {
     TitleMissing,
     /// No cause of action.
     CauseMissing,
-    /// A party of a required role is missing (`subject`: the role).
+    /// A party of a required role is missing (`role`).
     PartyMissing,
     /// A party without a name.
     PartyNameMissing,
@@ -414,7 +412,9 @@ pub enum ProblemCode {
 pub struct CheckProblem {
     /// What it is.
     pub code: ProblemCode,
-    /// What it is about (a role, a document kind or title).
+    /// The missing party's role ([`ProblemCode::PartyMissing`]).
+    pub role: Option<PartyRole>,
+    /// What else it is about: a case type code, a document kind, a document's title.
     pub subject: Option<String>,
     /// A sentence in English (the UI words it by `code`).
     pub detail: String,
@@ -528,7 +528,7 @@ pub struct ExhibitDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DropOffer {
-    /// Names this drop for [`crate::App::capture_dropped`].
+    /// Names this drop for `App::capture_dropped` (courtside-core).
     pub token: String,
     /// Files found (folders walked).
     pub files: u32,
@@ -687,8 +687,8 @@ pub struct ActionView {
     pub id: String,
     /// The text.
     pub text: String,
-    /// `queued`, `sent` or `refused`.
-    pub state: String,
+    /// Where it stands.
+    pub state: ActionStatus,
     /// When the court recorded it (RFC 3339), once sent.
     pub sent_at: Option<String>,
     /// The court's reason, when refused.
@@ -699,10 +699,96 @@ pub struct ActionView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OfflineStepView {
-    /// `service`, `evidence-exchange`, `mediation`, `hearing` or `other`.
-    pub step: String,
+    /// Which step.
+    pub step: OfflineStepKind,
     /// The request to the court (its text is the reason) and where it stands.
     pub action: ActionView,
+}
+
+/// Where a request to the court (an answer, an opinion, a message, a step) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ActionStatus {
+    /// Waiting to be sent.
+    Queued,
+    /// The court has it.
+    Sent,
+    /// The court refused it.
+    Refused,
+}
+
+/// A step of a case that may continue offline (Online Operation Rules Art. 33).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum OfflineStepKind {
+    /// Service of documents.
+    Service,
+    /// Evidence exchange.
+    EvidenceExchange,
+    /// Mediation.
+    Mediation,
+    /// The hearing.
+    Hearing,
+    /// Another step (and a step this version does not know).
+    Other,
+}
+
+impl OfflineStepKind {
+    /// The word the court's API uses.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Service => "service",
+            Self::EvidenceExchange => "evidence-exchange",
+            Self::Mediation => "mediation",
+            Self::Hearing => "hearing",
+            Self::Other => "other",
+        }
+    }
+
+    /// The step the court's word names ([`Self::Other`] for one this version does not know).
+    #[must_use]
+    pub fn from_court(word: &str) -> Self {
+        [Self::Service, Self::EvidenceExchange, Self::Mediation, Self::Hearing]
+            .into_iter()
+            .find(|k| k.as_str() == word)
+            .unwrap_or(Self::Other)
+    }
+}
+
+/// A party's position on an aspect of an exhibit in cross-examination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Stance {
+    /// 认可.
+    Admit,
+    /// 不认可.
+    Dispute,
+    /// 部分认可.
+    Partly,
+}
+
+/// What kind of news from the court (or a reminder) a desktop notification and the
+/// window's banner are about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum NewsKind {
+    /// The court's word on a filing.
+    Filing,
+    /// A document was served.
+    Served,
+    /// A hearing was scheduled or changed.
+    Hearing,
+    /// A fee notice.
+    Fee,
+    /// Mediation.
+    Mediation,
+    /// Evidence in the exchange.
+    Evidence,
+    /// A deadline is near.
+    Deadline,
+    /// A hearing is about to start.
+    HearingReminder,
 }
 
 /// An exhibit in a case's evidence exchange.
@@ -738,12 +824,12 @@ pub struct ExchangedView {
 pub struct OpinionView {
     /// Who gave it.
     pub by: String,
-    /// `admit`, `dispute` or `partly`.
-    pub authenticity: String,
-    /// Same, for legality.
-    pub legality: String,
-    /// Same, for relevance.
-    pub relevance: String,
+    /// On authenticity.
+    pub authenticity: Stance,
+    /// On legality.
+    pub legality: Stance,
+    /// On relevance.
+    pub relevance: Stance,
     /// Reasons.
     pub remarks: String,
 }
@@ -752,12 +838,12 @@ pub struct OpinionView {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OpinionInput {
-    /// `admit`, `dispute` or `partly`.
-    pub authenticity: String,
-    /// Same, for legality.
-    pub legality: String,
-    /// Same, for relevance.
-    pub relevance: String,
+    /// On authenticity.
+    pub authenticity: Stance,
+    /// On legality.
+    pub legality: Stance,
+    /// On relevance.
+    pub relevance: Stance,
     /// Reasons.
     pub remarks: String,
 }
@@ -998,7 +1084,16 @@ impl DamagedItem {
 pub enum ErrorCode {
     /// The request was not acceptable as made.
     InvalidInput,
-    /// The court is unreachable or refused.
+    /// What was asked for is not there (deleted, or never was).
+    NotFound,
+    /// The court cannot be reached now (no network, the court down): try again later.
+    Offline,
+    /// The court answered and refused the request (its reason in the message).
+    CourtRefused,
+    /// The court needs a sign-in first.
+    NotSignedIn,
+    /// Another problem between this computer and the court (certificate, proxy, an answer
+    /// that breaks the protocol).
     Court,
     /// The embedded demo court did not start.
     DemoCourt,
@@ -1040,43 +1135,6 @@ pub struct IpcError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "Record<string, unknown>")]
     pub details: Option<serde_json::Value>,
-}
-
-impl From<AppError> for IpcError {
-    fn from(e: AppError) -> Self {
-        let code = match &e {
-            AppError::InvalidInput(_) => ErrorCode::InvalidInput,
-            AppError::Court(_) | AppError::Upload(_) | AppError::Sync(_) => ErrorCode::Court,
-            AppError::DemoCourt(_) => ErrorCode::DemoCourt,
-            AppError::Vault(v) => match v {
-                VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
-                VaultError::WrongRecoveryKey => ErrorCode::WrongRecoveryKey,
-                VaultError::WeakPassphrase { .. } | VaultError::AlreadyExists(_) => ErrorCode::InvalidInput,
-                VaultError::Tampered { .. } => ErrorCode::Tampered,
-                VaultError::KeychainUnavailable(_) => ErrorCode::KeychainUnavailable,
-                VaultError::DeviceUnlockOff | VaultError::WrongDeviceKey => ErrorCode::DeviceUnlockUnavailable,
-                VaultError::InUse { .. } => ErrorCode::VaultInUse,
-                VaultError::Conflict { .. } => ErrorCode::Conflict,
-                VaultError::BackupDamaged { .. } => ErrorCode::BackupDamaged,
-                VaultError::NotABackup(_) | VaultError::BackupOfAnotherVault(_) => ErrorCode::BackupFolder,
-                VaultError::NotFound(_)
-                | VaultError::Corrupt { .. }
-                | VaultError::Io { .. }
-                | VaultError::Database { .. }
-                | VaultError::InvalidId(_)
-                | VaultError::Random => ErrorCode::Vault,
-            },
-            AppError::Locked => ErrorCode::Locked,
-            AppError::Internal(_) => ErrorCode::Internal,
-        };
-        // A damaged item is named with its kind, so the window can say what it is and what
-        // the user can do, in the user's language.
-        let details = match &e {
-            AppError::Vault(v) => DamagedItem::of(v).and_then(|d| serde_json::to_value(d).ok()),
-            _ => None,
-        };
-        Self { code, message: e.to_string(), details }
-    }
 }
 
 /// The TypeScript declarations of every IPC type, as one module.
@@ -1123,9 +1181,11 @@ pub fn bindings() -> String {
         CalendarItem::decl(&cfg),
         CalendarView::decl(&cfg),
         PeriodOption::decl(&cfg),
+        ExhibitSource::decl(&cfg),
         Exhibit::decl(&cfg),
         courtside_evidence::photo::PhotoFacts::decl(&cfg),
         CustodyEntry::decl(&cfg),
+        courtside_evidence::custody::ExportFormat::decl(&cfg),
         CustodyEvent::decl(&cfg),
         IntegrityProblem::decl(&cfg),
         Verification::decl(&cfg),
@@ -1138,9 +1198,13 @@ pub fn bindings() -> String {
         HearingView::decl(&cfg),
         FeeNoticeView::decl(&cfg),
         QuestionView::decl(&cfg),
+        ActionStatus::decl(&cfg),
         ActionView::decl(&cfg),
         MediationView::decl(&cfg),
+        OfflineStepKind::decl(&cfg),
         OfflineStepView::decl(&cfg),
+        Stance::decl(&cfg),
+        NewsKind::decl(&cfg),
         ExchangedView::decl(&cfg),
         OpinionView::decl(&cfg),
         OpinionInput::decl(&cfg),
@@ -1157,7 +1221,7 @@ pub fn bindings() -> String {
         IpcError::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated by `cargo xtask codegen` from crates/app/src/ipc.rs. Do not edit.\n\
+        "// Generated by `cargo xtask codegen` from crates/ipc/src/lib.rs. Do not edit.\n\
          // A test fails when this file is stale.\n\n",
     );
     for decl in decls {

@@ -5,8 +5,8 @@
 #[test]
 fn committed_bindings_are_fresh() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = root.join(courtside_app::ipc::BINDINGS_PATH);
-    let generated = courtside_app::ipc::bindings();
+    let path = root.join(courtside_ipc::BINDINGS_PATH);
+    let generated = courtside_ipc::bindings();
     if std::env::var_os("COURTSIDE_UPDATE_BINDINGS").is_some() {
         std::fs::write(&path, &generated).expect("write bindings");
         return;

@@ -25,7 +25,7 @@ use crate::ipc::{
 use crate::{App, AppError};
 
 /// Hears of the court's news: kind and one line of text.
-pub type NewsSink = Arc<dyn Fn(&str, &str) + Send + Sync>;
+pub type NewsSink = Arc<dyn Fn(crate::ipc::NewsKind, &str) + Send + Sync>;
 
 /// Retries of one upload inside a sync cycle: about four seconds of waiting at most.
 const UPLOAD_RETRY: RetryPolicy =
@@ -406,10 +406,20 @@ impl App {
         match started {
             Ok(vault) => {
                 let network = self.network.clone();
-                let court = self.court.base().to_string();
+                let client = self.court.clone();
                 let court_id = self.court_id();
                 tokio::spawn(async move {
-                    let Ok(court) = url::Url::parse(&court) else { return };
+                    let court = client.base().as_url().clone();
+                    let court_id = match court_id {
+                        Some(id) => id,
+                        None => match client.health().await {
+                            Ok(health) => health.court_id,
+                            Err(e) => {
+                                tracing::info!(error = %e, "court policy not refreshed");
+                                return;
+                            }
+                        },
+                    };
                     if let Err(e) = courtside_sync::policy::refresh(&vault, &network, &court, &court_id).await {
                         tracing::info!(error = %e, "court policy not refreshed");
                     }
@@ -444,9 +454,9 @@ impl App {
                     to_absorb.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
                 for notice in &report.notices {
-                    tracing::info!(kind = notice.kind, "court news");
+                    tracing::info!(kind = ?notice.kind, "court news");
                     if let Some(tell) = &news {
-                        tell(notice.kind, &notice.text);
+                        tell(news_kind(notice.kind), &notice.text);
                     }
                 }
             }
@@ -454,24 +464,30 @@ impl App {
         EngineHandle { account, status, wake, stop, task: Some(task) }
     }
 
-    /// The court id of the app's court (its policy's id).
-    pub(crate) fn court_id(&self) -> String {
-        self.court_id
-            .lock()
-            .ok()
-            .and_then(|id| id.clone())
-            .unwrap_or_else(|| courtside_court_server::DEMO_COURT_ID.to_owned())
+    /// The court id of the app's court (its policy's id), once it has answered in this run.
+    pub(crate) fn court_id(&self) -> Option<String> {
+        self.court_id.lock().ok().and_then(|id| id.clone())
     }
 
     /// Asks the court for its policy (conditionally) and keeps it in the vault.
     pub(crate) async fn refresh_policy(&self, vault: &Vault) -> Result<courtside_sync::policy::CachedPolicy, AppError> {
-        if let Ok(health) = self.court.health().await
+        let health = self.court.health().await;
+        if let Ok(health) = &health
             && let Ok(mut id) = self.court_id.lock()
         {
-            *id = Some(health.court_id);
+            *id = Some(health.court_id.clone());
         }
         let court = url::Url::parse(&self.court_url()).map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(courtside_sync::policy::refresh(vault, &self.network, &court, &self.court_id()).await?.0)
+        let court_id = match (self.court_id(), health) {
+            (Some(id), _) => id,
+            (None, Ok(health)) => health.court_id,
+            // Unreachable now: the id the court had when its policy was cached.
+            (None, Err(e)) => match courtside_sync::policy::cached_for_court(vault, &court)? {
+                Some(cached) => cached.court_id,
+                None => return Err(e.into()),
+            },
+        };
+        Ok(courtside_sync::policy::refresh(vault, &self.network, &court, &court_id).await?.0)
     }
 }
 
@@ -546,5 +562,19 @@ pub(crate) fn outbox_view(item: &OutboxItem, progress: Option<UploadProgress>, c
         cancellable: item.cancellable(),
         last_error: item.last_error.clone(),
         created_at: item.created_at,
+    }
+}
+
+/// The window's word for a kind of the court's news.
+fn news_kind(kind: courtside_sync::feed::NoticeKind) -> crate::ipc::NewsKind {
+    use crate::ipc::NewsKind;
+    use courtside_sync::feed::NoticeKind;
+    match kind {
+        NoticeKind::Filing => NewsKind::Filing,
+        NoticeKind::Served => NewsKind::Served,
+        NoticeKind::Hearing => NewsKind::Hearing,
+        NoticeKind::Fee => NewsKind::Fee,
+        NoticeKind::Mediation => NewsKind::Mediation,
+        NoticeKind::Evidence => NewsKind::Evidence,
     }
 }

@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use courtside_casework::{Draft, DraftSummary, Drafts, SearchHit, VersionSummary};
 use courtside_court_api::{CourtClient, CourtError, CourtUrl};
-use courtside_court_server::{CourtConfig, RunningCourt};
 use courtside_vault::Vault;
 use tokio::sync::mpsc;
 
@@ -18,7 +17,7 @@ use crate::{AppConfig, AppError, CourtChoice};
 pub struct App {
     pub(crate) config: AppConfig,
     pub(crate) court: CourtClient,
-    demo_court: Option<RunningCourt>,
+    demo_court: Option<crate::demo::DemoCourt>,
     vault: Mutex<VaultSlot>,
     /// Held for the whole of an unlock attempt: attempts are made one at a time.
     unlocking: tokio::sync::Mutex<()>,
@@ -110,7 +109,7 @@ impl App {
         let (url, demo_court) = match &config.court {
             CourtChoice::Configured(url) => (url.clone(), None),
             CourtChoice::Demo => {
-                let court = start_demo_court(&config.demo_court_dir()).await?;
+                let court = crate::demo::DemoCourt::start(&config.demo_court_dir()).await?;
                 let url = CourtUrl::parse(&court.base_url())
                     .map_err(|e| AppError::Internal(format!("demo court address: {e}")))?;
                 (url, Some(court))
@@ -402,39 +401,10 @@ impl App {
 
     /// Stops the demo court (if any), letting requests in flight finish.
     pub async fn shutdown(self) {
-        if let Some(court) = self.demo_court
-            && let Err(e) = court.stop().await
-        {
-            tracing::warn!(error = %e, "demo court ended with an error");
+        if let Some(court) = self.demo_court {
+            court.stop().await;
         }
     }
-}
-
-/// Starts the demo court on the port it had last time (kept in `demo-court/port`), so that
-/// court accounts and the cached policy, which are keyed by the court's address, stay valid
-/// across restarts; a free port when that one is taken (or on the first start).
-async fn start_demo_court(dir: &std::path::Path) -> Result<RunningCourt, AppError> {
-    let port_file = dir.join("port");
-    let saved: Option<u16> = std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok());
-    let config = |port: u16| CourtConfig {
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        ..CourtConfig::local(dir.to_owned())
-    };
-    let court = match saved {
-        Some(port) => match courtside_court_server::start(config(port)).await {
-            Ok(court) => court,
-            Err(courtside_court_server::StartError::Bind { .. }) => courtside_court_server::start(config(0)).await?,
-            Err(e) => return Err(e.into()),
-        },
-        None => courtside_court_server::start(config(0)).await?,
-    };
-    let port = court.addr().port();
-    if saved != Some(port)
-        && let Err(e) = std::fs::write(&port_file, port.to_string())
-    {
-        tracing::warn!(error = %e, "the demo court's port was not saved");
-    }
-    Ok(court)
 }
 
 /// Runs CPU-heavy work (key derivation) off the async threads.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use courtside_app::AppError;
+use courtside_core::AppError;
 use courtside_evidence::{Capture, EvidenceError, Locker};
 use courtside_vault::Vault;
 
@@ -81,7 +81,7 @@ pub async fn run(vault: Vault, command: EvidenceCommand) -> Result<(), AppError>
             let court = courtside_court_api::CourtUrl::parse(&court)
                 .map_err(|e| AppError::InvalidInput(format!("--court: {e}")))?;
             let court =
-                courtside_court_api::CourtClient::with_network(court, &courtside_app::courts::network_from_env()?)
+                courtside_court_api::CourtClient::with_network(court, &courtside_core::courts::network_from_env()?)
                     .map_err(|e| AppError::InvalidInput(e.to_string()))?;
             for s in locker.timestamp(&court).await.map_err(err)? {
                 println!("{}\t{}\t{}", s.subject, s.gen_time, s.sha256);

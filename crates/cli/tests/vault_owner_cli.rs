@@ -50,12 +50,12 @@ async fn every_command_that_opens_the_vault_is_refused_while_the_app_holds_it() 
     let draft = String::from_utf8(made.stdout).unwrap().trim().to_owned();
 
     // The app service, as the desktop shell runs it, opens the vault and holds it.
-    let mut config = courtside_app::AppConfig::new(
+    let mut config = courtside_core::AppConfig::new(
         data.clone(),
-        courtside_app::CourtChoice::Configured(courtside_court_api::CourtUrl::parse("http://127.0.0.1:9/").unwrap()),
+        courtside_core::CourtChoice::Configured(courtside_court_api::CourtUrl::parse("http://127.0.0.1:9/").unwrap()),
     );
     config.background_sync = false;
-    let app = courtside_app::App::start(config).await.unwrap();
+    let app = courtside_core::App::start(config).await.unwrap();
     app.unlock_vault(PASS.into()).await.unwrap();
     let before = snapshot(&data.join("vault"));
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use courtside_app::AppError;
+use courtside_core::AppError;
 use courtside_court_api::filing::{CaseTarget, DocumentRole};
 use courtside_sync::account::{self, Session};
 use courtside_sync::outbox::{self, DocumentSource, DraftDocument, Drain, FilingDraft, ItemState};
@@ -77,7 +77,7 @@ fn media_type(path: &std::path::Path) -> &'static str {
     }
 }
 
-pub use courtside_app::courts::network_from_env;
+pub use courtside_core::courts::network_from_env;
 
 fn parse_fen(text: &str) -> Result<courtside_casework::money::Fen, String> {
     courtside_casework::money::Fen::parse_yuan(text).map_err(|e| e.to_string())
@@ -218,7 +218,7 @@ pub async fn sync(vault: Vault, command: SyncCommand) -> Result<(), AppError> {
             }
             let news = courtside_sync::feed::pull(&vault, &mut session).await.map_err(sync_err)?;
             for notice in &news.notices {
-                println!("news\t{}\t{}", notice.kind, notice.text);
+                println!("news\t{}\t{}", notice.kind.as_str(), notice.text);
             }
         }
     }

@@ -119,7 +119,10 @@ impl crate::App {
         let exhibits = written?;
         self.with_locker(|l| {
             for id in &exhibits {
-                l.log_event(id, Event::Exported { format: "courtside-export".into() })?;
+                l.log_event(
+                    id,
+                    Event::Exported { format: courtside_evidence::custody::ExportFormat::CourtsideExport },
+                )?;
             }
             Ok(())
         })?;

@@ -10,16 +10,6 @@ use courtside_sync::outbox::{DocumentSource, DraftDocument};
 use crate::ipc::{DropFailure, DropOffer, DropOutcome, DropProgress, ExhibitDetail};
 use crate::{App, AppError};
 
-impl From<EvidenceError> for AppError {
-    fn from(e: EvidenceError) -> Self {
-        match e {
-            EvidenceError::Vault(v) => Self::Vault(v),
-            EvidenceError::Decode(..) => Self::Internal(e.to_string()),
-            other => Self::InvalidInput(other.to_string()),
-        }
-    }
-}
-
 impl App {
     /// Runs `f` on the open vault's locker. The vault's slot is held only to find the locker,
     /// not while `f` runs, so a long capture does not stall every other command; the locker
@@ -59,7 +49,7 @@ impl App {
         name: &str,
         title: Option<&str>,
         proves: &str,
-        source: &str,
+        source: courtside_evidence::Source,
         bytes: &[u8],
     ) -> Result<Exhibit, AppError> {
         self.note_change();
@@ -69,7 +59,7 @@ impl App {
         let capture = Capture {
             title: title.filter(|t| !t.trim().is_empty()).map(str::to_owned),
             proves: proves.trim().to_owned(),
-            source: Some(source.to_owned()),
+            source: Some(source),
         };
         self.with_locker(|l| Ok(l.capture(name, &mut &bytes[..], &capture)?))
     }
@@ -170,10 +160,10 @@ impl App {
             }
         })?;
         let source = match held.how {
-            Picked::Dropped => "drag-and-drop",
-            Picked::Chosen => "file",
+            Picked::Dropped => courtside_evidence::Source::DragAndDrop,
+            Picked::Chosen => courtside_evidence::Source::File,
         };
-        let capture = Capture { title: None, proves: proves.trim().to_owned(), source: Some(source.into()) };
+        let capture = Capture { title: None, proves: proves.trim().to_owned(), source: Some(source) };
         let files = u32::try_from(held.files.len()).unwrap_or(u32::MAX);
         let total: u64 = held.files.iter().map(|(_, size)| size).sum();
         let mut before = 0u64;
@@ -385,7 +375,7 @@ impl App {
                     }
                 }
                 Some((path, reply)) = rx.recv() => {
-                    let capture = Capture { title: None, proves: String::new(), source: Some("watched-folder".into()) };
+                    let capture = Capture { title: None, proves: String::new(), source: Some(courtside_evidence::Source::WatchedFolder) };
                     let outcome = self.with_locker(|l| Ok(l.capture_file(&path, &capture)?)).map(|_| ());
                     let _ = reply.send(outcome.map_err(|e| EvidenceError::Invalid(e.to_string())));
                 }
@@ -480,13 +470,17 @@ fn display_name(path: &std::path::Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+/// Where an exhibit came from, for the evidence catalogue (a court paper, in Chinese).
 fn source_text(e: &Exhibit) -> String {
-    match e.source.as_str() {
-        "file" | "watched-folder" => format!("文件 {}", e.original_name),
-        other => match other.strip_prefix("url:") {
-            Some(hops) => format!("网页 {}", hops.rsplit(" -> ").next().unwrap_or(hops)),
-            None => format!("{other} · {}", e.original_name),
-        },
+    use courtside_evidence::Source;
+    match &e.source {
+        Source::Web { .. } => format!("网页 {}", e.source.final_url().unwrap_or_default()),
+        Source::Camera => format!("拍摄 {}", e.original_name),
+        Source::Microphone => format!("录音 {}", e.original_name),
+        Source::Screen => format!("录屏 {}", e.original_name),
+        Source::File | Source::DragAndDrop | Source::WatchedFolder | Source::Other { .. } => {
+            format!("文件 {}", e.original_name)
+        }
     }
 }
 

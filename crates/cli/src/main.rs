@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use courtside_app::config::{demo_court_dir, vault_dir};
-use courtside_app::{AppConfig, AppError, default_data_dir};
 use courtside_casework::Drafts;
+use courtside_core::config::{demo_court_dir, vault_dir};
+use courtside_core::{AppConfig, AppError, default_data_dir};
 use courtside_court_server::CourtConfig;
 use courtside_vault::{KdfParams, Vault, VaultState};
 
@@ -22,7 +22,7 @@ use courtside_vault::{KdfParams, Vault, VaultState};
 #[command(name = "courtside", version, about = "Courtside: prepare, file and follow court cases, offline first.")]
 struct Cli {
     /// Data directory (default: the OS application-data directory).
-    #[arg(long, global = true, value_name = "DIR", env = courtside_app::config::DATA_DIR_ENV)]
+    #[arg(long, global = true, value_name = "DIR", env = courtside_core::config::DATA_DIR_ENV)]
     data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -443,7 +443,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             if let Some(dir) = cli.data_dir {
                 config.data_dir = dir;
             }
-            let app = courtside_app::App::start(config).await?;
+            let app = courtside_core::App::start(config).await?;
             let status = app.check_connectivity().await;
             println!("{}", serde_json::to_string(&status).map_err(|e| AppError::Internal(e.to_string()))?);
             app.shutdown().await;
@@ -453,7 +453,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
 }
 
 /// The app service on the configured court (or the demo court), its vault opened.
-async fn case_app(data_dir: Option<PathBuf>) -> Result<courtside_app::App, AppError> {
+async fn case_app(data_dir: Option<PathBuf>) -> Result<courtside_core::App, AppError> {
     let mut config = AppConfig::from_env()?;
     if let Some(dir) = data_dir {
         config.data_dir = dir;
@@ -544,7 +544,7 @@ async fn vault_command(data_dir: &std::path::Path, command: VaultCommand) -> Res
         }
         VaultCommand::Backup { to } => {
             let vault = open_vault(data_dir)?;
-            let r = courtside_app::backup::back_up(&vault, &to)?;
+            let r = courtside_core::backup::back_up(&vault, &to)?;
             println!(
                 "Snapshot {} in {}: {} files, {} bytes; {} new pieces, {} bytes written.",
                 r.snapshot,
@@ -583,7 +583,7 @@ async fn vault_command(data_dir: &std::path::Path, command: VaultCommand) -> Res
         }
         VaultCommand::Restore { from, snapshot, recovery_key } => {
             let secret = backup_secret(recovery_key)?;
-            let restored = courtside_app::backup::restore(data_dir, &from, snapshot.as_deref(), secret.as_secret())?;
+            let restored = courtside_core::backup::restore(data_dir, &from, snapshot.as_deref(), secret.as_secret())?;
             println!(
                 "Restored snapshot {} ({} files) into {}.",
                 restored.report.snapshot.name,
@@ -841,7 +841,8 @@ async fn serve_court(
 ) -> Result<(), AppError> {
     let court =
         courtside_court_server::start(CourtConfig { listen, size_limits, ..CourtConfig::local(court_dir.clone()) })
-            .await?;
+            .await
+            .map_err(|e| AppError::DemoCourt(e.to_string()))?;
     // One line on stdout with the real address, so scripts and tests can wait for it.
     println!(
         "court listening on {} (data in {}; clerk token in {})",
