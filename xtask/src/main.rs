@@ -15,6 +15,7 @@
 //!   bundle size).
 
 mod bench;
+mod checks;
 mod env;
 mod fuzz;
 mod supply_chain;
