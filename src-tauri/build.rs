@@ -69,6 +69,7 @@ const COMMANDS: &[&str] = &[
     "attach_case_document",
     "add_case_deadline",
     "remove_case_deadline",
+    "agenda",
     "calendar",
     "export_calendar",
     "served_documents",

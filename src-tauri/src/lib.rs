@@ -155,6 +155,7 @@ pub fn run() {
             commands::cases::attach_case_document,
             commands::cases::add_case_deadline,
             commands::cases::remove_case_deadline,
+            commands::cases::agenda,
             commands::cases::calendar,
             commands::cases::export_calendar,
             commands::cases::served_documents,

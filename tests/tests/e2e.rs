@@ -1,6 +1,8 @@
 //! One integration-test binary for the whole workspace, so the suite links once.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly by design")]
 
+#[path = "e2e/agenda.rs"]
+mod agenda;
 #[path = "e2e/backup.rs"]
 mod backup;
 #[path = "e2e/casework.rs"]

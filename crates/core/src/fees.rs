@@ -19,6 +19,9 @@ fn iso(d: time::Date) -> String {
     d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
 }
 
+/// The period code of a fee notice's last day on its case.
+pub const FEE_PERIOD: &str = "fee-payment";
+
 impl App {
     /// Puts each unpaid fee's last day on its case (once), and takes it off once paid.
     ///
@@ -41,7 +44,7 @@ impl App {
                             &case.id,
                             CaseDeadline {
                                 id: String::new(),
-                                period: "fee-payment".into(),
+                                period: FEE_PERIOD.into(),
                                 name_zh: "缴纳诉讼费".into(),
                                 name_en: "Pay the court fee".into(),
                                 from: String::new(),

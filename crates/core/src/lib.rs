@@ -11,6 +11,7 @@
 //! a court runs the reference court on 127.0.0.1 as a demo; without it, the core links no
 //! court server and a court must be configured.
 
+pub mod agenda;
 pub mod backup;
 pub mod calendar;
 pub mod cases;

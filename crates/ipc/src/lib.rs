@@ -717,6 +717,63 @@ pub enum ActionStatus {
     Refused,
 }
 
+/// What an item of the home view is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum AgendaKind {
+    /// A filing needs the user (the court refused it, or it cannot be sent).
+    NeedsAttention,
+    /// A hearing.
+    Hearing,
+    /// The last day of a statutory period on a case.
+    Deadline,
+    /// The day by which the court wants a filing corrected.
+    CorrectionDue,
+    /// A fee notice not yet paid.
+    FeeDue,
+    /// A document the court served in the last week.
+    Served,
+}
+
+/// One thing due or coming, on the home view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AgendaItem {
+    /// What it is.
+    pub kind: AgendaKind,
+    /// Its day (YYYY-MM-DD, China time, as the court sets it).
+    pub day: String,
+    /// Its time (RFC 3339), for a hearing or a served document.
+    pub at: Option<String>,
+    /// Days from today to its day (negative: passed).
+    #[ts(type = "number")]
+    pub days_left: i64,
+    /// The case on this computer, when known.
+    pub case_id: Option<String>,
+    /// That case's title.
+    pub case_title: Option<String>,
+    /// Its name: the court's words (a hearing's, a fee's, a document's title), the filing's
+    /// title, or a period's Chinese name.
+    pub title: String,
+    /// A period's English name (the court's words have none).
+    pub title_en: Option<String>,
+    /// The id of the thing itself (deadline, hearing, fee notice, outbox item, document).
+    pub target: String,
+}
+
+/// The home view: what is due and coming across every case, soonest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AgendaView {
+    /// Today (YYYY-MM-DD, China time).
+    pub today: String,
+    /// Everything from two weeks ago to two months ahead.
+    pub items: Vec<AgendaItem>,
+    /// How many need the user soon (overdue, within three days, new, needing attention):
+    /// the count in the sidebar.
+    pub needs_you: u32,
+}
+
 /// A step of a case that may continue offline (Online Operation Rules Art. 33).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
@@ -1180,6 +1237,9 @@ pub fn bindings() -> String {
         CaseDeadline::decl(&cfg),
         CalendarItem::decl(&cfg),
         CalendarView::decl(&cfg),
+        AgendaKind::decl(&cfg),
+        AgendaItem::decl(&cfg),
+        AgendaView::decl(&cfg),
         PeriodOption::decl(&cfg),
         ExhibitSource::decl(&cfg),
         Exhibit::decl(&cfg),

@@ -90,6 +90,12 @@ pub(crate) fn remove_case_deadline(app: State<'_, App>, id: String, deadline_id:
     Ok(app.remove_case_deadline(&id, &deadline_id)?)
 }
 
+/// What is due and coming across every case (the home view).
+#[tauri::command]
+pub(crate) async fn agenda(app: State<'_, App>) -> Result<courtside_core::ipc::AgendaView, IpcError> {
+    Ok(app.agenda()?)
+}
+
 #[tauri::command]
 pub(crate) fn calendar(app: State<'_, App>) -> Result<CalendarView, IpcError> {
     Ok(app.calendar()?)

@@ -1,5 +1,5 @@
 import { redirect } from '@sveltejs/kit';
 
 export function load({ url }: { url: URL }): never {
-  redirect(307, `/cases${url.search}`);
+  redirect(307, `/today${url.search}`);
 }

@@ -437,7 +437,7 @@ test('evidence added in the window is hashed and sealed, shows its custody, and 
       const expected = createHash('sha256').update(content).digest('hex');
       await s.waitFor('[data-testid="exhibit-sha256"]', { timeout: 30_000, text: (t) => t === expected });
       await s.waitFor('[data-testid="exhibit-verification"]', { text: (t) => t.startsWith('完好') });
-      await s.waitFor('[data-testid="custody-entry"]', { text: (t) => t.includes('采集（file），已计算哈希并封存') });
+      await s.waitFor('[data-testid="custody-entry"]', { text: (t) => t.includes('采集（选择的文件），已计算哈希并封存') });
       await shoot(s, 'evidence-zh-CN.png');
       await s.click(await s.find('[data-testid="evidence-export"]'));
       const message = await s.waitFor('[data-testid="evidence-message"]', { text: (t) => t.startsWith('已导出到 ') });
@@ -445,7 +445,7 @@ test('evidence added in the window is hashed and sealed, shows its custody, and 
       assert.ok(bag.startsWith(exportDir), bag);
       const manifest = readFileSync(join(bag, 'manifest-sha256.txt'), 'utf8');
       assert.match(manifest, new RegExp(`^${expected}  data/exhibits/001-微信聊天记录\\.txt$`, 'm'));
-      await s.waitFor('[data-testid="custody-timeline"]', { text: (t) => t.includes('已导出（bagit）') });
+      await s.waitFor('[data-testid="custody-timeline"]', { text: (t) => t.includes('已导出（证据包）') });
     },
     undefined,
     { COURTSIDE_EXPORT_DIR: exportDir }

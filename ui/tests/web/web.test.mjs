@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { serveBuild } from '../support/static-server.mjs';
 
-const SCREENS = ['cases', 'calendar', 'drafts', 'evidence', 'filings', 'hearings', 'inbox', 'settings'];
+const SCREENS = ['today', 'cases', 'calendar', 'drafts', 'evidence', 'filings', 'hearings', 'inbox', 'settings'];
 let server;
 let browser;
 
@@ -37,6 +37,11 @@ async function openUnlocked(page, path, locale) {
   await page.goto(`${server.url}${path}?locale=${locale}&vault=open-sesame-123`);
   await page.getByTestId('passphrase').fill('open-sesame-123');
   await page.getByTestId('unlock-submit').click();
+}
+
+/** The day `offset` days from today in China time (YYYY-MM-DD), as the court counts. */
+function chinaDay(offset = 0) {
+  return new Date(Date.now() + 8 * 3_600_000 + offset * 86_400_000).toISOString().slice(0, 10);
 }
 
 async function assertAccessible(page, label) {
@@ -302,7 +307,7 @@ test('evidence locker: add files, see the digest and the custody timeline, expor
   assert.equal(await page.getByTestId('exhibit-item').count(), 2);
   await page.getByTestId('exhibit-item').first().click();
   await page.waitForFunction(() => document.querySelector('[data-testid="exhibit-sha256"]')?.textContent?.startsWith('ba7816bf'));
-  assert.match(await page.getByTestId('custody-timeline').textContent(), /Captured \(file\), hashed and sealed/);
+  assert.match(await page.getByTestId('custody-timeline').textContent(), /Captured \(a file chosen\), hashed and sealed/);
   // The original is shown: text as text, a photo as an image the webview decoded.
   await page.getByTestId('exhibit-preview').filter({ hasText: 'abc' }).waitFor();
   await assertAccessible(page, 'evidence locker with an exhibit open');
@@ -315,7 +320,7 @@ test('evidence locker: add files, see the digest and the custody timeline, expor
   assert.match(await page.getByTestId('evidence-export').textContent(), /Export 1 selected/);
   await page.getByTestId('evidence-export').click();
   await page.getByTestId('evidence-message').filter({ hasText: 'Exported to' }).waitFor();
-  assert.match(await page.getByTestId('custody-timeline').textContent(), /Exported \(bagit\)/);
+  assert.match(await page.getByTestId('custody-timeline').textContent(), /Exported \(evidence bundle\)/);
   await page.getByTestId('exhibit-item').first().click();
   await page.getByTestId('exhibit-detail').filter({ hasText: 'chat.txt' }).waitFor();
   assert.doesNotMatch(await page.getByTestId('custody-timeline').textContent(), /Exported/, 'an exhibit not ticked is not exported');
@@ -450,13 +455,39 @@ test('a fee notice shows its amount and last day, and opens the court\'s payment
   await page.getByTestId('unlock-submit').click();
   await page.getByTestId('fee-item').waitFor();
   assert.match(await page.getByTestId('fee-item').textContent(), /案件受理费 · 2,300\.00 元/);
-  assert.equal(await page.getByTestId('fee-due').textContent(), '请于 2026-11-30 前缴纳');
+  assert.equal(await page.getByTestId('fee-due').textContent(), `请于 ${chinaDay(-2)} 前缴纳`);
   await page.getByTestId('fee-pay').click();
   assert.match(await page.getByTestId('fee-opened').textContent(), /^法院缴费页面已在浏览器中打开/);
   await assertAccessible(page, 'fee notices');
   assert.deepEqual(errors, []);
   await close();
 });
+
+for (const locale of ['en-US', 'zh-CN']) {
+  test(`the home view gathers what is due across cases, and the sidebar counts it: ${locale}`, async () => {
+    const zh = locale === 'zh-CN';
+    const { page, errors, close } = await newPage(zh ? 'dark' : 'light');
+    await page.goto(`${server.url}/?locale=${locale}&vault=open-sesame-123&hearing&fee`);
+    await page.getByTestId('passphrase').fill('open-sesame-123');
+    await page.getByTestId('unlock-submit').click();
+    await page.waitForURL('**/today**');
+    await page.getByTestId('today-item').first().waitFor();
+    assert.equal(await page.getByTestId('nav-today').getAttribute('aria-current'), 'page', 'the home view is where the app opens');
+    const overdue = page.getByTestId('today-group-overdue');
+    assert.match(await overdue.textContent(), zh ? /缴费期限.*案件受理费.*已逾期 2 天/ : /Fee due.*案件受理费.*2 days overdue/);
+    const week = page.getByTestId('today-group-week');
+    assert.match(await week.textContent(), zh ? /庭审.*第一次开庭/ : /Hearing.*第一次开庭/);
+    // Overdue and within three days: both counted in the sidebar.
+    assert.equal(await page.getByTestId('nav-today-count').textContent(), '2');
+    assert.equal(await page.getByTestId('today-item').count(), 2);
+    await assertAccessible(page, `home view (${locale})`);
+    // Each item leads to where the user acts on it.
+    await page.getByTestId('today-group-overdue').getByTestId('today-item-link').click();
+    await page.waitForURL('**/fees**');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+}
 
 test('hearings show their time and a countdown', async () => {
   const { page, errors, close } = await newPage('light');

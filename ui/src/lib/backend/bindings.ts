@@ -775,6 +775,62 @@ export type CalendarView = {
  */
 items: Array<CalendarItem>, };
 
+export type AgendaKind = "needsAttention" | "hearing" | "deadline" | "correctionDue" | "feeDue" | "served";
+
+export type AgendaItem = { 
+/**
+ * What it is.
+ */
+kind: AgendaKind, 
+/**
+ * Its day (YYYY-MM-DD, China time, as the court sets it).
+ */
+day: string, 
+/**
+ * Its time (RFC 3339), for a hearing or a served document.
+ */
+at: string | null, 
+/**
+ * Days from today to its day (negative: passed).
+ */
+daysLeft: number, 
+/**
+ * The case on this computer, when known.
+ */
+caseId: string | null, 
+/**
+ * That case's title.
+ */
+caseTitle: string | null, 
+/**
+ * Its name: the court's words (a hearing's, a fee's, a document's title), the filing's
+ * title, or a period's Chinese name.
+ */
+title: string, 
+/**
+ * A period's English name (the court's words have none).
+ */
+titleEn: string | null, 
+/**
+ * The id of the thing itself (deadline, hearing, fee notice, outbox item, document).
+ */
+target: string, };
+
+export type AgendaView = { 
+/**
+ * Today (YYYY-MM-DD, China time).
+ */
+today: string, 
+/**
+ * Everything from two weeks ago to two months ahead.
+ */
+items: Array<AgendaItem>, 
+/**
+ * How many need the user soon (overdue, within three days, new, needing attention):
+ * the count in the sidebar.
+ */
+needsYou: number, };
+
 export type PeriodOption = { 
 /**
  * Code.

@@ -1,5 +1,5 @@
 import { BackendError, type Backend } from './index';
-import type { ActionView, CaseFields, CaseView, CheckProblem, CourtAccountView, ExchangedView, OutboxView, PolicyView, RequiredDocument } from './bindings';
+import type { ActionView, AgendaItem, CaseFields, CaseView, CheckProblem, CourtAccountView, ExchangedView, OutboxView, PolicyView, RequiredDocument } from './bindings';
 
 type CaseMethods = Pick<
   Backend,
@@ -27,6 +27,7 @@ type CaseMethods = Pick<
   | 'submitToExchange'
   | 'addCaseDeadline'
   | 'removeCaseDeadline'
+  | 'agenda'
   | 'calendar'
   | 'exportCalendar'
   | 'servedDocuments'
@@ -317,6 +318,29 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       return { items: items.sort((a, b) => a.day.localeCompare(b.day)) };
     },
     exportCalendar: async () => (unlocked(), '~/Downloads/courtside-deadlines.ics'),
+    // The home view from what the web build holds (the same rules as Rust's, in short).
+    agenda: async () => {
+      unlocked();
+      const china = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+      const today = china(Date.now());
+      const daysLeft = (day: string) => Math.round((Date.parse(`${day}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
+      const items: AgendaItem[] = [];
+      for (const v of cases.values()) {
+        for (const d of v.case.deadlines) {
+          if (d.period === 'fee-payment') continue;
+          items.push({ kind: 'deadline', day: d.lastDay, at: null, daysLeft: daysLeft(d.lastDay), caseId: v.case.id, caseTitle: v.case.fields.title, title: d.nameZh, titleEn: d.nameEn, target: d.id });
+        }
+      }
+      for (const h of await methods.hearings()) {
+        const day = china(h.startsAtMs);
+        items.push({ kind: 'hearing', day, at: h.startsAt, daysLeft: daysLeft(day), caseId: h.localCase, caseTitle: h.caseTitle, title: h.title, titleEn: null, target: h.id });
+      }
+      for (const f of await methods.feeNotices()) {
+        if (!f.paidAt) items.push({ kind: 'feeDue', day: f.due, at: null, daysLeft: daysLeft(f.due), caseId: f.localCase, caseTitle: f.caseTitle, title: f.reason, titleEn: null, target: f.id });
+      }
+      const kept = items.filter((i) => i.daysLeft >= -14 && i.daysLeft <= 60).sort((a, b) => a.day.localeCompare(b.day));
+      return { today, items: kept, needsYou: kept.filter((i) => i.daysLeft <= 3).length };
+    },
     // The web build has no court feed: `?hearing` shows one hearing two days ahead.
     hearings: async () => {
       unlocked();
@@ -329,12 +353,12 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         }
       ];
     },
-    // The web build has no court feed: `?fee` shows one unpaid fee notice.
+    // The web build has no court feed: `?fee` shows one unpaid fee notice, two days overdue.
     feeNotices: async () => {
       unlocked();
       if (!new URLSearchParams(globalThis.location?.search ?? '').has('fee')) return [];
       return [
-        { id: 'fee1', courtCase: 'case-1', localCase: null, caseTitle: null, amountFen: 230_000, reason: '案件受理费', due: '2026-11-30', paidAt: null, receiptNumber: null }
+        { id: 'fee1', courtCase: 'case-1', localCase: null, caseTitle: null, amountFen: 230_000, reason: '案件受理费', due: new Date(Date.now() + 8 * 3_600_000 - 2 * 86_400_000).toISOString().slice(0, 10), paidAt: null, receiptNumber: null }
       ];
     },
     payFee: async (fee) => (unlocked(), `http://127.0.0.1:0/pay/${fee}`),

@@ -28,6 +28,7 @@ import type {
   DropProgress,
   Verification,
   CalendarView,
+  AgendaView,
   CaseFields,
   CaseSummary,
   CaseView,
@@ -164,6 +165,8 @@ export interface Backend {
   /** Removes a deadline from a case. */
   removeCaseDeadline(id: string, deadlineId: string): Promise<CaseView>;
   /** Deadlines of every case, soonest first, with clashes. */
+  /** What is due and coming across every case (the home view), soonest first. */
+  agenda(): Promise<AgendaView>;
   calendar(): Promise<CalendarView>;
   /** Fee notices from the court, soonest due first; paid ones carry the court's receipt. */
   feeNotices(): Promise<FeeNoticeView[]>;

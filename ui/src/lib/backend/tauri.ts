@@ -87,6 +87,7 @@ export const tauriBackend: Backend = {
   detachCaseDocument: (id, blobId) => call('detach_case_document', { id, blobId }),
   addCaseDeadline: (id, period, from, note) => call('add_case_deadline', { id, period, from, note }),
   removeCaseDeadline: (id, deadlineId) => call('remove_case_deadline', { id, deadlineId }),
+  agenda: () => call('agenda'),
   calendar: () => call('calendar'),
   exportCalendar: () => call('export_calendar'),
   servedDocuments: () => call('served_documents'),

@@ -13,6 +13,7 @@ import bindings from '../backend/bindings.ts?raw';
 const WORDED: Record<string, string | null> = {
   VaultState: null,
   CaseStage: 'stage.',
+  AgendaKind: 'today.kind.',
   OutboxState: 'outbox.',
   CourtStatus: 'court.',
   SyncState: 'sync.',
