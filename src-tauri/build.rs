@@ -64,6 +64,8 @@ const COMMANDS: &[&str] = &[
     "create_case",
     "update_case",
     "copy_case",
+    "check_amount",
+    "delete_case",
     "queue_case_filing",
     "detach_case_document",
     "attach_case_document",

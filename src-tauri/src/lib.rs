@@ -150,6 +150,8 @@ pub fn run() {
             commands::cases::create_case,
             commands::cases::update_case,
             commands::cases::copy_case,
+            commands::cases::check_amount,
+            commands::cases::delete_case,
             commands::cases::queue_case_filing,
             commands::cases::detach_case_document,
             commands::cases::attach_case_document,

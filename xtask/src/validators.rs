@@ -97,11 +97,14 @@ pub(crate) fn bagit(p: &Project) -> Result<()> {
 pub(crate) fn export(p: &Project) -> Result<()> {
     let venv = venv(p)?;
     let out_dir = p.target_dir().join("tools/export");
-    let out = cmd("cargo", &["run", "--quiet", "-p", "courtside-core", "--example", "export_sample", "--"])
-        .arg(&out_dir)
-        .current_dir(&p.root)
-        .output()
-        .context("run export_sample")?;
+    let out = cmd(
+        "cargo",
+        &["run", "--quiet", "-p", "courtside-core", "--features", "demo-court", "--example", "export_sample", "--"],
+    )
+    .arg(&out_dir)
+    .current_dir(&p.root)
+    .output()
+    .context("run export_sample")?;
     anyhow::ensure!(out.status.success(), "export_sample failed: {}", String::from_utf8_lossy(&out.stderr));
     let bag = PathBuf::from(String::from_utf8(out.stdout)?.trim());
     p.step(

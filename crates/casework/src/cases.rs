@@ -28,6 +28,9 @@ pub enum CaseError {
     /// The case was queued: it changes only by a new filing.
     #[error("case {0} was sent to the court; copy it to change and file again")]
     Sent(String),
+    /// The court knows the case (it was filed, or the court serves in it): it stays.
+    #[error("case {0} is known to the court: it is kept (archive it instead)")]
+    HeldByCourt(String),
     /// The vault refused.
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -344,8 +347,7 @@ impl Cases {
     }
 
     /// Seals `content` as a document of the case; a document of the same kind that Courtside
-    /// generated is replaced (its blob deleted from the list; the file stays until the vault
-    /// is compacted).
+    /// generated is replaced (its sealed file removed once no case refers to it).
     ///
     /// # Errors
     /// [`CaseError::Sent`], [`CaseError::Invalid`] (file name), the vault's error.
@@ -360,9 +362,13 @@ impl Cases {
         check_len("document title", title, MAX_NAME)?;
         let blob_id = format!("case-{}-{}", case.id, uuid::Uuid::new_v4().simple());
         let info = self.vault.write_blob(&blob_id, content)?;
-        if generated {
-            case.documents.retain(|d| !(d.generated && d.kind == kind));
-        }
+        let replaced: Vec<String> = if generated {
+            let (old, kept) = case.documents.drain(..).partition(|d| d.generated && d.kind == kind);
+            case.documents = kept;
+            old.into_iter().map(|d: CaseDocument| d.blob_id).collect()
+        } else {
+            Vec::new()
+        };
         case.documents.push(CaseDocument {
             blob_id,
             kind: kind.to_owned(),
@@ -375,6 +381,7 @@ impl Cases {
         });
         case.updated_at = now_millis();
         self.save(&case)?;
+        self.remove_unreferenced(replaced);
         Ok(case)
     }
 
@@ -394,6 +401,7 @@ impl Cases {
         }
         case.updated_at = now_millis();
         self.save(&case)?;
+        self.remove_unreferenced(vec![blob_id.to_owned()]);
         Ok(case)
     }
 
@@ -549,6 +557,44 @@ impl Cases {
         };
         self.save(&case)?;
         Ok(case)
+    }
+
+    /// Deletes a case the court does not know (never queued, never served in): its record
+    /// becomes a tombstone in one unit of work, then its documents' sealed files go, unless
+    /// another case (a copy) still refers to them.
+    ///
+    /// # Errors
+    /// [`CaseError::NotFound`]; [`CaseError::HeldByCourt`] for a case queued, filed or
+    /// followed by service; [`VaultError::Conflict`] when it changed meanwhile.
+    pub fn delete(&self, id: &str) -> Result<(), CaseError> {
+        let blobs = self.vault.transaction(|tx| {
+            let record = tx.get(TABLE, id)?.ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
+            let case: Case = serde_json::from_slice(&record.plaintext)
+                .map_err(|e| CaseError::Decode(id.to_owned(), e.to_string()))?;
+            if case.filing_item.is_some() || case.court_case.is_some() {
+                return Err(CaseError::HeldByCourt(id.to_owned()));
+            }
+            tx.delete_expecting(TABLE, id, record.revision)?;
+            Ok::<_, CaseError>(case.documents.into_iter().map(|d| d.blob_id).collect::<Vec<_>>())
+        })?;
+        self.remove_unreferenced(blobs);
+        Ok(())
+    }
+
+    /// Removes the sealed files among `candidates` that no case refers to any more (a copy
+    /// of a case shares its documents' files with the original, so a file goes only with
+    /// its last case). A file left behind (a kill, a disk error) is unreadable without the
+    /// key and referenced by nothing.
+    fn remove_unreferenced(&self, candidates: Vec<String>) {
+        if candidates.is_empty() {
+            return;
+        }
+        let Ok(cases) = self.list() else { return };
+        let used: std::collections::HashSet<&str> =
+            cases.iter().flat_map(|c| c.documents.iter().map(|d| d.blob_id.as_str())).collect();
+        for blob in candidates.iter().filter(|b| !used.contains(b.as_str())) {
+            self.vault.remove_blob(blob).ok();
+        }
     }
 
     fn save(&self, case: &Case) -> Result<(), CaseError> {

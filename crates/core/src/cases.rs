@@ -156,6 +156,16 @@ impl App {
         self.case_view(&vault, case)
     }
 
+    /// Deletes a case the court does not know (never queued, never served in), with its
+    /// documents; the court's cases stay.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`]; [`AppError::InvalidInput`] for a case the court knows.
+    pub fn delete_case(&self, id: &str) -> Result<(), AppError> {
+        self.note_change();
+        self.with_open(|o| Ok(o.cases.delete(id)?))
+    }
+
     /// A copy of a case, not yet queued: to fix and file again after a refusal.
     ///
     /// # Errors

@@ -67,7 +67,7 @@ impl From<courtside_casework::cases::CaseError> for AppError {
             CaseError::Vault(v) => Self::Vault(v),
             CaseError::Decode(..) => Self::Internal(e.to_string()),
             CaseError::NotFound(_) => Self::NotFound(e.to_string()),
-            CaseError::Invalid(_) | CaseError::Sent(_) => Self::InvalidInput(e.to_string()),
+            CaseError::Invalid(_) | CaseError::Sent(_) | CaseError::HeldByCourt(_) => Self::InvalidInput(e.to_string()),
         }
     }
 }

@@ -19,6 +19,27 @@ fn iso(d: time::Date) -> String {
     d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
 }
 
+/// Reads an amount typed in yuan with the one money parser (full-width digits and
+/// thousands separators accepted), for the window to check a field as it is left.
+#[must_use]
+pub fn check_amount(text: &str) -> crate::ipc::AmountCheck {
+    use crate::ipc::{AmountCheck, AmountProblem};
+    use courtside_casework::money::{Fen, MoneyError};
+    match Fen::parse_yuan(text) {
+        Ok(fen) => AmountCheck::Valid { fen: fen.0, yuan: courtside_casework::templates::yuan(fen.0) },
+        Err(e) => {
+            let (problem, character) = match e {
+                MoneyError::Empty => (AmountProblem::Empty, None),
+                MoneyError::NotADigit { character } => (AmountProblem::NotADigit, Some(character.to_string())),
+                MoneyError::TooManyDecimals => (AmountProblem::TooManyDecimals, None),
+                MoneyError::Grouping => (AmountProblem::Grouping, None),
+                MoneyError::TooLarge => (AmountProblem::TooLarge, None),
+            };
+            AmountCheck::Invalid { problem, character }
+        }
+    }
+}
+
 /// The period code of a fee notice's last day on its case.
 pub const FEE_PERIOD: &str = "fee-payment";
 
@@ -124,5 +145,30 @@ impl App {
         let page = self.court_page(&session.payment_url, "payment page")?;
         open(&page)?;
         Ok(page.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_amount;
+    use crate::ipc::{AmountCheck, AmountProblem};
+
+    #[test]
+    fn amounts_typed_in_a_field_are_read_by_the_one_parser() {
+        assert_eq!(check_amount("５０，０００"), AmountCheck::Valid { fen: 5_000_000, yuan: "50000".into() });
+        assert_eq!(check_amount(" ¥2,300.50 "), AmountCheck::Valid { fen: 230_050, yuan: "2300.50".into() });
+        assert_eq!(
+            check_amount("12abc"),
+            AmountCheck::Invalid { problem: AmountProblem::NotADigit, character: Some("a".into()) }
+        );
+        assert_eq!(check_amount(""), AmountCheck::Invalid { problem: AmountProblem::Empty, character: None });
+        assert_eq!(
+            check_amount("1.234"),
+            AmountCheck::Invalid { problem: AmountProblem::TooManyDecimals, character: None }
+        );
+        assert_eq!(
+            check_amount("1,50,000"),
+            AmountCheck::Invalid { problem: AmountProblem::Grouping, character: None }
+        );
     }
 }

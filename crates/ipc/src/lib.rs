@@ -717,6 +717,45 @@ pub enum ActionStatus {
     Refused,
 }
 
+/// Why a typed amount is not an amount in yuan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum AmountProblem {
+    /// Nothing was typed.
+    Empty,
+    /// A character that belongs in no amount (`character` names it).
+    NotADigit,
+    /// More than two digits after the point.
+    TooManyDecimals,
+    /// Thousands separators not every three digits.
+    Grouping,
+    /// More than any court handles.
+    TooLarge,
+}
+
+/// A typed amount, read by the one money parser: fen, or why it is not an amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase", tag = "result")]
+pub enum AmountCheck {
+    /// An amount.
+    #[serde(rename_all = "camelCase")]
+    Valid {
+        /// In fen.
+        #[ts(type = "number")]
+        fen: u64,
+        /// As yuan with the digits it needs (`150000`, `2300.50`).
+        yuan: String,
+    },
+    /// Not an amount.
+    #[serde(rename_all = "camelCase")]
+    Invalid {
+        /// Why.
+        problem: AmountProblem,
+        /// The character that does not belong, for [`AmountProblem::NotADigit`].
+        character: Option<String>,
+    },
+}
+
 /// What an item of the home view is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -1237,6 +1276,8 @@ pub fn bindings() -> String {
         CaseDeadline::decl(&cfg),
         CalendarItem::decl(&cfg),
         CalendarView::decl(&cfg),
+        AmountProblem::decl(&cfg),
+        AmountCheck::decl(&cfg),
         AgendaKind::decl(&cfg),
         AgendaItem::decl(&cfg),
         AgendaView::decl(&cfg),

@@ -29,7 +29,7 @@ pub use blobs::BlobInfo;
 pub use keyfile::{Damage, KdfParams, VaultError, VaultState};
 pub use keys::RecoveryKey;
 pub use owner::LOCK_FILE;
-pub use records::{Record, RecordWrite};
+pub use records::{Record, RecordWrite, TOMBSTONE};
 pub use transaction::Transaction;
 
 use std::io::{Read, Write};
@@ -243,6 +243,7 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Database`] when the write fails (nothing is changed then).
     pub fn put_all(&self, writes: &[RecordWrite<'_>]) -> Result<Vec<u64>, VaultError> {
+        debug_assert!(writes.iter().all(|w| w.schema_version != TOMBSTONE), "deletions go through delete_expecting");
         self.store().put_all(&self.data_key, writes, now_millis())
     }
 

@@ -367,7 +367,12 @@ impl RecordStore {
             .optional()
             .map_err(self.db_err())?;
         match row {
-            Some(row) => self.open_row(key, table, row).map(Some).map_err(|e| self.note(e)),
+            // A deleted record is a sealed, empty revision: checked like any other, then absent.
+            Some(row) => match self.open_row(key, table, row) {
+                Ok(record) if record.schema_version == TOMBSTONE => Ok(None),
+                Ok(record) => Ok(Some(record)),
+                Err(e) => Err(self.note(e)),
+            },
             None if self.revisions.get(&item_name(table, id)).is_some() => Err(self.note(VaultError::Tampered {
                 item: item_name(table, id),
                 kind: Damage::Missing,
@@ -404,6 +409,7 @@ impl RecordStore {
         let mut opened = Vec::with_capacity(rows.len());
         for row in rows {
             match self.open_row(key, table, row) {
+                Ok(record) if record.schema_version == TOMBSTONE => {}
                 Ok(record) => opened.push(record),
                 Err(e @ VaultError::Tampered { .. }) => {
                     self.note(e);
@@ -414,8 +420,8 @@ impl RecordStore {
         Ok(opened)
     }
 
-    /// Ids of the records of a table, without opening them.
-    pub(crate) fn ids(&self, table: &str) -> Result<Vec<String>, VaultError> {
+    /// Ids of the records of a table, tombstones included, without opening them.
+    fn ids(&self, table: &str) -> Result<Vec<String>, VaultError> {
         let mut stmt =
             self.conn.prepare_cached("SELECT id FROM records WHERE tbl = ?1 ORDER BY id").map_err(self.db_err())?;
         let ids =
@@ -423,7 +429,8 @@ impl RecordStore {
         ids.map_err(self.db_err())
     }
 
-    /// How many records a table holds, without opening them.
+    /// How many records a table has ever held (deleted ones too, so numbers counted from it
+    /// never repeat), without opening them.
     pub(crate) fn count(&self, table: &str) -> Result<u64, VaultError> {
         let mut stmt =
             self.conn.prepare_cached("SELECT COUNT(*) FROM records WHERE tbl = ?1").map_err(self.db_err())?;
@@ -441,6 +448,7 @@ impl RecordStore {
             t.map_err(self.db_err())?
         };
         for table in tables {
+            // Tombstones too: each is checked like any record (and then reads as absent).
             for id in self.ids(&table)? {
                 seen.insert(item_name(&table, &id));
                 if let Err(e) = self.get(key, &table, &id) {
@@ -515,6 +523,11 @@ struct IndexDamageMarker {
 }
 
 /// How an item is named in errors: `table/id` (ids are opaque, never user content).
+/// The schema version of a deleted record: a sealed, empty revision (a tombstone). The
+/// revision index keeps counting it, so putting the deleted record back is caught as a
+/// rollback like any other.
+pub const TOMBSTONE: u32 = 0;
+
 pub(crate) fn item_name(table: &str, id: &str) -> String {
     format!("{table}/{id}")
 }

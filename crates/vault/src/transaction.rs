@@ -58,6 +58,9 @@ impl<'a> Transaction<'a> {
     /// [`VaultError::Tampered`] naming the record when it fails its integrity check.
     pub fn get(&self, table: &str, id: &str) -> Result<Option<Record>, VaultError> {
         if let Some(w) = self.staged(table, id) {
+            if w.schema_version == crate::records::TOMBSTONE {
+                return Ok(None);
+            }
             return Ok(Some(Record {
                 table: w.table.clone(),
                 id: w.id.clone(),
@@ -93,12 +96,34 @@ impl<'a> Transaction<'a> {
 
     /// Stages a new revision of a record.
     pub fn put(&mut self, table: &str, id: &str, schema_version: u32, plaintext: &[u8]) {
+        self.stage(table, id, schema_version, plaintext);
+    }
+
+    fn stage(&mut self, table: &str, id: &str, schema_version: u32, plaintext: &[u8]) {
         self.writes.push(StagedWrite {
             table: table.to_owned(),
             id: id.to_owned(),
             schema_version,
             plaintext: Zeroizing::new(plaintext.to_vec()),
         });
+    }
+
+    /// Stages the deletion of a record that must still be at `expected`: its next revision
+    /// is an empty tombstone ([`crate::TOMBSTONE`]), so its contents are gone from the
+    /// database and it reads as absent, while the revision index still knows it.
+    ///
+    /// # Errors
+    /// [`VaultError::Conflict`] when someone changed it since (or it does not exist).
+    pub fn delete_expecting(&mut self, table: &str, id: &str, expected: u64) -> Result<(), VaultError> {
+        if expected == 0 {
+            return Err(VaultError::Conflict { item: item_name(table, id), expected, found: 0 });
+        }
+        let found = self.revision(table, id);
+        if found != expected || self.staged(table, id).is_some() {
+            return Err(VaultError::Conflict { item: item_name(table, id), expected, found });
+        }
+        self.stage(table, id, crate::records::TOMBSTONE, b"");
+        Ok(())
     }
 
     /// Stages a new revision of a record that must still be at `expected` (the revision the
@@ -118,7 +143,8 @@ impl<'a> Transaction<'a> {
         if found != expected || self.staged(table, id).is_some() {
             return Err(VaultError::Conflict { item: item_name(table, id), expected, found });
         }
-        self.put(table, id, schema_version, plaintext);
+        debug_assert_ne!(schema_version, crate::records::TOMBSTONE, "deletions go through delete_expecting");
+        self.stage(table, id, schema_version, plaintext);
         Ok(())
     }
 }

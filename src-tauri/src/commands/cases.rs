@@ -30,6 +30,18 @@ pub(crate) async fn update_case(app: State<'_, App>, id: String, fields: CaseFie
     Ok(app.update_case(&id, fields)?)
 }
 
+/// Reads an amount typed in yuan (the one money parser), to check the field as it is left.
+#[tauri::command]
+pub(crate) fn check_amount(text: String) -> courtside_core::ipc::AmountCheck {
+    courtside_core::fees::check_amount(&text)
+}
+
+/// Deletes a case the court does not know, with its documents.
+#[tauri::command]
+pub(crate) async fn delete_case(app: State<'_, App>, id: String) -> Result<(), IpcError> {
+    Ok(app.delete_case(&id)?)
+}
+
 #[tauri::command]
 pub(crate) async fn copy_case(app: State<'_, App>, id: String) -> Result<CaseView, IpcError> {
     Ok(app.copy_case(&id)?)

@@ -446,3 +446,72 @@ async fn a_bogus_callback_before_the_real_one_does_not_end_the_sign_in() {
         .unwrap();
     assert_eq!(account.username, "zhang.san");
 }
+
+/// Editing and deleting: an unfiled case is changed in place and deleted with its
+/// documents; what the court holds (a queued case, a case it serves in) is never deleted.
+#[tokio::test]
+async fn an_unfiled_case_is_edited_in_place_and_deleted_with_its_documents_but_the_courts_cases_stay() {
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "li.si", "demo-litigant-2").await;
+    let policy = app.court_policy().await.unwrap();
+    let fields = CaseFields {
+        court_id: policy.court_id.clone(),
+        case_type: "civil-contract".into(),
+        cause_of_action: "买卖合同纠纷".into(),
+        title: "王五诉赵六".into(),
+        amount_fen: Some(5_000_000),
+        simple_procedure: false,
+        parties: vec![
+            party(PartyRole::Plaintiff, PartyKind::Person, "王五"),
+            party(PartyRole::Defendant, PartyKind::Person, "赵六"),
+        ],
+        claims: vec!["判令被告支付货款50000元".into()],
+        facts: "原告交货，被告未付款。".into(),
+        notes: String::new(),
+    };
+    let view = app.create_case(fields.clone()).unwrap();
+    let id = view.case.id.clone();
+    let view = app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n%%EOF\n").unwrap();
+    let blob_dir = dir.path().join("app").join("vault").join(courtside_vault::BLOB_DIR);
+    let first: Vec<String> = view.case.documents.iter().map(|d| d.blob_id.clone()).collect();
+
+    // Edited in place: the same case, the new title, its papers rendered again (the old
+    // renderings' files removed), the identity document kept.
+    let edited = app.update_case(&id, CaseFields { title: "王五诉赵六（补充）".into(), ..fields.clone() }).unwrap();
+    assert_eq!((edited.case.id.as_str(), edited.case.fields.title.as_str()), (id.as_str(), "王五诉赵六（补充）"));
+    assert_eq!(app.list_cases().unwrap().len(), 1, "no copy");
+    let blobs: Vec<String> = edited.case.documents.iter().map(|d| d.blob_id.clone()).collect();
+    assert!(blobs.len() >= 3, "the two rendered papers and the identity document: {blobs:?}");
+    assert!(blobs.iter().all(|b| blob_dir.join(b).exists()));
+    let replaced: Vec<&String> = first.iter().filter(|b| !blobs.contains(b)).collect();
+    assert!(!replaced.is_empty() && replaced.iter().all(|b| !blob_dir.join(b).exists()), "{replaced:?}");
+
+    app.delete_case(&id).unwrap();
+    assert!(app.list_cases().unwrap().is_empty());
+    let gone = courtside_core::ipc::IpcError::from(app.get_case(&id).unwrap_err());
+    assert_eq!(gone.code, courtside_core::ipc::ErrorCode::NotFound, "{gone:?}");
+    let left: Vec<&String> = blobs.iter().filter(|b| blob_dir.join(b).exists()).collect();
+    assert!(left.is_empty(), "its documents' sealed files are gone: {left:?}");
+    assert!(app.delete_case(&id).is_err(), "deleting twice");
+    assert!(app.check_vault().await.unwrap().is_empty(), "the vault is sound after a deletion");
+
+    // A queued case stays, and so does a case the court serves in.
+    let queued = app.create_case(fields).unwrap().case.id;
+    app.attach_case_document(&queued, "identity", "身份证.pdf", b"%PDF-1.4\n%%EOF\n").unwrap();
+    let queued_view = app.queue_case_filing(&queued).unwrap();
+    assert!(app.delete_case(&queued).is_err(), "a filing in the outbox keeps its case");
+    assert!(app.get_case(&queued).is_ok());
+    // A copy shares its original's files: deleting the copy leaves them.
+    let copy = app.copy_case(&queued).unwrap().case.id;
+    app.delete_case(&copy).unwrap();
+    for d in &queued_view.case.documents {
+        assert!(blob_dir.join(&d.blob_id).exists(), "the queued case's {} is kept", d.file_name);
+    }
+    assert!(app.check_vault().await.unwrap().is_empty());
+    let served = super::support::open_case(&court, "张三诉李四").await;
+    let followed = super::support::follow_by_service(&app, &court, &served.id, "应诉通知书").await;
+    assert!(app.delete_case(&followed).is_err(), "a case the court serves in stays");
+    assert_eq!(app.list_cases().unwrap().len(), 2);
+}

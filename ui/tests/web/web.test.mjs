@@ -293,6 +293,80 @@ for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
   });
 }
 
+for (const locale of ['zh-CN', 'en-US']) {
+  test(`a wrong amount is told on its field and focused; the case is edited afterwards and deleted after a confirmation: ${locale}`, async () => {
+    const { page, errors, close } = await newPage(locale === 'zh-CN' ? 'light' : 'dark');
+    const zh = locale === 'zh-CN';
+    await openUnlocked(page, '/cases/new', locale);
+    await page.getByTestId('wizard-cause').fill('买卖合同纠纷');
+    await page.getByTestId('wizard-title').fill('王五诉赵六买卖合同纠纷');
+    const amount = page.getByTestId('wizard-amount');
+    await amount.fill('12abc');
+    await amount.press('Tab');
+    const amountError = page.locator('#amount-error');
+    await amountError.waitFor();
+    assert.equal(
+      await amountError.textContent(),
+      zh ? '金额中不能有“a”：请输入数字，例如 150000 或 150,000.50。' : '“a” does not belong in an amount in yuan: type digits, like 150000 or 150,000.50.'
+    );
+    assert.equal(await amount.getAttribute('aria-invalid'), 'true');
+    assert.equal(await amount.getAttribute('aria-describedby'), 'amount-error');
+    await assertAccessible(page, `wizard with a wrong amount (${locale})`);
+    // Going on is refused, and the wrong field gets the focus.
+    await page.getByTestId('wizard-title').focus();
+    await page.getByTestId('wizard-next').click();
+    await page.waitForFunction(() => document.activeElement?.id === 'amount');
+    assert.ok(await page.getByTestId('wizard-cause').isVisible(), 'still on the first step');
+    // Full-width digits and separators are an amount.
+    await amount.fill('５０，０００');
+    await amount.press('Tab');
+    await page.waitForFunction(() => !document.querySelector('#amount-error'));
+    assert.equal(await amount.getAttribute('aria-invalid'), null);
+    await page.getByTestId('wizard-next').click();
+    const names = page.getByTestId('party-name');
+    await names.nth(0).fill('王五');
+    await page.getByTestId('wizard-next').click();
+    await page.waitForFunction(() => document.activeElement?.id === 'party-1-name');
+    assert.equal(await names.nth(1).getAttribute('aria-invalid'), 'true', 'the unnamed defendant is marked');
+    await names.nth(1).fill('赵六');
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-claims').fill('判令被告支付货款50000元');
+    await page.getByTestId('wizard-facts').fill('原告交货，被告未付款。');
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('case-title').waitFor();
+    const caseUrl = page.url();
+
+    // Edit it afterwards: the form comes back filled in; the change is saved.
+    await page.getByTestId('case-edit').click();
+    await page.waitForURL('**/cases/new?edit=**');
+    await page.waitForFunction(() => document.querySelector('[data-testid="wizard-title"]')?.value === '王五诉赵六买卖合同纠纷');
+    assert.equal(await amount.inputValue(), '50000');
+    await page.getByTestId('wizard-title').fill('王五诉赵六买卖合同纠纷（补充）');
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-next').click();
+    assert.equal(await page.getByTestId('wizard-claims').inputValue(), '判令被告支付货款50000元');
+    await page.getByTestId('wizard-next').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="case-title"]')?.textContent === '王五诉赵六买卖合同纠纷（补充）');
+    assert.equal(page.url(), caseUrl, 'the same case, not a copy');
+
+    // Delete: asked first; Cancel keeps it, Delete removes it.
+    await page.getByTestId('case-delete').click();
+    const dialog = page.getByTestId('case-delete-dialog');
+    await dialog.waitFor();
+    assert.match(await dialog.textContent(), zh ? /删除“王五诉赵六买卖合同纠纷（补充）”？/ : /Delete “王五诉赵六买卖合同纠纷（补充）”\?/);
+    await assertAccessible(page, `delete confirmation (${locale})`);
+    await page.getByTestId('case-delete-dialog-cancel').click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(page.url(), caseUrl);
+    await page.getByTestId('case-delete').click();
+    await page.getByTestId('case-delete-dialog-yes').click();
+    await page.waitForURL((u) => u.pathname === '/cases');
+    await page.waitForFunction(() => !document.body.textContent?.includes('王五诉赵六'));
+    assert.deepEqual(errors, []);
+    await close();
+  });
+}
+
 test('evidence locker: add files, see the digest and the custody timeline, export', async () => {
   const { page, errors, close } = await newPage('light');
   await openUnlocked(page, '/evidence', 'en-US');

@@ -123,6 +123,43 @@ fn a_deleted_record_is_reported_missing() {
     assert_eq!(vault.verify().unwrap().len(), 1);
 }
 
+/// Deleting is sealing an empty tombstone revision: the record reads as absent everywhere,
+/// its contents are gone from the database, and putting the deleted record back is caught
+/// like any other rollback.
+#[test]
+fn a_record_deleted_by_the_vault_is_gone_and_putting_it_back_is_caught() {
+    let (dir, vault) = vault();
+    vault.put("cases", "c1", 1, b"case one").unwrap();
+    vault.put("cases", "c2", 1, b"case two").unwrap();
+    let conn = raw(dir.path());
+    let before: (i64, Vec<u8>, Vec<u8>) = sealed_row(&conn, "c1");
+    let revision = vault.get("cases", "c1").unwrap().unwrap().revision;
+    // Deleting what someone else changed meanwhile is a conflict, not a deletion.
+    let stale = vault.transaction(|tx| tx.delete_expecting("cases", "c1", revision + 1));
+    assert!(matches!(stale, Err(VaultError::Conflict { .. })), "{stale:?}");
+    vault.transaction(|tx| tx.delete_expecting("cases", "c1", revision)).unwrap();
+    assert_eq!(vault.get("cases", "c1").unwrap(), None);
+    let listed: Vec<String> = vault.list("cases").unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(listed, ["c2"]);
+    assert!(vault.verify().unwrap().is_empty(), "a tombstone is a sound record");
+    let (_, _, ciphertext) = sealed_row(&conn, "c1");
+    assert_ne!(ciphertext, before.2, "the sealed contents were replaced");
+    assert!(ciphertext.len() < before.2.len(), "nothing of the old contents is kept");
+    // Deleting it again: nothing to delete.
+    assert!(vault.transaction(|tx| tx.delete_expecting("cases", "c1", 0)).is_err());
+    // The deleted record put back (its old row, schema and all) is a rollback.
+    conn.execute(
+        "UPDATE records SET schema_version = 1, revision = ?1, nonce = ?2, ciphertext = ?3 WHERE id = 'c1'",
+        rusqlite::params![before.0, before.1, before.2],
+    )
+    .unwrap();
+    let err = vault.get("cases", "c1").unwrap_err();
+    assert_eq!(tampered_item(&err), "cases/c1");
+    drop(vault);
+    let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    assert_eq!(tampered_item(&vault.get("cases", "c1").unwrap_err()), "cases/c1", "also after a restart");
+}
+
 fn sample(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }

@@ -775,6 +775,26 @@ export type CalendarView = {
  */
 items: Array<CalendarItem>, };
 
+export type AmountProblem = "empty" | "notADigit" | "tooManyDecimals" | "grouping" | "tooLarge";
+
+export type AmountCheck = { "result": "valid", 
+/**
+ * In fen.
+ */
+fen: number, 
+/**
+ * As yuan with the digits it needs (`150000`, `2300.50`).
+ */
+yuan: string, } | { "result": "invalid", 
+/**
+ * Why.
+ */
+problem: AmountProblem, 
+/**
+ * The character that does not belong, for [`AmountProblem::NotADigit`].
+ */
+character: string | null, };
+
 export type AgendaKind = "needsAttention" | "hearing" | "deadline" | "correctionDue" | "feeDue" | "served";
 
 export type AgendaItem = { 

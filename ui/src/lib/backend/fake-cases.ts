@@ -17,6 +17,8 @@ type CaseMethods = Pick<
   | 'createCase'
   | 'updateCase'
   | 'copyCase'
+  | 'checkAmount'
+  | 'deleteCase'
   | 'queueCaseFiling'
   | 'attachCaseDocument'
   | 'detachCaseDocument'
@@ -238,6 +240,27 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       const v = get(id);
       editable(v);
       return put({ ...v, case: { ...v.case, fields, updatedAt: now() } });
+    },
+    // The web build's stand-in for Rust's money parser (casework::money): the same rules.
+    checkAmount: async (text) => {
+      const half = text.trim().replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/，/g, ',').replace(/．/g, '.').replace(/￥/g, '¥');
+      const body = half.replace(/^¥\s*/, '').replace(/\s*元$/, '');
+      if (!body) return { result: 'invalid', problem: 'empty', character: null };
+      const bad = [...body].find((c) => !/[0-9.,]/.test(c));
+      if (bad) return { result: 'invalid', problem: 'notADigit', character: bad };
+      const [whole = '', fraction = '', ...more] = body.split('.');
+      if (more.length || fraction.includes(',')) return { result: 'invalid', problem: 'notADigit', character: more.length ? '.' : ',' };
+      if (fraction.length > 2) return { result: 'invalid', problem: 'tooManyDecimals', character: null };
+      if (!whole) return { result: 'invalid', problem: 'notADigit', character: '.' };
+      if (whole.includes(',') && !/^\d{1,3}(,\d{3})+$/.test(whole)) return { result: 'invalid', problem: 'grouping', character: null };
+      const fen = Number(whole.replace(/,/g, '')) * 100 + Number(fraction.padEnd(2, '0'));
+      if (!Number.isSafeInteger(fen)) return { result: 'invalid', problem: 'tooLarge', character: null };
+      return { result: 'valid', fen, yuan: fen % 100 ? (fen / 100).toFixed(2) : String(fen / 100) };
+    },
+    deleteCase: async (id) => {
+      const v = get(id);
+      if (v.case.filingItem || v.case.courtCase) throw new BackendError({ code: 'invalidInput', message: `case ${id} is known to the court: it is kept` });
+      cases.delete(id);
     },
     copyCase: async (id) => {
       const v = get(id);

@@ -28,6 +28,7 @@ import type {
   DropProgress,
   Verification,
   CalendarView,
+  AmountCheck,
   AgendaView,
   CaseFields,
   CaseSummary,
@@ -144,6 +145,10 @@ export interface Backend {
   updateCase(id: string, fields: CaseFields): Promise<CaseView>;
   /** A not-yet-queued copy of a case (to fix and file again). */
   copyCase(id: string): Promise<CaseView>;
+  /** Reads an amount typed in yuan with Rust's one money parser. */
+  checkAmount(text: string): Promise<AmountCheck>;
+  /** Deletes a case the court does not know (never filed, never served in), with its documents. */
+  deleteCase(id: string): Promise<void>;
   /** Queues the case's filing in the outbox. */
   queueCaseFiling(id: string): Promise<CaseView>;
   /** Seals a file the user picked as a document of the case. */

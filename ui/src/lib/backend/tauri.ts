@@ -76,6 +76,8 @@ export const tauriBackend: Backend = {
   createCase: (fields) => call('create_case', { fields }),
   updateCase: (id, fields) => call('update_case', { id, fields }),
   copyCase: (id) => call('copy_case', { id }),
+  checkAmount: (text) => call('check_amount', { text }),
+  deleteCase: (id) => call('delete_case', { id }),
   queueCaseFiling: (id) => call('queue_case_filing', { id }),
   attachCaseDocument: (id, kind, fileName, bytes) =>
     callRaw('attach_case_document', bytes, { 'x-case-id': id, 'x-document-kind': kind, 'x-file-name': fileName }),
