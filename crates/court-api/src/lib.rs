@@ -14,6 +14,7 @@ pub mod network;
 pub mod policy;
 pub mod signing;
 pub mod tsp;
+pub mod tsp_verify;
 pub mod tus;
 mod url_policy;
 mod wire;

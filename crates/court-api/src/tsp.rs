@@ -295,6 +295,47 @@ pub fn accept(response: &[u8], sha256: &[u8; 32], nonce: u64) -> Result<Token, S
     Ok(Token { der: token.raw.to_vec(), gen_time: String::from_utf8_lossy(gen_time.content).into_owned() })
 }
 
+/// The imprint's digest and the time of a TSTInfo (DER).
+#[must_use]
+pub fn imprint_and_time(tst_info: &[u8]) -> Option<(&[u8], time::OffsetDateTime)> {
+    let (info, _) = read(tst_info)?;
+    let fields = children(info.content)?;
+    let imprint = children(fields.get(2)?.content)?;
+    let gen_time = fields.get(4).filter(|f| f.tag == 0x18)?;
+    Some((imprint.get(1)?.content, parse_gen_time(std::str::from_utf8(gen_time.content).ok()?)?))
+}
+
+/// A GeneralizedTime as a TSA writes it (`YYYYMMDDHHMMSS[.fff]Z`, UTC).
+#[must_use]
+pub fn parse_gen_time(text: &str) -> Option<time::OffsetDateTime> {
+    let body = text.strip_suffix('Z')?;
+    let whole = body.split('.').next()?;
+    if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| whole.get(r)?.parse::<u16>().ok();
+    let date = time::Date::from_calendar_date(
+        i32::from(n(0..4)?),
+        time::Month::try_from(u8::try_from(n(4..6)?).ok()?).ok()?,
+        u8::try_from(n(6..8)?).ok()?,
+    )
+    .ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(n(8..10)?).ok()?,
+        u8::try_from(n(10..12)?).ok()?,
+        u8::try_from(n(12..14)?).ok()?,
+    )
+    .ok()?;
+    Some(time::PrimitiveDateTime::new(date, clock).assume_utc())
+}
+
+/// A time as a GeneralizedTime (`YYYYMMDDHHMMSSZ`).
+#[must_use]
+pub fn show_gen_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:04}{:02}{:02}{:02}{:02}{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
+}
+
 /// The TSTInfo DER inside a token (ContentInfo → SignedData → encapContentInfo → eContent).
 #[must_use]
 pub fn tst_info(token: &[u8]) -> Option<&[u8]> {

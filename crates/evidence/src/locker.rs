@@ -499,6 +499,15 @@ impl Locker {
         {
             return Err(EvidenceError::NotFound(id.to_owned()));
         }
+        // Every kept time-stamp, verified as at stamping (an exhibit's, and the log head's).
+        for (subject, reason) in self.check_stamps()? {
+            if only.is_some_and(|id| id != subject) {
+                continue;
+            }
+            let number = numbers.get(&subject).copied();
+            let exhibit = number.is_some().then(|| subject.clone());
+            problems.push(Problem { exhibit, number, entry: None, reason });
+        }
         Ok(Verification { exhibits_checked: checked, entries_checked: log.len(), problems })
     }
 

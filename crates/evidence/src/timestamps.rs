@@ -1,10 +1,15 @@
 //! Trusted timestamps (RFC 3161): when online, the evidence digest of each exhibit and the
-//! custody log's head are sent to the court's time-stamping authority; the tokens and the
-//! TSA certificate are kept in the vault, checked at once (imprint, nonce), exported with
-//! the bag, and verifiable offline by anyone with `openssl ts -verify`.
+//! custody log's head are sent to the court's time-stamping authority. Each token is
+//! verified before its time is written into the custody log (`tsp_verify`: signature,
+//! signing certificate, critical `timeStamping` usage, validity at its time, imprint,
+//! nonce, a time near this computer's clock) against the court's TSA certificate, pinned
+//! the first time it is seen; a changed certificate is refused until the user confirms it.
+//! Tokens and certificates are kept in the vault, checked again by [`Locker::check_stamps`]
+//! and evidence verification, exported with the bag, and verifiable offline by anyone with
+//! `openssl ts -verify`.
 
 use courtside_court_api::encoding::{b64url, b64url_decode, parse_sha256_hex};
-use courtside_court_api::{CourtClient, tsp};
+use courtside_court_api::{CourtClient, tsp, tsp_verify};
 use serde::{Deserialize, Serialize};
 
 use crate::custody::Event;
@@ -45,13 +50,38 @@ fn nonce() -> Result<u64, EvidenceError> {
     Ok(u64::from_be_bytes(bytes) >> 1)
 }
 
-async fn ask(court: &CourtClient, digest: &[u8; 32]) -> Result<tsp::Token, EvidenceError> {
+/// How far a token's time may be from this computer's clock when it arrives.
+const CLOCK_SLACK: time::Duration = time::Duration::days(1);
+
+async fn ask(court: &CourtClient, digest: &[u8; 32], pinned: &[u8]) -> Result<tsp::Token, EvidenceError> {
     let nonce = nonce()?;
     let reply = court
         .timestamp(tsp::request(digest, nonce))
         .await
         .map_err(|e| EvidenceError::Invalid(format!("the time-stamping authority did not give a time-stamp: {e}")))?;
-    tsp::accept(&reply, digest, nonce).map_err(EvidenceError::Invalid)
+    let token = tsp::accept(&reply, digest, nonce).map_err(EvidenceError::Invalid)?;
+    let verified = tsp_verify::verify(&token.der, digest, Some(pinned))
+        .map_err(|p| EvidenceError::Invalid(format!("the court's time-stamp was refused: {p}")))?;
+    let now = time::OffsetDateTime::now_utc();
+    if (verified.gen_time - now).abs() > CLOCK_SLACK {
+        return Err(EvidenceError::Invalid(format!(
+            "the court's time-stamp was refused: its time {} is more than a day from this computer's clock",
+            token.gen_time
+        )));
+    }
+    Ok(token)
+}
+
+/// The DER of the first certificate in a PEM text.
+fn pem_certificate(pem: &str) -> Option<Vec<u8>> {
+    let body = pem.split("-----BEGIN CERTIFICATE-----").nth(1)?.split("-----END CERTIFICATE-----").next()?;
+    let text: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    data_encoding::BASE64.decode(text.as_bytes()).ok()
+}
+
+/// The key under which a TSA's pinned certificate is kept.
+fn cert_key(tsa: &str) -> String {
+    courtside_court_api::encoding::sha256_hex(tsa.as_bytes())[..32].to_owned()
 }
 
 impl Locker {
@@ -68,15 +98,35 @@ impl Locker {
             .tsa_certificate()
             .await
             .map_err(|e| EvidenceError::Invalid(format!("the TSA certificate cannot be fetched: {e}")))?;
-        if pem.len() > 16_384 {
-            return Err(EvidenceError::Invalid("the TSA certificate is not a PEM certificate".into()));
-        }
-        self.vault().put(
-            CERTS,
-            &courtside_court_api::encoding::sha256_hex(tsa.as_str().as_bytes())[..32],
-            1,
-            pem.as_bytes(),
-        )?;
+        let published = (pem.len() <= 16_384)
+            .then(|| pem_certificate(&pem))
+            .flatten()
+            .ok_or_else(|| EvidenceError::Invalid("the TSA certificate is not a PEM certificate".into()))?;
+        // Trust on first use: the certificate of the first token that verifies is the court's;
+        // another one later is refused (a hostile court or a gateway in between) until the
+        // user confirms it.
+        let mut unpinned = false;
+        let pinned = match self.pinned_certificate(tsa.as_str())? {
+            Some(pinned) if pinned != published => {
+                return Err(EvidenceError::Invalid(format!(
+                    "the court's time-stamping certificate is not the one this computer trusts for {tsa}: nothing was \
+                     time-stamped (SHA-256 of the new certificate: {})",
+                    courtside_court_api::encoding::sha256_hex(&published)
+                )));
+            }
+            Some(pinned) => pinned,
+            None => {
+                unpinned = true;
+                published
+            }
+        };
+        let mut pin = |token_verified: bool| -> Result<(), EvidenceError> {
+            if token_verified && unpinned {
+                self.vault().put(CERTS, &cert_key(tsa.as_str()), 1, pem.as_bytes())?;
+                unpinned = false;
+            }
+            Ok(())
+        };
         let done: Vec<String> = self.stamps()?.into_iter().map(|s| s.subject).collect();
         let mut new = Vec::new();
         for exhibit in self.exhibits()? {
@@ -84,7 +134,8 @@ impl Locker {
                 continue;
             }
             let digest = parse_sha256_hex(&exhibit.sha256).ok_or_else(|| EvidenceError::Invalid("digest".into()))?;
-            let token = ask(court, &digest).await?;
+            let token = ask(court, &digest, &pinned).await?;
+            pin(true)?;
             let stamp = Stamp {
                 subject: exhibit.id.clone(),
                 sha256: exhibit.sha256.clone(),
@@ -117,7 +168,8 @@ impl Locker {
         // The head as it now stands, unless it was stamped already.
         if count > 0 && !done.contains(&format!("custody-head-{count}")) {
             let digest = parse_sha256_hex(&head).ok_or_else(|| EvidenceError::Invalid("head".into()))?;
-            let token = ask(court, &digest).await?;
+            let token = ask(court, &digest, &pinned).await?;
+            pin(true)?;
             let stamp = Stamp {
                 subject: format!("custody-head-{count}"),
                 sha256: head,
@@ -169,26 +221,33 @@ impl Locker {
         Ok(self.vault().list(CERTS)?.iter().map(|r| String::from_utf8_lossy(&r.plaintext).into_owned()).collect())
     }
 
-    /// Checks offline that each stamp's token time-stamps the digest it was kept for (the
-    /// signature is for the TSA's verifier: `openssl ts -verify`); returns the problems.
+    /// The certificate pinned for a TSA (DER), if one was seen.
+    fn pinned_certificate(&self, tsa: &str) -> Result<Option<Vec<u8>>, EvidenceError> {
+        Ok(self
+            .vault()
+            .get(CERTS, &cert_key(tsa))?
+            .and_then(|r| pem_certificate(&String::from_utf8_lossy(&r.plaintext))))
+    }
+
+    /// Verifies offline every kept token as at stamping (signature, signing certificate,
+    /// its `timeStamping` usage and validity, imprint) against the certificate pinned for
+    /// its TSA; returns one problem per token that fails, naming what it stamps and why.
     ///
     /// # Errors
     /// The vault's error.
-    pub fn check_stamps(&self) -> Result<Vec<String>, EvidenceError> {
+    pub fn check_stamps(&self) -> Result<Vec<(String, String)>, EvidenceError> {
         let mut problems = Vec::new();
         for s in self.stamps()? {
-            let ok = parse_sha256_hex(&s.sha256).is_some_and(|digest| {
-                tsp::tst_info(&s.token_der())
-                    .and_then(|info| {
-                        let (seq, _) = tsp::der::read(info)?;
-                        let fields = tsp::der::children(seq.content)?;
-                        let imprint = tsp::der::children(fields.get(2)?.content)?;
-                        Some(imprint.get(1)?.content == digest)
-                    })
-                    .unwrap_or(false)
-            });
-            if !ok {
-                problems.push(format!("the timestamp of {} does not stamp {}", s.subject, s.sha256));
+            let why = match (parse_sha256_hex(&s.sha256), self.pinned_certificate(&s.tsa)?) {
+                (None, _) => Some("its digest is not a SHA-256".to_owned()),
+                (Some(_), None) => Some("no certificate of its time-stamping authority is kept".to_owned()),
+                (Some(digest), Some(pinned)) => {
+                    tsp_verify::verify(&s.token_der(), &digest, Some(&pinned)).err().map(|p| p.to_string())
+                }
+            };
+            if let Some(why) = why {
+                problems
+                    .push((s.subject.clone(), format!("the time-stamp of {} is not to be trusted: {why}", s.subject)));
             }
         }
         Ok(problems)
