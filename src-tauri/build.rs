@@ -75,6 +75,8 @@ const COMMANDS: &[&str] = &[
     "calendar",
     "export_calendar",
     "served_documents",
+    "served_content",
+    "save_served_copy",
     "hearings",
     "set_case_exhibits",
     "mark_step_offline",

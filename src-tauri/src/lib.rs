@@ -161,6 +161,8 @@ pub fn run() {
             commands::cases::calendar,
             commands::cases::export_calendar,
             commands::cases::served_documents,
+            commands::cases::served_content,
+            commands::cases::save_served_copy,
             commands::cases::hearings,
             commands::cases::set_case_exhibits,
             commands::cases::mark_step_offline,

@@ -114,7 +114,7 @@ impl App {
                         last_day: show(d.last_day),
                         moved: !d.moved_over.is_empty(),
                         calendar_known: d.calendar_known,
-                        note: format!("送达 · served: {}", doc.title),
+                        note: doc.title.clone(),
                         source: Some(format!("service:{}", doc.id)),
                     },
                 )?;
@@ -148,11 +148,18 @@ impl App {
                 let rfc = |t: time::OffsetDateTime| {
                     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
                 };
+                let local = cases.iter().find(|c| c.court_case.as_deref() == Some(case_id.as_str()));
+                let source = format!("service:{id}");
+                let deadline =
+                    local.and_then(|c| c.deadlines.iter().find(|d| d.source.as_deref() == Some(source.as_str())));
                 ServedView {
-                    local_case: cases
-                        .iter()
-                        .find(|c| c.court_case.as_deref() == Some(case_id.as_str()))
-                        .map(|c| c.id.clone()),
+                    local_case: local.map(|c| c.id.clone()),
+                    case_title: local.map(|c| c.fields.title.clone()),
+                    deadline: deadline.map(|d| crate::ipc::ServedDeadline {
+                        name_zh: d.name_zh.clone(),
+                        name_en: d.name_en.clone(),
+                        last_day: d.last_day.clone(),
+                    }),
                     period: period_started_by(&document_kind).map(str::to_owned),
                     id,
                     court_case: case_id,
@@ -169,4 +176,67 @@ impl App {
         out.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
         Ok(out)
     }
+
+    /// A served document's bytes, for showing it in the window (images, text, PDF), up to
+    /// 64 MiB.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`]; [`AppError::InvalidInput`] when too large to show.
+    pub fn served_content(&self, id: &str) -> Result<Vec<u8>, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let copy = served_copy(&vault, id)?;
+        if copy.document.bytes > SHOWN_AT_MOST {
+            return Err(AppError::InvalidInput(format!(
+                "{} is too large to show here ({} MB): save a copy to open it",
+                copy.document.title,
+                copy.document.bytes / 1_000_000
+            )));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(copy.document.bytes).unwrap_or(0));
+        vault.read_blob(&copy.blob_id, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Saves a copy of a served document in the exports folder (Downloads), named by its
+    /// title; returns its path. The copy is the user's, outside the vault.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`]; [`AppError::InvalidInput`] when it cannot be written.
+    pub fn save_served_copy(&self, id: &str) -> Result<String, AppError> {
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        let copy = served_copy(&vault, id)?;
+        let extension = match copy.document.media_type.as_str() {
+            "application/pdf" => "pdf",
+            "image/png" => "png",
+            "image/jpeg" => "jpg",
+            "text/plain" => "txt",
+            _ => "bin",
+        };
+        let stem = courtside_casework::cases::safe_file_name(&copy.document.title)
+            .unwrap_or_else(|_| "served-document".to_owned());
+        let dir = self.exports_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| AppError::InvalidInput(format!("{}: {e}", dir.display())))?;
+        let mut path = dir.join(format!("{stem}.{extension}"));
+        for n in 2.. {
+            if !path.exists() {
+                break;
+            }
+            path = dir.join(format!("{stem} ({n}).{extension}"));
+        }
+        let mut file =
+            std::fs::File::create(&path).map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
+        vault.read_blob(&copy.blob_id, &mut file)?;
+        file.sync_all().map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
+        Ok(path.display().to_string())
+    }
+}
+
+/// Served documents larger than this are saved, not shown.
+const SHOWN_AT_MOST: u64 = 64 << 20;
+
+fn served_copy(vault: &courtside_vault::Vault, id: &str) -> Result<feed::ServedCopy, AppError> {
+    feed::served(vault)?
+        .into_iter()
+        .find(|c| c.document.id == id)
+        .ok_or_else(|| AppError::NotFound(format!("no served document {id}")))
 }

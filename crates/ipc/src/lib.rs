@@ -580,6 +580,18 @@ pub struct DropOutcome {
     pub failed: Vec<DropFailure>,
 }
 
+/// The deadline a served document started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServedDeadline {
+    /// The period's Chinese name.
+    pub name_zh: String,
+    /// Its English name.
+    pub name_en: String,
+    /// Its last day (YYYY-MM-DD, China time).
+    pub last_day: String,
+}
+
 /// A served document (电子送达) as the inbox shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -590,6 +602,10 @@ pub struct ServedView {
     pub court_case: String,
     /// The local case following it.
     pub local_case: Option<String>,
+    /// That case's title.
+    pub case_title: Option<String>,
+    /// The deadline its service started on that case, with its last day.
+    pub deadline: Option<ServedDeadline>,
     /// Title.
     pub title: String,
     /// Kind (`complaint`, `judgment`, `ruling`, `notice`, …).
@@ -1295,6 +1311,7 @@ pub fn bindings() -> String {
         DropProgress::decl(&cfg),
         DropFailure::decl(&cfg),
         DropOutcome::decl(&cfg),
+        ServedDeadline::decl(&cfg),
         ServedView::decl(&cfg),
         HearingView::decl(&cfg),
         FeeNoticeView::decl(&cfg),

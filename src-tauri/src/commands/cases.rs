@@ -118,6 +118,18 @@ pub(crate) fn export_calendar(app: State<'_, App>) -> Result<String, IpcError> {
     Ok(app.export_calendar()?)
 }
 
+/// A served document's bytes, for showing it (a raw response, no JSON array of numbers).
+#[tauri::command]
+pub(crate) async fn served_content(app: State<'_, App>, id: String) -> Result<tauri::ipc::Response, IpcError> {
+    Ok(tauri::ipc::Response::new(app.served_content(&id)?))
+}
+
+/// Saves a copy of a served document in the Downloads folder; returns its path.
+#[tauri::command]
+pub(crate) async fn save_served_copy(app: State<'_, App>, id: String) -> Result<String, IpcError> {
+    Ok(app.save_served_copy(&id)?)
+}
+
 #[tauri::command]
 pub(crate) fn served_documents(app: State<'_, App>) -> Result<Vec<courtside_core::ipc::ServedView>, IpcError> {
     Ok(app.served_documents()?)

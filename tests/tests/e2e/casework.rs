@@ -329,8 +329,25 @@ async fn a_served_complaint_is_sealed_acknowledged_and_puts_the_answer_deadline_
         assert_eq!(day(&answer.last_day), fifteen, "15 days, the start day not counted");
     }
     // Once: looking again adds nothing.
-    app.served_documents().unwrap();
+    let again = app.served_documents().unwrap();
     assert_eq!(app.get_case(&local.case.id).unwrap().case.deadlines.len(), 1);
+    // The served document names its case and the deadline it started, with the date.
+    let doc = &again[0];
+    assert_eq!(doc.case_title.as_deref(), Some(local.case.fields.title.as_str()));
+    let deadline = doc.deadline.as_ref().expect("the deadline it started");
+    assert_eq!(
+        (deadline.last_day.as_str(), deadline.name_zh.as_str()),
+        (answer.last_day.as_str(), answer.name_zh.as_str())
+    );
+    // It opens in the window (its sealed bytes) and a copy is saved, byte for byte.
+    assert_eq!(app.served_content(&doc.id).unwrap(), content);
+    let saved = app.save_served_copy(&doc.id).unwrap();
+    assert!(saved.ends_with("起诉状副本及应诉通知书.pdf"), "{saved}");
+    assert_eq!(std::fs::read(&saved).unwrap(), content);
+    let second = app.save_served_copy(&doc.id).unwrap();
+    assert_ne!(second, saved, "a second copy does not overwrite the first");
+    let missing = courtside_core::ipc::IpcError::from(app.served_content("svc_nope").unwrap_err());
+    assert_eq!(missing.code, courtside_core::ipc::ErrorCode::NotFound);
     app.shutdown().await;
 }
 

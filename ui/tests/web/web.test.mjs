@@ -510,17 +510,36 @@ test('a docketed case: the other side\'s exhibit gets an opinion, a mediation re
   await close();
 });
 
-test('served documents show when service was completed', async () => {
-  const { page, errors, close } = await newPage('dark');
-  await page.goto(`${server.url}/inbox?locale=zh-CN&vault=open-sesame-123&served`);
-  await page.getByTestId('passphrase').fill('open-sesame-123');
-  await page.getByTestId('unlock-submit').click();
-  await page.getByTestId('served-item').waitFor();
-  assert.match(await page.getByTestId('served-at').textContent(), /^已于 .+（北京时间）送达/);
-  await assertAccessible(page, 'served documents');
-  assert.deepEqual(errors, []);
-  await close();
-});
+for (const locale of ['zh-CN', 'en-US']) {
+  test(`served documents show when service was completed and the deadline's date, open here, and are saved: ${locale}`, async () => {
+    const zh = locale === 'zh-CN';
+    const { page, errors, close } = await newPage(zh ? 'dark' : 'light');
+    await page.goto(`${server.url}/inbox?locale=${locale}&vault=open-sesame-123&served`);
+    await page.getByTestId('passphrase').fill('open-sesame-123');
+    await page.getByTestId('unlock-submit').click();
+    await page.getByTestId('served-item').first().waitFor();
+    const [pdf, notice] = [page.getByTestId('served-item').nth(0), page.getByTestId('served-item').nth(1)];
+    assert.match(await pdf.getByTestId('served-at').textContent(), zh ? /^已于 .+（北京时间）送达/ : /^Served on .+ \(China time\)/);
+    assert.equal(
+      await pdf.getByTestId('served-deadline').textContent(),
+      zh ? '送达已开始计算答辩期：最后一日为 2026-12-08。' : 'Its service started Time to answer: the last day is 2026-12-08.'
+    );
+    // The media type and digest are behind "details".
+    assert.equal(await pdf.locator('details').getAttribute('open'), null);
+    assert.ok(!(await pdf.locator('details code').isVisible()));
+    // A PDF is saved to open in a PDF reader; a text notice opens here and prints.
+    assert.equal(await pdf.getByTestId('served-open').count(), 0);
+    await pdf.getByTestId('served-save').click();
+    assert.match(await pdf.getByTestId('served-message').textContent(), zh ? /^已保存为 .+\.pdf$/ : /^Saved as .+\.pdf$/);
+    await notice.getByTestId('served-open').click();
+    await notice.getByTestId('served-view').waitFor();
+    assert.match(await notice.getByTestId('served-view').textContent(), /请于收到本通知之日起十五日内提交证据/);
+    assert.ok(await notice.getByTestId('served-print').isVisible());
+    await assertAccessible(page, `served documents (${locale})`);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+}
 
 test('a fee notice shows its amount and last day, and opens the court\'s payment page', async () => {
   const { page, errors, close } = await newPage('light');

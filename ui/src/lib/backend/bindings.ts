@@ -1173,6 +1173,20 @@ exhibits: Array<Exhibit>,
  */
 failed: Array<DropFailure>, };
 
+export type ServedDeadline = { 
+/**
+ * The period's Chinese name.
+ */
+nameZh: string, 
+/**
+ * Its English name.
+ */
+nameEn: string, 
+/**
+ * Its last day (YYYY-MM-DD, China time).
+ */
+lastDay: string, };
+
 export type ServedView = { 
 /**
  * The court's service id.
@@ -1186,6 +1200,14 @@ courtCase: string,
  * The local case following it.
  */
 localCase: string | null, 
+/**
+ * That case's title.
+ */
+caseTitle: string | null, 
+/**
+ * The deadline its service started on that case, with its last day.
+ */
+deadline: ServedDeadline | null, 
 /**
  * Title.
  */

@@ -33,6 +33,8 @@ type CaseMethods = Pick<
   | 'calendar'
   | 'exportCalendar'
   | 'servedDocuments'
+  | 'servedContent'
+  | 'saveServedCopy'
   | 'hearings'
   | 'feeNotices'
   | 'payFee'
@@ -53,6 +55,9 @@ const required = (kind: string, nameZh: string, nameEn: string): RequiredDocumen
   present: false,
   generated: kind === 'complaint' || kind === 'evidence-list'
 });
+
+/** The text of the web build's served notice. */
+const SERVED_TEXT = '举证通知书\n请于收到本通知之日起十五日内提交证据。';
 
 const POLICY: PolicyView = {
   courtId: 'demo-basic-court',
@@ -418,6 +423,8 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
           id: 'svc1',
           courtCase: 'case-1',
           localCase: null,
+          caseTitle: null,
+          deadline: { nameZh: '答辩期', nameEn: 'Time to answer', lastDay: '2026-12-08' },
           title: '起诉状副本及应诉通知书',
           documentKind: 'complaint',
           period: 'answer',
@@ -426,9 +433,30 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
           sha256: 'ab'.repeat(32),
           sentAt: '2026-11-23T02:00:00Z',
           receivedAt: '2026-11-23T02:00:05Z'
+        },
+        {
+          id: 'svc2',
+          courtCase: 'case-1',
+          localCase: null,
+          caseTitle: null,
+          deadline: null,
+          title: '举证通知书',
+          documentKind: 'notice',
+          period: null,
+          mediaType: 'text/plain',
+          bytes: SERVED_TEXT.length,
+          sha256: 'cd'.repeat(32),
+          sentAt: '2026-11-23T02:01:00Z',
+          receivedAt: '2026-11-23T02:01:05Z'
         }
       ];
-    }
+    },
+    servedContent: async (id) => {
+      unlocked();
+      if (id !== 'svc2') throw new BackendError({ code: 'invalidInput', message: 'application/pdf cannot be shown here' });
+      return new TextEncoder().encode(SERVED_TEXT);
+    },
+    saveServedCopy: async (id) => (unlocked(), id === 'svc2' ? '~/Downloads/举证通知书.txt' : '~/Downloads/起诉状副本及应诉通知书.pdf')
   };
   if (exchanges.size) {
     const fields: CaseFields = {

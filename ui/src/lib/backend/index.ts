@@ -197,6 +197,10 @@ export interface Backend {
   onCourtNews(handler: (kind: NewsKind) => void): Promise<() => void>;
   /** Documents the court served, newest first, with their cases. */
   servedDocuments(): Promise<ServedView[]>;
+  /** A served document's bytes, to show it in the window (up to 64 MiB). */
+  servedContent(id: string): Promise<Uint8Array>;
+  /** Saves a copy of a served document in the Downloads folder; returns its path. */
+  saveServedCopy(id: string): Promise<string>;
   /** Writes the calendar as an iCalendar file; resolves to its path. */
   exportCalendar(): Promise<string>;
   /** Every exhibit, by number. */
