@@ -383,6 +383,7 @@ test('offline: a case prepared with the wizard is queued; the court comes back, 
       await s.waitFor('[data-testid="checklist-status"]', { text: (t) => t === 'Ready to file' });
       await shoot(s, 'case-ready-en.png');
       await s.click(await s.find('[data-testid="queue-filing"]'));
+      await s.click(await s.waitFor('[data-testid="review-send"]'));
       await s.waitFor('[data-testid="case-stage"]', { text: (t) => t === 'Queued' });
 
       await s.click(await s.find('[data-testid="nav-filings"]'));

@@ -270,7 +270,20 @@ for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
     await page.getByTestId('attach-identity').setInputFiles({ name: '身份证.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
     await page.waitForFunction(() => document.querySelector('[data-testid="checklist-status"]')?.classList.contains('ok-text'));
     assert.equal(await status.textContent(), zh ? '可以提交' : 'Ready to file');
+    // Review first: to whom, the parties, documents and exhibits, the fee; Back changes nothing.
     await page.getByTestId('queue-filing').click();
+    const review = page.getByTestId('filing-review');
+    await review.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="review-court"]')?.textContent?.includes('示范基层人民法院'));
+    assert.match(await page.getByTestId('review-documents').textContent(), /身份证\.pdf/);
+    assert.match(await page.getByTestId('review-exhibits').textContent(), /微信聊天记录\.txt/);
+    assert.equal(await page.getByTestId('review-warning-evidence').count(), 0, 'an exhibit is attached');
+    await assertAccessible(page, `review before filing (${locale})`);
+    await page.getByTestId('review-back').click();
+    await review.waitFor({ state: 'hidden' });
+    assert.equal(await page.getByTestId('case-stage').textContent(), zh ? '准备中' : 'Preparing', 'nothing was sent');
+    await page.getByTestId('queue-filing').click();
+    await page.getByTestId('review-send').click();
     await page.getByTestId('case-filing-state').waitFor();
     assert.equal(await page.getByTestId('case-stage').textContent(), zh ? '待发送' : 'Queued');
 

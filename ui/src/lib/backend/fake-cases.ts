@@ -281,7 +281,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     attachCaseDocument: async (id, kind, fileName, bytes) => {
       const v = get(id);
       editable(v);
-      const doc = { blobId: `${id}-${next++}`, kind, title: fileName.replace(/\.[^.]*$/, ''), fileName, mediaType: 'application/pdf', bytes: bytes.length, sha256: '0'.repeat(64), generated: false };
+      const doc = { blobId: `${id}-${next++}`, kind, title: fileName.replace(/\.[^.]*$/, ''), fileName, mediaType: new TextDecoder().decode(bytes.slice(0, 5)) === '%PDF-' ? 'application/pdf' : bytes[0] === 0xff && bytes[1] === 0xd8 ? 'image/jpeg' : 'application/octet-stream', bytes: bytes.length, sha256: '0'.repeat(64), generated: false };
       return put({ ...v, case: { ...v.case, documents: [...v.case.documents, doc], updatedAt: now() } });
     },
     detachCaseDocument: async (id, blobId) => {
