@@ -12,8 +12,16 @@ use anyhow::{Context, Result, bail};
 use crate::env::{Project, cmd};
 
 /// The targets, as in fuzz/Cargo.toml (a test checks the two agree).
-pub(crate) const TARGETS: [&str; 6] =
-    ["backup_snapshot", "court_answers", "time_stamp_reply", "web_page_text", "tus_headers", "typed_by_the_user"];
+pub(crate) const TARGETS: [&str; 8] = [
+    "backup_snapshot",
+    "court_answers",
+    "time_stamp_reply",
+    "web_page_text",
+    "tus_headers",
+    "typed_by_the_user",
+    "sign_in_callback",
+    "custody_entries",
+];
 
 pub(crate) fn fuzz(seconds: u64) -> Result<()> {
     let p = Project::locate()?;

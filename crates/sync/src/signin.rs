@@ -151,20 +151,22 @@ impl PendingSignIn {
                     break;
                 }
             }
-            let head = String::from_utf8_lossy(&buf[..len]);
-            let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
-            let Ok(url) = Url::parse(&format!("http://127.0.0.1{target}")) else { continue };
-            if url.path() != "/callback" {
-                let _ =
-                    socket.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-                continue;
-            }
-            if !url.query_pairs().any(|(k, v)| k == "state" && v == self.state.as_str()) {
-                let _ = socket
-                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                    .await;
-                continue;
-            }
+            let pairs = match callback(&buf[..len], &self.state) {
+                Callback::Ours(pairs) => pairs,
+                Callback::NotHere => {
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                    continue;
+                }
+                Callback::OtherState => {
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                    continue;
+                }
+                Callback::Garbage => continue,
+            };
             let page = "<!doctype html><meta charset=\"utf-8\"><title>Courtside</title>\
                         <p>登录完成，请返回 Courtside。Sign-in complete: return to Courtside.</p>";
             let answer = format!(
@@ -173,9 +175,44 @@ impl PendingSignIn {
                 page.len()
             );
             let _ = socket.write_all(answer.as_bytes()).await;
-            return Ok(url.query_pairs().into_owned().collect());
+            return Ok(pairs);
         }
     }
+}
+
+/// What a request to the sign-in listener is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callback {
+    /// The redirect of this sign-in (its `state`), with its query's pairs.
+    Ours(Vec<(String, String)>),
+    /// A request for another page.
+    NotHere,
+    /// A `/callback` without this sign-in's `state` (stale, or forged by a web page).
+    OtherState,
+    /// Not an HTTP request line at all.
+    Garbage,
+}
+
+/// Reads the head of a request to the sign-in listener (outside input: any program or web
+/// page on this computer can connect).
+#[must_use]
+pub fn callback(head: &[u8], state: &str) -> Callback {
+    let head = String::from_utf8_lossy(head);
+    let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
+    if !target.starts_with('/') {
+        return Callback::Garbage;
+    }
+    let Ok(url) = Url::parse(&format!("http://127.0.0.1{target}")) else { return Callback::Garbage };
+    if url.host_str() != Some("127.0.0.1") {
+        return Callback::Garbage;
+    }
+    if url.path() != "/callback" {
+        return Callback::NotHere;
+    }
+    if !url.query_pairs().any(|(k, v)| k == "state" && v == state) {
+        return Callback::OtherState;
+    }
+    Callback::Ours(url.query_pairs().into_owned().collect())
 }
 
 /// Largest token answer read.
@@ -231,4 +268,21 @@ async fn token_request(court: &Url, network: &Network, form: &[(&str, &str)]) ->
     // A success whose body does not parse was broken on the way (or the court is broken):
     // asked again later, never taken as a refusal that signs the user out.
     serde_json::from_slice(&body).map_err(|e| SignInError::Unreachable(format!("the token answer is unreadable: {e}")))
+}
+
+#[cfg(test)]
+mod callback_tests {
+    use super::{Callback, callback};
+
+    #[test]
+    fn only_this_sign_ins_redirect_on_this_computer_is_taken() {
+        let ours = callback(b"GET /callback?code=c1&state=s1 HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n", "s1");
+        assert_eq!(ours, Callback::Ours(vec![("code".into(), "c1".into()), ("state".into(), "s1".into())]));
+        assert_eq!(callback(b"GET /callback?code=c1&state=s2 HTTP/1.1\r\n\r\n", "s1"), Callback::OtherState);
+        assert_eq!(callback(b"GET /favicon.ico HTTP/1.1\r\n\r\n", "s1"), Callback::NotHere);
+        // A request target that would make another host of the address.
+        assert_eq!(callback(b"GET @evil.example/callback?state=s1 HTTP/1.1\r\n\r\n", "s1"), Callback::Garbage);
+        assert_eq!(callback(b"\xff\xfe", "s1"), Callback::Garbage);
+        assert_eq!(callback(b"", "s1"), Callback::Garbage);
+    }
 }
