@@ -226,12 +226,40 @@ pub struct Case {
     /// (their ids).
     #[serde(default)]
     pub exhibits: Vec<String>,
+    /// When this case is the correction of another's filing: the court's points, to work
+    /// through before filing again (cases saved by earlier versions have none).
+    #[serde(default)]
+    pub correcting: Option<Correcting>,
     /// Created (ms since the Unix epoch).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created_at: i64,
     /// Last changed.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub updated_at: i64,
+}
+
+/// The court's request for corrections that a copy of a case works through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Correcting {
+    /// The case whose filing the court asked to correct.
+    pub original: String,
+    /// The last day for the corrected filing (YYYY-MM-DD).
+    pub due: String,
+    /// The court's points, in its words.
+    pub points: Vec<CorrectionPoint>,
+}
+
+/// One point of a court's correction request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CorrectionPoint {
+    /// What it is about: a document kind (`identity`, `complaint`) or a field.
+    pub item: String,
+    /// Why it must change.
+    pub reason: String,
 }
 
 impl Case {
@@ -323,6 +351,7 @@ impl Cases {
             deadlines: Vec::new(),
             court_case: None,
             exhibits: Vec::new(),
+            correcting: None,
             created_at: now,
             updated_at: now,
         };
@@ -541,7 +570,7 @@ impl Cases {
     ///
     /// # Errors
     /// [`CaseError::NotFound`], the vault's error.
-    pub fn copy(&self, id: &str) -> Result<Case, CaseError> {
+    pub fn copy(&self, id: &str, correcting: Option<Correcting>) -> Result<Case, CaseError> {
         let original = self.get(id)?;
         let now = now_millis();
         let case = Case {
@@ -552,6 +581,7 @@ impl Cases {
             deadlines: original.deadlines,
             court_case: None,
             exhibits: original.exhibits,
+            correcting,
             created_at: now,
             updated_at: now,
         };

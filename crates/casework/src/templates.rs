@@ -171,6 +171,7 @@ mod tests {
             deadlines: vec![],
             court_case: None,
             exhibits: Vec::new(),
+            correcting: None,
             created_at: 0,
             updated_at: 0,
         }

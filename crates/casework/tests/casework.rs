@@ -174,3 +174,13 @@ fn assert_no_markers(dir: &std::path::Path, markers: &[&str]) {
     }
     assert!(files >= 3, "checked {files} files");
 }
+
+/// A case saved by the previous version (no `correcting`) reads as a case that corrects
+/// nothing.
+#[test]
+fn a_case_saved_before_corrections_were_carried_reads_as_correcting_nothing() {
+    let old = r#"{"id":"c1","fields":{"courtId":"demo","caseType":"civil-contract","causeOfAction":"买卖合同纠纷","title":"张三诉李四","amountFen":null,"simpleProcedure":false,"parties":[],"claims":[],"facts":"","notes":""},"documents":[],"filingItem":null,"deadlines":[],"courtCase":null,"exhibits":[],"createdAt":1,"updatedAt":2}"#;
+    let case: courtside_casework::cases::Case = serde_json::from_str(old).unwrap();
+    assert_eq!(case.correcting, None);
+    assert_eq!(case.fields.title, "张三诉李四");
+}

@@ -171,7 +171,28 @@ impl App {
     /// # Errors
     /// [`AppError::Locked`], no such case.
     pub fn copy_case(&self, id: &str) -> Result<CaseView, AppError> {
-        let (vault, case) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.copy(id)?)))?;
+        let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
+        // After a correction request, the copy carries the court's points to work through.
+        let original = self.with_open(|o| Ok(o.cases.get(id)?))?;
+        let correcting = match original.filing_item.as_deref() {
+            Some(item) => {
+                outbox::items(&vault)?.into_iter().find(|i| i.id == item).and_then(|i| match i.court_status {
+                    Some(courtside_court_api::filing::FilingStatus::CorrectionRequested { items, due }) => {
+                        Some(courtside_casework::cases::Correcting {
+                            original: id.to_owned(),
+                            due: courtside_court_api::policy::iso_date::format(due),
+                            points: items
+                                .into_iter()
+                                .map(|p| courtside_casework::cases::CorrectionPoint { item: p.item, reason: p.reason })
+                                .collect(),
+                        })
+                    }
+                    _ => None,
+                })
+            }
+            None => None,
+        };
+        let case = self.with_open(|o| Ok(o.cases.copy(id, correcting)?))?;
         self.case_view(&vault, case)
     }
 

@@ -540,11 +540,17 @@ pub(crate) fn outbox_view(item: &OutboxItem, progress: Option<UploadProgress>, c
             (Some(CourtStatus::Docketed), Some(case_number.clone()), Vec::new())
         }
         Some(FilingStatus::Rejected { reasons }) => (Some(CourtStatus::Rejected), None, reasons.clone()),
-        Some(FilingStatus::CorrectionRequested { items, due }) => (
-            Some(CourtStatus::CorrectionRequested),
-            None,
-            items.iter().map(|i| format!("{}: {} ({due})", i.item, i.reason)).collect(),
-        ),
+        Some(FilingStatus::CorrectionRequested { .. }) => (Some(CourtStatus::CorrectionRequested), None, Vec::new()),
+    };
+    let correction = match &item.court_status {
+        Some(FilingStatus::CorrectionRequested { items, due }) => Some(crate::ipc::CourtCorrection {
+            due: courtside_court_api::policy::iso_date::format(*due),
+            points: items
+                .iter()
+                .map(|i| crate::ipc::CorrectionPoint { item: i.item.clone(), reason: i.reason.clone() })
+                .collect(),
+        }),
+        _ => None,
     };
     OutboxView {
         id: item.id.clone(),
@@ -554,6 +560,7 @@ pub(crate) fn outbox_view(item: &OutboxItem, progress: Option<UploadProgress>, c
         reason,
         details: details.into_iter().chain(court_reasons).collect(),
         court_status,
+        correction,
         case_number,
         files: item.uploads.len(),
         files_uploaded: item.uploads.iter().filter(|u| u.uploaded).count(),

@@ -311,6 +311,12 @@ pub mod iso_date {
         parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 
+    /// `YYYY-MM-DD`.
+    #[must_use]
+    pub fn format(date: Date) -> String {
+        date.format(FORMAT).unwrap_or_default()
+    }
+
     /// Parses `YYYY-MM-DD`.
     ///
     /// # Errors

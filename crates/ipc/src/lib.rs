@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use courtside_casework::cases::{Case, CaseDeadline, CaseDocument, CaseFields, CaseParty, PartyKind, PartyRole};
+pub use courtside_casework::cases::{
+    Case, CaseDeadline, CaseDocument, CaseFields, CaseParty, Correcting, CorrectionPoint, PartyKind, PartyRole,
+};
 pub use courtside_casework::{Draft, DraftSummary, SearchHit, VersionSummary};
 pub use courtside_evidence::custody::{Entry as CustodyEntry, Event as CustodyEvent};
 pub use courtside_evidence::{Exhibit, Problem as IntegrityProblem, Source as ExhibitSource, Verification};
@@ -288,6 +290,8 @@ pub struct OutboxView {
     pub details: Vec<String>,
     /// The court's status from the change feed.
     pub court_status: Option<CourtStatus>,
+    /// The court's correction request, when it asked for one.
+    pub correction: Option<CourtCorrection>,
     /// The court's case number once docketed.
     pub case_number: Option<String>,
     /// Files in the filing.
@@ -770,6 +774,16 @@ pub enum AmountCheck {
         /// The character that does not belong, for [`AmountProblem::NotADigit`].
         character: Option<String>,
     },
+}
+
+/// A court's request to correct a filing: its points and the last day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CourtCorrection {
+    /// The last day for the corrected filing (YYYY-MM-DD).
+    pub due: String,
+    /// The court's points, in its words.
+    pub points: Vec<CorrectionPoint>,
 }
 
 /// What an item of the home view is.
@@ -1286,6 +1300,9 @@ pub fn bindings() -> String {
         CaseView::decl(&cfg),
         CaseSummary::decl(&cfg),
         Case::decl(&cfg),
+        Correcting::decl(&cfg),
+        CorrectionPoint::decl(&cfg),
+        CourtCorrection::decl(&cfg),
         CaseFields::decl(&cfg),
         CaseParty::decl(&cfg),
         CaseDocument::decl(&cfg),

@@ -532,3 +532,73 @@ async fn an_unfiled_case_is_edited_in_place_and_deleted_with_its_documents_but_t
     assert!(app.delete_case(&followed).is_err(), "a case the court serves in stays");
     assert_eq!(app.list_cases().unwrap().len(), 2);
 }
+
+/// A correction request: the court's points and last day show on the case and on the home
+/// view; "fix and file again" makes an editable copy that carries the points.
+#[tokio::test]
+async fn a_correction_request_puts_the_courts_points_on_the_case_and_its_copy() {
+    use courtside_court_api::filing::{CorrectionItem, ReviewDecision};
+    let court = Court::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_on(&court, dir.path()).await;
+    sign_in(&app, "zhang.san", "demo-litigant-1").await;
+    let policy = app.court_policy().await.unwrap();
+    let view = app
+        .create_case(CaseFields {
+            court_id: policy.court_id.clone(),
+            case_type: "civil-contract".into(),
+            cause_of_action: "买卖合同纠纷".into(),
+            title: "张三诉李四买卖合同纠纷".into(),
+            amount_fen: Some(10_000_000),
+            simple_procedure: false,
+            parties: vec![
+                party(PartyRole::Plaintiff, PartyKind::Person, "张三"),
+                party(PartyRole::Defendant, PartyKind::Person, "李四"),
+            ],
+            claims: vec!["判令被告支付货款100000元".into()],
+            facts: "被告收货后未付款。".into(),
+            notes: String::new(),
+        })
+        .unwrap();
+    let id = view.case.id.clone();
+    app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n%%EOF\n").unwrap();
+    app.queue_case_filing(&id).unwrap();
+    wait_for(&app, &id, "receipted", |v| v.stage == courtside_core::ipc::CaseStage::Sent).await;
+    let filing = court.filings().await.remove(0);
+    let due = time::OffsetDateTime::now_utc().date() + time::Duration::days(7);
+    CourtClient::new(court_url(&court))
+        .unwrap()
+        .clerk(court.server.clerk_token())
+        .review(
+            &filing.id,
+            &ReviewDecision::RequestCorrection {
+                items: vec![CorrectionItem { item: "identity".into(), reason: "身份证复印件不清晰".into() }],
+                due,
+            },
+        )
+        .await
+        .unwrap();
+    let view =
+        wait_for(&app, &id, "correction", |v| v.stage == courtside_core::ipc::CaseStage::CorrectionRequested).await;
+    let correction = view.filing.as_ref().and_then(|f| f.correction.clone()).expect("the court's points");
+    let day = courtside_court_api::policy::iso_date::format(due);
+    assert_eq!(correction.due, day);
+    assert_eq!(
+        (correction.points[0].item.as_str(), correction.points[0].reason.as_str()),
+        ("identity", "身份证复印件不清晰")
+    );
+    let agenda = app.agenda().unwrap();
+    assert!(
+        agenda.items.iter().any(|i| i.kind == courtside_core::ipc::AgendaKind::CorrectionDue
+            && i.day == day
+            && i.case_id.as_deref() == Some(id.as_str())),
+        "{agenda:#?}"
+    );
+    // Fix and file again: an editable copy that carries the points and names the original.
+    let copy = app.copy_case(&id).unwrap();
+    assert_eq!(copy.stage, courtside_core::ipc::CaseStage::Preparing);
+    let correcting = copy.case.correcting.clone().expect("the copy carries the court's points");
+    assert_eq!((correcting.original.as_str(), correcting.due.as_str()), (id.as_str(), day.as_str()));
+    assert_eq!(correcting.points.len(), 1);
+    assert!(app.update_case(&copy.case.id, copy.case.fields.clone()).is_ok(), "the copy is editable");
+}

@@ -108,7 +108,7 @@ async fn a_kill_at_any_instant_of_queueing_never_splits_a_case_from_its_filing()
             let cases = Cases::new(vault);
             let waiting = cases.list().unwrap().iter().filter(|c| c.filing_item.is_none()).count();
             for _ in waiting..READY {
-                cases.copy(&first_case).unwrap();
+                cases.copy(&first_case, None).unwrap();
             }
         }
         let mut child = Command::new(std::env::current_exe().unwrap())

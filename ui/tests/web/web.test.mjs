@@ -380,6 +380,47 @@ for (const locale of ['zh-CN', 'en-US']) {
   });
 }
 
+for (const locale of ['en-US', 'zh-CN']) {
+  test(`a correction request shows the court's points on the case, and the copy to fix carries them beside the documents: ${locale}`, async () => {
+    const zh = locale === 'zh-CN';
+    const { page, errors, close } = await newPage('light');
+    await page.goto(`${server.url}/settings?locale=${locale}&vault=open-sesame-123&correction`);
+    await page.getByTestId('passphrase').fill('open-sesame-123');
+    await page.getByTestId('unlock-submit').click();
+    await page.getByTestId('court-sign-in').click();
+    await page.getByTestId('court-account').waitFor();
+    await page.getByTestId('nav-cases').click();
+    await page.getByTestId('case-new').click();
+    await page.getByTestId('wizard-cause').fill('买卖合同纠纷');
+    await page.getByTestId('wizard-title').fill('张三诉李四买卖合同纠纷');
+    await page.getByTestId('wizard-amount').fill('150000');
+    await page.getByTestId('wizard-next').click();
+    const names = page.getByTestId('party-name');
+    await names.nth(0).fill('张三');
+    await names.nth(1).fill('李四');
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-claims').fill('判令被告支付货款150000元');
+    await page.getByTestId('wizard-facts').fill('原告依约交货，被告未付款。');
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('attach-identity').setInputFiles({ name: '身份证.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+    await page.waitForFunction(() => document.querySelector('[data-testid="checklist-status"]')?.classList.contains('ok-text'));
+    await page.getByTestId('queue-filing').click();
+    await page.getByTestId('review-send').click();
+    await page.getByTestId('filing-correction').waitFor();
+    assert.equal(await page.getByTestId('case-stage').textContent(), zh ? '需补正' : 'Correction requested');
+    assert.match(await page.getByTestId('filing-correction').textContent(), zh ? /法院要求于 2026-12-09 前补正：.*身份证：身份证复印件不清晰/ : /The court asks for corrections by 2026-12-09:.*身份证: 身份证复印件不清晰/);
+    await assertAccessible(page, `correction requested (${locale})`);
+    await page.getByTestId('case-copy').click();
+    await page.getByTestId('case-correcting').waitFor();
+    assert.equal(await page.getByTestId('case-stage').textContent(), zh ? '准备中' : 'Preparing');
+    assert.match(await page.getByTestId('document-point').textContent(), zh ? /法院意见：身份证复印件不清晰/ : /The court: 身份证复印件不清晰/);
+    assert.ok(await page.getByTestId('case-edit').isVisible(), 'the copy can be edited');
+    await assertAccessible(page, `the copy to fix (${locale})`);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+}
+
 test('evidence locker: add files, see the digest and the custody timeline, export', async () => {
   const { page, errors, close } = await newPage('light');
   await openUnlocked(page, '/evidence', 'en-US');

@@ -247,6 +247,10 @@ details: Array<string>,
  */
 courtStatus: CourtStatus | null, 
 /**
+ * The court's correction request, when it asked for one.
+ */
+correction: CourtCorrection | null, 
+/**
  * The court's case number once docketed.
  */
 caseNumber: string | null, 
@@ -575,6 +579,11 @@ courtCase: string | null,
  */
 exhibits: Array<string>, 
 /**
+ * When this case is the correction of another's filing: the court's points, to work
+ * through before filing again (cases saved by earlier versions have none).
+ */
+correcting: Correcting | null, 
+/**
  * Created (ms since the Unix epoch).
  */
 createdAt: number, 
@@ -582,6 +591,40 @@ createdAt: number,
  * Last changed.
  */
 updatedAt: number, };
+
+export type Correcting = { 
+/**
+ * The case whose filing the court asked to correct.
+ */
+original: string, 
+/**
+ * The last day for the corrected filing (YYYY-MM-DD).
+ */
+due: string, 
+/**
+ * The court's points, in its words.
+ */
+points: Array<CorrectionPoint>, };
+
+export type CorrectionPoint = { 
+/**
+ * What it is about: a document kind (`identity`, `complaint`) or a field.
+ */
+item: string, 
+/**
+ * Why it must change.
+ */
+reason: string, };
+
+export type CourtCorrection = { 
+/**
+ * The last day for the corrected filing (YYYY-MM-DD).
+ */
+due: string, 
+/**
+ * The court's points, in its words.
+ */
+points: Array<CorrectionPoint>, };
 
 export type CaseFields = { 
 /**

@@ -56,6 +56,11 @@ const required = (kind: string, nameZh: string, nameEn: string): RequiredDocumen
   generated: kind === 'complaint' || kind === 'evidence-list'
 });
 
+/** `?correction`: the court asks to correct every filing (the web build has no clerk). */
+const CORRECTION = new URLSearchParams(globalThis.location?.search ?? '').has('correction')
+  ? { due: '2026-12-09', points: [{ item: 'identity', reason: '身份证复印件不清晰' }] }
+  : null;
+
 /** The text of the web build's served notice. */
 const SERVED_TEXT = '举证通知书\n请于收到本通知之日起十五日内提交证据。';
 
@@ -133,6 +138,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     state: offline ? 'queued' : 'receipted',
     reason: null,
     details: [],
+    correction: CORRECTION && !offline ? CORRECTION : null,
     courtStatus: offline ? null : 'submitted',
     caseNumber: null,
     files: v.case.documents.length,
@@ -232,7 +238,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         generated: true
       });
       return put({
-        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, deadlines: [], courtCase: null, exhibits: [], createdAt: now(), updatedAt: now() },
+        case: { id, fields, documents: [doc('complaint', '民事起诉状'), doc('evidence-list', '证据目录')], filingItem: null, deadlines: [], courtCase: null, exhibits: [], correcting: null, createdAt: now(), updatedAt: now() },
         stage: 'preparing',
         caseNumber: null,
         filing: null,
@@ -270,12 +276,14 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     copyCase: async (id) => {
       const v = get(id);
       const copy = `case${next++}`;
-      return put({ ...v, case: { ...v.case, id: copy, filingItem: null }, stage: 'preparing', filing: null });
+      const correcting = v.filing?.correction ? { original: id, due: v.filing.correction.due, points: v.filing.correction.points } : null;
+      return put({ ...v, case: { ...v.case, id: copy, filingItem: null, correcting }, stage: 'preparing', filing: null });
     },
     queueCaseFiling: async (id) => {
       const v = get(id);
       if (!v.check.ready) throw new BackendError({ code: 'invalidInput', message: 'the filing is not complete' });
-      const queued = { ...v, case: { ...v.case, filingItem: `item-${id}` }, stage: offline ? ('queued' as const) : ('sent' as const) };
+      const stage = offline ? ('queued' as const) : CORRECTION ? ('correctionRequested' as const) : ('sent' as const);
+      const queued = { ...v, case: { ...v.case, filingItem: `item-${id}` }, stage };
       return put({ ...queued, filing: filing(queued) });
     },
     attachCaseDocument: async (id, kind, fileName, bytes) => {
@@ -472,7 +480,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       notes: ''
     };
     put({
-      case: { id: 'case-court', fields, documents: [], filingItem: 'item-court', deadlines: [], courtCase: 'case-1', exhibits: [], createdAt: now(), updatedAt: now() },
+      case: { id: 'case-court', fields, documents: [], filingItem: 'item-court', deadlines: [], courtCase: 'case-1', exhibits: [], correcting: null, createdAt: now(), updatedAt: now() },
       stage: 'docketed',
       caseNumber: '(2026)示0101民初1号',
       filing: null,
