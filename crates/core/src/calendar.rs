@@ -79,16 +79,32 @@ impl App {
     /// [`AppError::Locked`].
     pub fn calendar(&self) -> Result<CalendarView, AppError> {
         self.absorb_court_news()?;
-        let cases = self.with_open(|o| Ok(o.cases.list()?))?;
-        let (entries, items) = calendar_entries(&cases);
-        let mut items = items;
+        let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
+        let (mut entries, mut items) = calendar_entries(&cases);
+        // The court's hearings, on their day in China time.
+        for h in courtside_sync::feed::hearings(&vault)? {
+            let local = cases.iter().find(|c| c.court_case.as_deref() == Some(h.case_id.as_str()));
+            entries.push(hearing_entry(&h));
+            items.push(CalendarItem {
+                case_id: local.map(|c| c.id.clone()),
+                case_title: local.map(|c| c.fields.title.clone()),
+                kind: crate::ipc::CalendarKind::Hearing,
+                day: show_day(h.starts_at.to_offset(time::macros::offset!(+8)).date()),
+                at: h.starts_at.format(&time::format_description::well_known::Rfc3339).ok(),
+                name_zh: h.title.clone(),
+                name_en: h.title.clone(),
+                note: String::new(),
+                clashes_with: Vec::new(),
+            });
+        }
         for (i, j) in clashes(&entries) {
-            let (a, b) = (items[i].case_title.clone(), items[j].case_title.clone());
+            let name = |k: usize| items[k].case_title.clone().unwrap_or_else(|| items[k].name_zh.clone());
+            let (a, b) = (name(i), name(j));
             items[i].clashes_with.push(b);
             items[j].clashes_with.push(a);
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
-        order.sort_by(|&a, &b| items[a].day.cmp(&items[b].day));
+        order.sort_by(|&a, &b| (&items[a].day, &items[a].at).cmp(&(&items[b].day, &items[b].at)));
         Ok(CalendarView { items: order.into_iter().map(|i| items[i].clone()).collect() })
     }
 
@@ -165,8 +181,9 @@ impl App {
     /// Where exports go: the configured folder, else the user's Downloads folder.
     /// The calendar as iCalendar text.
     pub(crate) fn calendar_text(&self) -> Result<String, AppError> {
-        let cases = self.with_open(|o| Ok(o.cases.list()?))?;
-        let (entries, _) = calendar_entries(&cases);
+        let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
+        let (mut entries, _) = calendar_entries(&cases);
+        entries.extend(courtside_sync::feed::hearings(&vault)?.iter().map(hearing_entry));
         Ok(to_icalendar(&entries, time::OffsetDateTime::now_utc()))
     }
 
@@ -195,10 +212,11 @@ fn calendar_entries(cases: &[Case]) -> (Vec<CalendarEntry>, Vec<CalendarItem>) {
                 reminders: vec![3 * 24 * 60, 24 * 60],
             });
             items.push(CalendarItem {
-                case_id: case.id.clone(),
-                case_title: case.fields.title.clone(),
-                kind: "deadline".into(),
+                case_id: Some(case.id.clone()),
+                case_title: Some(case.fields.title.clone()),
+                kind: crate::ipc::CalendarKind::Deadline,
                 day: d.last_day.clone(),
+                at: None,
                 name_zh: d.name_zh.clone(),
                 name_en: d.name_en.clone(),
                 note: d.note.clone(),
@@ -207,6 +225,21 @@ fn calendar_entries(cases: &[Case]) -> (Vec<CalendarEntry>, Vec<CalendarItem>) {
         }
     }
     (entries, items)
+}
+
+/// A hearing as a calendar entry (for clashes and iCalendar), with its reminders.
+fn hearing_entry(h: &courtside_court_api::hearing::Hearing) -> CalendarEntry {
+    CalendarEntry {
+        uid: format!("hearing-{}@courtside", h.id),
+        summary: h.title.clone(),
+        description: None,
+        case: h.case_id.clone(),
+        when: When::Span {
+            start: h.starts_at,
+            end: h.starts_at + time::Duration::minutes(i64::from(h.duration_minutes)),
+        },
+        reminders: HEARING_REMINDERS.iter().map(|m| u32::try_from(*m).unwrap_or(u32::MAX)).collect(),
+    }
 }
 
 /// Minutes before a hearing when the user is reminded: a day, an hour, ten minutes.
@@ -224,20 +257,7 @@ impl App {
         let actions = courtside_sync::actions::actions(&vault)?;
         let rfc =
             |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        let entries: Vec<CalendarEntry> = hearings
-            .iter()
-            .map(|h| CalendarEntry {
-                uid: format!("hearing-{}@courtside", h.id),
-                summary: h.title.clone(),
-                description: None,
-                case: h.case_id.clone(),
-                when: When::Span {
-                    start: h.starts_at,
-                    end: h.starts_at + time::Duration::minutes(i64::from(h.duration_minutes)),
-                },
-                reminders: HEARING_REMINDERS.iter().map(|m| *m as u32).collect(),
-            })
-            .collect();
+        let entries: Vec<CalendarEntry> = hearings.iter().map(hearing_entry).collect();
         let mut views: Vec<crate::ipc::HearingView> = hearings
             .iter()
             .map(|h| {

@@ -471,18 +471,30 @@ pub struct CaseView {
     pub offline_steps: Vec<OfflineStepView>,
 }
 
+/// What a calendar entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CalendarKind {
+    /// The last day of a period on a case.
+    Deadline,
+    /// A hearing the court scheduled.
+    Hearing,
+}
+
 /// One entry of the calendar across cases.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CalendarItem {
-    /// The case.
-    pub case_id: String,
+    /// The case on this computer (a hearing in a case not followed here has none).
+    pub case_id: Option<String>,
     /// Its title.
-    pub case_title: String,
-    /// `deadline` (hearings join with the court's notices).
-    pub kind: String,
-    /// The day, `YYYY-MM-DD`.
+    pub case_title: Option<String>,
+    /// What it is.
+    pub kind: CalendarKind,
+    /// The day, `YYYY-MM-DD` (China time).
     pub day: String,
+    /// Its start (RFC 3339), for a hearing.
+    pub at: Option<String>,
     /// Chinese name.
     pub name_zh: String,
     /// English name.
@@ -1307,6 +1319,7 @@ pub fn bindings() -> String {
         CaseParty::decl(&cfg),
         CaseDocument::decl(&cfg),
         CaseDeadline::decl(&cfg),
+        CalendarKind::decl(&cfg),
         CalendarItem::decl(&cfg),
         CalendarView::decl(&cfg),
         AmountProblem::decl(&cfg),

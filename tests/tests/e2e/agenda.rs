@@ -81,6 +81,18 @@ async fn the_home_view_gathers_what_is_due_across_cases_and_lets_passed_things_g
     let soon = u32::try_from(agenda.items.iter().filter(|i| i.days_left <= 3).count()).unwrap();
     assert_eq!(agenda.needs_you, soon, "served today, the hearing, and nothing else: {agenda:#?}");
 
+    // The hearing is on the calendar across cases, with its case, and in the iCalendar file.
+    let calendar = app.calendar().unwrap();
+    let on_calendar = calendar
+        .items
+        .iter()
+        .find(|i| i.kind == courtside_core::ipc::CalendarKind::Hearing)
+        .unwrap_or_else(|| panic!("{calendar:#?}"));
+    assert_eq!((on_calendar.name_zh.as_str(), on_calendar.case_id.as_deref()), ("开庭审理", Some(local.as_str())));
+    assert_eq!(on_calendar.day, hearing.day);
+    let ics = std::fs::read_to_string(app.export_calendar().unwrap()).unwrap();
+    assert!(ics.contains(&format!("UID:hearing-{}@courtside", hearing.target)), "{ics}");
+
     // Ten days on: the hearing is over and the notice no longer new; the fee is overdue and
     // needs the user; the answer period is still ahead.
     let later = app.agenda_at(now + time::Duration::days(10)).unwrap();

@@ -636,6 +636,30 @@ for (const locale of ['en-US', 'zh-CN']) {
   });
 }
 
+for (const locale of ['zh-CN', 'en-US']) {
+  test(`the month calendar shows hearings and deadlines on their day: ${locale}`, async () => {
+    const zh = locale === 'zh-CN';
+    const { page, errors, close } = await newPage(zh ? 'light' : 'dark');
+    await page.goto(`${server.url}/calendar?locale=${locale}&vault=open-sesame-123&hearing`);
+    await page.getByTestId('passphrase').fill('open-sesame-123');
+    await page.getByTestId('unlock-submit').click();
+    await page.getByTestId('calendar-month').waitFor();
+    // The hearing two days ahead (China time), on its day in the month (or the next one).
+    const day = new Date(Date.now() + 8 * 3_600_000 + 2 * 86_400_000 + 3_600_000).toISOString().slice(0, 10);
+    if (!(await page.locator(`td[data-day="${day}"]`).count())) await page.getByTestId('calendar-next').click();
+    const cell = page.locator(`td[data-day="${day}"]`);
+    assert.match(await cell.textContent(), /第一次开庭/);
+    assert.equal(await cell.getByTestId('calendar-day-entry').getAttribute('data-kind'), 'hearing');
+    const item = page.locator('[data-testid="calendar-item"][data-kind="hearing"]');
+    assert.match(await item.textContent(), zh ? /庭审 · 第一次开庭/ : /Hearing · 第一次开庭/);
+    await assertAccessible(page, `month calendar (${locale})`);
+    await page.getByTestId('calendar-previous').click();
+    await page.getByTestId('calendar-next').click();
+    assert.deepEqual(errors, []);
+    await close();
+  });
+}
+
 test('hearings show their time and a countdown', async () => {
   const { page, errors, close } = await newPage('light');
   await page.goto(`${server.url}/hearings?locale=en-US&vault=open-sesame-123&hearing`);

@@ -778,23 +778,29 @@ note: string,
  */
 source: string | null, };
 
+export type CalendarKind = "deadline" | "hearing";
+
 export type CalendarItem = { 
 /**
- * The case.
+ * The case on this computer (a hearing in a case not followed here has none).
  */
-caseId: string, 
+caseId: string | null, 
 /**
  * Its title.
  */
-caseTitle: string, 
+caseTitle: string | null, 
 /**
- * `deadline` (hearings join with the court's notices).
+ * What it is.
  */
-kind: string, 
+kind: CalendarKind, 
 /**
- * The day, `YYYY-MM-DD`.
+ * The day, `YYYY-MM-DD` (China time).
  */
 day: string, 
+/**
+ * Its start (RFC 3339), for a hearing.
+ */
+at: string | null, 
 /**
  * Chinese name.
  */

@@ -1,5 +1,5 @@
 import { BackendError, type Backend } from './index';
-import type { ActionView, AgendaItem, CaseFields, CaseView, CheckProblem, CourtAccountView, ExchangedView, OutboxView, PolicyView, RequiredDocument } from './bindings';
+import type { ActionView, AgendaItem, CalendarItem, CaseFields, CaseView, CheckProblem, CourtAccountView, ExchangedView, OutboxView, PolicyView, RequiredDocument } from './bindings';
 
 type CaseMethods = Pick<
   Backend,
@@ -347,10 +347,13 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     },
     calendar: async () => {
       unlocked();
-      const items = [...cases.values()].flatMap((v) =>
-        v.case.deadlines.map((d) => ({ caseId: v.case.id, caseTitle: v.case.fields.title, kind: 'deadline', day: d.lastDay, nameZh: d.nameZh, nameEn: d.nameEn, note: d.note, clashesWith: [] as string[] }))
+      const items: CalendarItem[] = [...cases.values()].flatMap((v) =>
+        v.case.deadlines.map((d) => ({ caseId: v.case.id, caseTitle: v.case.fields.title, kind: 'deadline' as const, day: d.lastDay, at: null, nameZh: d.nameZh, nameEn: d.nameEn, note: d.note, clashesWith: [] as string[] }))
       );
-      for (const a of items) for (const b of items) if (a !== b && a.day === b.day && a.caseId !== b.caseId) a.clashesWith.push(b.caseTitle);
+      for (const h of await methods.hearings()) {
+        items.push({ caseId: h.localCase, caseTitle: h.caseTitle, kind: 'hearing', day: new Date(h.startsAtMs + 8 * 3_600_000).toISOString().slice(0, 10), at: h.startsAt, nameZh: h.title, nameEn: h.title, note: '', clashesWith: [] });
+      }
+      for (const a of items) for (const b of items) if (a !== b && a.day === b.day && a.caseId !== b.caseId) a.clashesWith.push(b.caseTitle ?? b.nameZh);
       return { items: items.sort((a, b) => a.day.localeCompare(b.day)) };
     },
     exportCalendar: async () => (unlocked(), '~/Downloads/courtside-deadlines.ics'),

@@ -14,6 +14,7 @@ const WORDED: Record<string, string | null> = {
   VaultState: null,
   CaseStage: 'stage.',
   AgendaKind: 'today.kind.',
+  CalendarKind: 'calendar.kind.',
   AmountProblem: 'amount.',
   OutboxState: 'outbox.',
   CourtStatus: 'court.',
