@@ -69,15 +69,29 @@ impl App {
     /// [`AppError::Locked`], the vault's error.
     pub fn list_cases(&self) -> Result<Vec<CaseSummary>, AppError> {
         self.absorb_court_news()?;
+        let now = time::OffsetDateTime::now_utc();
+        let today = courtside_court_api::policy::iso_date::format(now.to_offset(time::macros::offset!(+8)).date());
         self.with_open(|o| {
-            let items = outbox::items(&o.drafts.vault())?;
+            let vault = o.drafts.vault();
+            let items = outbox::items(&vault)?;
+            let hearings = courtside_sync::feed::hearings(&vault)?;
             Ok(o.cases
                 .list()?
                 .into_iter()
                 .map(|c| {
                     let item = filing_of(&c, &items);
                     let (stage, case_number) = stage(item);
+                    let next_deadline = c.deadlines.iter().map(|d| d.last_day.clone()).filter(|d| *d >= today).min();
+                    let next_hearing = hearings
+                        .iter()
+                        .filter(|h| c.court_case.as_deref() == Some(h.case_id.as_str()))
+                        .filter(|h| h.starts_at + time::Duration::minutes(i64::from(h.duration_minutes)) >= now)
+                        .map(|h| h.starts_at)
+                        .min()
+                        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
                     CaseSummary {
+                        next_deadline,
+                        next_hearing,
                         id: c.id,
                         title: c.fields.title,
                         cause_of_action: c.fields.cause_of_action,

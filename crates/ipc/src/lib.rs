@@ -1078,6 +1078,10 @@ pub struct CaseSummary {
     pub stage: CaseStage,
     /// The court's case number.
     pub case_number: Option<String>,
+    /// The soonest deadline not yet passed (YYYY-MM-DD, China time).
+    pub next_deadline: Option<String>,
+    /// The soonest hearing not yet over (RFC 3339).
+    pub next_hearing: Option<String>,
     /// Last change (ms since the Unix epoch).
     #[ts(type = "number")]
     pub updated_at: i64,

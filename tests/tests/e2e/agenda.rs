@@ -81,6 +81,13 @@ async fn the_home_view_gathers_what_is_due_across_cases_and_lets_passed_things_g
     let soon = u32::try_from(agenda.items.iter().filter(|i| i.days_left <= 3).count()).unwrap();
     assert_eq!(agenda.needs_you, soon, "served today, the hearing, and nothing else: {agenda:#?}");
 
+    // The case list names the case's next deadline (the fee's last day, before the answer's)
+    // and next hearing.
+    let listed = app.list_cases().unwrap().into_iter().find(|c| c.id == local).unwrap();
+    assert!(fee.day < answer.day);
+    assert_eq!(listed.next_deadline.as_deref(), Some(fee.day.as_str()));
+    assert_eq!(listed.next_hearing, hearing.at);
+
     // The hearing is on the calendar across cases, with its case, and in the iCalendar file.
     let calendar = app.calendar().unwrap();
     let on_calendar = calendar

@@ -291,9 +291,22 @@ for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
     await page.getByTestId('deadline-add').click();
     await page.getByTestId('case-deadline').waitFor();
     assert.match(await page.getByTestId('case-deadline').textContent(), /2025-03-20/);
+    // The case list names each case's next deadline, and sorts by what is due first.
+    await page.getByTestId('nav-cases').click();
+    await page.getByTestId('case-item').first().waitFor();
+    await page.getByTestId('case-order').selectOption('due');
+    assert.equal(await page.getByTestId('case-item').count(), 1);
+    assert.equal(await page.getByTestId('case-item-deadline').count(), 0, 'the only deadline (2025) has passed');
+    await page.getByTestId('case-item').first().click();
+    await page.getByTestId('deadline-from').fill(chinaDay(0));
+    await page.getByTestId('deadline-add').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="case-deadline"]').length === 2);
+    await page.getByTestId('nav-cases').click();
+    await page.getByTestId('case-item-deadline').waitFor();
+    assert.equal(await page.getByTestId('case-item-deadline').textContent(), zh ? `下一期限 ${chinaDay(15)}` : `Next deadline ${chinaDay(15)}`);
     await page.getByTestId('nav-calendar').click();
-    await page.getByTestId('calendar-item').waitFor();
-    assert.match(await page.getByTestId('calendar-item').textContent(), /张三诉李四买卖合同纠纷/);
+    await page.getByTestId('calendar-item').first().waitFor();
+    assert.match(await page.getByTestId('calendar-item').first().textContent(), zh ? /张三诉李四买卖合同纠纷.*已过 \d+ 天/ : /张三诉李四买卖合同纠纷.*\d+ days ago/);
     await assertAccessible(page, `calendar (${locale}, ${colorScheme})`);
 
     await page.getByTestId('nav-filings').click();

@@ -544,6 +544,14 @@ stage: CaseStage,
  */
 caseNumber: string | null, 
 /**
+ * The soonest deadline not yet passed (YYYY-MM-DD, China time).
+ */
+nextDeadline: string | null, 
+/**
+ * The soonest hearing not yet over (RFC 3339).
+ */
+nextHearing: string | null, 
+/**
  * Last change (ms since the Unix epoch).
  */
 updatedAt: number, };

@@ -220,6 +220,8 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
           caseType: v.case.fields.caseType,
           stage: v.stage,
           caseNumber: v.caseNumber,
+          nextDeadline: v.case.deadlines.map((d) => d.lastDay).filter((d) => d >= new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10)).sort()[0] ?? null,
+          nextHearing: null,
           updatedAt: v.case.updatedAt
         }));
     },
