@@ -578,7 +578,12 @@ impl Cases {
             fields: original.fields,
             documents: original.documents,
             filing_item: None,
-            deadlines: original.deadlines,
+            // New ids: the original's deadlines stay on it, and an id names one deadline.
+            deadlines: original
+                .deadlines
+                .into_iter()
+                .map(|d| CaseDeadline { id: uuid::Uuid::new_v4().simple().to_string(), ..d })
+                .collect(),
             court_case: None,
             exhibits: original.exhibits,
             correcting,
@@ -616,7 +621,14 @@ impl Cases {
     /// its last case). A file left behind (a kill, a disk error) is unreadable without the
     /// key and referenced by nothing.
     fn remove_unreferenced(&self, candidates: Vec<String>) {
-        if candidates.is_empty() {
+        // A damaged case is left out of lists: it may still refer to these files.
+        if candidates.is_empty()
+            || self
+                .vault
+                .damaged()
+                .iter()
+                .any(|e| matches!(e, VaultError::Tampered { item, .. } if item.starts_with("cases/")))
+        {
             return;
         }
         let Ok(cases) = self.list() else { return };

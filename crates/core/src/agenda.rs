@@ -57,7 +57,8 @@ impl App {
 
         let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
         let title_of = |id: &str| cases.iter().find(|c| c.id == id).map(|c| c.fields.title.clone());
-        for case in &cases {
+        let superseded = crate::calendar::superseded(&cases);
+        for case in cases.iter().filter(|c| !superseded.contains(c.id.as_str())) {
             // A fee's last day is on its case too; it is shown once, as the fee (to pay it).
             for d in case.deadlines.iter().filter(|d| d.period != crate::fees::FEE_PERIOD) {
                 let Some(day) = day_of(&d.last_day).filter(|d| wanted(*d)) else { continue };
@@ -77,8 +78,15 @@ impl App {
         for item in outbox::items(&vault)? {
             let case = cases.iter().find(|c| c.filing_item.as_deref() == Some(item.id.as_str()));
             let (case_id, case_title) = (case.map(|c| c.id.clone()), case.map(|c| c.fields.title.clone()));
+            // Due until its correction is on its way (a copy that corrects it was queued).
+            let corrected = case.is_some_and(|original| {
+                cases.iter().any(|c| {
+                    c.filing_item.is_some() && c.correcting.as_ref().is_some_and(|k| k.original == original.id)
+                })
+            });
             if let Some(FilingStatus::CorrectionRequested { due, .. }) = &item.court_status
                 && wanted(*due)
+                && !corrected
             {
                 items.push(AgendaItem {
                     kind: AgendaKind::CorrectionDue,

@@ -132,7 +132,8 @@ impl App {
         let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
         let news = self.news.lock().ok().and_then(|n| n.clone());
         let mut sent = Vec::new();
-        for case in &cases {
+        let superseded = superseded(&cases);
+        for case in cases.iter().filter(|c| !superseded.contains(c.id.as_str())) {
             for d in &case.deadlines {
                 let Ok(last) = parse_day(&d.last_day) else { continue };
                 let left = (last - today).whole_days();
@@ -196,11 +197,18 @@ impl App {
     }
 }
 
+/// The cases whose deadlines moved to a copy made to correct their filing ("Fix and file
+/// again" copies them): their deadlines are shown, reminded and exported once, on the copy.
+pub(crate) fn superseded(cases: &[Case]) -> std::collections::HashSet<&str> {
+    cases.iter().filter_map(|c| c.correcting.as_ref().map(|k| k.original.as_str())).collect()
+}
+
 /// Calendar entries (for clashes and iCalendar) and their lines for the UI, in the same order.
 fn calendar_entries(cases: &[Case]) -> (Vec<CalendarEntry>, Vec<CalendarItem>) {
     let mut entries = Vec::new();
     let mut items = Vec::new();
-    for case in cases {
+    let superseded = superseded(cases);
+    for case in cases.iter().filter(|c| !superseded.contains(c.id.as_str())) {
         for d in &case.deadlines {
             let Ok(day) = parse_day(&d.last_day) else { continue };
             entries.push(CalendarEntry {

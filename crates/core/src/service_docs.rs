@@ -185,14 +185,16 @@ impl App {
     pub fn served_content(&self, id: &str) -> Result<Vec<u8>, AppError> {
         let vault = self.with_open(|o| Ok(o.drafts.vault()))?;
         let copy = served_copy(&vault, id)?;
-        if copy.document.bytes > SHOWN_AT_MOST {
+        // The sealed file's own size, not the one the court declared.
+        let size = vault.blob_size(&copy.blob_id)?;
+        if size > SHOWN_AT_MOST {
             return Err(AppError::InvalidInput(format!(
                 "{} is too large to show here ({} MB): save a copy to open it",
                 copy.document.title,
-                copy.document.bytes / 1_000_000
+                size / 1_000_000
             )));
         }
-        let mut bytes = Vec::with_capacity(usize::try_from(copy.document.bytes).unwrap_or(0));
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         vault.read_blob(&copy.blob_id, &mut bytes)?;
         Ok(bytes)
     }
@@ -212,23 +214,37 @@ impl App {
             "text/plain" => "txt",
             _ => "bin",
         };
-        let stem = courtside_casework::cases::safe_file_name(&copy.document.title)
-            .unwrap_or_else(|_| "served-document".to_owned());
+        let stem = file_stem(&copy.document.title);
         let dir = self.exports_dir();
         std::fs::create_dir_all(&dir).map_err(|e| AppError::InvalidInput(format!("{}: {e}", dir.display())))?;
-        let mut path = dir.join(format!("{stem}.{extension}"));
-        for n in 2.. {
-            if !path.exists() {
-                break;
-            }
-            path = dir.join(format!("{stem} ({n}).{extension}"));
-        }
-        let mut file =
-            std::fs::File::create(&path).map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
+        // A new file, never one that is there (nor through a link planted in its place).
+        let (path, mut file) = (1..=999)
+            .find_map(|n| {
+                let name = if n == 1 { format!("{stem}.{extension}") } else { format!("{stem} ({n}).{extension}") };
+                let path = dir.join(name);
+                std::fs::OpenOptions::new().write(true).create_new(true).open(&path).ok().map(|f| (path, f))
+            })
+            .ok_or_else(|| AppError::InvalidInput(format!("no new file can be made in {}", dir.display())))?;
         vault.read_blob(&copy.blob_id, &mut file)?;
         file.sync_all().map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
         Ok(path.display().to_string())
     }
+}
+
+/// A file name from a court's title: only the characters every system takes in a name
+/// (no separators, `:*?"<>|`, control characters, trailing dots or spaces, or a Windows
+/// device name), at most 100 characters.
+fn file_stem(title: &str) -> String {
+    let cleaned: String =
+        title.chars().map(|c| if c.is_control() || r#"/\:*?"<>|"#.contains(c) { '_' } else { c }).take(100).collect();
+    let cleaned = cleaned.trim().trim_end_matches(['.', ' ']).to_owned();
+    let device = ["CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "LPT1", "LPT2", "LPT3"];
+    if cleaned.is_empty() || cleaned.starts_with('.') || device.contains(&cleaned.to_ascii_uppercase().as_str()) {
+        return format!("served-document{}", if cleaned.is_empty() { String::new() } else { format!(" {cleaned}") })
+            .trim_end()
+            .to_owned();
+    }
+    cleaned
 }
 
 /// Served documents larger than this are saved, not shown.
@@ -239,4 +255,19 @@ fn served_copy(vault: &courtside_vault::Vault, id: &str) -> Result<feed::ServedC
         .into_iter()
         .find(|c| c.document.id == id)
         .ok_or_else(|| AppError::NotFound(format!("no served document {id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_stem;
+
+    #[test]
+    fn a_courts_title_makes_a_file_name_every_system_takes() {
+        assert_eq!(file_stem("起诉状副本及应诉通知书"), "起诉状副本及应诉通知书");
+        assert_eq!(file_stem("Notice: hearing"), "Notice_ hearing");
+        assert_eq!(file_stem("../../etc/passwd"), "served-document .._.._etc_passwd");
+        assert_eq!(file_stem("CON"), "served-document CON");
+        assert_eq!(file_stem("   "), "served-document");
+        assert_eq!(file_stem("a\u{0}b?."), "a_b_");
+    }
 }

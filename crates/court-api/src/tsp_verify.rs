@@ -6,7 +6,6 @@
 //! `timeStamping` alone, its validity at the token's time, and the imprint. Parsing is the
 //! RustCrypto `cms` and `x509-cert` crates'; the cryptography is `ring`'s.
 
-use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use der::asn1::ObjectIdentifier;
@@ -97,20 +96,14 @@ pub fn verify(token: &[u8], digest: &[u8; 32], pinned: Option<&[u8]>) -> Result<
     let SignerIdentifier::IssuerAndSerialNumber(sid) = &signer.sid else {
         return Err(malformed("the signer is not named by issuer and serial number"));
     };
-    let certificate: &Certificate = signed
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .find_map(|c| match c {
-            CertificateChoices::Certificate(c)
-                if c.tbs_certificate.issuer == sid.issuer && c.tbs_certificate.serial_number == sid.serial_number =>
-            {
-                Some(c)
-            }
-            _ => None,
-        })
+    // The signature and the certificate's hash are over the bytes as the TSA wrote them
+    // (decoding puts a SET OF in order, so re-encoding could differ).
+    let (signed_bytes, raw_certificates) = raw_parts(token).ok_or_else(|| malformed("the SignedData's layout"))?;
+    let (certificate, certificate_der): (Certificate, Vec<u8>) = raw_certificates
+        .into_iter()
+        .filter_map(|raw| Certificate::from_der(raw).ok().map(|c| (c, raw.to_vec())))
+        .find(|(c, _)| c.tbs_certificate.issuer == sid.issuer && c.tbs_certificate.serial_number == sid.serial_number)
         .ok_or_else(|| malformed("the token does not carry its signer's certificate"))?;
-    let certificate_der = certificate.to_der().map_err(malformed)?;
     if let Some(pinned) = pinned
         && pinned != certificate_der.as_slice()
     {
@@ -147,8 +140,7 @@ pub fn verify(token: &[u8], digest: &[u8; 32], pinned: Option<&[u8]>) -> Result<
         return Err(bad_attr("the signing certificate named is not the signer's"));
     }
 
-    // The signature, over the DER of the signed attributes as a SET.
-    let signed_bytes = attrs.to_der().map_err(malformed)?;
+    // The signature, over the signed attributes as a SET (RFC 5652 §5.4).
     let spki = &certificate.tbs_certificate.subject_public_key_info;
     let key = spki.subject_public_key.raw_bytes();
     let algorithm: &'static dyn ring::signature::VerificationAlgorithm =
@@ -159,7 +151,8 @@ pub fn verify(token: &[u8], digest: &[u8; 32], pinned: Option<&[u8]>) -> Result<
             {
                 &ring::signature::ECDSA_P256_SHA256_ASN1
             }
-            (SHA256_WITH_RSA, RSA_ENCRYPTION) => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            // OpenSSL and Bouncy Castle name the key's algorithm here, with SHA-256 as the digest.
+            (SHA256_WITH_RSA | RSA_ENCRYPTION, RSA_ENCRYPTION) => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
             _ => return Err(malformed("a signature algorithm other than ECDSA P-256 or RSA with SHA-256")),
         };
     ring::signature::UnparsedPublicKey::new(algorithm, key)
@@ -195,6 +188,23 @@ pub fn verify(token: &[u8], digest: &[u8; 32], pinned: Option<&[u8]>) -> Result<
         return Err(TokenProblem::OutsideValidity(crate::tsp::show_gen_time(gen_time)));
     }
     Ok(Verified { gen_time, certificate: certificate_der })
+}
+
+/// The signer's signed attributes as they are in `token`, with the SET tag the signature is
+/// computed over, and each certificate the token carries, as encoded.
+fn raw_parts(token: &[u8]) -> Option<(Vec<u8>, Vec<&[u8]>)> {
+    use crate::tsp::der::{children, read};
+    let (content_info, _) = read(token)?;
+    let content_info = children(content_info.content)?;
+    let (signed_data, _) = read(content_info.get(1)?.content)?;
+    let fields = children(signed_data.content)?;
+    let certificates = children(fields.iter().find(|f| f.tag == 0xA0)?.content)?;
+    let signer_infos = fields.last().filter(|f| f.tag == 0x31)?;
+    let signer = children(signer_infos.content)?.into_iter().next()?;
+    let attrs = children(signer.content)?.into_iter().find(|f| f.tag == 0xA0)?;
+    let mut signed = attrs.raw.to_vec();
+    *signed.first_mut()? = 0x31;
+    Some((signed, certificates.into_iter().map(|c| c.raw).collect()))
 }
 
 /// Whether a SigningCertificateV2 (RFC 5035) names a certificate whose SHA-256 is `hash`

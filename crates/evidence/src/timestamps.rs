@@ -3,7 +3,8 @@
 //! verified before its time is written into the custody log (`tsp_verify`: signature,
 //! signing certificate, critical `timeStamping` usage, validity at its time, imprint,
 //! nonce, a time near this computer's clock) against the court's TSA certificate, pinned
-//! the first time it is seen; a changed certificate is refused until the user confirms it.
+//! on the first token that verifies; a changed certificate is refused (there is no screen
+//! yet where the user accepts a renewed one).
 //! Tokens and certificates are kept in the vault, checked again by [`Locker::check_stamps`]
 //! and evidence verification, exported with the bag, and verifiable offline by anyone with
 //! `openssl ts -verify`.
@@ -122,7 +123,9 @@ impl Locker {
         };
         let mut pin = |token_verified: bool| -> Result<(), EvidenceError> {
             if token_verified && unpinned {
-                self.vault().put(CERTS, &cert_key(tsa.as_str()), 1, pem.as_bytes())?;
+                // Expecting no pin: two runs side by side cannot pin two certificates.
+                self.vault()
+                    .transaction(|tx| tx.put_expecting(CERTS, &cert_key(tsa.as_str()), 1, 0, pem.as_bytes()))?;
                 unpinned = false;
             }
             Ok(())

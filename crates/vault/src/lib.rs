@@ -243,7 +243,11 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Database`] when the write fails (nothing is changed then).
     pub fn put_all(&self, writes: &[RecordWrite<'_>]) -> Result<Vec<u64>, VaultError> {
-        debug_assert!(writes.iter().all(|w| w.schema_version != TOMBSTONE), "deletions go through delete_expecting");
+        if writes.iter().any(|w| w.schema_version == TOMBSTONE) {
+            return Err(VaultError::InvalidId(
+                "schema version 0 marks a deletion: use Transaction::delete_expecting".into(),
+            ));
+        }
         self.store().put_all(&self.data_key, writes, now_millis())
     }
 

@@ -522,12 +522,12 @@ struct IndexDamageMarker {
     found_at: i64,
 }
 
-/// How an item is named in errors: `table/id` (ids are opaque, never user content).
 /// The schema version of a deleted record: a sealed, empty revision (a tombstone). The
 /// revision index keeps counting it, so putting the deleted record back is caught as a
-/// rollback like any other.
+/// rollback like any other; its id is not used again (`put_expecting` with 0 is a conflict).
 pub const TOMBSTONE: u32 = 0;
 
+/// How an item is named in errors: `table/id` (ids are opaque, never user content).
 pub(crate) fn item_name(table: &str, id: &str) -> String {
     format!("{table}/{id}")
 }

@@ -562,6 +562,8 @@ async fn a_correction_request_puts_the_courts_points_on_the_case_and_its_copy() 
         .unwrap();
     let id = view.case.id.clone();
     app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n%%EOF\n").unwrap();
+    let today = courtside_court_api::policy::iso_date::format(time::OffsetDateTime::now_utc().date());
+    app.add_case_deadline(&id, "answer", &today, "").unwrap();
     app.queue_case_filing(&id).unwrap();
     wait_for(&app, &id, "receipted", |v| v.stage == courtside_core::ipc::CaseStage::Sent).await;
     let filing = court.filings().await.remove(0);
@@ -601,4 +603,24 @@ async fn a_correction_request_puts_the_courts_points_on_the_case_and_its_copy() 
     assert_eq!((correcting.original.as_str(), correcting.due.as_str()), (id.as_str(), day.as_str()));
     assert_eq!(correcting.points.len(), 1);
     assert!(app.update_case(&copy.case.id, copy.case.fields.clone()).is_ok(), "the copy is editable");
+    // The deadline moved with the copy, under a new id: shown once, on the copy.
+    let original_deadline = &app.get_case(&id).unwrap().case.deadlines[0];
+    assert_ne!(copy.case.deadlines[0].id, original_deadline.id);
+    let deadlines: Vec<_> = app
+        .agenda()
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|i| i.kind == courtside_core::ipc::AgendaKind::Deadline)
+        .collect();
+    assert_eq!(deadlines.len(), 1, "{deadlines:#?}");
+    assert_eq!(deadlines[0].case_id.as_deref(), Some(copy.case.id.as_str()));
+    assert_eq!(
+        app.calendar().unwrap().items.iter().filter(|i| i.kind == courtside_core::ipc::CalendarKind::Deadline).count(),
+        1
+    );
+    // Once the corrected filing is queued, the correction is no longer due.
+    app.queue_case_filing(&copy.case.id).unwrap();
+    let agenda = app.agenda().unwrap();
+    assert!(!agenda.items.iter().any(|i| i.kind == courtside_core::ipc::AgendaKind::CorrectionDue), "{agenda:#?}");
 }
