@@ -4,6 +4,7 @@
 //! day, documents served in the last week, and filings that need the user.
 
 use courtside_court_api::filing::FilingStatus;
+use courtside_court_api::policy::iso_date::{self, format as show};
 use courtside_sync::outbox::{self, ItemState};
 use time::{Date, OffsetDateTime, UtcOffset};
 
@@ -25,11 +26,7 @@ const SERVED_DAYS: i64 = 7;
 pub const SOON_DAYS: i64 = 3;
 
 fn day_of(text: &str) -> Option<Date> {
-    Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
-
-fn show(d: Date) -> String {
-    d.format(time::macros::format_description!("[year]-[month]-[day]")).unwrap_or_default()
+    iso_date::parse(text).ok()
 }
 
 fn rfc3339(text: &str) -> Option<OffsetDateTime> {

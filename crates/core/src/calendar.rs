@@ -4,8 +4,8 @@
 use courtside_casework::calendar::{CalendarEntry, When, clashes, to_icalendar};
 use courtside_casework::cases::{Case, CaseDeadline};
 use courtside_casework::deadlines::{WorkingCalendar, deadline};
+use courtside_court_api::policy::iso_date::{self, format as show_day};
 use time::Date;
-use time::macros::format_description;
 
 use crate::ipc::{CalendarItem, CalendarView, CaseView};
 use crate::{App, AppError};
@@ -16,12 +16,7 @@ const REMINDERS: &str = "reminders_sent";
 pub const REMIND_DAYS_BEFORE: [i64; 3] = [3, 1, 0];
 
 fn parse_day(text: &str) -> Result<Date, AppError> {
-    Date::parse(text, format_description!("[year]-[month]-[day]"))
-        .map_err(|e| AppError::InvalidInput(format!("{text:?} is not a date (YYYY-MM-DD): {e}")))
-}
-
-fn show_day(d: Date) -> String {
-    d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
+    iso_date::parse(text).map_err(|e| AppError::InvalidInput(format!("{text:?} is not a date (YYYY-MM-DD): {e}")))
 }
 
 impl App {

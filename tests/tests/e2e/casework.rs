@@ -24,6 +24,27 @@ pub(super) fn party(role: PartyRole, kind: PartyKind, name: &str) -> CaseParty {
     }
 }
 
+/// A complete new case (张三诉李四, a contract dispute over 100,000 yuan, both parties,
+/// claims and facts) for the court `court_id`: ready to file once the identity document is
+/// attached.
+pub(super) fn contract_case(court_id: String) -> CaseFields {
+    CaseFields {
+        court_id,
+        case_type: "civil-contract".into(),
+        cause_of_action: "买卖合同纠纷".into(),
+        title: "张三诉李四买卖合同纠纷".into(),
+        amount_fen: Some(10_000_000),
+        simple_procedure: false,
+        parties: vec![
+            party(PartyRole::Plaintiff, PartyKind::Person, "张三"),
+            party(PartyRole::Defendant, PartyKind::Person, "李四"),
+        ],
+        claims: vec!["判令被告支付货款100000元".into()],
+        facts: "被告收货后未付款。".into(),
+        notes: String::new(),
+    }
+}
+
 async fn wait_for(app: &App, id: &str, what: &str, done: impl Fn(&CaseView) -> bool) -> CaseView {
     for _ in 0..200 {
         let view = app.get_case(id).unwrap();
@@ -359,23 +380,7 @@ async fn exhibits_chosen_for_a_case_go_with_its_filing_and_the_courts_receipt_di
     let app = app_on(&court, dir.path()).await;
     sign_in(&app, "zhang.san", "demo-litigant-1").await;
     let policy = app.court_policy().await.unwrap();
-    let view = app
-        .create_case(CaseFields {
-            court_id: policy.court_id,
-            case_type: "civil-contract".into(),
-            cause_of_action: "买卖合同纠纷".into(),
-            title: "张三诉李四买卖合同纠纷".into(),
-            amount_fen: Some(10_000_000),
-            simple_procedure: false,
-            parties: vec![
-                party(PartyRole::Plaintiff, PartyKind::Person, "张三"),
-                party(PartyRole::Defendant, PartyKind::Person, "李四"),
-            ],
-            claims: vec!["判令被告支付货款100000元".into()],
-            facts: "被告收货后未付款。".into(),
-            notes: String::new(),
-        })
-        .unwrap();
+    let view = app.create_case(contract_case(policy.court_id)).unwrap();
     let id = view.case.id.clone();
     app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n% identity\n%%EOF\n").unwrap();
     let contract = app
@@ -543,23 +548,7 @@ async fn a_correction_request_puts_the_courts_points_on_the_case_and_its_copy() 
     let app = app_on(&court, dir.path()).await;
     sign_in(&app, "zhang.san", "demo-litigant-1").await;
     let policy = app.court_policy().await.unwrap();
-    let view = app
-        .create_case(CaseFields {
-            court_id: policy.court_id.clone(),
-            case_type: "civil-contract".into(),
-            cause_of_action: "买卖合同纠纷".into(),
-            title: "张三诉李四买卖合同纠纷".into(),
-            amount_fen: Some(10_000_000),
-            simple_procedure: false,
-            parties: vec![
-                party(PartyRole::Plaintiff, PartyKind::Person, "张三"),
-                party(PartyRole::Defendant, PartyKind::Person, "李四"),
-            ],
-            claims: vec!["判令被告支付货款100000元".into()],
-            facts: "被告收货后未付款。".into(),
-            notes: String::new(),
-        })
-        .unwrap();
+    let view = app.create_case(contract_case(policy.court_id.clone())).unwrap();
     let id = view.case.id.clone();
     app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n%%EOF\n").unwrap();
     let today = courtside_court_api::policy::iso_date::format(time::OffsetDateTime::now_utc().date());

@@ -19,14 +19,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use courtside_casework::Drafts;
-use courtside_casework::cases::{CaseFields, Cases, PartyKind, PartyRole};
+use courtside_casework::cases::Cases;
 use courtside_core::{App, AppConfig, AppError, CourtChoice};
 use courtside_evidence::Locker;
 use courtside_evidence::custody::Event;
 use courtside_sync::outbox::{self, ItemState};
 use courtside_vault::{Vault, VaultError};
 
-use super::casework::party;
+use super::casework::contract_case;
 use super::support::{Court, app_on, court_url, sign_in};
 
 /// Set in a child copy of this test binary: the data directory, the court, the drafts to
@@ -353,23 +353,7 @@ async fn two_processes_killed_at_random_instants_never_break_the_vault() {
         let app = app_on(&court, dir.path()).await;
         sign_in(&app, "zhang.san", "demo-litigant-1").await;
         let policy = app.court_policy().await.unwrap();
-        let view = app
-            .create_case(CaseFields {
-                court_id: policy.court_id,
-                case_type: "civil-contract".into(),
-                cause_of_action: "买卖合同纠纷".into(),
-                title: "张三诉李四买卖合同纠纷".into(),
-                amount_fen: Some(10_000_000),
-                simple_procedure: false,
-                parties: vec![
-                    party(PartyRole::Plaintiff, PartyKind::Person, "张三"),
-                    party(PartyRole::Defendant, PartyKind::Person, "李四"),
-                ],
-                claims: vec!["判令被告支付货款100000元".into()],
-                facts: "被告收货后未付款。".into(),
-                notes: String::new(),
-            })
-            .unwrap();
+        let view = app.create_case(contract_case(policy.court_id)).unwrap();
         let view = app.attach_case_document(&view.case.id, "identity", "身份证.pdf", b"%PDF-1.4\n%%EOF\n").unwrap();
         assert!(view.check.ready, "{:?}", view.check.problems);
         let drafts: Vec<String> = (0..3).map(|i| app.create_draft(&format!("草稿{i}"), "", None).unwrap().id).collect();
