@@ -21,6 +21,8 @@ mod hostile;
 #[path = "e2e/keychain.rs"]
 mod keychain;
 #[cfg(target_os = "linux")]
+#[path = "e2e/metadata.rs"]
+mod metadata;
 #[path = "e2e/network_watch.rs"]
 mod network_watch;
 #[path = "e2e/outbox.rs"]

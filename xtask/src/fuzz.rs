@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::env::{Project, cmd};
 
 /// The targets, as in fuzz/Cargo.toml (a test checks the two agree).
-pub(crate) const TARGETS: [&str; 8] = [
+pub(crate) const TARGETS: [&str; 10] = [
     "backup_snapshot",
     "court_answers",
     "time_stamp_reply",
@@ -21,6 +21,8 @@ pub(crate) const TARGETS: [&str; 8] = [
     "typed_by_the_user",
     "sign_in_callback",
     "custody_entries",
+    "vault_files",
+    "exhibit_contents",
 ];
 
 pub(crate) fn fuzz(seconds: u64) -> Result<()> {

@@ -271,12 +271,14 @@ fn a_draft_damaged_on_disk_is_named_by_verify_and_the_other_drafts_still_open() 
             .to_owned()
     };
     let (kept, damaged) = (new("起诉状"), new("代理词"));
+    // The draft's row, by its opaque names.
+    let (tbl, row) = courtside_vault::Vault::unlock(&data.join("vault"), pass).unwrap().stored_row("drafts", &damaged);
     let conn = rusqlite::Connection::open(data.join("vault").join("vault.sqlite3")).unwrap();
     let mut ct: Vec<u8> = conn
-        .query_row("SELECT ciphertext FROM records WHERE tbl = 'drafts' AND id = ?1", [&damaged], |r| r.get(0))
+        .query_row("SELECT ciphertext FROM records WHERE tbl = ?1 AND id = ?2", [&tbl, &row], |r| r.get(0))
         .unwrap();
     ct[2] ^= 0x04;
-    conn.execute("UPDATE records SET ciphertext = ?1 WHERE tbl = 'drafts' AND id = ?2", rusqlite::params![ct, damaged])
+    conn.execute("UPDATE records SET ciphertext = ?1 WHERE tbl = ?2 AND id = ?3", rusqlite::params![ct, tbl, row])
         .unwrap();
     drop(conn);
     let verify = courtside(data, &["vault", "verify"], pass);

@@ -36,7 +36,10 @@ fn add_list_verify_tamper_and_export() {
     assert!(ok(courtside(&data, &["evidence", "verify"])).starts_with("ok: 2 exhibit(s) and 2 custody entries"));
 
     // A byte of the second exhibit's sealed original changes on disk.
-    let blob = data.join("vault/blobs").join(format!("exhibit-{}", lines[1][0]));
+    // (Its file's name is opaque: the vault says which it is.)
+    let blob = courtside_vault::Vault::unlock(&data.join("vault"), PASS)
+        .unwrap()
+        .blob_path(&format!("exhibit-{}", lines[1][0]));
     let mut bytes = std::fs::read(&blob).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x80;

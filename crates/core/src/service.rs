@@ -389,6 +389,16 @@ impl App {
         self.with_open(|o| Ok(o.drafts.search(query)))
     }
 
+    /// Where the blob `blob_id` is stored (its file's name is opaque): for tests that look at
+    /// or tamper with a vault's files.
+    ///
+    /// # Errors
+    /// [`AppError::Locked`].
+    #[doc(hidden)]
+    pub fn stored_blob_path(&self, blob_id: &str) -> Result<std::path::PathBuf, AppError> {
+        self.with_open(|o| Ok(o.drafts.vault().blob_path(blob_id)))
+    }
+
     pub(crate) fn with_open<T>(&self, f: impl FnOnce(&mut OpenVault) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut slot = self.lock_slot()?;
         let open = slot.open.as_mut().ok_or(AppError::Locked)?;

@@ -24,6 +24,8 @@ pub mod timestamps;
 pub mod web;
 
 pub use device::DeviceKey;
+#[doc(hidden)]
+pub use locker::fuzz_page_count;
 pub use locker::{Capture, Exhibit, Locker, PROGRESS_STEP, Problem, Verification};
 pub use source::{Source, stored as stored_source};
 

@@ -184,6 +184,37 @@ fn count_pages(window: &[u8], fresh: usize) -> u32 {
     count
 }
 
+/// For the fuzz target `exhibit_contents` (not part of the API): counts the page objects of
+/// `bytes` read whole and read in two pieces (split where the first byte says); must never
+/// panic, and a count across a read boundary never exceeds the whole one.
+#[doc(hidden)]
+pub fn fuzz_page_count(bytes: &[u8]) {
+    struct Pieces<'a>(Vec<&'a [u8]>);
+    impl Read for Pieces<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some(piece) = self.0.first_mut() else { return Ok(0) };
+            let n = piece.len().min(buf.len());
+            buf[..n].copy_from_slice(&piece[..n]);
+            *piece = &piece[n..];
+            if piece.is_empty() {
+                self.0.remove(0);
+            }
+            Ok(n)
+        }
+    }
+    let count = |pieces: Vec<&[u8]>| {
+        let mut w = Watching { inner: Pieces(pieces), head: Vec::new(), tail: Vec::new(), pages: 0 };
+        let mut buf = vec![0u8; 1 << 16];
+        while w.read(&mut buf).is_ok_and(|n| n > 0) {}
+        w.pages
+    };
+    let Some((&split, pdf)) = bytes.split_first() else { return };
+    let at = usize::from(split).min(pdf.len());
+    let whole = count(vec![pdf]);
+    let split = count(vec![&pdf[..at], &pdf[at..]]);
+    assert!(split <= whole, "{split} pages counted across reads, {whole} in one");
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
 }

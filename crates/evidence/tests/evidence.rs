@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use courtside_evidence::custody::{self, Event, LOG, SignedEntry};
 use courtside_evidence::{Capture, Locker, Source};
-use courtside_vault::{BLOB_DIR, KdfParams, Vault};
+use courtside_vault::{KdfParams, Vault};
 
 fn locker() -> (tempfile::TempDir, Arc<Vault>, Locker) {
     let dir = tempfile::tempdir().unwrap();
@@ -90,7 +90,7 @@ fn tampering_with_a_blob_an_entry_or_a_signature_is_named() {
     let b = capture(&locker, dir.path(), "b.txt", "证据二".as_bytes());
 
     // One byte of b's sealed original.
-    let blob = dir.path().join("vault").join(BLOB_DIR).join(&b.blob_id);
+    let blob = vault.blob_path(&b.blob_id);
     let mut bytes = std::fs::read(&blob).unwrap();
     bytes[20] ^= 1;
     std::fs::write(&blob, &bytes).unwrap();
@@ -436,5 +436,20 @@ fn public_addresses_are_told_from_local_private_and_special_ones() {
         "2001:db8::1",
     ] {
         assert!(!is_public(local.parse().unwrap()), "{local}");
+    }
+}
+
+proptest::proptest! {
+    /// Page objects counted while an exhibit is sealed (the fuzz target `exhibit_contents`, here
+    /// on stable as a property): PDF-like text of page and page-tree objects split anywhere.
+    #[test]
+    fn pages_read_in_pieces_never_count_more_than_read_whole(
+        split in 0u8..=255,
+        parts in proptest::collection::vec(proptest::sample::select(vec!["/Type", "/Page", "/Pages", " ", "\n", "x", "<<", ">>"]), 0..200),
+    ) {
+        let mut input = vec![split];
+        input.extend_from_slice(b"%PDF-1.7\n");
+        input.extend(parts.concat().bytes());
+        courtside_evidence::fuzz_page_count(&input);
     }
 }

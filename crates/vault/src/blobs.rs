@@ -1,8 +1,12 @@
 //! Streaming-encrypted blob files (evidence, attachments, rendered PDFs).
 //!
+//! A blob's file is named by a keyed HMAC of its id (`Namer::blob`): a file name does not
+//! tie a file to a case or an exhibit.
+//!
 //! Layout: a 16-byte header (`CSB1`, format byte, chunk-size exponent, 7-byte random nonce
 //! prefix, 3 reserved zero bytes), then chunks of up to `chunk` plaintext bytes, each sealed
-//! with AES-256-GCM under the blob's key (HKDF of the data key over the blob id) with nonce
+//! with AES-256-GCM under the blob's key (HKDF of the data key over the file's name; format 1,
+//! written before names were opaque, over the blob's id) with nonce
 //! `prefix ‖ counter (u32 BE) ‖ last-chunk flag` and the header as associated data (the
 //! STREAM construction). Reordered, dropped, spliced or truncated chunks fail to open. The
 //! SHA-256 of the plaintext is computed in the same pass as the encryption.
@@ -24,6 +28,50 @@ const TAG_LEN: usize = 16;
 /// 256 KiB chunks: large enough for full disk and AES throughput, small enough that a
 /// resumed read or a damaged chunk costs little.
 const CHUNK_EXP: u8 = 18;
+/// The format this app writes: the key is derived from the (opaque) file name.
+const FORMAT: u8 = 2;
+/// The first format: the key was derived from the blob's id, the file's name at the time.
+const FORMAT_1: u8 = 1;
+
+/// A blob file, and how it is named in errors.
+pub(crate) struct BlobFile<'a> {
+    /// The file's name in the blob directory.
+    pub(crate) file: String,
+    /// The blob's id, when known (always, but in a check of every file of a vault whose
+    /// files were written by format 1 and renamed since; see `Vault::verify`).
+    pub(crate) id: Option<&'a str>,
+}
+
+impl BlobFile<'_> {
+    fn item(&self) -> String {
+        format!("blobs/{}", self.id.unwrap_or(&self.file))
+    }
+
+    fn tampered(&self, kind: Damage, reason: &str) -> VaultError {
+        VaultError::Tampered { item: self.item(), kind, reason: reason.to_owned() }
+    }
+
+    /// The key a blob with this header was sealed under.
+    fn aead(&self, key: &DataKey, header: &[u8; HEADER_LEN]) -> Result<LessSafeKey, VaultError> {
+        match (header[4], self.id) {
+            (FORMAT, _) => Ok(blob_aead(key, b"courtside/v2/blob-key|", &self.file)),
+            (FORMAT_1, Some(id)) => Ok(blob_aead(key, b"courtside/v1/blob-key|", id)),
+            (FORMAT_1, None) => Err(self.tampered(Damage::Foreign, "the blob was not written by this vault")),
+            _ => Err(self.tampered(Damage::Foreign, "not a Courtside blob")),
+        }
+    }
+}
+
+fn valid_header(header: &[u8; HEADER_LEN]) -> bool {
+    &header[..4] == MAGIC && matches!(header[4], FORMAT | FORMAT_1) && (12..=24).contains(&header[5])
+}
+
+/// The format byte of the blob file at `path`, if it has a header.
+pub(crate) fn format_of(path: &Path) -> Option<u8> {
+    let mut header = [0u8; HEADER_LEN];
+    File::open(path).and_then(|mut f| f.read_exact(&mut header)).ok()?;
+    valid_header(&header).then_some(header[4])
+}
 
 /// What was stored: size and SHA-256 of the plaintext.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,12 +103,16 @@ pub(crate) fn remove_temporary_files(dir: &Path, garbage: impl Fn(&str) -> bool)
 
 /// Encrypts everything `source` yields into the blob `id` under `dir`, atomically (temp file,
 /// fsync, rename, fsync of the directory).
-pub(crate) fn write_blob(dir: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
-    check_id(id)?;
+pub(crate) fn write_blob(
+    dir: &Path,
+    key: &DataKey,
+    blob: &BlobFile<'_>,
+    source: &mut dyn Read,
+) -> Result<BlobInfo, VaultError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let path = dir.join(id);
-    let tmp = dir.join(format!(".{id}.tmp"));
-    let result = write_to(&tmp, key, id, source).and_then(|info| {
+    let path = dir.join(&blob.file);
+    let tmp = dir.join(format!(".{}.tmp", blob.file));
+    let result = write_to(&tmp, key, &blob.file, source).and_then(|info| {
         std::fs::rename(&tmp, &path).map_err(io(&path))?;
         #[cfg(unix)]
         File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
@@ -72,15 +124,15 @@ pub(crate) fn write_blob(dir: &Path, key: &DataKey, id: &str, source: &mut dyn R
     result
 }
 
-fn write_to(tmp: &Path, key: &DataKey, id: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
+fn write_to(tmp: &Path, key: &DataKey, file: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
     let chunk = 1usize << CHUNK_EXP;
     let prefix: [u8; 7] = random_bytes()?;
     let mut header = [0u8; HEADER_LEN];
     header[..4].copy_from_slice(MAGIC);
-    header[4] = 1;
+    header[4] = FORMAT;
     header[5] = CHUNK_EXP;
     header[6..13].copy_from_slice(&prefix);
-    let aead = blob_aead(key, id);
+    let aead = blob_aead(key, b"courtside/v2/blob-key|", file);
     let mut out = crate::private_file_options().write(true).truncate(true).open(tmp).map_err(io(tmp))?;
     out.write_all(&header).map_err(io(tmp))?;
     // Two threads: this one reads and hashes each piece while it is still in the CPU's cache
@@ -209,14 +261,14 @@ fn fill_hashing(
 
 /// Decrypts the blob `id` into `sink`, verifying every chunk; returns size and SHA-256.
 /// On any damage, nothing after the damaged chunk is written and the error names the blob.
-pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Write) -> Result<BlobInfo, VaultError> {
-    check_id(id)?;
-    let path = dir.join(id);
-    let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
-        item: format!("blobs/{id}"),
-        kind,
-        reason: reason.to_owned(),
-    };
+pub(crate) fn read_blob(
+    dir: &Path,
+    key: &DataKey,
+    blob: &BlobFile<'_>,
+    sink: &mut dyn Write,
+) -> Result<BlobInfo, VaultError> {
+    let path = dir.join(&blob.file);
+    let tampered = |kind: Damage, reason: &str| blob.tampered(kind, reason);
     let file = File::open(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => tampered(Damage::Missing, "the blob file is missing"),
         _ => VaultError::Io { path: path.clone(), source: e },
@@ -224,13 +276,13 @@ pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Writ
     let mut input = BufReader::with_capacity(1 << 20, file);
     let mut header = [0u8; HEADER_LEN];
     input.read_exact(&mut header).map_err(|_| tampered(Damage::Truncated, "the header is truncated"))?;
-    if &header[..4] != MAGIC || header[4] != 1 || !(12..=24).contains(&header[5]) {
+    if !valid_header(&header) {
         return Err(tampered(Damage::Foreign, "not a Courtside blob"));
     }
     let chunk = 1usize << header[5];
     let mut prefix = [0u8; 7];
     prefix.copy_from_slice(&header[6..13]);
-    let aead = blob_aead(key, id);
+    let aead = blob.aead(key, &header)?;
     let mut sha = ring::digest::Context::new(&ring::digest::SHA256);
     let mut size = 0u64;
     let mut buf = Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN));
@@ -259,8 +311,8 @@ pub(crate) fn read_blob(dir: &Path, key: &DataKey, id: &str, sink: &mut dyn Writ
 }
 
 /// Plaintext size of the blob `id`, from its file's length (the chunk layout is fixed).
-pub(crate) fn blob_size(dir: &Path, id: &str) -> Result<u64, VaultError> {
-    let (_, geometry) = open_blob(dir, id)?;
+pub(crate) fn blob_size(dir: &Path, blob: &BlobFile<'_>) -> Result<u64, VaultError> {
+    let (_, geometry) = open_blob(dir, blob)?;
     Ok(geometry.size)
 }
 
@@ -269,18 +321,14 @@ pub(crate) fn blob_size(dir: &Path, id: &str) -> Result<u64, VaultError> {
 pub(crate) fn read_blob_range(
     dir: &Path,
     key: &DataKey,
-    id: &str,
+    blob: &BlobFile<'_>,
     offset: u64,
     len: u64,
 ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
     use std::io::{Seek, SeekFrom};
-    let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
-        item: format!("blobs/{id}"),
-        kind,
-        reason: reason.to_owned(),
-    };
-    let (mut file, g) = open_blob(dir, id)?;
-    let path = dir.join(id);
+    let tampered = |kind: Damage, reason: &str| blob.tampered(kind, reason);
+    let (mut file, g) = open_blob(dir, blob)?;
+    let path = dir.join(&blob.file);
     let end = offset.checked_add(len).filter(|&e| e <= g.size).ok_or_else(|| VaultError::Io {
         path: path.clone(),
         source: std::io::Error::new(
@@ -295,7 +343,7 @@ pub(crate) fn read_blob_range(
     }
     let sealed = g.chunk + TAG_LEN as u64;
     let first = offset / g.chunk;
-    let aead = blob_aead(key, id);
+    let aead = blob.aead(key, &g.header)?;
     let mut buf = Zeroizing::new(Vec::with_capacity(usize::try_from(sealed).unwrap_or(0)));
     file.seek(SeekFrom::Start(HEADER_LEN as u64 + first * sealed)).map_err(io(&path))?;
     let mut input = BufReader::with_capacity(1 << 20, file);
@@ -323,14 +371,9 @@ struct Geometry {
     size: u64,
 }
 
-fn open_blob(dir: &Path, id: &str) -> Result<(File, Geometry), VaultError> {
-    check_id(id)?;
-    let path = dir.join(id);
-    let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
-        item: format!("blobs/{id}"),
-        kind,
-        reason: reason.to_owned(),
-    };
+fn open_blob(dir: &Path, blob: &BlobFile<'_>) -> Result<(File, Geometry), VaultError> {
+    let path = dir.join(&blob.file);
+    let tampered = |kind: Damage, reason: &str| blob.tampered(kind, reason);
     let mut file = File::open(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => tampered(Damage::Missing, "the blob file is missing"),
         _ => VaultError::Io { path: path.clone(), source: e },
@@ -338,7 +381,7 @@ fn open_blob(dir: &Path, id: &str) -> Result<(File, Geometry), VaultError> {
     let total = file.metadata().map_err(io(&path))?.len();
     let mut header = [0u8; HEADER_LEN];
     file.read_exact(&mut header).map_err(|_| tampered(Damage::Truncated, "the header is truncated"))?;
-    if &header[..4] != MAGIC || header[4] != 1 || !(12..=24).contains(&header[5]) {
+    if !valid_header(&header) {
         return Err(tampered(Damage::Foreign, "not a Courtside blob"));
     }
     let chunk = 1u64 << header[5];
@@ -399,8 +442,8 @@ fn chunk_nonce(prefix: &[u8; 7], counter: u32, last: bool) -> Nonce {
     Nonce::assume_unique_for_key(n)
 }
 
-fn blob_aead(key: &DataKey, id: &str) -> LessSafeKey {
-    let k: Zeroizing<[u8; KEY_LEN]> = derive(key, &[b"courtside/v1/blob-key|", id.as_bytes()]);
+fn blob_aead(key: &DataKey, purpose: &[u8], name: &str) -> LessSafeKey {
+    let k: Zeroizing<[u8; KEY_LEN]> = derive(key, &[purpose, name.as_bytes()]);
     #[allow(clippy::unwrap_used, reason = "a 32-byte key is always valid for AES-256-GCM")]
     LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &*k).unwrap())
 }

@@ -261,8 +261,13 @@ impl KeyFile {
             std::io::ErrorKind::NotFound => VaultError::NotFound(path.to_owned()),
             _ => VaultError::Io { path: path.to_owned(), source },
         })?;
+        Self::parse(&bytes, path)
+    }
+
+    /// A key file's bytes, checked (`path` names it in errors).
+    pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<Self, VaultError> {
         let corrupt = |reason: String| VaultError::Corrupt { path: path.to_owned(), reason };
-        let file: Self = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        let file: Self = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
         if file.format != FORMAT {
             return Err(corrupt(format!("unknown format {}", file.format)));
         }

@@ -55,6 +55,8 @@ pub const BLOB_DIR: &str = "blobs";
 pub struct Vault {
     dir: PathBuf,
     data_key: DataKey,
+    /// Names blob files.
+    namer: records::Namer,
     store: Mutex<RecordStore>,
     owner: Arc<Owner>,
 }
@@ -219,7 +221,79 @@ impl Vault {
 
     fn open(dir: &Path, data_key: DataKey, owner: Arc<Owner>) -> Result<Self, VaultError> {
         let store = RecordStore::open(dir, &data_key)?;
-        Ok(Self { dir: dir.to_owned(), data_key, store: Mutex::new(store), owner })
+        let namer = records::Namer::new(&data_key);
+        let vault = Self { dir: dir.to_owned(), data_key, namer, store: Mutex::new(store), owner };
+        if vault.store().schema_version() < records::SCHEMA_VERSION {
+            vault.rename_blobs_to_opaque_names()?;
+        }
+        Ok(vault)
+    }
+
+    /// The last migration step: blob files that format 1 named by their ids (which tied files
+    /// to cases) get their opaque names. Each one's id is kept first, sealed, under its new
+    /// name (`vault_blob_ids`), since its key was derived from the id; then the files are
+    /// renamed. Interrupted anywhere, it is done again at the next open: a renamed file
+    /// already has its id kept, and is left alone.
+    fn rename_blobs_to_opaque_names(&self) -> Result<(), VaultError> {
+        let dir = self.dir.join(BLOB_DIR);
+        let names: Vec<String> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.') && blobs::check_id(n).is_ok())
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => return Err(VaultError::Io { path: dir, source }),
+        };
+        let mut renames = Vec::new();
+        for name in names {
+            if blobs::format_of(&dir.join(&name)) == Some(1) && self.get(BLOB_IDS, &name)?.is_none() {
+                renames.push((name.clone(), self.namer.blob(&name)));
+            }
+        }
+        if !renames.is_empty() {
+            let writes: Vec<RecordWrite<'_>> = renames
+                .iter()
+                .map(|(id, file)| RecordWrite {
+                    table: BLOB_IDS,
+                    id: file,
+                    schema_version: 1,
+                    plaintext: id.as_bytes(),
+                })
+                .collect();
+            self.put_all(&writes)?;
+            for (id, file) in &renames {
+                std::fs::rename(dir.join(id), dir.join(file))
+                    .map_err(|source| VaultError::Io { path: dir.join(id), source })?;
+            }
+            #[cfg(unix)]
+            std::fs::File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|source| VaultError::Io { path: dir, source })?;
+        }
+        self.store().set_schema_version(records::SCHEMA_VERSION)
+    }
+
+    /// The stored names (the `tbl` and `id` columns) of a record's row, and the path of a
+    /// blob's file: for tests that tamper with a vault's files as an attacker would.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn stored_row(&self, table: &str, id: &str) -> (String, String) {
+        let row = self.namer.row(table, id);
+        (row.table, row.id)
+    }
+
+    /// See [`Vault::stored_row`].
+    #[doc(hidden)]
+    #[must_use]
+    pub fn blob_path(&self, id: &str) -> PathBuf {
+        self.dir.join(BLOB_DIR).join(self.namer.blob(id))
+    }
+
+    /// The file of the blob `id`.
+    fn blob_file<'a>(&self, id: &'a str) -> Result<blobs::BlobFile<'a>, VaultError> {
+        blobs::check_id(id)?;
+        Ok(blobs::BlobFile { file: self.namer.blob(id), id: Some(id) })
     }
 
     fn store(&self) -> MutexGuard<'_, RecordStore> {
@@ -315,11 +389,15 @@ impl Vault {
         let dir = self.dir.join(BLOB_DIR);
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') {
+                let file = entry.file_name().to_string_lossy().into_owned();
+                if file.starts_with('.') {
                     continue;
                 }
-                if let Err(e) = blobs::read_blob(&dir, &self.data_key, &name, &mut std::io::sink()) {
+                // Named by its id, which is kept sealed under the file's name (and which a
+                // file format 1 wrote was sealed under).
+                let id = self.get(BLOB_IDS, &file)?.and_then(|r| String::from_utf8(r.plaintext.to_vec()).ok());
+                let blob = blobs::BlobFile { file, id: id.as_deref() };
+                if let Err(e) = blobs::read_blob(&dir, &self.data_key, &blob, &mut std::io::sink()) {
                     problems.push(e);
                 }
             }
@@ -334,7 +412,12 @@ impl Vault {
     /// [`VaultError::InvalidId`] for an id with characters other than ASCII letters, digits,
     /// `-` and `_`; I/O errors (the previous blob, if any, is left intact).
     pub fn write_blob(&self, id: &str, source: &mut dyn Read) -> Result<BlobInfo, VaultError> {
-        let info = blobs::write_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, source)?;
+        let blob = self.blob_file(id)?;
+        // The id first, so that no file is ever on disk that the vault cannot name.
+        if self.get(BLOB_IDS, &blob.file)?.is_none() {
+            self.put(BLOB_IDS, &blob.file, 1, id.as_bytes())?;
+        }
+        let info = blobs::write_blob(&self.dir.join(BLOB_DIR), &self.data_key, &blob, source)?;
         self.store().forget_damage(&format!("blobs/{id}"));
         Ok(info)
     }
@@ -344,8 +427,7 @@ impl Vault {
     /// # Errors
     /// [`VaultError::InvalidId`]; I/O errors.
     pub fn remove_blob(&self, id: &str) -> Result<(), VaultError> {
-        blobs::check_id(id)?;
-        let path = self.dir.join(BLOB_DIR).join(id);
+        let path = self.dir.join(BLOB_DIR).join(self.blob_file(id)?.file);
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -374,7 +456,8 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Tampered`] naming the blob when any chunk fails.
     pub fn read_blob(&self, id: &str, sink: &mut dyn Write) -> Result<BlobInfo, VaultError> {
-        blobs::read_blob(&self.dir.join(BLOB_DIR), &self.data_key, id, sink).map_err(|e| self.noted(e))
+        blobs::read_blob(&self.dir.join(BLOB_DIR), &self.data_key, &self.blob_file(id)?, sink)
+            .map_err(|e| self.noted(e))
     }
 
     /// Plaintext size of the blob `id`.
@@ -382,7 +465,7 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Tampered`] when the blob is missing or is not a blob.
     pub fn blob_size(&self, id: &str) -> Result<u64, VaultError> {
-        blobs::blob_size(&self.dir.join(BLOB_DIR), id).map_err(|e| self.noted(e))
+        blobs::blob_size(&self.dir.join(BLOB_DIR), &self.blob_file(id)?).map_err(|e| self.noted(e))
     }
 
     /// `len` plaintext bytes of the blob `id` from `offset`, decrypting only the chunks that
@@ -392,7 +475,80 @@ impl Vault {
     /// [`VaultError::Tampered`] naming the blob when a chunk fails; [`VaultError::Io`] for a
     /// range beyond the end.
     pub fn read_blob_range(&self, id: &str, offset: u64, len: u64) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
-        blobs::read_blob_range(&self.dir.join(BLOB_DIR), &self.data_key, id, offset, len).map_err(|e| self.noted(e))
+        blobs::read_blob_range(&self.dir.join(BLOB_DIR), &self.data_key, &self.blob_file(id)?, offset, len)
+            .map_err(|e| self.noted(e))
+    }
+}
+
+/// For the fuzz target `vault_files` (not part of the API): what a thief or another local
+/// user may put in a vault's files. The first byte picks the reader: the key file (parsed,
+/// then opened with a recovery key), a typed recovery key, a blob file (read whole, by range
+/// and by size under a fixed key, in both formats), rows of the database (the revision index
+/// read as at open), or a record's envelope. None may panic,
+/// and an envelope that reads back encodes to the same bytes.
+#[doc(hidden)]
+pub fn fuzz_vault_files(bytes: &[u8]) {
+    let Some((&which, rest)) = bytes.split_first() else { return };
+    let key = DataKey([9; keys::KEY_LEN]);
+    match which % 5 {
+        0 => {
+            if let Ok(file) = keyfile::KeyFile::parse(rest, Path::new(KEY_FILE)) {
+                let _ = file.open_with_recovery_key(&RecoveryKey([3; keys::KEY_LEN]));
+                let _ = file.open_with_device_key(&[4; keys::KEY_LEN]);
+            }
+        }
+        1 => {
+            if let Ok(text) = std::str::from_utf8(rest) {
+                let _ = RecoveryKey::parse(text);
+            }
+        }
+        2 => {
+            thread_local! {
+                static DIR: PathBuf = {
+                    let dir = std::env::temp_dir().join(format!("courtside-fuzz-blobs-{}", std::process::id()));
+                    let _ = std::fs::create_dir_all(&dir);
+                    dir
+                };
+            }
+            DIR.with(|dir| {
+                if std::fs::write(dir.join("b"), rest).is_err() {
+                    return;
+                }
+                for id in [Some("exhibit-1"), None] {
+                    let blob = blobs::BlobFile { file: "b".to_owned(), id };
+                    let _ = blobs::read_blob(dir, &key, &blob, &mut std::io::sink());
+                    if let Ok(size) = blobs::blob_size(dir, &blob) {
+                        let offset = rest.first().map_or(0, |&b| u64::from(b) * 4099) % size.max(1);
+                        let _ =
+                            blobs::read_blob_range(dir, &key, &blob, offset, size.saturating_sub(offset).min(70_000));
+                    }
+                }
+            });
+        }
+        3 => {
+            // Rows separated by 0xff: slot, revision, then nonce and ciphertext.
+            let rows: Vec<(u8, i64, &[u8])> = rest
+                .split(|&b| b == 0xff)
+                .take(80)
+                .filter_map(|r| Some((*r.first()?, i64::from(*r.get(1)?) - 8, r.get(2..)?)))
+                .collect();
+            records::fuzz_index(&key, &rows);
+        }
+        _ => {
+            if let Some(record) = records::Envelope::decode(zeroize::Zeroizing::new(rest.to_vec())) {
+                let again = records::Envelope {
+                    table: &record.table,
+                    id: &record.id,
+                    schema_version: record.schema_version,
+                    revision: record.revision,
+                    updated_at: record.updated_at,
+                    content: &record.plaintext,
+                }
+                .encode();
+                let back = records::Envelope::decode(again).map(|r| (r.table, r.id, r.revision, r.plaintext.to_vec()));
+                assert_eq!(back, Some((record.table, record.id, record.revision, record.plaintext.to_vec())));
+            }
+        }
     }
 }
 
@@ -420,6 +576,10 @@ pub(crate) fn private_file_options() -> std::fs::OpenOptions {
 fn now_millis() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
+
+/// Each blob's id, by its file's name: what `Vault::verify` names a damaged file by, and the
+/// key of a file that format 1 wrote (see `Vault::rename_blobs_to_opaque_names`).
+const BLOB_IDS: &str = "vault_blob_ids";
 
 /// Shortest passphrase a vault accepts.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;

@@ -1,11 +1,18 @@
 //! Sealed records in SQLite.
 //!
-//! Each record is encrypted with AES-256-GCM under its own key (HKDF of the data key over the
-//! table and id), with associated data binding `table|id|schema version|revision`: a
-//! ciphertext moved to another row, or another table, does not open. A sealed **revision
-//! index** (every record's latest revision) catches a single row put back to an older
-//! revision. Plaintext columns are only the table, the opaque id, sizes, timestamps and the
-//! revision.
+//! A row shows nothing but two opaque names and a sealed envelope:
+//! - the table and the id are keyed HMACs ([`RowName`]): a row does not say what kind of
+//!   thing it holds, which case it belongs to, or which version of a draft it is;
+//! - the envelope holds the table, the id, the schema version, the revision, the time of the
+//!   write and the content, zero-padded to a size bucket ([`padded_len`]), so the stored
+//!   length tells a draft's size only to within about a tenth;
+//! - it is sealed with AES-256-GCM under the row's own key (HKDF of the data key over the
+//!   two names), with the names as associated data: a ciphertext moved to another row does
+//!   not open.
+//!
+//! A sealed **revision index** (every record's latest revision) catches a row put back to an
+//! older revision. What is still visible: how many rows each (unnamed) table holds, and the
+//! index's own write counts (docs/threat-model.md, "Residual leakage").
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,8 +26,9 @@ use crate::keys::{DataKey, KEY_LEN, random_bytes};
 use crate::revisions::RevisionIndex;
 use crate::{Damage, VaultError};
 
-/// Schema migrations of the vault database, in order (`PRAGMA user_version` counts them).
-const MIGRATIONS: &[&str] = &["
+/// The first schema: every column but the ciphertext in the clear (vaults of 2026-11 and
+/// before). Kept to create the tables that later steps change.
+const SCHEMA_1: &str = "
     CREATE TABLE records (
         tbl TEXT NOT NULL,
         id TEXT NOT NULL,
@@ -37,7 +45,25 @@ const MIGRATIONS: &[&str] = &["
         nonce BLOB NOT NULL,
         ciphertext BLOB NOT NULL
     ) STRICT;
-"];
+";
+
+/// Schema 2: opaque row names, everything else inside the padded envelope.
+const SCHEMA_2_RECORDS: &str = "
+    CREATE TABLE records_v2 (
+        tbl TEXT NOT NULL,
+        id TEXT NOT NULL,
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        PRIMARY KEY (tbl, id)
+    ) STRICT;
+";
+
+/// `PRAGMA user_version` of a vault this app writes: 1, the first schema; 2, records resealed
+/// with opaque names; 3, blob files renamed to opaque names (done by [`crate::Vault`] once the
+/// records can be written, see `blobs::rename_to_opaque_names`).
+pub(crate) const SCHEMA_VERSION: usize = 3;
+/// The version after which only the blob files are left to migrate.
+pub(crate) const RECORDS_RESEALED: usize = 2;
 
 /// One decrypted record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +100,10 @@ pub(crate) struct RecordStore {
     conn: Connection,
     path: PathBuf,
     revisions: RevisionIndex,
+    /// Names rows and blob files.
+    pub(crate) namer: Namer,
+    /// `PRAGMA user_version` as this store left it.
+    schema_version: usize,
     /// `PRAGMA data_version` when `revisions` was loaded: it changes when another
     /// connection (another handle of this process) commits, and the index is then re-read.
     data_version: i64,
@@ -99,18 +129,25 @@ impl RecordStore {
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         conn.pragma_update(None, "secure_delete", "ON").map_err(db)?;
         let found: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)?;
-        if found > MIGRATIONS.len() {
+        if found > SCHEMA_VERSION {
             return Err(VaultError::Corrupt {
                 path,
-                reason: format!("schema version {found} is newer than this app ({})", MIGRATIONS.len()),
+                reason: format!("schema version {found} is newer than this app ({SCHEMA_VERSION})"),
             });
         }
-        let tx = conn.transaction().map_err(db)?;
-        for sql in &MIGRATIONS[found..] {
-            tx.execute_batch(sql).map_err(db)?;
+        if found < RECORDS_RESEALED {
+            let tx = conn.transaction().map_err(db)?;
+            if found < 1 {
+                tx.execute_batch(SCHEMA_1).map_err(db)?;
+            }
+            reseal_schema_1_records(&tx, data_key).map_err(db)?;
+            tx.pragma_update(None, "user_version", RECORDS_RESEALED).map_err(db)?;
+            tx.commit().map_err(db)?;
+            if found >= 1 {
+                // What the first schema showed must not linger in freed pages or the log.
+                conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").map_err(db)?;
+            }
         }
-        tx.pragma_update(None, "user_version", MIGRATIONS.len()).map_err(db)?;
-        tx.commit().map_err(db)?;
         // Read in one snapshot: another handle of this process may be committing.
         conn.execute_batch("BEGIN DEFERRED").map_err(db)?;
         let loaded = conn
@@ -119,7 +156,10 @@ impl RecordStore {
             .and_then(|v| RevisionIndex::load(&conn, data_key).map(|r| (v, r)));
         let _ = conn.execute_batch("COMMIT");
         let (data_version, (revisions, index_damage)) = loaded?;
-        let mut store = Self { conn, path, revisions, data_version, damaged: std::cell::RefCell::default() };
+        let schema_version = found.max(RECORDS_RESEALED);
+        let namer = Namer::new(data_key);
+        let mut store =
+            Self { conn, path, revisions, namer, schema_version, data_version, damaged: std::cell::RefCell::default() };
         store.note_index_damage(index_damage);
         // Index damage found earlier stays reported (the index was sealed again since, so
         // nothing else would still show it: a rollback must not become trusted by a write).
@@ -130,6 +170,19 @@ impl RecordStore {
             }
         }
         Ok(store)
+    }
+
+    /// `PRAGMA user_version`: below [`SCHEMA_VERSION`] while the blob files still have to be
+    /// renamed.
+    pub(crate) fn schema_version(&self) -> usize {
+        self.schema_version
+    }
+
+    /// Records that the last migration step is done.
+    pub(crate) fn set_schema_version(&mut self, version: usize) -> Result<(), VaultError> {
+        self.conn.pragma_update(None, "user_version", version).map_err(self.db_err())?;
+        self.schema_version = version;
+        Ok(())
     }
 
     /// Re-reads the revision index when another connection committed since it was read, so
@@ -314,10 +367,18 @@ impl RecordStore {
             let name = item_name(w.table, w.id);
             let previous = updates.iter().rev().find(|(n, _)| *n == name).map(|(_, r)| *r);
             let revision = previous.or_else(|| self.revisions.get(&name)).unwrap_or(0) + 1;
-            let aad = record_aad(w.table, w.id, w.schema_version, revision);
-            let (nonce, ciphertext) = seal(&record_key(key, w.table, w.id), &aad, w.plaintext)?;
+            let row = self.namer.row(w.table, w.id);
+            let envelope = Envelope {
+                table: w.table,
+                id: w.id,
+                schema_version: w.schema_version,
+                revision,
+                updated_at: now,
+                content: w.plaintext,
+            };
+            let (nonce, ciphertext) = seal(&row.key(key), &row.aad(), &envelope.encode())?;
             updates.push((name, revision));
-            sealed.push((revision, nonce, ciphertext));
+            sealed.push((revision, row, nonce, ciphertext));
         }
         let staged = self.revisions.stage(key, &updates)?;
         let err = self.db_err();
@@ -325,22 +386,12 @@ impl RecordStore {
             let mut stmt = self
                 .conn
                 .prepare_cached(
-                    "INSERT INTO records (tbl, id, schema_version, revision, nonce, ciphertext, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (tbl, id) DO UPDATE SET schema_version = ?3, revision = ?4, nonce = ?5, ciphertext = ?6, updated_at = ?7",
+                    "INSERT INTO records (tbl, id, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (tbl, id) DO UPDATE SET nonce = ?3, ciphertext = ?4",
                 )
                 .map_err(&err)?;
-            for (w, (revision, nonce, ciphertext)) in writes.iter().zip(&sealed) {
-                stmt.execute(params![
-                    w.table,
-                    w.id,
-                    w.schema_version,
-                    revision_to_sql(*revision),
-                    nonce.as_slice(),
-                    ciphertext,
-                    now
-                ])
-                .map_err(&err)?;
+            for (_, row, nonce, ciphertext) in &sealed {
+                stmt.execute(params![row.table, row.id, nonce.as_slice(), ciphertext]).map_err(&err)?;
             }
         }
         RevisionIndex::write(&self.conn, &staged).map_err(&err)?;
@@ -352,27 +403,30 @@ impl RecordStore {
                 damaged.remove(name);
             }
         }
-        Ok(sealed.into_iter().map(|(r, _, _)| r).collect())
+        Ok(sealed.into_iter().map(|(r, _, _, _)| r).collect())
     }
 
     /// Reads and opens one record; `None` when it does not exist.
     pub(crate) fn get(&self, key: &DataKey, table: &str, id: &str) -> Result<Option<Record>, VaultError> {
+        let name = self.namer.row(table, id);
         let row = self
             .conn
             .query_row(
-                "SELECT schema_version, revision, nonce, ciphertext, updated_at FROM records WHERE tbl = ?1 AND id = ?2",
-                params![table, id],
-                |r| Ok(RawRow { id: id.to_owned(), schema_version: r.get(0)?, revision: r.get(1)?, nonce: r.get(2)?, ciphertext: r.get(3)?, updated_at: r.get(4)? }),
+                "SELECT nonce, ciphertext FROM records WHERE tbl = ?1 AND id = ?2",
+                params![name.table, name.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(self.db_err())?;
         match row {
             // A deleted record is a sealed, empty revision: checked like any other, then absent.
-            Some(row) => match self.open_row(key, table, row) {
-                Ok(record) if record.schema_version == TOMBSTONE => Ok(None),
-                Ok(record) => Ok(Some(record)),
-                Err(e) => Err(self.note(e)),
-            },
+            Some((nonce, ciphertext)) => {
+                match self.open_row(key, RawRow { name, nonce, ciphertext }, &item_name(table, id)) {
+                    Ok(record) if record.schema_version == TOMBSTONE => Ok(None),
+                    Ok(record) => Ok(Some(record)),
+                    Err(e) => Err(self.note(e)),
+                }
+            }
             None if self.revisions.get(&item_name(table, id)).is_some() => Err(self.note(VaultError::Tampered {
                 item: item_name(table, id),
                 kind: Damage::Missing,
@@ -384,49 +438,62 @@ impl RecordStore {
 
     /// Every record of a table, opened, in id order.
     pub(crate) fn list(&self, key: &DataKey, table: &str) -> Result<Vec<Record>, VaultError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, schema_version, revision, nonce, ciphertext, updated_at FROM records WHERE tbl = ?1 ORDER BY id",
-            )
-            .map_err(self.db_err())?;
-        let rows = stmt
-            .query_map(params![table], |r| {
-                Ok(RawRow {
-                    id: r.get(0)?,
-                    schema_version: r.get(1)?,
-                    revision: r.get(2)?,
-                    nonce: r.get(3)?,
-                    ciphertext: r.get(4)?,
-                    updated_at: r.get(5)?,
-                })
-            })
-            .map_err(self.db_err())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.db_err())?;
+        let rows = self.rows(Some(&self.namer.table(table)))?;
+        // Computed only when a row does not open: it costs a keyed hash per record.
+        let names = std::cell::OnceCell::new();
         // A damaged record is left out (and remembered, for [`Vault::damaged`]) rather than
         // making the whole table unreadable.
         let mut opened = Vec::with_capacity(rows.len());
         for row in rows {
-            match self.open_row(key, table, row) {
+            let name = row.name.clone();
+            match self.open_row(key, row, "") {
                 Ok(record) if record.schema_version == TOMBSTONE => {}
                 Ok(record) => opened.push(record),
-                Err(e @ VaultError::Tampered { .. }) => {
-                    self.note(e);
+                Err(VaultError::Tampered { item, kind, reason }) => {
+                    let item = if item.is_empty() {
+                        let names = names.get_or_init(|| self.index_names(Some(table)));
+                        names.get(&name).cloned().unwrap_or_else(|| format!("{table}/{}", name.id))
+                    } else {
+                        item
+                    };
+                    self.note(VaultError::Tampered { item, kind, reason });
                 }
                 Err(e) => return Err(e),
             }
         }
+        opened.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(opened)
     }
 
-    /// Ids of the records of a table, tombstones included, without opening them.
-    fn ids(&self, table: &str) -> Result<Vec<String>, VaultError> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT id FROM records WHERE tbl = ?1 ORDER BY id").map_err(self.db_err())?;
-        let ids =
-            stmt.query_map(params![table], |r| r.get(0)).map_err(self.db_err())?.collect::<Result<Vec<String>, _>>();
-        ids.map_err(self.db_err())
+    /// The rows of one table (by its opaque name), or of every table, as stored.
+    fn rows(&self, table: Option<&str>) -> Result<Vec<RawRow>, VaultError> {
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok(RawRow { name: RowName { table: r.get(0)?, id: r.get(1)? }, nonce: r.get(2)?, ciphertext: r.get(3)? })
+        };
+        let rows = if let Some(t) = table {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT tbl, id, nonce, ciphertext FROM records WHERE tbl = ?1")
+                .map_err(self.db_err())?;
+            stmt.query_map(params![t], map).map_err(self.db_err())?.collect::<Result<Vec<_>, _>>()
+        } else {
+            let mut stmt =
+                self.conn.prepare("SELECT tbl, id, nonce, ciphertext FROM records").map_err(self.db_err())?;
+            stmt.query_map([], map).map_err(self.db_err())?.collect::<Result<Vec<_>, _>>()
+        };
+        rows.map_err(self.db_err())
+    }
+
+    /// The names the index knows (of one table, or all), by their rows' opaque names: a row
+    /// that does not open cannot say whose it is, the index can.
+    fn index_names(&self, table: Option<&str>) -> BTreeMap<RowName, String> {
+        self.revisions
+            .names()
+            .filter_map(|n| {
+                let (t, id) = n.split_once('/')?;
+                (table.is_none_or(|want| want == t)).then(|| (self.namer.row(t, id), n.clone()))
+            })
+            .collect()
     }
 
     /// How many records a table has ever held (deleted ones too, so numbers counted from it
@@ -434,7 +501,7 @@ impl RecordStore {
     pub(crate) fn count(&self, table: &str) -> Result<u64, VaultError> {
         let mut stmt =
             self.conn.prepare_cached("SELECT COUNT(*) FROM records WHERE tbl = ?1").map_err(self.db_err())?;
-        stmt.query_row(params![table], |r| r.get(0)).map_err(self.db_err())
+        stmt.query_row(params![self.namer.table(table)], |r| r.get(0)).map_err(self.db_err())
     }
 
     /// Opens every record of every table and checks it against the revision index; returns
@@ -442,17 +509,17 @@ impl RecordStore {
     pub(crate) fn verify(&self, key: &DataKey) -> Result<Vec<VaultError>, VaultError> {
         let mut problems = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
-        let tables: Vec<String> = {
-            let mut stmt = self.conn.prepare("SELECT DISTINCT tbl FROM records").map_err(self.db_err())?;
-            let t = stmt.query_map([], |r| r.get(0)).map_err(self.db_err())?.collect::<Result<Vec<String>, _>>();
-            t.map_err(self.db_err())?
-        };
-        for table in tables {
-            // Tombstones too: each is checked like any record (and then reads as absent).
-            for id in self.ids(&table)? {
-                seen.insert(item_name(&table, &id));
-                if let Err(e) = self.get(key, &table, &id) {
-                    problems.push(e);
+        let names = self.index_names(None);
+        // Tombstones too: each is checked like any record (and then reads as absent).
+        for row in self.rows(None)? {
+            let item = names.get(&row.name).cloned().unwrap_or_else(|| format!("records/{}", row.name.id));
+            match self.open_row(key, row, &item) {
+                Ok(record) => {
+                    seen.insert(item_name(&record.table, &record.id));
+                }
+                Err(e) => {
+                    seen.insert(item);
+                    problems.push(self.note(e));
                 }
             }
         }
@@ -470,44 +537,41 @@ impl RecordStore {
         Ok(problems)
     }
 
-    fn open_row(&self, key: &DataKey, table: &str, row: RawRow) -> Result<Record, VaultError> {
-        let name = item_name(table, &row.id);
+    /// Opens a row and checks it against the revision index; `item` names it in errors until
+    /// the envelope says whose it is.
+    fn open_row(&self, key: &DataKey, row: RawRow, item: &str) -> Result<Record, VaultError> {
+        let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
+            item: item.to_owned(),
+            kind,
+            reason: reason.to_owned(),
+        };
+        let plain = open(&row.name.key(key), &row.name.aad(), &row.nonce, row.ciphertext)
+            .ok_or_else(|| tampered(Damage::Altered, "its ciphertext was altered or belongs to another record"))?;
+        let record = Envelope::decode(plain).ok_or_else(|| tampered(Damage::Altered, "its envelope is malformed"))?;
+        // Sealed under these names by this vault, so the names inside are the row's; a
+        // mismatch would be a bug, not an attack, and is refused all the same.
+        if self.namer.row(&record.table, &record.id) != row.name {
+            return Err(tampered(Damage::Foreign, "the record was not written by this vault"));
+        }
+        let name = item_name(&record.table, &record.id);
         let tampered =
             |kind: Damage, reason: &str| VaultError::Tampered { item: name.clone(), kind, reason: reason.to_owned() };
-        let revision = u64::try_from(row.revision).map_err(|_| tampered(Damage::Altered, "invalid revision"))?;
-        let schema_version =
-            u32::try_from(row.schema_version).map_err(|_| tampered(Damage::Altered, "invalid schema version"))?;
         match self.revisions.get(&name) {
-            Some(expected) if expected == revision => {}
-            Some(expected) if expected > revision => {
-                return Err(tampered(
-                    Damage::RolledBack,
-                    &format!("revision {revision} was put back in place of revision {expected}"),
-                ));
-            }
-            _ => return Err(tampered(Damage::Foreign, "the record was not written by this vault")),
+            Some(expected) if expected == record.revision => Ok(record),
+            Some(expected) if expected > record.revision => Err(tampered(
+                Damage::RolledBack,
+                &format!("revision {} was put back in place of revision {expected}", record.revision),
+            )),
+            _ => Err(tampered(Damage::Foreign, "the record was not written by this vault")),
         }
-        let aad = record_aad(table, &row.id, schema_version, revision);
-        let plaintext = open(&record_key(key, table, &row.id), &aad, &row.nonce, row.ciphertext)
-            .ok_or_else(|| tampered(Damage::Altered, "its ciphertext was altered or belongs to another record"))?;
-        Ok(Record {
-            table: table.to_owned(),
-            id: row.id,
-            schema_version,
-            revision,
-            updated_at: row.updated_at,
-            plaintext,
-        })
     }
 }
 
-struct RawRow {
-    id: String,
-    schema_version: i64,
-    revision: i64,
-    nonce: Vec<u8>,
-    ciphertext: Vec<u8>,
-    updated_at: i64,
+/// A row as stored: its opaque names and its sealed envelope.
+pub(crate) struct RawRow {
+    pub(crate) name: RowName,
+    pub(crate) nonce: Vec<u8>,
+    pub(crate) ciphertext: Vec<u8>,
 }
 
 /// Where index damage, once found, is kept (sealed records like any other).
@@ -532,16 +596,183 @@ pub(crate) fn item_name(table: &str, id: &str) -> String {
     format!("{table}/{id}")
 }
 
-fn revision_to_sql(revision: u64) -> i64 {
-    i64::try_from(revision).unwrap_or(i64::MAX)
+/// Keyed names for what would otherwise say what a row is: tables, record ids and blob files
+/// are named by HMAC-SHA256 under a key derived from the data key, cut to 128 bits.
+pub(crate) struct Namer(ring::hmac::Key);
+
+impl Namer {
+    pub(crate) fn new(key: &DataKey) -> Self {
+        let k = derive(key, &[b"courtside/v2/opaque-names"]);
+        Self(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &*k))
+    }
+
+    fn name(&self, parts: &[&[u8]]) -> String {
+        let mut ctx = ring::hmac::Context::with_key(&self.0);
+        for part in parts {
+            // Length-prefixed, so no two lists of parts sign the same bytes.
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part);
+        }
+        crate::blobs::hex(&ctx.sign().as_ref()[..16])
+    }
+
+    /// The stored name of a table.
+    pub(crate) fn table(&self, table: &str) -> String {
+        self.name(&[b"table", table.as_bytes()])
+    }
+
+    /// The stored names of a record.
+    pub(crate) fn row(&self, table: &str, id: &str) -> RowName {
+        RowName { table: self.table(table), id: self.name(&[b"record", table.as_bytes(), id.as_bytes()]) }
+    }
+
+    /// The file name of a blob.
+    pub(crate) fn blob(&self, id: &str) -> String {
+        self.name(&[b"blob", id.as_bytes()])
+    }
 }
 
-fn record_aad(table: &str, id: &str, schema_version: u32, revision: u64) -> Vec<u8> {
-    format!("courtside/v1/record|{table}|{id}|{schema_version}|{revision}").into_bytes()
+/// A row's two opaque names, as stored in its `tbl` and `id` columns.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct RowName {
+    pub(crate) table: String,
+    pub(crate) id: String,
 }
 
-fn record_key(key: &DataKey, table: &str, id: &str) -> Zeroizing<[u8; KEY_LEN]> {
-    derive(key, &[b"courtside/v1/record-key|", table.as_bytes(), b"|", id.as_bytes()])
+impl RowName {
+    /// The row's own key (HKDF of the data key over its names).
+    pub(crate) fn key(&self, key: &DataKey) -> Zeroizing<[u8; KEY_LEN]> {
+        derive(key, &[b"courtside/v2/record-key|", self.table.as_bytes(), b"|", self.id.as_bytes()])
+    }
+
+    /// Associated data: the ciphertext opens only in this row.
+    pub(crate) fn aad(&self) -> Vec<u8> {
+        format!("courtside/v2/record|{}|{}", self.table, self.id).into_bytes()
+    }
+}
+
+/// What a row seals: the record's names, versions and time, its content, and zero padding.
+///
+/// Layout: format byte 2; schema version (u32), revision (u64) and write time (i64), little
+/// endian; the table (u8 length), the id (u16 length) and the content (u32 length), each
+/// after its length; zeros up to [`padded_len`].
+pub(crate) struct Envelope<'a> {
+    pub(crate) table: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) schema_version: u32,
+    pub(crate) revision: u64,
+    pub(crate) updated_at: i64,
+    pub(crate) content: &'a [u8],
+}
+
+const ENVELOPE_FORMAT: u8 = 2;
+
+impl Envelope<'_> {
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        // Table names are the app's constants and ids are short: both fit their lengths.
+        let table = &self.table.as_bytes()[..self.table.len().min(usize::from(u8::MAX))];
+        let id = &self.id.as_bytes()[..self.id.len().min(usize::from(u16::MAX))];
+        let len = 1 + 4 + 8 + 8 + 1 + table.len() + 2 + id.len() + 4 + self.content.len();
+        let mut out = Zeroizing::new(Vec::with_capacity(padded_len(len) + 16));
+        out.push(ENVELOPE_FORMAT);
+        out.extend_from_slice(&self.schema_version.to_le_bytes());
+        out.extend_from_slice(&self.revision.to_le_bytes());
+        out.extend_from_slice(&self.updated_at.to_le_bytes());
+        out.push(u8::try_from(table.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(table);
+        out.extend_from_slice(&u16::try_from(id.len()).unwrap_or(u16::MAX).to_le_bytes());
+        out.extend_from_slice(id);
+        out.extend_from_slice(&u32::try_from(self.content.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(self.content);
+        out.resize(padded_len(len), 0);
+        out
+    }
+
+    /// Reads an opened envelope into a record (its content moved to the front of the same
+    /// buffer, so the plaintext is never copied); `None` when it is malformed.
+    pub(crate) fn decode(mut plain: Zeroizing<Vec<u8>>) -> Option<Record> {
+        let mut at = 0usize;
+        let mut take = |n: usize| -> Option<std::ops::Range<usize>> {
+            let r = at..at.checked_add(n)?;
+            (r.end <= plain.len()).then(|| {
+                at = r.end;
+                r
+            })
+        };
+        let format = take(1)?;
+        let schema = take(4)?;
+        let revision = take(8)?;
+        let updated = take(8)?;
+        let table_len = take(1)?;
+        let (format, table_len) = (plain[format.start], usize::from(plain[table_len.start]));
+        if format != ENVELOPE_FORMAT {
+            return None;
+        }
+        let table = take(table_len)?;
+        let id_len = take(2)?;
+        let id = take(usize::from(u16::from_le_bytes(plain[id_len].try_into().ok()?)))?;
+        let content_len = take(4)?;
+        let content = take(usize::try_from(u32::from_le_bytes(plain[content_len].try_into().ok()?)).ok()?)?;
+        if plain[content.end..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        let table = std::str::from_utf8(&plain[table]).ok()?.to_owned();
+        let id = std::str::from_utf8(&plain[id]).ok()?.to_owned();
+        let schema_version = u32::from_le_bytes(plain[schema].try_into().ok()?);
+        let revision = u64::from_le_bytes(plain[revision].try_into().ok()?);
+        let updated_at = i64::from_le_bytes(plain[updated].try_into().ok()?);
+        let len = content.len();
+        plain.copy_within(content, 0);
+        plain.truncate(len);
+        Some(Record { table, id, schema_version, revision, updated_at, plaintext: plain })
+    }
+}
+
+/// The smallest sealed envelope: a short record is as long as an empty one.
+const MIN_ENVELOPE: usize = 256;
+
+/// The length an envelope of `len` bytes is padded to: at least [`MIN_ENVELOPE`], then the
+/// Padmé rule (Nikitin et al., "Reducing Metadata Leakage from Encrypted Files and
+/// Communication with PURBs", PETS 2019): keep only the top ⌊log₂ E⌋ + 1 bits of the length's
+/// ⌊log₂ L⌋ = E, rounding up. It costs at most about 12% and leaks O(log log L) bits.
+pub(crate) fn padded_len(len: usize) -> usize {
+    let len = len.max(MIN_ENVELOPE);
+    let e = usize::BITS - 1 - len.leading_zeros();
+    let s = u32::BITS - e.leading_zeros();
+    let mask = (1usize << (e - s)) - 1;
+    (len + mask) & !mask
+}
+
+/// Migration from the first schema, inside the caller's transaction: every record is opened
+/// as that schema sealed it (key and associated data over its plain table and id) and sealed
+/// again in a new table with opaque names. A record that does not open is not carried over:
+/// the revision index still names it, so it is reported missing, as it was unreadable before.
+fn reseal_schema_1_records(tx: &rusqlite::Transaction<'_>, key: &DataKey) -> rusqlite::Result<()> {
+    tx.execute_batch(SCHEMA_2_RECORDS)?;
+    let namer = Namer::new(key);
+    {
+        let mut read =
+            tx.prepare("SELECT tbl, id, schema_version, revision, nonce, ciphertext, updated_at FROM records")?;
+        let mut write = tx.prepare("INSERT INTO records_v2 (tbl, id, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let (table, id): (String, String) = (r.get(0)?, r.get(1)?);
+            let (schema_version, revision): (i64, i64) = (r.get(2)?, r.get(3)?);
+            let (nonce, ciphertext, updated_at): (Vec<u8>, Vec<u8>, i64) = (r.get(4)?, r.get(5)?, r.get(6)?);
+            let (Ok(schema_version), Ok(revision)) = (u32::try_from(schema_version), u64::try_from(revision)) else {
+                continue;
+            };
+            let aad = format!("courtside/v1/record|{table}|{id}|{schema_version}|{revision}");
+            let schema_1_key = derive(key, &[b"courtside/v1/record-key|", table.as_bytes(), b"|", id.as_bytes()]);
+            let Some(content) = open(&schema_1_key, aad.as_bytes(), &nonce, ciphertext) else { continue };
+            let row = namer.row(&table, &id);
+            let envelope = Envelope { table: &table, id: &id, schema_version, revision, updated_at, content: &content };
+            let (nonce, ciphertext) = seal(&row.key(key), &row.aad(), &envelope.encode())
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            write.execute(params![row.table, row.id, nonce.as_slice(), ciphertext])?;
+        }
+    }
+    tx.execute_batch("DROP TABLE records; ALTER TABLE records_v2 RENAME TO records;")
 }
 
 /// HKDF-SHA256 of the data key with `info`: one independent key per purpose and item.
@@ -584,4 +815,52 @@ pub(crate) fn open(key: &[u8; KEY_LEN], aad: &[u8], nonce: &[u8], ciphertext: Ve
     let len = aead(key).open_in_place(nonce, Aad::from(aad), &mut buf).ok()?.len();
     buf.truncate(len);
     Some(buf)
+}
+
+/// Every record's name and stored revision, from the rows that open (for rebuilding a
+/// damaged part of the revision index).
+pub(crate) fn stored_revisions(conn: &Connection, key: &DataKey) -> rusqlite::Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare("SELECT tbl, id, nonce, ciphertext FROM records")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(RawRow { name: RowName { table: r.get(0)?, id: r.get(1)? }, nonce: r.get(2)?, ciphertext: r.get(3)? })
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row?;
+        let opened = open(&row.name.key(key), &row.name.aad(), &row.nonce, row.ciphertext).and_then(Envelope::decode);
+        if let Some(record) = opened {
+            out.push((item_name(&record.table, &record.id), record.revision));
+        }
+    }
+    Ok(out)
+}
+
+/// For the fuzz target `vault_files`: a database of today's schema in memory, with rows an
+/// attacker wrote (`meta` rows named by index, or record rows), read as the vault reads them
+/// at open. Never a panic, whatever the rows hold.
+pub(crate) fn fuzz_index(key: &DataKey, rows: &[(u8, i64, &[u8])]) {
+    let Ok(mut conn) = Connection::open_in_memory() else { return };
+    let Ok(tx) = conn.transaction() else { return };
+    if tx.execute_batch(SCHEMA_1).is_err() || reseal_schema_1_records(&tx, key).is_err() || tx.commit().is_err() {
+        return;
+    }
+    for (slot, revision, bytes) in rows {
+        let (nonce, ciphertext) = bytes.split_at(bytes.len().min(12));
+        let _ = match slot % 66 {
+            0 => conn.execute(
+                "INSERT OR REPLACE INTO meta (key, revision, nonce, ciphertext) VALUES ('revisions/root', ?1, ?2, ?3)",
+                params![revision, nonce, ciphertext],
+            ),
+            65 => conn.execute(
+                "INSERT OR REPLACE INTO records (tbl, id, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)",
+                params![format!("{revision:x}"), format!("{:x}", bytes.len()), nonce, ciphertext],
+            ),
+            b => conn.execute(
+                "INSERT OR REPLACE INTO meta (key, revision, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)",
+                params![format!("revisions/{:02}", b - 1), revision, nonce, ciphertext],
+            ),
+        };
+    }
+    let _ = RevisionIndex::load(&conn, key);
+    let _ = stored_revisions(&conn, key);
 }

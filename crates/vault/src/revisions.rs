@@ -148,7 +148,7 @@ impl RevisionIndex {
                         damage.push((name.clone(), reason));
                     }
                     let revision = expected.as_ref().map_or(0, |e| e[i]).max(stored_revision(&name)?);
-                    buckets.push(rebuild(conn, i).map_err(db)?);
+                    buckets.push(rebuild(conn, key, i).map_err(db)?);
                     bucket_revisions.push(revision);
                     rebuilt.insert(i);
                 }
@@ -228,18 +228,8 @@ fn read(conn: &Connection, key: &DataKey, name: &str) -> Result<Option<OpenedRow
 }
 
 /// A bucket's map as the records now stand (each record's stored revision).
-fn rebuild(conn: &Connection, bucket: usize) -> rusqlite::Result<BTreeMap<String, u64>> {
-    let mut stmt = conn.prepare("SELECT tbl, id, revision FROM records")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
-    let mut map = BTreeMap::new();
-    for row in rows {
-        let (table, id, revision) = row?;
-        let name = crate::records::item_name(&table, &id);
-        if bucket_of(&name) == bucket {
-            map.insert(name, u64::try_from(revision).unwrap_or(0));
-        }
-    }
-    Ok(map)
+fn rebuild(conn: &Connection, key: &DataKey, bucket: usize) -> rusqlite::Result<BTreeMap<String, u64>> {
+    Ok(crate::records::stored_revisions(conn, key)?.into_iter().filter(|(name, _)| bucket_of(name) == bucket).collect())
 }
 
 fn bucket_key(b: usize) -> String {

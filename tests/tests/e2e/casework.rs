@@ -496,7 +496,7 @@ async fn an_unfiled_case_is_edited_in_place_and_deleted_with_its_documents_but_t
     let view = app.create_case(fields.clone()).unwrap();
     let id = view.case.id.clone();
     let view = app.attach_case_document(&id, "identity", "身份证.pdf", b"%PDF-1.4\n%%EOF\n").unwrap();
-    let blob_dir = dir.path().join("app").join("vault").join(courtside_vault::BLOB_DIR);
+    let stored = |blob: &str| app.stored_blob_path(blob).unwrap().exists();
     let first: Vec<String> = view.case.documents.iter().map(|d| d.blob_id.clone()).collect();
 
     // Edited in place: the same case, the new title, its papers rendered again (the old
@@ -506,15 +506,15 @@ async fn an_unfiled_case_is_edited_in_place_and_deleted_with_its_documents_but_t
     assert_eq!(app.list_cases().unwrap().len(), 1, "no copy");
     let blobs: Vec<String> = edited.case.documents.iter().map(|d| d.blob_id.clone()).collect();
     assert!(blobs.len() >= 3, "the two rendered papers and the identity document: {blobs:?}");
-    assert!(blobs.iter().all(|b| blob_dir.join(b).exists()));
+    assert!(blobs.iter().all(|b| stored(b)));
     let replaced: Vec<&String> = first.iter().filter(|b| !blobs.contains(b)).collect();
-    assert!(!replaced.is_empty() && replaced.iter().all(|b| !blob_dir.join(b).exists()), "{replaced:?}");
+    assert!(!replaced.is_empty() && replaced.iter().all(|b| !stored(b)), "{replaced:?}");
 
     app.delete_case(&id).unwrap();
     assert!(app.list_cases().unwrap().is_empty());
     let gone = courtside_core::ipc::IpcError::from(app.get_case(&id).unwrap_err());
     assert_eq!(gone.code, courtside_core::ipc::ErrorCode::NotFound, "{gone:?}");
-    let left: Vec<&String> = blobs.iter().filter(|b| blob_dir.join(b).exists()).collect();
+    let left: Vec<&String> = blobs.iter().filter(|b| stored(b)).collect();
     assert!(left.is_empty(), "its documents' sealed files are gone: {left:?}");
     assert!(app.delete_case(&id).is_err(), "deleting twice");
     assert!(app.check_vault().await.unwrap().is_empty(), "the vault is sound after a deletion");
@@ -529,7 +529,7 @@ async fn an_unfiled_case_is_edited_in_place_and_deleted_with_its_documents_but_t
     let copy = app.copy_case(&queued).unwrap().case.id;
     app.delete_case(&copy).unwrap();
     for d in &queued_view.case.documents {
-        assert!(blob_dir.join(&d.blob_id).exists(), "the queued case's {} is kept", d.file_name);
+        assert!(stored(&d.blob_id), "the queued case's {} is kept", d.file_name);
     }
     assert!(app.check_vault().await.unwrap().is_empty());
     let served = super::support::open_case(&court, "张三诉李四").await;

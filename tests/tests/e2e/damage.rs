@@ -41,15 +41,19 @@ async fn a_case_damaged_on_disk_is_named_and_the_other_cases_still_open_and_save
 
     // Outside the app: one case's sealed bytes change, and the exhibit's file is cut short.
     let vault_dir = dir.path().join("app").join("vault");
+    // Where the case's row and the exhibit's file are (their names are opaque on disk).
+    let ((tbl, row), blob) = {
+        let vault = courtside_vault::Vault::unlock(&vault_dir, "correct horse battery").unwrap();
+        (vault.stored_row("cases", &ids[1]), vault.blob_path(&exhibit.blob_id))
+    };
     let conn = rusqlite::Connection::open(vault_dir.join(courtside_vault::DB_FILE)).unwrap();
     let mut ct: Vec<u8> = conn
-        .query_row("SELECT ciphertext FROM records WHERE tbl = 'cases' AND id = ?1", [&ids[1]], |r| r.get(0))
+        .query_row("SELECT ciphertext FROM records WHERE tbl = ?1 AND id = ?2", [&tbl, &row], |r| r.get(0))
         .unwrap();
     ct[5] ^= 0x20;
-    conn.execute("UPDATE records SET ciphertext = ?1 WHERE tbl = 'cases' AND id = ?2", rusqlite::params![ct, ids[1]])
+    conn.execute("UPDATE records SET ciphertext = ?1 WHERE tbl = ?2 AND id = ?3", rusqlite::params![ct, tbl, row])
         .unwrap();
     drop(conn);
-    let blob = vault_dir.join(courtside_vault::BLOB_DIR).join(&exhibit.blob_id);
     // (An interrupted copy: the file ends a few bytes after its header.)
     std::fs::OpenOptions::new().write(true).open(&blob).unwrap().set_len(20).unwrap();
 

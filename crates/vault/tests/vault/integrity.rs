@@ -22,21 +22,24 @@ fn raw(dir: &std::path::Path) -> Connection {
     Connection::open(dir.join(DB_FILE)).unwrap()
 }
 
-/// A record's sealed columns as stored: revision, nonce, ciphertext.
-type SealedRow = (i64, Vec<u8>, Vec<u8>);
+/// A record's sealed columns as stored: nonce, ciphertext.
+type SealedRow = (Vec<u8>, Vec<u8>);
 
-fn sealed_row(conn: &Connection, id: &str) -> SealedRow {
-    conn.query_row("SELECT revision, nonce, ciphertext FROM records WHERE id = ?1", [id], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })
-    .unwrap()
+/// The stored (opaque) id of a record's row: unique across tables, since it is keyed by both.
+fn row(vault: &Vault, table: &str, id: &str) -> String {
+    vault.stored_row(table, id).1
+}
+
+fn sealed_row(conn: &Connection, row: &str) -> SealedRow {
+    conn.query_row("SELECT nonce, ciphertext FROM records WHERE id = ?1", [row], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
 }
 
 /// Writes an earlier copy of a record's sealed columns back, as an attacker with the file would.
-fn put_back_row(conn: &Connection, id: &str, row: &SealedRow) {
+fn put_back_row(conn: &Connection, row: &str, sealed: &SealedRow) {
     conn.execute(
-        "UPDATE records SET revision = ?1, nonce = ?2, ciphertext = ?3 WHERE id = ?4",
-        rusqlite::params![row.0, row.1, row.2, id],
+        "UPDATE records SET nonce = ?1, ciphertext = ?2 WHERE id = ?3",
+        rusqlite::params![sealed.0, sealed.1, row],
     )
     .unwrap();
 }
@@ -66,15 +69,16 @@ fn a_flipped_byte_in_a_record_is_named_and_harms_no_other_record() {
     vault.put("cases", "c1", 1, b"case one").unwrap();
     vault.put("cases", "c2", 1, b"case two").unwrap();
     let conn = raw(dir.path());
-    let mut ct: Vec<u8> = conn.query_row("SELECT ciphertext FROM records WHERE id = 'c1'", [], |r| r.get(0)).unwrap();
+    let c1 = row(&vault, "cases", "c1");
+    let (_, mut ct) = sealed_row(&conn, &c1);
     for i in [0, ct.len() / 2, ct.len() - 1] {
         ct[i] ^= 0x01;
-        conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = 'c1'", [&ct]).unwrap();
+        conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = ?2", rusqlite::params![&ct, &c1]).unwrap();
         assert_eq!(tampered_item(&vault.get("cases", "c1").unwrap_err()), "cases/c1");
         ct[i] ^= 0x01;
     }
     ct[3] ^= 0x80;
-    conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = 'c1'", [&ct]).unwrap();
+    conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = ?2", rusqlite::params![&ct, &c1]).unwrap();
     assert_eq!(&vault.get("cases", "c2").unwrap().unwrap().plaintext[..], b"case two");
     let problems = vault.verify().unwrap();
     assert_eq!(problems.len(), 1);
@@ -87,11 +91,12 @@ fn swapped_ciphertexts_are_detected() {
     vault.put("parties", "p1", 1, b"plaintiff").unwrap();
     vault.put("parties", "p2", 1, b"defendant").unwrap();
     let conn = raw(dir.path());
-    conn.execute_batch(
-        "UPDATE records SET id = 'tmp' WHERE id = 'p1';
-         UPDATE records SET id = 'p1' WHERE id = 'p2';
-         UPDATE records SET id = 'p2' WHERE id = 'tmp';",
-    )
+    let (p1, p2) = (row(&vault, "parties", "p1"), row(&vault, "parties", "p2"));
+    conn.execute_batch(&format!(
+        "UPDATE records SET id = 'tmp' WHERE id = '{p1}';
+         UPDATE records SET id = '{p1}' WHERE id = '{p2}';
+         UPDATE records SET id = '{p2}' WHERE id = 'tmp';"
+    ))
     .unwrap();
     assert_eq!(tampered_item(&vault.get("parties", "p1").unwrap_err()), "parties/p1");
     assert_eq!(tampered_item(&vault.get("parties", "p2").unwrap_err()), "parties/p2");
@@ -102,9 +107,10 @@ fn an_older_revision_put_back_is_detected() {
     let (dir, vault) = vault();
     vault.put("drafts", "d1", 1, b"version one").unwrap();
     let conn = raw(dir.path());
-    let old = sealed_row(&conn, "d1");
+    let d1 = row(&vault, "drafts", "d1");
+    let old = sealed_row(&conn, &d1);
     vault.put("drafts", "d1", 1, b"version two").unwrap();
-    put_back_row(&conn, "d1", &old);
+    put_back_row(&conn, &d1, &old);
     let err = vault.get("drafts", "d1").unwrap_err();
     assert_eq!(tampered_item(&err), "drafts/d1");
     assert!(err.to_string().contains("revision 1 was put back in place of revision 2"), "{err}");
@@ -118,7 +124,7 @@ fn an_older_revision_put_back_is_detected() {
 fn a_deleted_record_is_reported_missing() {
     let (dir, vault) = vault();
     vault.put("notes", "n1", 1, b"note").unwrap();
-    raw(dir.path()).execute("DELETE FROM records WHERE id = 'n1'", []).unwrap();
+    raw(dir.path()).execute("DELETE FROM records WHERE id = ?1", [row(&vault, "notes", "n1")]).unwrap();
     assert_eq!(tampered_item(&vault.get("notes", "n1").unwrap_err()), "notes/n1");
     assert_eq!(vault.verify().unwrap().len(), 1);
 }
@@ -132,7 +138,8 @@ fn a_record_deleted_by_the_vault_is_gone_and_putting_it_back_is_caught() {
     vault.put("cases", "c1", 1, b"case one").unwrap();
     vault.put("cases", "c2", 1, b"case two").unwrap();
     let conn = raw(dir.path());
-    let before: (i64, Vec<u8>, Vec<u8>) = sealed_row(&conn, "c1");
+    let c1 = row(&vault, "cases", "c1");
+    let before = sealed_row(&conn, &c1);
     let revision = vault.get("cases", "c1").unwrap().unwrap().revision;
     // Deleting what someone else changed meanwhile is a conflict, not a deletion.
     let stale = vault.transaction(|tx| tx.delete_expecting("cases", "c1", revision + 1));
@@ -142,17 +149,13 @@ fn a_record_deleted_by_the_vault_is_gone_and_putting_it_back_is_caught() {
     let listed: Vec<String> = vault.list("cases").unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(listed, ["c2"]);
     assert!(vault.verify().unwrap().is_empty(), "a tombstone is a sound record");
-    let (_, _, ciphertext) = sealed_row(&conn, "c1");
-    assert_ne!(ciphertext, before.2, "the sealed contents were replaced");
-    assert!(ciphertext.len() < before.2.len(), "nothing of the old contents is kept");
+    let (_, ciphertext) = sealed_row(&conn, &c1);
+    assert_ne!(ciphertext, before.1, "the sealed contents were replaced");
+    assert_eq!(ciphertext.len(), 256 + 16, "a tombstone is the smallest envelope: nothing of the old contents is kept");
     // Deleting it again: nothing to delete.
     assert!(vault.transaction(|tx| tx.delete_expecting("cases", "c1", 0)).is_err());
     // The deleted record put back (its old row, schema and all) is a rollback.
-    conn.execute(
-        "UPDATE records SET schema_version = 1, revision = ?1, nonce = ?2, ciphertext = ?3 WHERE id = 'c1'",
-        rusqlite::params![before.0, before.1, before.2],
-    )
-    .unwrap();
+    put_back_row(&conn, &c1, &before);
     let err = vault.get("cases", "c1").unwrap_err();
     assert_eq!(tampered_item(&err), "cases/c1");
     drop(vault);
@@ -182,7 +185,7 @@ fn blobs_round_trip_with_the_plaintext_hash() {
 
 #[test]
 fn blob_ranges_are_the_same_bytes_as_the_whole() {
-    let (dir, vault) = vault();
+    let (_dir, vault) = vault();
     let chunk = 256 * 1024;
     for len in [0usize, 1, chunk, chunk + 1, 3 * chunk + 17] {
         let data = sample(len);
@@ -200,7 +203,7 @@ fn blob_ranges_are_the_same_bytes_as_the_whole() {
     // A damaged chunk fails the ranges that touch it, and only those.
     let data = sample(3 * chunk);
     vault.write_blob("r", &mut Cursor::new(&data)).unwrap();
-    let path = dir.path().join(BLOB_DIR).join("r");
+    let path = vault.blob_path("r");
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[16 + (chunk + 16) + 9] ^= 1;
     std::fs::write(&path, &bytes).unwrap();
@@ -216,11 +219,11 @@ fn blob_ranges_are_the_same_bytes_as_the_whole() {
 
 #[test]
 fn damaged_blobs_are_named() {
-    let (dir, vault) = vault();
+    let (_dir, vault) = vault();
     let data = sample(3 * 256 * 1024 + 100);
     vault.write_blob("evidence-1", &mut Cursor::new(&data)).unwrap();
     vault.write_blob("evidence-2", &mut Cursor::new(b"untouched")).unwrap();
-    let path = dir.path().join(BLOB_DIR).join("evidence-1");
+    let path = vault.blob_path("evidence-1");
     let original = std::fs::read(&path).unwrap();
     let chunk = 256 * 1024 + 16;
 
@@ -257,7 +260,7 @@ fn damaged_blobs_are_named() {
     assert_eq!(out, b"untouched");
 
     // A blob copied over another one's name does not open under the other's key.
-    std::fs::copy(dir.path().join(BLOB_DIR).join("evidence-2"), &path).unwrap();
+    std::fs::copy(vault.blob_path("evidence-2"), &path).unwrap();
     assert_eq!(tampered_item(&vault.read_blob("evidence-1", &mut std::io::sink()).unwrap_err()), "blobs/evidence-1");
 }
 
@@ -274,7 +277,8 @@ fn putting_back_a_record_together_with_its_old_index_bucket_is_detected() {
     let (dir, vault) = vault();
     vault.put("drafts", "d1", 1, b"version one").unwrap();
     let conn = raw(dir.path());
-    let old_record = sealed_row(&conn, "d1");
+    let d1 = row(&vault, "drafts", "d1");
+    let old_record = sealed_row(&conn, &d1);
     let old_buckets: Vec<(String, i64, Vec<u8>, Vec<u8>)> = conn
         .prepare("SELECT key, revision, nonce, ciphertext FROM meta WHERE key != 'revisions/root'")
         .unwrap()
@@ -284,7 +288,7 @@ fn putting_back_a_record_together_with_its_old_index_bucket_is_detected() {
         .unwrap();
     vault.put("drafts", "d1", 1, b"version two").unwrap();
     drop(vault);
-    put_back_row(&conn, "d1", &old_record);
+    put_back_row(&conn, &d1, &old_record);
     for (key, revision, nonce, ct) in &old_buckets {
         conn.execute(
             "UPDATE meta SET revision = ?2, nonce = ?3, ciphertext = ?4 WHERE key = ?1",
@@ -379,12 +383,14 @@ fn a_damaged_record_is_left_out_of_lists_named_with_its_kind_and_healed_by_a_new
         vault.put("cases", &format!("c{i}"), 1, format!("case {i}").as_bytes()).unwrap();
     }
     let conn = raw(dir.path());
-    let old = sealed_row(&conn, "c1");
+    let c1 = row(&vault, "cases", "c1");
+    let old = sealed_row(&conn, &c1);
     vault.put("cases", "c1", 1, b"case 1, second revision").unwrap();
-    put_back_row(&conn, "c1", &old);
-    let mut ct: Vec<u8> = conn.query_row("SELECT ciphertext FROM records WHERE id = 'c3'", [], |r| r.get(0)).unwrap();
+    put_back_row(&conn, &c1, &old);
+    let c3 = row(&vault, "cases", "c3");
+    let (_, mut ct) = sealed_row(&conn, &c3);
     ct[0] ^= 0x01;
-    conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = 'c3'", [&ct]).unwrap();
+    conn.execute("UPDATE records SET ciphertext = ?1 WHERE id = ?2", rusqlite::params![&ct, &c3]).unwrap();
     let listed: Vec<String> = vault.list("cases").unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(listed, ["c0", "c2", "c4"]);
     let kinds: Vec<(String, Damage)> = vault

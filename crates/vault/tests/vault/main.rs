@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly by design")]
 
 mod backup;
+mod format;
 mod integrity;
 mod keys;
 mod owner;

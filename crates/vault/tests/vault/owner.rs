@@ -165,7 +165,7 @@ fn the_vault_is_readable_by_its_user_alone() {
     for name in [courtside_vault::KEY_FILE, courtside_vault::DB_FILE, courtside_vault::LOCK_FILE] {
         assert_eq!(mode(&dir.path().join(name)), 0o600, "{name}");
     }
-    assert_eq!(mode(&dir.path().join(BLOB_DIR).join("b")), 0o600);
+    assert_eq!(mode(&vault.blob_path("b")), 0o600);
 }
 
 #[test]
