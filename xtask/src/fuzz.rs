@@ -25,7 +25,8 @@ pub(crate) const TARGETS: [&str; 10] = [
     "exhibit_contents",
 ];
 
-pub(crate) fn fuzz(seconds: u64) -> Result<()> {
+/// Runs `only` (every target when empty) for `seconds` each.
+pub(crate) fn fuzz(seconds: u64, only: &[&str]) -> Result<()> {
     let p = Project::locate()?;
     if !cmd("cargo", &["+nightly", "--version"]).output().is_ok_and(|o| o.status.success()) {
         bail!("fuzzing needs the nightly toolchain: rustup toolchain install nightly");
@@ -40,7 +41,7 @@ pub(crate) fn fuzz(seconds: u64) -> Result<()> {
         cmd("cargo", &["+nightly", "fuzz", "build", "--target-dir"]).arg(&target_dir).current_dir(&fuzz_dir),
     )?;
     let mut rows = Vec::new();
-    for target in TARGETS {
+    for target in TARGETS.into_iter().filter(|t| only.is_empty() || only.contains(t)) {
         let corpus = p.target_dir().join("fuzz-corpus").join(target);
         std::fs::create_dir_all(&corpus)?;
         let seeds = fuzz_dir.join("seeds").join(target);

@@ -9,7 +9,7 @@
 //!   under Xvfb.
 //! - `dist`: `.deb` and `.rpm` bundles, copied to `target/dist/`.
 //! - `codegen`: regenerates the committed TypeScript IPC bindings.
-//! - `fuzz [--seconds N]`: every fuzz target for N seconds (default 600), with a table of
+//! - `fuzz [--seconds N] [TARGET ...]`: every fuzz target (or those named) for N seconds (default 600), with a table of
 //!   executions and crashes.
 //! - `bench`: the performance table (start time and idle memory against a minimal Tauri app,
 //!   bundle size).
@@ -35,14 +35,26 @@ fn main() {
         Some("test") => test(),
         Some("dist") => dist().map(|_| ()),
         Some("codegen") => codegen(),
-        Some("fuzz") => match (args.get(1).map(String::as_str), args.get(2).map(|s| s.parse::<u64>())) {
-            (None, _) => fuzz::fuzz(600),
-            (Some("--seconds"), Some(Ok(n))) if n > 0 => fuzz::fuzz(n),
-            _ => {
-                eprintln!("usage: cargo xtask fuzz [--seconds N]");
-                std::process::exit(1);
+        Some("fuzz") => {
+            // `--seconds N` (default 600), then optionally the targets to run (default all).
+            let (seconds, only) = match (args.get(1).map(String::as_str), args.get(2).map(|s| s.parse::<u64>())) {
+                (None, _) => (Some(600), &args[1..]),
+                (Some("--seconds"), Some(Ok(n))) if n > 0 => (Some(n), &args[3..]),
+                (Some(target), _) if !target.starts_with('-') => (Some(600), &args[1..]),
+                _ => (None, &args[1..]),
+            };
+            let only: Vec<&str> = only.iter().map(String::as_str).collect();
+            match seconds {
+                Some(n) if only.iter().all(|t| fuzz::TARGETS.contains(t)) => fuzz::fuzz(n, &only),
+                _ => {
+                    eprintln!(
+                        "usage: cargo xtask fuzz [--seconds N] [TARGET ...]  (targets: {})",
+                        fuzz::TARGETS.join(", ")
+                    );
+                    std::process::exit(1);
+                }
             }
-        },
+        }
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::bench(),
             Some(part @ ("vault" | "backup" | "sync" | "evidence" | "torture" | "proxy")) => bench::part(part),
@@ -104,7 +116,7 @@ fn test() -> Result<()> {
     validators::export(&p)?;
     validators::warc(&p)?;
     // The short form: each fuzz target for a few seconds (the long form: `cargo xtask fuzz`).
-    fuzz::fuzz(5)?;
+    fuzz::fuzz(5, &[])?;
     p.step(
         "courtside CLI",
         cmd("cargo", &["build", "-p", "courtside-cli", "--bin", "courtside"]).current_dir(&p.root),
