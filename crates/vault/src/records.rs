@@ -421,7 +421,7 @@ impl RecordStore {
         match row {
             // A deleted record is a sealed, empty revision: checked like any other, then absent.
             Some((nonce, ciphertext)) => {
-                match self.open_row(key, RawRow { name, nonce, ciphertext }, &item_name(table, id)) {
+                match self.open_row(key, RawRow { name, nonce, ciphertext }, &item_name(table, id), Some((table, id))) {
                     Ok(record) if record.schema_version == TOMBSTONE => Ok(None),
                     Ok(record) => Ok(Some(record)),
                     Err(e) => Err(self.note(e)),
@@ -446,7 +446,7 @@ impl RecordStore {
         let mut opened = Vec::with_capacity(rows.len());
         for row in rows {
             let name = row.name.clone();
-            match self.open_row(key, row, "") {
+            match self.open_row(key, row, "", None) {
                 Ok(record) if record.schema_version == TOMBSTONE => {}
                 Ok(record) => opened.push(record),
                 Err(VaultError::Tampered { item, kind, reason }) => {
@@ -513,7 +513,7 @@ impl RecordStore {
         // Tombstones too: each is checked like any record (and then reads as absent).
         for row in self.rows(None)? {
             let item = names.get(&row.name).cloned().unwrap_or_else(|| format!("records/{}", row.name.id));
-            match self.open_row(key, row, &item) {
+            match self.open_row(key, row, &item, None) {
                 Ok(record) => {
                     seen.insert(item_name(&record.table, &record.id));
                 }
@@ -538,8 +538,16 @@ impl RecordStore {
     }
 
     /// Opens a row and checks it against the revision index; `item` names it in errors until
-    /// the envelope says whose it is.
-    fn open_row(&self, key: &DataKey, row: RawRow, item: &str) -> Result<Record, VaultError> {
+    /// the envelope says whose it is. `requested` is the table and id the row's names were
+    /// computed from, when they were (then the envelope's are compared as they are, not
+    /// hashed again).
+    fn open_row(
+        &self,
+        key: &DataKey,
+        row: RawRow,
+        item: &str,
+        requested: Option<(&str, &str)>,
+    ) -> Result<Record, VaultError> {
         let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
             item: item.to_owned(),
             kind,
@@ -550,7 +558,11 @@ impl RecordStore {
         let record = Envelope::decode(plain).ok_or_else(|| tampered(Damage::Altered, "its envelope is malformed"))?;
         // Sealed under these names by this vault, so the names inside are the row's; a
         // mismatch would be a bug, not an attack, and is refused all the same.
-        if self.namer.row(&record.table, &record.id) != row.name {
+        let theirs = match requested {
+            Some((table, id)) => record.table == table && record.id == id,
+            None => self.namer.row(&record.table, &record.id) == row.name,
+        };
+        if !theirs {
             return Err(tampered(Damage::Foreign, "the record was not written by this vault"));
         }
         let name = item_name(&record.table, &record.id);
