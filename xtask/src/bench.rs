@@ -164,6 +164,7 @@ fn sync_figures(p: &Project) -> Result<()> {
         .arg(work.join("client"))
         .arg(&url)
         .arg(clerk.trim())
+        .env("COURTSIDE_BENCH_COURT_PID", court.id().to_string())
         .stderr(Stdio::inherit())
         .output()
         .context("run sync_bench");
@@ -181,7 +182,30 @@ fn sync_figures(p: &Project) -> Result<()> {
     Ok(())
 }
 
-/// One part of the bench alone (`cargo xtask bench vault|sync`), without the app builds.
+/// A busy practice's vault and its fractions: the `scale_bench` example (release), which
+/// keeps the generated vaults under the target directory for the next run.
+fn scale_figures(p: &Project) -> Result<()> {
+    p.step(
+        "scale bench (release)",
+        crate::env::cmd(
+            "cargo",
+            &["build", "--quiet", "--release", "-p", "courtside-core", "--example", "scale_bench"],
+        )
+        .current_dir(&p.root),
+    )?;
+    let bin = p.target_dir().join("release/examples").join(format!("scale_bench{}", std::env::consts::EXE_SUFFIX));
+    let work =
+        std::env::var_os("COURTSIDE_SCALE_DIR").map_or_else(|| p.target_dir().join("scale-bench"), PathBuf::from);
+    let out = Command::new(&bin).arg(&work).stderr(Stdio::inherit()).output().context("run scale_bench")?;
+    if !out.status.success() {
+        bail!("scale_bench failed ({})", out.status);
+    }
+    println!();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    Ok(())
+}
+
+/// One part of the bench alone (`cargo xtask bench vault|backup|evidence|torture|proxy|scale|sync`), without the app builds.
 pub(crate) fn part(name: &str) -> Result<()> {
     let p = Project::locate()?;
     env::ensure_system_packages(&["curl", "openssl"])?;
@@ -191,6 +215,7 @@ pub(crate) fn part(name: &str) -> Result<()> {
         "evidence" => evidence_figures(&p),
         "torture" => torture(&p),
         "proxy" => proxy(&p),
+        "scale" => scale_figures(&p),
         _ => sync_figures(&p),
     }
 }

@@ -57,7 +57,9 @@ fn main() {
         }
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::bench(),
-            Some(part @ ("vault" | "backup" | "sync" | "evidence" | "torture" | "proxy")) => bench::part(part),
+            Some(part @ ("vault" | "backup" | "sync" | "evidence" | "torture" | "proxy" | "scale")) => {
+                bench::part(part)
+            }
             Some(other) => {
                 eprintln!("cargo xtask bench [vault|backup|sync|evidence|torture|proxy]: unknown part {other:?}");
                 std::process::exit(1);

@@ -794,8 +794,8 @@ async fn upload_test(
         .map_err(|e| AppError::InvalidInput(e.to_string()))?;
     let caps = client.capabilities(&ep).await;
     eprintln!(
-        "server: sha256 checksums {}, max size {:?}",
-        if caps.sha256_checksums { "yes" } else { "no" },
+        "server: per-chunk checksum {}, max size {:?}",
+        caps.checksum.map_or("none", courtside_court_api::tus::ChecksumAlgorithm::name),
         caps.max_size
     );
     let started = std::time::Instant::now();

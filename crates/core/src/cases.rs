@@ -239,7 +239,11 @@ impl App {
                 .documents
                 .iter()
                 .map(|d| DraftDocument {
-                    source: DocumentSource::Blob { id: d.blob_id.clone(), name: d.file_name.clone() },
+                    source: DocumentSource::Blob {
+                        id: d.blob_id.clone(),
+                        name: d.file_name.clone(),
+                        sha256: Some(d.sha256.clone()),
+                    },
                     title: d.title.clone(),
                     role: d.role(),
                     kind: Some(d.kind.clone()),

@@ -532,7 +532,7 @@ impl App {
             .case_exhibits(case)?
             .into_iter()
             .map(|e| DraftDocument {
-                source: DocumentSource::Blob { id: e.blob_id, name: e.original_name },
+                source: DocumentSource::Blob { id: e.blob_id, name: e.original_name, sha256: Some(e.sha256) },
                 title: format!("证据{}：{}", e.number, e.title),
                 role: DocumentRole::Evidence,
                 kind: Some("evidence".into()),

@@ -111,6 +111,7 @@ pub fn parse_checksum(value: &str) -> Result<UploadChecksum, TusHeaderError> {
     let digest = BASE64.decode(encoded.trim().as_bytes()).map_err(|_| bad("the digest is not base64"))?;
     let algorithm = algorithm.to_ascii_lowercase();
     let expected = match algorithm.as_str() {
+        "crc32c" => Some(4),
         "sha256" => Some(32),
         "sha1" => Some(20),
         "md5" => Some(16),
@@ -125,7 +126,108 @@ pub fn parse_checksum(value: &str) -> Result<UploadChecksum, TusHeaderError> {
 /// Writes `Upload-Checksum` for a SHA-256 digest.
 #[must_use]
 pub fn encode_sha256_checksum(digest: &[u8; 32]) -> String {
-    format!("sha256 {}", BASE64.encode(digest))
+    encode_checksum(ChecksumAlgorithm::Sha256, digest)
+}
+
+/// Writes `Upload-Checksum: <algorithm> <base64 digest>`.
+#[must_use]
+pub fn encode_checksum(algorithm: ChecksumAlgorithm, digest: &[u8]) -> String {
+    format!("{} {}", algorithm.name(), BASE64.encode(digest))
+}
+
+/// The checksum algorithms of the tus checksum extension that Courtside computes, in the
+/// order it prefers them (ADR 0057): CRC32C costs almost nothing per byte (one CPU
+/// instruction per 8 bytes) and catches what damages a chunk on its way; the whole file's
+/// SHA-256, declared at creation and in the signed manifest, is what proves it is the same
+/// file. SHA-256 and SHA-1 are there for servers that offer nothing cheaper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumAlgorithm {
+    /// CRC-32C (Castagnoli, RFC 3720 §12.1), 4 bytes, big-endian.
+    Crc32c,
+    /// SHA-256, 32 bytes.
+    Sha256,
+    /// SHA-1, 20 bytes (what many tus servers offer; fine against damage, not against forgery).
+    Sha1,
+}
+
+impl ChecksumAlgorithm {
+    /// Every algorithm, the preferred first.
+    pub const PREFERENCE: [Self; 3] = [Self::Crc32c, Self::Sha256, Self::Sha1];
+
+    /// Its name in `Tus-Checksum-Algorithm` and `Upload-Checksum`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Crc32c => "crc32c",
+            Self::Sha256 => "sha256",
+            Self::Sha1 => "sha1",
+        }
+    }
+
+    /// The algorithm of that name (any case), if Courtside computes it.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::PREFERENCE.into_iter().find(|a| a.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The preferred algorithm among those a server lists in `Tus-Checksum-Algorithm`
+    /// (comma-separated), if any.
+    #[must_use]
+    pub fn choose(offered: &str) -> Option<Self> {
+        let offered: Vec<Self> = offered.split(',').filter_map(Self::from_name).collect();
+        Self::PREFERENCE.into_iter().find(|a| offered.contains(a))
+    }
+
+    /// A running checksum.
+    #[must_use]
+    pub fn start(self) -> RunningChecksum {
+        RunningChecksum(match self {
+            Self::Crc32c => Running::Crc32c(0),
+            Self::Sha256 => Running::Ring(Box::new(ring::digest::Context::new(&ring::digest::SHA256))),
+            Self::Sha1 => Running::Ring(Box::new(ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY))),
+        })
+    }
+
+    /// The checksum of `data`.
+    #[must_use]
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        let mut running = self.start();
+        running.update(data);
+        running.finish()
+    }
+}
+
+/// A checksum being computed over bytes as they come.
+pub struct RunningChecksum(Running);
+
+enum Running {
+    Crc32c(u32),
+    Ring(Box<ring::digest::Context>),
+}
+
+impl std::fmt::Debug for RunningChecksum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RunningChecksum(..)")
+    }
+}
+
+impl RunningChecksum {
+    /// Adds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        match &mut self.0 {
+            Running::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, data),
+            Running::Ring(ctx) => ctx.update(data),
+        }
+    }
+
+    /// The digest of everything added.
+    #[must_use]
+    pub fn finish(self) -> Vec<u8> {
+        match self.0 {
+            Running::Crc32c(crc) => crc.to_be_bytes().to_vec(),
+            Running::Ring(ctx) => ctx.finish().as_ref().to_vec(),
+        }
+    }
 }
 
 fn clip(value: &str) -> String {
@@ -169,6 +271,31 @@ mod tests {
         assert!(parse_checksum("sha256 AAAA").is_err(), "wrong length");
         assert!(parse_checksum("sha256").is_err());
         assert!(parse_checksum("sha 256 AAAA").is_err());
+    }
+
+    #[test]
+    fn algorithms_and_their_known_answers() {
+        // RFC 3720 B.4: 32 bytes of zeros give CRC-32C 0x8A9136AA; "123456789" gives 0xE3069283.
+        assert_eq!(ChecksumAlgorithm::Crc32c.digest(&[0; 32]), vec![0x8a, 0x91, 0x36, 0xaa]);
+        assert_eq!(ChecksumAlgorithm::Crc32c.digest(b"123456789"), vec![0xe3, 0x06, 0x92, 0x83]);
+        assert_eq!(
+            crate::encoding::hex(&ChecksumAlgorithm::Sha1.digest(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        let mut running = ChecksumAlgorithm::Crc32c.start();
+        running.update(b"1234");
+        running.update(b"56789");
+        assert_eq!(running.finish(), vec![0xe3, 0x06, 0x92, 0x83]);
+        assert_eq!(ChecksumAlgorithm::choose("md5, SHA1,sha256"), Some(ChecksumAlgorithm::Sha256));
+        assert_eq!(ChecksumAlgorithm::choose("sha1,crc32c"), Some(ChecksumAlgorithm::Crc32c));
+        assert_eq!(ChecksumAlgorithm::choose("md5"), None);
+        assert_eq!(ChecksumAlgorithm::choose(""), None);
+        let header = encode_checksum(ChecksumAlgorithm::Crc32c, &[1, 2, 3, 4]);
+        assert_eq!(
+            parse_checksum(&header).unwrap(),
+            UploadChecksum { algorithm: "crc32c".into(), digest: vec![1, 2, 3, 4] }
+        );
+        assert!(parse_checksum("crc32c AAAAAAAA").is_err(), "six bytes are not a CRC-32C");
     }
 
     proptest! {

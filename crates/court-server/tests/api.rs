@@ -12,7 +12,7 @@ use courtside_court_api::filing::{
 };
 use courtside_court_api::policy::CourtPolicy;
 use courtside_court_api::signing::{SignedEnvelope, public_key_b64};
-use courtside_court_api::tus::{encode_metadata, encode_sha256_checksum};
+use courtside_court_api::tus::{ChecksumAlgorithm, encode_checksum, encode_metadata, encode_sha256_checksum};
 use courtside_court_server::{CLIENT_ID, CourtConfig, DEMO_COURT_ID, FaultPlan, RunningCourt};
 use reqwest::{Client, Method, StatusCode};
 use ring::signature::Ed25519KeyPair;
@@ -487,7 +487,7 @@ async fn tus_uploads_resume_verify_checksums_and_refuse_what_the_protocol_forbid
     let options = court.http.request(Method::OPTIONS, format!("{}/v1/uploads", court.base)).send().await.unwrap();
     assert_eq!(options.status(), 204);
     assert_eq!(options.headers()["tus-extension"], "creation,checksum,termination");
-    assert_eq!(options.headers()["tus-checksum-algorithm"], "sha256");
+    assert_eq!(options.headers()["tus-checksum-algorithm"], "crc32c,sha256,sha1");
 
     let no_version = court
         .http
@@ -549,15 +549,29 @@ async fn tus_uploads_resume_verify_checksums_and_refuse_what_the_protocol_forbid
     expect_problem(wrong_type, 415, "content-type").await;
     expect_problem(patch(0, &data[..100_000], Some([0; 32])).await.unwrap(), 460, "checksum-mismatch").await;
     assert_eq!(upload_offset(&court, &f.token, &location).await, 0, "a mismatching chunk stores nothing");
-    let sha1 = tus(&court, Method::PATCH, &location, &f.token)
+    let md5 = tus(&court, Method::PATCH, &location, &f.token)
         .header("upload-offset", "0")
         .header("content-type", "application/offset+octet-stream")
-        .header("upload-checksum", "sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0=")
+        .header("upload-checksum", "md5 VRbuFUUIh1RRUqxRhCUqGg==")
         .body(vec![1u8])
         .send()
         .await
         .unwrap();
-    expect_problem(sha1, 400, "checksum-algorithm").await;
+    expect_problem(md5, 400, "checksum-algorithm").await;
+    // The cheap checksum the court prefers refuses a damaged chunk the same way.
+    let crc = |chunk: &[u8]| {
+        tus(&court, Method::PATCH, &location, &f.token)
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .header(
+                "upload-checksum",
+                encode_checksum(ChecksumAlgorithm::Crc32c, &ChecksumAlgorithm::Crc32c.digest(chunk)),
+            )
+    };
+    let mut damaged = data[..100_000].to_vec();
+    damaged[77_777] ^= 0x10;
+    expect_problem(crc(&data[..100_000]).body(damaged).send().await.unwrap(), 460, "checksum-mismatch").await;
+    assert_eq!(upload_offset(&court, &f.token, &location).await, 0, "a damaged chunk stores nothing");
     // Another account cannot see or touch it.
     expect_problem(
         tus(&court, Method::PATCH, &location, &other.token)

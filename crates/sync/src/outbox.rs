@@ -71,6 +71,14 @@ pub enum DocumentSource {
         id: String,
         /// File name the court is told.
         name: String,
+        /// Its SHA-256 (hex) as the vault computed it while sealing. Blob ids are never
+        /// reused (each sealed file gets a new one), so the digest stays true: queueing and
+        /// sending trust it instead of decrypting and hashing the blob again, the blob's
+        /// authenticated chunks prove it unchanged at rest, and the court checks the
+        /// uploaded file against it (ADR 0057). Items queued before it existed have none;
+        /// their blobs are hashed once, when queued.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sha256: Option<String>,
     },
 }
 
@@ -128,6 +136,10 @@ pub struct DocumentUpload {
     pub sha256: String,
     /// Its size then.
     pub bytes: u64,
+    /// For a file on disk, its modification time then (nanoseconds since 1970): with the
+    /// size, how sending tells that the file is as it was queued without reading it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_ns: Option<u64>,
     /// The upload at the court, once created.
     #[serde(default)]
     pub upload_url: Option<String>,
@@ -287,17 +299,68 @@ pub fn cancel(vault: &Vault, id: &str) -> Result<OutboxItem, SyncError> {
     })
 }
 
-/// SHA-256 (hex) and size of a document's bytes.
-fn fingerprint(vault: &Vault, source: &DocumentSource) -> Result<(String, u64), SyncError> {
+/// SHA-256 (hex), size and (for a file on disk) modification time of a document's bytes:
+/// a file is read and hashed; a blob whose digest the vault gave at sealing is not read.
+fn fingerprint(vault: &Vault, source: &DocumentSource) -> Result<(String, u64, Option<u64>), SyncError> {
     match source {
         DocumentSource::File { path } => {
-            let (digest, size) =
-                crate::sha256_file(path).map_err(|e| SyncError::File(format!("{}: {e}", path.display())))?;
-            Ok((hex(&digest), size))
+            let file_err = |e: std::io::Error| SyncError::File(format!("{}: {e}", path.display()));
+            let before = modified_ns(path).map_err(file_err)?;
+            let (digest, size) = crate::sha256_file(path).map_err(file_err)?;
+            // A file written while it was read, or so lately that a write in the same tick of
+            // the file system's clock would keep its time, has no stamp: sending hashes it
+            // again (git's "racy" entries are the same problem).
+            let after = modified_ns(path).map_err(file_err)?;
+            let settled = modified_ns_now().saturating_sub(RACY_NS);
+            Ok((hex(&digest), size, before.filter(|&m| before == after && m < settled)))
         }
-        DocumentSource::Blob { id, .. } => {
+        DocumentSource::Blob { id, sha256: Some(sha256), .. } => {
+            if courtside_court_api::encoding::parse_sha256_hex(sha256).is_none() {
+                return Err(SyncError::Protocol(format!("blob {id}: its recorded digest is damaged")));
+            }
+            Ok((sha256.to_ascii_lowercase(), vault.blob_size(id)?, None))
+        }
+        DocumentSource::Blob { id, sha256: None, .. } => {
             let info = vault.read_blob(id, &mut std::io::sink())?;
-            Ok((info.sha256, info.size))
+            Ok((info.sha256, info.size, None))
+        }
+    }
+}
+
+/// How old a file's modification time must be for it to tell the file unchanged.
+const RACY_NS: u64 = 2_000_000_000;
+
+fn modified_ns_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| u64::try_from(d.as_nanos()).ok())
+        .unwrap_or(0)
+}
+
+/// A file's modification time in nanoseconds since 1970, if the system keeps one.
+fn modified_ns(path: &std::path::Path) -> std::io::Result<Option<u64>> {
+    let modified = std::fs::metadata(path)?.modified().ok();
+    Ok(modified
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| u64::try_from(d.as_nanos()).ok()))
+}
+
+/// Whether a document is still what was queued, checked without hashing it again where
+/// that is sound: a blob by its size (its id names one sealed content for ever, and its
+/// chunks are authenticated as they are read), a file by its size and modification time;
+/// only a file queued without a time stamp is read and hashed again. The court checks
+/// every uploaded file against the digest in any case.
+fn unchanged(vault: &Vault, source: &DocumentSource, queued: &DocumentUpload) -> Result<bool, SyncError> {
+    match (source, queued.modified_ns) {
+        (DocumentSource::Blob { id, .. }, _) => Ok(vault.blob_size(id)? == queued.bytes),
+        (DocumentSource::File { path }, Some(stamp)) => {
+            let file_err = |e: std::io::Error| SyncError::File(format!("{}: {e}", path.display()));
+            let size = std::fs::metadata(path).map_err(file_err)?.len();
+            Ok(size == queued.bytes && modified_ns(path).map_err(file_err)? == Some(stamp))
+        }
+        (DocumentSource::File { .. }, None) => {
+            fingerprint(vault, source).map(|(sha256, size, _)| sha256 == queued.sha256 && size == queued.bytes)
         }
     }
 }
@@ -337,9 +400,10 @@ pub fn prepare(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Re
         .documents
         .iter()
         .map(|d| {
-            fingerprint(vault, &d.source).map(|(sha256, bytes)| DocumentUpload {
+            fingerprint(vault, &d.source).map(|(sha256, bytes, modified_ns)| DocumentUpload {
                 sha256,
                 bytes,
+                modified_ns,
                 upload_url: None,
                 uploaded: false,
             })
@@ -496,9 +560,9 @@ impl<'a> Drain<'a> {
                     continue;
                 }
                 let doc = item.filing.documents[i].source.clone();
-                match fingerprint(&self.vault, &doc) {
-                    Ok((sha256, _)) if sha256 == item.uploads[i].sha256 => {}
-                    Ok(_) => {
+                match unchanged(&self.vault, &doc, &item.uploads[i]) {
+                    Ok(true) => {}
+                    Ok(false) => {
                         let title = item.filing.documents[i].title.clone();
                         return self.attention(
                             item,
@@ -510,7 +574,7 @@ impl<'a> Drain<'a> {
                 }
                 let source = match doc {
                     DocumentSource::File { path } => Source::File(path),
-                    DocumentSource::Blob { id, name } => Source::Blob { vault: self.vault.clone(), id, name },
+                    DocumentSource::Blob { id, name, .. } => Source::Blob { vault: self.vault.clone(), id, name },
                 };
                 if let Some(step) = self.upload(item, i, &source, progress).await? {
                     return Ok(step);
@@ -519,7 +583,11 @@ impl<'a> Drain<'a> {
             let envelope = self.sign(item)?;
             item.envelope = Some(envelope);
             item.state = ItemState::Submitted;
+            // Signed and about to be sent, in one save: after a crash from here on, the court
+            // is asked whether it has the filing before it is sent again.
+            item.send_attempted = true;
             self.save(item)?;
+            return self.send(item).await;
         }
         if item.state == ItemState::Submitted {
             return self.submit(item).await;
@@ -541,8 +609,8 @@ impl<'a> Drain<'a> {
         let mut refreshed = false;
         loop {
             let ep = Endpoint::new(creation.as_str(), Some(self.session.bearer(refreshed).await?))?;
-            let url = match &item.uploads[i].upload_url {
-                Some(u) => Url::parse(u)?,
+            let (url, created) = match &item.uploads[i].upload_url {
+                Some(u) => (Url::parse(u)?, false),
                 None => {
                     let url = match self.tus.create_upload_known(&ep, source.clone(), &digest).await {
                         Err(TusError::Refused { status: 401, .. }) if !refreshed => {
@@ -555,17 +623,24 @@ impl<'a> Drain<'a> {
                     item.uploads[i].upload_url = Some(url.to_string());
                     item.state = ItemState::Uploading;
                     self.save(item)?;
-                    url
+                    (url, true)
                 }
             };
             let snapshot = item.clone();
-            // The file was fingerprinted just now; the court checks the bytes against it.
-            let result =
-                self.tus.upload_known(&ep, source.clone(), &digest, Some(url), &mut |p| progress(&snapshot, p)).await;
+            // The file was checked just now against what was queued; the court checks the bytes
+            // against the digest. An upload created just now starts at its first byte; one
+            // from an earlier run asks the court where it stands.
+            let mut report_progress = |p| progress(&snapshot, p);
+            let result = if created {
+                self.tus.upload_created(&ep, source.clone(), &digest, url, &mut report_progress).await
+            } else {
+                self.tus.upload_known(&ep, source.clone(), &digest, Some(url), &mut report_progress).await
+            };
             match result {
                 Ok(report) if report.sha256 == item.uploads[i].sha256 => {
+                    // Kept with the item's next save (the next file's upload, or the signed
+                    // manifest): lost in a crash, the court's offset says it is complete.
                     item.uploads[i].uploaded = true;
-                    self.save(item)?;
                     return Ok(None);
                 }
                 Ok(report) => {
@@ -649,9 +724,12 @@ impl<'a> Drain<'a> {
         Ok(SignedEnvelope::sign(&manifest, &account.device_key()?, &account.device_id))
     }
 
+    /// Sends a filing signed earlier: after asking the court first when an earlier send's
+    /// outcome is unknown.
     async fn submit(&mut self, item: &mut OutboxItem) -> Result<Step, SyncError> {
-        let envelope =
-            item.envelope.clone().ok_or_else(|| SyncError::Protocol("submitted without a signed manifest".into()))?;
+        if item.envelope.is_none() {
+            return Err(SyncError::Protocol("submitted without a signed manifest".into()));
+        }
         if item.send_attempted {
             // An earlier send's outcome is unknown: ask before sending again.
             let (client, token) = self.session.litigant(false).await?;
@@ -663,8 +741,17 @@ impl<'a> Drain<'a> {
                 }
             }
         }
-        item.send_attempted = true;
-        self.save(item)?;
+        if !item.send_attempted {
+            item.send_attempted = true;
+            self.save(item)?;
+        }
+        self.send(item).await
+    }
+
+    /// Sends the signed filing (its attempt is saved already) and takes the court's answer.
+    async fn send(&mut self, item: &mut OutboxItem) -> Result<Step, SyncError> {
+        let envelope =
+            item.envelope.clone().ok_or_else(|| SyncError::Protocol("submitted without a signed manifest".into()))?;
         let mut refreshed = false;
         loop {
             let (client, token) = self.session.litigant(refreshed).await?;

@@ -3,16 +3,17 @@
 //!
 //! After any failure (a cut connection, a 5xx, a checksum mismatch, an offset conflict) it
 //! asks the server for its offset (`HEAD`) and continues from there, so at most the chunk in
-//! flight is sent again. With the checksum extension every chunk carries its SHA-256 and a
-//! damaged chunk is refused by the server instead of stored.
+//! flight is sent again. With the checksum extension every chunk carries a checksum (the
+//! cheapest the server offers: CRC-32C, else SHA-256, else SHA-1; ADR 0057) and a damaged
+//! chunk is refused by the server instead of stored. The whole file's SHA-256 is known
+//! before the upload starts (from sealing, or from queueing) and is never computed here.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use courtside_court_api::encoding::hex;
-use courtside_court_api::tus::{TUS_VERSION, encode_metadata, encode_sha256_checksum, parse_offset};
-use ring::digest;
+use courtside_court_api::tus::{ChecksumAlgorithm, TUS_VERSION, encode_checksum, encode_metadata, parse_offset};
 use url::Url;
 
 use crate::retry::{RetryPolicy, parse_retry_after};
@@ -86,8 +87,12 @@ impl Source {
             Self::File(path) => {
                 let mut file = std::fs::File::open(path)?;
                 file.seek(std::io::SeekFrom::Start(offset))?;
-                let mut data = vec![0u8; usize::try_from(len).map_err(std::io::Error::other)?];
-                file.read_exact(&mut data)?;
+                // Not zero-filled first: read straight into the new buffer.
+                let mut data = Vec::with_capacity(usize::try_from(len).map_err(std::io::Error::other)?);
+                file.take(len).read_to_end(&mut data)?;
+                if data.len() as u64 != len {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
                 Ok(data)
             }
             Self::Blob { vault, id, .. } => {
@@ -226,8 +231,9 @@ pub struct UploadReport {
 /// What the server said it supports (`OPTIONS`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Capabilities {
-    /// The checksum extension with sha256.
-    pub sha256_checksums: bool,
+    /// The per-chunk checksum both sides compute (the checksum extension and an algorithm
+    /// of [`ChecksumAlgorithm`]), the cheapest first.
+    pub checksum: Option<ChecksumAlgorithm>,
     /// `Tus-Max-Size`.
     pub max_size: Option<u64>,
 }
@@ -239,6 +245,19 @@ pub struct TusClient {
     chunk: u64,
     retry: RetryPolicy,
     checksums: bool,
+    /// What the server last said it supports, by creation URL: asked once per client, not
+    /// before every upload (a drain of many small filings would pay a round trip for each).
+    known: Arc<std::sync::Mutex<Option<(Url, Capabilities)>>>,
+}
+
+/// Where an upload starts.
+enum Start {
+    /// A new upload is created first.
+    New,
+    /// An upload made earlier (before a restart): its offset is asked first.
+    Resume(Url),
+    /// An upload this client created just now: nothing of it is at the server yet.
+    Created(Url),
 }
 
 /// One failure, classified.
@@ -262,7 +281,7 @@ impl TusClient {
             .user_agent(concat!("Courtside/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| TusError::Protocol(format!("HTTP client: {e}")))?;
-        Ok(Self { http, chunk: chunk.max(1), retry, checksums: true })
+        Ok(Self { http, chunk: chunk.max(1), retry, checksums: true, known: Arc::default() })
     }
 
     /// The same client going through these network settings (proxy, extra roots).
@@ -291,6 +310,22 @@ impl TusClient {
         }
     }
 
+    /// [`TusClient::capabilities`], asked once per creation URL by this client (and its
+    /// clones) and then remembered.
+    async fn known_capabilities(&self, ep: &Endpoint) -> Capabilities {
+        if let Ok(known) = self.known.lock()
+            && let Some((url, caps)) = known.as_ref()
+            && *url == ep.creation
+        {
+            return caps.clone();
+        }
+        let caps = self.capabilities(ep).await;
+        if let Ok(mut known) = self.known.lock() {
+            *known = Some((ep.creation.clone(), caps.clone()));
+        }
+        caps
+    }
+
     /// Asks the server what it supports; a server that does not answer `OPTIONS` gets the
     /// core protocol only.
     pub async fn capabilities(&self, ep: &Endpoint) -> Capabilities {
@@ -301,8 +336,11 @@ impl TusClient {
         let extensions = header("tus-extension").unwrap_or_default();
         let algorithms = header("tus-checksum-algorithm").unwrap_or_default();
         Capabilities {
-            sha256_checksums: extensions.split(',').any(|e| e.trim() == "checksum")
-                && algorithms.split(',').any(|a| a.trim().eq_ignore_ascii_case("sha256")),
+            checksum: extensions
+                .split(',')
+                .any(|e| e.trim() == "checksum")
+                .then(|| ChecksumAlgorithm::choose(&algorithms))
+                .flatten(),
             max_size: header("tus-max-size").and_then(|v| parse_offset(&v).ok()),
         }
     }
@@ -338,12 +376,45 @@ impl TusClient {
         resume: Option<Url>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<UploadReport, TusError> {
-        let source = source.into();
+        let start = match resume {
+            Some(url) => Start::Resume(url),
+            None => Start::New,
+        };
+        self.send(ep, source.into(), sha256, start, progress).await
+    }
+
+    /// Sends the file to an upload this client created just now with
+    /// [`TusClient::create_upload_known`]: from its first byte, without asking the server
+    /// for an offset first (a server that holds more says so, and the offset is asked then).
+    ///
+    /// # Errors
+    /// [`TusError`].
+    pub async fn upload_created(
+        &self,
+        ep: &Endpoint,
+        source: impl Into<Source>,
+        sha256: &[u8; 32],
+        created: Url,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<UploadReport, TusError> {
+        self.send(ep, source.into(), sha256, Start::Created(created), progress).await
+    }
+
+    async fn send(
+        &self,
+        ep: &Endpoint,
+        source: Source,
+        sha256: &[u8; 32],
+        start: Start,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<UploadReport, TusError> {
         let file_err = file_err(&source);
         let total = source.len().await.map_err(&file_err)?;
         let sha256 = *sha256;
-        let mut caps = self.capabilities(ep).await;
-        caps.sha256_checksums &= self.checksums;
+        let mut caps = self.known_capabilities(ep).await;
+        if !self.checksums {
+            caps.checksum = None;
+        }
         if let Some(max) = caps.max_size
             && total > max
         {
@@ -352,10 +423,10 @@ impl TusClient {
                 detail: format!("the file has {total} bytes; the server takes at most {max}"),
             });
         }
-        let resuming = resume.is_some();
-        let upload_url = match resume {
-            Some(url) => self.same_origin(ep, url)?,
-            None => self.create(ep, &source, total, &sha256).await?,
+        let resuming = matches!(start, Start::Resume(_));
+        let upload_url = match start {
+            Start::Resume(url) | Start::Created(url) => self.same_origin(ep, url)?,
+            Start::New => self.create(ep, &source, total, &sha256).await?,
         };
         let mut report = UploadReport { upload_url, sha256: hex(&sha256), bytes: total, bytes_sent: 0, resumes: 0 };
         let mut offset = if resuming { self.offset(ep, &report.upload_url, total).await? } else { 0 };
@@ -371,14 +442,14 @@ impl TusClient {
             };
             let chunk = match prefetched {
                 Some(c) => c,
-                None => read_chunk(source.clone(), offset, len, caps.sha256_checksums).await.map_err(&file_err)?,
+                None => read_chunk(source.clone(), offset, len, caps.checksum).await.map_err(&file_err)?,
             };
             let following = offset + len;
             if following < total {
                 let step = self.chunk.min(total - following);
                 next = Some(tokio::task::spawn_blocking({
                     let source = source.clone();
-                    let checksum = caps.sha256_checksums;
+                    let checksum = caps.checksum;
                     move || read_chunk_blocking(&source, following, step, checksum)
                 }));
             }
@@ -386,8 +457,8 @@ impl TusClient {
                 .request(reqwest::Method::PATCH, &report.upload_url, ep)
                 .header("Upload-Offset", offset.to_string())
                 .header("Content-Type", "application/offset+octet-stream");
-            if let Some(d) = &chunk.sha256 {
-                patch = patch.header("Upload-Checksum", encode_sha256_checksum(d));
+            if let Some((algorithm, digest)) = &chunk.checksum {
+                patch = patch.header("Upload-Checksum", encode_checksum(*algorithm, digest));
             }
             report.bytes_sent += len;
             let outcome = match patch.body(chunk.data).send().await {
@@ -574,22 +645,29 @@ fn serde_json_detail(text: &str) -> Option<String> {
 struct Chunk {
     offset: u64,
     data: Vec<u8>,
-    sha256: Option<[u8; 32]>,
+    checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
 }
 
-async fn read_chunk(source: Source, offset: u64, len: u64, checksum: bool) -> std::io::Result<Chunk> {
+async fn read_chunk(
+    source: Source,
+    offset: u64,
+    len: u64,
+    checksum: Option<ChecksumAlgorithm>,
+) -> std::io::Result<Chunk> {
     tokio::task::spawn_blocking(move || read_chunk_blocking(&source, offset, len, checksum))
         .await
         .map_err(std::io::Error::other)?
 }
 
-fn read_chunk_blocking(source: &Source, offset: u64, len: u64, checksum: bool) -> std::io::Result<Chunk> {
+fn read_chunk_blocking(
+    source: &Source,
+    offset: u64,
+    len: u64,
+    checksum: Option<ChecksumAlgorithm>,
+) -> std::io::Result<Chunk> {
     let data = source.read_blocking(offset, len)?;
-    let sha256 = checksum
-        .then(|| digest::digest(&digest::SHA256, &data).as_ref().try_into())
-        .transpose()
-        .map_err(std::io::Error::other)?;
-    Ok(Chunk { offset, data, sha256 })
+    let checksum = checksum.map(|algorithm| (algorithm, algorithm.digest(&data)));
+    Ok(Chunk { offset, data, checksum })
 }
 
 fn file_err(source: &Source) -> impl Fn(std::io::Error) -> TusError + use<> {

@@ -110,8 +110,11 @@ async fn documents_sealed_in_the_vault_upload_without_a_plaintext_copy_and_resum
     let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
     for (i, doc) in filing.documents.iter_mut().enumerate() {
         let id = format!("doc-{i}");
-        c.vault.write_blob(&id, &mut std::io::Cursor::new(&bytes[..bytes.len() - i * 1000])).unwrap();
-        doc.source = DocumentSource::Blob { id, name: format!("{}.pdf", doc.title) };
+        let sealed = c.vault.write_blob(&id, &mut std::io::Cursor::new(&bytes[..bytes.len() - i * 1000])).unwrap();
+        // The first names the digest sealing gave, as the app does; the others are hashed
+        // when queued, as documents queued by the previous version were.
+        doc.source =
+            DocumentSource::Blob { id, name: format!("{}.pdf", doc.title), sha256: (i == 0).then_some(sealed.sha256) };
     }
     outbox::enqueue(&c.vault, c.session.account(), filing).unwrap();
     // The connection drops after 1 MiB of the first file: the upload resumes from the court's
@@ -229,6 +232,23 @@ async fn a_refused_filing_needs_attention_with_the_courts_reasons() {
         items
             .iter()
             .any(|i| matches!(&i.state, ItemState::NeedsAttention { reason, .. } if reason.contains("changed after")))
+    );
+
+    // A file last written long ago is told unchanged by its size and time, not read again:
+    // rewritten with other bytes of the same size, it is caught all the same.
+    let old = draft(dir.path(), "civil-contract");
+    let DocumentSource::File { path } = old.documents[0].source.clone() else { unreachable!("draft() makes files") };
+    let a_day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(a_day_ago).unwrap();
+    let queued = outbox::enqueue(&c.vault, c.session.account(), old).unwrap();
+    assert!(queued.uploads[0].modified_ns.is_some(), "a settled file is stamped");
+    let same_size = vec![b'x'; usize::try_from(queued.uploads[0].bytes).unwrap()];
+    std::fs::write(&path, same_size).unwrap();
+    let items = drain_until_settled(&mut c, 1).await;
+    let item = items.iter().find(|i| i.id == queued.id).unwrap();
+    assert!(
+        matches!(&item.state, ItemState::NeedsAttention { reason, .. } if reason.contains("changed after")),
+        "{item:?}"
     );
 }
 
