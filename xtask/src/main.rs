@@ -61,7 +61,7 @@ fn main() {
                 bench::part(part)
             }
             Some(other) => {
-                eprintln!("cargo xtask bench [vault|backup|sync|evidence|torture|proxy]: unknown part {other:?}");
+                eprintln!("cargo xtask bench [vault|backup|sync|evidence|torture|proxy|scale]: unknown part {other:?}");
                 std::process::exit(1);
             }
         },

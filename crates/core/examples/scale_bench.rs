@@ -31,7 +31,7 @@ use courtside_vault::{KdfParams, Vault};
 
 const PASSPHRASE: &str = "a busy practice of fifty lawyers";
 /// Changes whenever what `generate` writes changes: an older vault is then made again.
-const RECIPE: &str = "scale-1";
+const RECIPE: &str = "scale-2";
 /// A busy practice is 16 units.
 const FULL: u64 = 16;
 const CASES: u64 = 1_000;
@@ -154,6 +154,12 @@ fn generate(dir: &Path, units: u64) -> Result<(), Box<dyn std::error::Error>> {
     let config = AppConfig::new(data_dir(dir), CourtChoice::Demo);
     let (vault, _) = Vault::create(&config.vault_dir(), PASSPHRASE, KdfParams::default())?;
     let vault = Arc::new(vault);
+    if units == 0 {
+        // The empty vault: the reference for memory.
+        drop(vault);
+        std::fs::write(dir.join("recipe"), recipe(units))?;
+        return Ok(());
+    }
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ units);
     let now = time::OffsetDateTime::now_utc();
     let day = |d: i64| (now + time::Duration::days(d)).date().to_string();
@@ -266,7 +272,11 @@ fn generate(dir: &Path, units: u64) -> Result<(), Box<dyn std::error::Error>> {
     // Served documents (16 KiB each) and one hearing per docketed case, as the court's feed
     // keeps them.
     for i in 0..size.served {
-        let case = i % size.cases;
+        // To docketed cases only (the others have no court case number yet).
+        let case = match i % size.cases {
+            c if c % 10 == 9 => c - 1,
+            c => c,
+        };
         let blob_id = format!("served-{i}");
         let info = vault.write_blob(&blob_id, &mut Content { pool: &pool, at: 0, left: 16 << 10 })?;
         let sent = now - time::Duration::days(i64::try_from(i % 700)?);
@@ -362,10 +372,8 @@ fn measure(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         let (t, exhibits) = timed(|| app.list_exhibits())?;
         println!("locker_ms {}", t.as_secs_f64() * 1e3);
         println!("exhibits {}", exhibits.len());
-        if let Some(first) = cases
-            .iter()
-            .min_by_key(|c| c.title.trim_start_matches("张三").split('诉').next().and_then(|n| n.parse::<u64>().ok()))
-        {
+        let number = |title: &str| title.strip_prefix("张三")?.split('诉').next()?.parse::<u64>().ok();
+        if let Some(first) = cases.iter().filter(|c| number(&c.title).is_some()).min_by_key(|c| number(&c.title)) {
             // What the case page asks for: the case, and the exhibits to show its own.
             let (t, (case, all)) = timed(|| Ok((app.get_case(&first.id)?, app.list_exhibits()?)))?;
             let own: Vec<_> = all.iter().filter(|e| case.case.exhibits.contains(&e.id)).collect();

@@ -549,13 +549,28 @@ impl App {
     pub(crate) fn log_submitted_exhibits(&self) -> Result<(), AppError> {
         let (vault, cases) = self.with_open(|o| Ok((o.drafts.vault(), o.cases.list()?)))?;
         let items = courtside_sync::outbox::items(&vault)?;
-        for case in cases.iter().filter(|c| !c.exhibits.is_empty()) {
-            let Some(item) = case.filing_item.as_deref().and_then(|id| items.iter().find(|i| i.id == id)) else {
-                continue;
-            };
-            let Some(receipt) = item.court_receipt() else { continue };
-            self.with_locker(|locker| {
-                let logged = locker.custody(None)?;
+        let filed: Vec<_> = cases
+            .iter()
+            .filter(|c| !c.exhibits.is_empty())
+            .filter_map(|case| {
+                let item = case.filing_item.as_deref().and_then(|id| items.iter().find(|i| i.id == id))?;
+                Some((case, item, item.court_receipt()?))
+            })
+            .collect();
+        if filed.is_empty() {
+            return self.log_exchange_submissions(&vault);
+        }
+        self.with_locker(|locker| {
+            // The log is read once, whatever the number of cases filed.
+            let mut logged: std::collections::HashSet<(String, String)> = locker
+                .custody(None)?
+                .into_iter()
+                .filter_map(|e| match e.event {
+                    Event::Submitted { filing_id, .. } => Some((e.exhibit, filing_id)),
+                    _ => None,
+                })
+                .collect();
+            for (case, item, receipt) in &filed {
                 for id in &case.exhibits {
                     let exhibit = locker.exhibit(id)?;
                     let Some(at) = item.filing.documents.iter().position(
@@ -564,11 +579,7 @@ impl App {
                         continue;
                     };
                     let Some(court) = receipt.documents.get(at) else { continue };
-                    let already = logged.iter().any(|e| {
-                        e.exhibit == exhibit.id
-                            && matches!(&e.event, Event::Submitted { filing_id, .. } if *filing_id == receipt.filing_id)
-                    });
-                    if !already {
+                    if logged.insert((exhibit.id.clone(), receipt.filing_id.clone())) {
                         locker.log_event(
                             &exhibit.id,
                             Event::Submitted {
@@ -579,9 +590,9 @@ impl App {
                         )?;
                     }
                 }
-                Ok(())
-            })?;
-        }
+            }
+            Ok(())
+        })?;
         self.log_exchange_submissions(&vault)
     }
 

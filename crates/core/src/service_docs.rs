@@ -71,11 +71,13 @@ impl App {
                     o.cases.set_court_case(&case.id, &court_case)?;
                 }
             }
+            // Read once and kept up to date here: a vault with years of service is not read
+            // again for every served document.
+            let mut cases = o.cases.list()?;
             for copy in &served {
                 let doc = &copy.document;
-                let cases = o.cases.list()?;
-                let case = match cases.iter().find(|c| c.court_case.as_deref() == Some(doc.case_id.as_str())) {
-                    Some(c) => c.clone(),
+                let case = match cases.iter().position(|c| c.court_case.as_deref() == Some(doc.case_id.as_str())) {
+                    Some(at) => at,
                     None => {
                         // Known only by service (the user is a defendant): a case to follow it.
                         let created = o.cases.create(CaseFields {
@@ -90,9 +92,14 @@ impl App {
                             facts: String::new(),
                             notes: String::new(),
                         })?;
-                        o.cases.set_court_case(&created.id, &doc.case_id)?
+                        cases.push(o.cases.set_court_case(&created.id, &doc.case_id)?);
+                        cases.len() - 1
                     }
                 };
+                let source = format!("service:{}", doc.id);
+                if cases[case].deadlines.iter().any(|d| d.source.as_deref() == Some(source.as_str())) {
+                    continue;
+                }
                 let (Some(policy), Some(received), Some(code)) =
                     (policy.as_ref(), doc.received_at, period_started_by(&doc.document_kind))
                 else {
@@ -103,8 +110,8 @@ impl App {
                 let start = received.to_offset(offset!(+8)).date();
                 let Ok(d) = deadline(start, period, &WorkingCalendar::new(&policy.calendar)) else { continue };
                 let show = |d: time::Date| d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default();
-                o.cases.add_deadline(
-                    &case.id,
+                cases[case] = o.cases.add_deadline(
+                    &cases[case].id.clone(),
                     CaseDeadline {
                         id: String::new(),
                         period: period.code.clone(),
@@ -115,7 +122,7 @@ impl App {
                         moved: !d.moved_over.is_empty(),
                         calendar_known: d.calendar_known,
                         note: doc.title.clone(),
-                        source: Some(format!("service:{}", doc.id)),
+                        source: Some(source),
                     },
                 )?;
             }

@@ -18,6 +18,7 @@ mod device;
 pub mod inbox;
 mod locker;
 pub mod media;
+mod parallel;
 pub mod photo;
 mod source;
 pub mod timestamps;

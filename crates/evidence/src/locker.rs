@@ -488,19 +488,20 @@ impl Locker {
                 _ => None,
             })
             .collect();
-        let mut checked = 0;
-        for exhibit in self.exhibits().unwrap_or_default() {
-            if only.is_some_and(|id| id != exhibit.id) {
-                continue;
-            }
-            checked += 1;
+        let to_check: Vec<Exhibit> =
+            self.exhibits().unwrap_or_default().into_iter().filter(|e| only.is_none_or(|id| id == e.id)).collect();
+        let checked = to_check.len();
+        // The originals are decrypted and hashed on every core, the findings kept in order.
+        let read =
+            crate::parallel::map(&to_check, |exhibit| self.vault.read_blob(&exhibit.blob_id, &mut std::io::sink()));
+        for (exhibit, result) in to_check.iter().zip(read) {
             let problem = |reason: String| Problem {
                 exhibit: Some(exhibit.id.clone()),
                 number: Some(exhibit.number),
                 entry: None,
                 reason,
             };
-            match self.vault.read_blob(&exhibit.blob_id, &mut std::io::sink()) {
+            match result {
                 Ok(info) if Some(&info.sha256) != captured.get(&exhibit.id) => problems.push(problem(format!(
                     "the sealed original hashes to {}, the custody log recorded {}",
                     info.sha256,

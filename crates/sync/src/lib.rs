@@ -97,7 +97,10 @@ pub(crate) fn now() -> i64 {
 pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<([u8; 32], u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 20];
+    // Large sequential reads, but no more buffer than the file needs (a drain of many small
+    // filings would otherwise clear a mebibyte for each).
+    let size = file.metadata().map_or(1 << 20, |m| m.len());
+    let mut buf = vec![0u8; usize::try_from(size.clamp(4096, 1 << 20)).unwrap_or(1 << 20) + 1];
     let mut total = 0u64;
     loop {
         let n = std::io::Read::read(&mut file, &mut buf)?;

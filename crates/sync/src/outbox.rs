@@ -619,10 +619,13 @@ impl<'a> Drain<'a> {
                         }
                         other => other?,
                     };
-                    // Saved before any byte is sent: a restart resumes this very upload.
+                    // Saved before any byte is sent, so that a restart resumes this very upload
+                    // (a file of one chunk is simply sent again: nothing to resume).
                     item.uploads[i].upload_url = Some(url.to_string());
                     item.state = ItemState::Uploading;
-                    self.save(item)?;
+                    if item.uploads[i].bytes > self.tus.chunk_size() {
+                        self.save(item)?;
+                    }
                     (url, true)
                 }
             };

@@ -284,6 +284,12 @@ impl TusClient {
         Ok(Self { http, chunk: chunk.max(1), retry, checksums: true, known: Arc::default() })
     }
 
+    /// How many bytes each request sends at most.
+    #[must_use]
+    pub fn chunk_size(&self) -> u64 {
+        self.chunk
+    }
+
     /// The same client going through these network settings (proxy, extra roots).
     ///
     /// # Errors
