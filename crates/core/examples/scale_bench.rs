@@ -331,8 +331,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn timed<T>(f: impl FnMut() -> Result<T, courtside_core::AppError>) -> Result<(Duration, T), courtside_core::AppError> {
-    let mut f = f;
+fn timed<T>(
+    mut f: impl FnMut() -> Result<T, courtside_core::AppError>,
+) -> Result<(Duration, T), courtside_core::AppError> {
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..RUNS {

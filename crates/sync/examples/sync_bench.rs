@@ -188,16 +188,7 @@ async fn uploads(http: &reqwest::Client, base: &str, clerk: &str, work: &std::pa
         })
         .await
         .unwrap();
-    let id = report.upload_url.path_segments().unwrap().next_back().unwrap().to_owned();
-    let stats: serde_json::Value = http
-        .get(format!("{base}/clerk/v1/uploads/{id}"))
-        .bearer_auth(clerk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = upload_statistics(http, base, clerk, &report).await;
     let resent = stats["receivedBytes"].as_u64().unwrap() - stats["length"].as_u64().unwrap();
     println!(
         "| bytes sent again after a cut at ~50 % of 256 MiB (court's counter) | {:.2} MiB ({} resume) | chunk {} MiB | {:.2} chunk | <= 1 chunk |",
@@ -300,18 +291,20 @@ async fn court_sha256(
     clerk: &str,
     report: &courtside_sync::tus::UploadReport,
 ) -> String {
-    let id = report.upload_url.path_segments().unwrap().next_back().unwrap().to_owned();
     // The court records the digest before it answers the last chunk.
-    let stats: serde_json::Value = http
-        .get(format!("{base}/clerk/v1/uploads/{id}"))
-        .bearer_auth(clerk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = upload_statistics(http, base, clerk, report).await;
     stats["sha256"].as_str().expect("the court's digest of a complete upload").to_owned()
+}
+
+/// The clerk's statistics of an upload (length, bytes received, digest).
+async fn upload_statistics(
+    http: &reqwest::Client,
+    base: &str,
+    clerk: &str,
+    report: &courtside_sync::tus::UploadReport,
+) -> serde_json::Value {
+    let id = report.upload_url.path_segments().unwrap().next_back().unwrap().to_owned();
+    http.get(format!("{base}/clerk/v1/uploads/{id}")).bearer_auth(clerk).send().await.unwrap().json().await.unwrap()
 }
 
 fn write_pattern(path: &std::path::Path, len: u64) -> [u8; 32] {
