@@ -2,6 +2,7 @@
 //! PKCE (S256 only) for native apps on loopback redirects (RFC 8252 §7.3), rotating refresh
 //! tokens with replay detection, EdDSA ID tokens, and device-key registration.
 
+use crate::store::Cached;
 use std::num::NonZeroU32;
 
 use axum::extract::{Query, State};
@@ -65,7 +66,7 @@ fn hash_password(salt: &[u8], password: &str) -> Vec<u8> {
 pub(crate) fn seed_accounts(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     for a in DEMO_ACCOUNTS {
         let salt = random_token(16).into_bytes();
-        conn.execute(
+        conn.run(
             "INSERT OR IGNORE INTO accounts (id, username, name, role, verification_level, password_salt, password_hash)
              VALUES (?1, ?2, ?3, ?4, 2, ?5, ?6)",
             rusqlite::params![
@@ -230,7 +231,7 @@ pub(crate) async fn authorize_submit(
         Err(Err(why)) => return Ok(error_page(&why)),
     };
     let account = state.store.with(|c| {
-        optional(c.query_row(
+        optional(c.one(
             "SELECT id, password_salt, password_hash FROM accounts WHERE username = ?1",
             [&form.username],
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?)),
@@ -245,7 +246,7 @@ pub(crate) async fn authorize_submit(
     };
     let code = random_token(32);
     state.store.with(|c| {
-        c.execute(
+        c.run(
             "INSERT INTO auth_codes (code_hash, account_id, client_id, redirect_uri, challenge, nonce, scope, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             rusqlite::params![
@@ -393,13 +394,13 @@ pub(crate) async fn token(
     state.store.with(|c| {
         let tx = c.transaction()?;
         for (token, kind, expires) in [(&access, "access", now + ttl), (&refresh, "refresh", now + REFRESH_TTL_SECONDS)] {
-            tx.execute(
+            tx.run(
                 "INSERT INTO tokens (token_hash, kind, account_id, client_id, scope, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 rusqlite::params![sha256_hex(token.as_bytes()), kind, account_id, req.client_id, scope, expires],
             )?;
         }
         if let Some(old) = &redeemed {
-            tx.execute(
+            tx.run(
                 "UPDATE tokens SET successor = ?1 WHERE token_hash = ?2",
                 rusqlite::params![sha256_hex(refresh.as_bytes()), old],
             )?;
@@ -439,7 +440,7 @@ const REFRESH_REUSE_GRACE_SECONDS: i64 = 60;
 fn redeem_code(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiError> {
     let row = state.store.with(|c| {
         let tx = c.transaction()?;
-        let row = optional(tx.query_row(
+        let row = optional(tx.one(
             "DELETE FROM auth_codes WHERE code_hash = ?1
              RETURNING account_id, client_id, redirect_uri, challenge, nonce, scope, expires_at",
             [sha256_hex(req.code.as_bytes())],
@@ -479,7 +480,7 @@ fn redeem_refresh(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiEr
         .store
         .with(|c| {
             let tx = c.transaction()?;
-            let row = optional(tx.query_row(
+            let row = optional(tx.one(
                 "SELECT account_id, client_id, scope, expires_at, used, used_at, successor FROM tokens
              WHERE token_hash = ?1 AND kind = 'refresh'",
                 [&hash],
@@ -500,7 +501,7 @@ fn redeem_refresh(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiEr
             let successor_unused = |successor: &Option<String>| -> rusqlite::Result<bool> {
                 let Some(next) = successor else { return Ok(false) };
                 let used: Option<bool> =
-                    optional(tx.query_row("SELECT used FROM tokens WHERE token_hash = ?1", [next], |r| r.get(0)))?;
+                    optional(tx.one("SELECT used FROM tokens WHERE token_hash = ?1", [next], |r| r.get(0)))?;
                 Ok(used == Some(false))
             };
             let grant = match row {
@@ -518,19 +519,19 @@ fn redeem_refresh(state: &CourtState, req: &TokenRequest) -> Result<Grant, ApiEr
                     // revoked and new ones issued in their place. (The window counts from the
                     // first use; it does not move.)
                     if let Some(next) = &successor {
-                        tx.execute("DELETE FROM tokens WHERE token_hash = ?1", [next])?;
+                        tx.run("DELETE FROM tokens WHERE token_hash = ?1", [next])?;
                     }
                     Ok((account, scope, None, Some(hash.clone())))
                 }
                 Some(((account, client, _), (_, true, _, _))) => {
                     // A rotated refresh token came back: someone has a copy. Revoke them all
                     // (OAuth 2.0 Security BCP, refresh token rotation).
-                    tx.execute("DELETE FROM tokens WHERE account_id = ?1 AND client_id = ?2", [&account, &client])?;
+                    tx.run("DELETE FROM tokens WHERE account_id = ?1 AND client_id = ?2", [&account, &client])?;
                     Err("the refresh token was already used; every token of this sign-in is revoked")
                 }
                 Some((_, (expires, _, _, _))) if expires <= now => Err("the refresh token has expired"),
                 Some(((account, _, scope), _)) => {
-                    tx.execute(
+                    tx.run(
                         "UPDATE tokens SET used = 1, used_at = ?1 WHERE token_hash = ?2",
                         rusqlite::params![now, &hash],
                     )?;
@@ -548,7 +549,7 @@ fn device_proves(tx: &rusqlite::Transaction<'_>, account: &str, req: &TokenReque
     if req.device_id.is_empty() || req.device_proof.is_empty() {
         return Ok(false);
     }
-    let key: Option<String> = optional(tx.query_row(
+    let key: Option<String> = optional(tx.one(
         "SELECT public_key FROM devices WHERE id = ?1 AND account_id = ?2",
         [&req.device_id, account],
         |r| r.get(0),
@@ -574,7 +575,7 @@ fn jwt(state: &CourtState, claims: &serde_json::Value) -> String {
               (status = 401, description = "No or expired token", body = courtside_court_api::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn me(State(state): State<CourtState>, caller: Caller) -> Result<Json<Account>, ApiError> {
     let account = state.store.with(|c| {
-        c.query_row(
+        c.one(
             "SELECT id, username, name, role, verification_level FROM accounts WHERE id = ?1",
             [&caller.account_id],
             |r| {
@@ -612,7 +613,7 @@ pub(crate) async fn register_device(
     let id = new_id("dev");
     let now = unix_now();
     state.store.with(|c| {
-        c.execute(
+        c.run(
             "INSERT INTO devices (id, account_id, public_key, name, registered_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![id, caller.account_id, reg.public_key, name, now],
         )

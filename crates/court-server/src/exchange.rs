@@ -1,6 +1,7 @@
 //! Cases opened by the clerk, fee notices with a simulated hosted payment page, mediation
 //! threads, and evidence exchange with cross-examination opinions.
 
+use crate::store::Cached;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -49,7 +50,7 @@ pub(crate) async fn open_case(
         }
         let (id, case_number) = docket_case(&tx, &req.case_type, &req.title)?;
         for account in &accounts {
-            tx.execute("INSERT OR IGNORE INTO case_parties (case_id, account_id) VALUES (?1, ?2)", [&id, account])?;
+            tx.run("INSERT OR IGNORE INTO case_parties (case_id, account_id) VALUES (?1, ?2)", [&id, account])?;
         }
         let parties = case_parties(&tx, &id)?.into_iter().map(|(_, u)| u).collect();
         tx.commit()?;
@@ -97,10 +98,7 @@ pub(crate) async fn post_fee(
     };
     state.store.with(|c| {
         let tx = c.transaction()?;
-        tx.execute(
-            "INSERT INTO fees (id, account_id, body) VALUES (?1, ?2, ?3)",
-            [&fee.id, &account, &to_json(&fee)?],
-        )?;
+        tx.run("INSERT INTO fees (id, account_id, body) VALUES (?1, ?2, ?3)", [&fee.id, &account, &to_json(&fee)?])?;
         record_change(
             &tx,
             &account,
@@ -155,7 +153,7 @@ pub(crate) async fn start_payment(
     let token = random_token(24);
     state
         .store
-        .with(|c| c.execute("UPDATE fees SET pay_token_hash = ?1 WHERE id = ?2", [sha256_hex(token.as_bytes()), id]))?;
+        .with(|c| c.run("UPDATE fees SET pay_token_hash = ?1 WHERE id = ?2", [sha256_hex(token.as_bytes()), id]))?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     Ok(Json(PaymentSession { payment_url: format!("http://{host}/pay/{token}") }))
 }
@@ -164,7 +162,7 @@ fn fee_by_token(state: &CourtState, token: &str) -> Result<(String, FeeNotice), 
     state
         .store
         .with(|c| {
-            crate::http::optional(c.query_row(
+            crate::http::optional(c.one(
                 "SELECT account_id, body FROM fees WHERE pay_token_hash = ?1",
                 [sha256_hex(token.as_bytes())],
                 |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
@@ -218,12 +216,12 @@ pub(crate) async fn payment_confirm(
 ) -> Result<Response, ApiError> {
     let (account, mut fee) = fee_by_token(&state, &token)?;
     if fee.status == FeeStatus::Unpaid {
-        let number: i64 = state.store.with(|c| c.query_row("SELECT COUNT(*) FROM fees", [], |r| r.get(0)))?;
+        let number: i64 = state.store.with(|c| c.one("SELECT COUNT(*) FROM fees", [], |r| r.get(0)))?;
         let receipt_number = format!("FS{}{:06}", time::OffsetDateTime::now_utc().year(), number);
         fee.status = FeeStatus::Paid { paid_at: from_unix(unix_now()), receipt_number: receipt_number.clone() };
         state.store.with(|c| {
             let tx = c.transaction()?;
-            tx.execute("UPDATE fees SET body = ?1 WHERE id = ?2", [&to_json(&fee)?, &fee.id])?;
+            tx.run("UPDATE fees SET body = ?1 WHERE id = ?2", [&to_json(&fee)?, &fee.id])?;
             record_change(&tx, &account, &ChangeEvent::FeePaid { fee_id: fee.id.clone(), receipt_number })?;
             tx.commit()
         })?;
@@ -284,7 +282,7 @@ fn post_message(
         if parties.is_empty() {
             return Ok(false);
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO mediation (id, case_id, body) VALUES (?1, ?2, ?3)",
             [&message.id, case, &to_json(&message)?],
         )?;
@@ -366,7 +364,7 @@ pub(crate) async fn offline_step(
             recorded_at: from_unix(unix_now()),
         };
         state.store.with(|c| {
-            c.execute(
+            c.run(
                 "INSERT INTO offline_steps (id, case_id, body) VALUES (?1, ?2, ?3)",
                 rusqlite::params![record.id, case, to_json(&record)?],
             )
@@ -477,7 +475,7 @@ fn submit_exhibit_once(
     };
     state.store.with(|c| {
         let tx = c.transaction()?;
-        tx.execute(
+        tx.run(
             "INSERT INTO exhibits (id, case_id, account_id, body, upload_id) VALUES (?1, ?2, ?3, ?4, ?5)",
             [&exhibit.id, &case, &account_id.to_owned(), &to_json(&exhibit)?, &req.upload_id],
         )?;
@@ -511,7 +509,7 @@ pub(crate) async fn exhibit_content(
     let upload: Option<String> = state
         .store
         .with(|c| {
-            crate::http::optional(c.query_row(
+            crate::http::optional(c.one(
                 "SELECT upload_id FROM exhibits WHERE id = ?1 AND case_id = ?2",
                 [&id, &case],
                 |r| r.get::<_, Option<String>>(0),
@@ -542,7 +540,7 @@ pub(crate) async fn cross_examine(
     let me = party_name(&state, &case, &caller.account_id)?;
     let outcome = state.store.with(|c| {
         let tx = c.transaction()?;
-        let row = crate::http::optional(tx.query_row(
+        let row = crate::http::optional(tx.one(
             "SELECT account_id, body FROM exhibits WHERE id = ?1 AND case_id = ?2",
             [&id, &case],
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
@@ -558,7 +556,7 @@ pub(crate) async fn cross_examine(
         let mut exhibit: ExchangedExhibit = crate::http::from_json(&body)?;
         exhibit.opinions.retain(|o| o.by != me);
         exhibit.opinions.push(CrossExamination { by: me.clone(), ..opinion });
-        tx.execute("UPDATE exhibits SET body = ?1 WHERE id = ?2", [&to_json(&exhibit)?, &id])?;
+        tx.run("UPDATE exhibits SET body = ?1 WHERE id = ?2", [&to_json(&exhibit)?, &id])?;
         record_change(
             &tx,
             &owner,
@@ -586,11 +584,10 @@ pub(crate) async fn get_case(
 
 fn case(state: &CourtState, id: &str) -> Result<Option<CourtCase>, ApiError> {
     Ok(state.store.with(|c| {
-        let row = crate::http::optional(c.query_row(
-            "SELECT case_number, case_type, title FROM cases WHERE id = ?1",
-            [id],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
-        ))?;
+        let row =
+            crate::http::optional(c.one("SELECT case_number, case_type, title FROM cases WHERE id = ?1", [id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            }))?;
         row.map(|(case_number, case_type, title)| {
             Ok(CourtCase {
                 id: id.to_owned(),

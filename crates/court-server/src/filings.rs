@@ -1,6 +1,7 @@
 //! Filings with idempotency keys, the clerk's review, electronic service, and the change
 //! feed that tells each account what happened.
 
+use crate::store::Cached;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -27,7 +28,7 @@ use crate::uploads;
 /// Appends an event to an account's change feed (inside the caller's transaction).
 pub(crate) fn record_change(conn: &Connection, account_id: &str, event: &ChangeEvent) -> rusqlite::Result<()> {
     let json = to_json(event)?;
-    conn.execute(
+    conn.run(
         "INSERT INTO changes (account_id, at, event) VALUES (?1, ?2, ?3)",
         rusqlite::params![account_id, unix_now(), json],
     )?;
@@ -45,13 +46,13 @@ enum Claim {
 fn claim_key(state: &CourtState, account: &str, key: &str, request_hash: &str) -> Result<Claim, ApiError> {
     let existing = state.store.with(|c| {
         let tx = c.transaction()?;
-        let row = optional(tx.query_row(
+        let row = optional(tx.one(
             "SELECT request_hash, status, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
             [account, key],
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<u16>>(1)?, r.get::<_, Option<String>>(2)?)),
         ))?;
         if row.is_none() {
-            tx.execute(
+            tx.run(
                 "INSERT INTO idempotency (account_id, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
                 rusqlite::params![account, key, request_hash, unix_now()],
             )?;
@@ -115,7 +116,7 @@ pub(crate) fn at_most_once<T: serde::Serialize>(
         Ok((status, value)) => {
             let json = serde_json::to_string(&value).map_err(ApiError::internal)?;
             state.store.with(|c| {
-                c.execute(
+                c.run(
                     "UPDATE idempotency SET status = ?1, body = ?2 WHERE account_id = ?3 AND key = ?4",
                     rusqlite::params![status.as_u16(), json, account, key],
                 )
@@ -131,7 +132,7 @@ pub(crate) fn at_most_once<T: serde::Serialize>(
 
 fn release_key(state: &CourtState, account: &str, key: &str) {
     if let Err(e) =
-        state.store.with(|c| c.execute("DELETE FROM idempotency WHERE account_id = ?1 AND key = ?2", [account, key]))
+        state.store.with(|c| c.run("DELETE FROM idempotency WHERE account_id = ?1 AND key = ?2", [account, key]))
     {
         tracing::error!(error = %e, "could not release an idempotency key");
     }
@@ -190,7 +191,7 @@ pub(crate) async fn submit(
         Ok(filing) => {
             let json = serde_json::to_string(&filing).map_err(ApiError::internal)?;
             state.store.with(|c| {
-                c.execute(
+                c.run(
                     "UPDATE idempotency SET status = 201, body = ?1 WHERE account_id = ?2 AND key = ?3",
                     rusqlite::params![json, caller.account_id, key],
                 )
@@ -215,11 +216,9 @@ pub(crate) async fn submit(
 
 fn device_key(state: &CourtState, account: &str, device: &str) -> Result<Option<Vec<u8>>, ApiError> {
     let key: Option<String> = state.store.with(|c| {
-        optional(c.query_row(
-            "SELECT public_key FROM devices WHERE id = ?1 AND account_id = ?2",
-            [device, account],
-            |r| r.get(0),
-        ))
+        optional(
+            c.one("SELECT public_key FROM devices WHERE id = ?1 AND account_id = ?2", [device, account], |r| r.get(0)),
+        )
     })?;
     Ok(key.and_then(|k| b64url_decode(&k)))
 }
@@ -347,7 +346,7 @@ fn accept(state: &CourtState, caller: &Caller, key: &str, body: &[u8]) -> Result
         }
         CaseTarget::Existing { case_id } => {
             let party: bool = state.store.with(|c| {
-                c.query_row(
+                c.one(
                     "SELECT EXISTS (SELECT 1 FROM case_parties WHERE case_id = ?1 AND account_id = ?2)",
                     [case_id, &caller.account_id],
                     |r| r.get(0),
@@ -389,7 +388,7 @@ fn accept(state: &CourtState, caller: &Caller, key: &str, body: &[u8]) -> Result
     let json = serde_json::to_string(&filing).map_err(ApiError::internal)?;
     state.store.with(|c| {
         let tx = c.transaction()?;
-        tx.execute(
+        tx.run(
             "INSERT INTO filings (id, account_id, idempotency_key, body, manifest) VALUES (?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![id, caller.account_id, key, json, manifest_bytes],
         )?;
@@ -409,9 +408,9 @@ fn accept(state: &CourtState, caller: &Caller, key: &str, body: &[u8]) -> Result
 
 fn load_filing(conn: &Connection, sql_where: &str, params: &[&str]) -> rusqlite::Result<Option<(String, Filing)>> {
     let sql = format!("SELECT account_id, body FROM filings WHERE {sql_where}");
-    let row = optional(conn.query_row(&sql, rusqlite::params_from_iter(params), |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    }))?;
+    let row = optional(
+        conn.one(&sql, rusqlite::params_from_iter(params), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))),
+    )?;
     row.map(|(account, body)| from_json(&body).map(|f| (account, f))).transpose()
 }
 
@@ -539,7 +538,7 @@ pub(crate) async fn service_content(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let found = state.store.with(|c| {
-        optional(c.query_row(
+        optional(c.one(
             "SELECT body, content FROM service WHERE id = ?1 AND account_id = ?2",
             [&id, &caller.account_id],
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
@@ -567,7 +566,7 @@ pub(crate) async fn service_receipt(
         let Some(mut doc) = load_service(&tx, &id, &caller.account_id)? else { return Ok(None) };
         if doc.received_at.is_none() {
             doc.received_at = Some(from_unix(unix_now()));
-            tx.execute("UPDATE service SET body = ?1 WHERE id = ?2", [&to_json(&doc)?, &id])?;
+            tx.run("UPDATE service SET body = ?1 WHERE id = ?2", [&to_json(&doc)?, &id])?;
         }
         tx.commit()?;
         Ok(Some(doc))
@@ -608,10 +607,10 @@ pub(crate) async fn clerk_review(
             ReviewDecision::StartReview if filing.status == FilingStatus::Submitted => FilingStatus::UnderReview,
             ReviewDecision::Docket if open => {
                 let (case_id, case_number) = match &filing.case_id {
-                    Some(id) => (id.clone(), tx.query_row("SELECT case_number FROM cases WHERE id = ?1", [id], |r| r.get(0))?),
+                    Some(id) => (id.clone(), tx.one("SELECT case_number FROM cases WHERE id = ?1", [id], |r| r.get(0))?),
                     None => docket_case(&tx, &filing.case_type, &filing.title)?,
                 };
-                tx.execute("INSERT OR IGNORE INTO case_parties (case_id, account_id) VALUES (?1, ?2)", [&case_id, &account])?;
+                tx.run("INSERT OR IGNORE INTO case_parties (case_id, account_id) VALUES (?1, ?2)", [&case_id, &account])?;
                 filing.case_id = Some(case_id.clone());
                 FilingStatus::Docketed { case_id, case_number }
             }
@@ -625,7 +624,7 @@ pub(crate) async fn clerk_review(
             }
         };
         filing.status = status.clone();
-        tx.execute("UPDATE filings SET body = ?1 WHERE id = ?2", [&to_json(&filing)?, &id])?;
+        tx.run("UPDATE filings SET body = ?1 WHERE id = ?2", [&to_json(&filing)?, &id])?;
         record_change(&tx, &account, &ChangeEvent::FilingStatus { filing_id: id.clone(), idempotency_key: filing.idempotency_key.clone(), status })?;
         tx.commit()?;
         Ok(Ok(filing))
@@ -646,9 +645,9 @@ pub(crate) async fn clerk_serve(
     let content = b64url_decode(&req.content).ok_or_else(|| {
         ApiError::unprocessable("bad-content", "Bad content", "content must be base64url without padding")
     })?;
-    let account: Option<String> = state.store.with(|c| {
-        optional(c.query_row("SELECT id FROM accounts WHERE username = ?1", [&req.recipient], |r| r.get(0)))
-    })?;
+    let account: Option<String> = state
+        .store
+        .with(|c| optional(c.one("SELECT id FROM accounts WHERE username = ?1", [&req.recipient], |r| r.get(0))))?;
     let account = account.ok_or_else(|| {
         ApiError::unprocessable("unknown-recipient", "Unknown recipient", format!("no account {:?}", req.recipient))
     })?;
@@ -666,7 +665,7 @@ pub(crate) async fn clerk_serve(
     let json = serde_json::to_string(&doc).map_err(ApiError::internal)?;
     state.store.with(|c| {
         let tx = c.transaction()?;
-        tx.execute(
+        tx.run(
             "INSERT INTO service (id, account_id, body, content) VALUES (?1, ?2, ?3, ?4)",
             rusqlite::params![doc.id, account, json, content],
         )?;

@@ -2,6 +2,7 @@
 //! court's small WebRTC hearing room (a page plus WebSocket signalling that relays offers,
 //! answers and ICE candidates between the participants of one hearing).
 
+use crate::store::Cached;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -71,11 +72,11 @@ pub(crate) async fn schedule(
     let stored = state.store.with(|c| {
         let tx = c.transaction()?;
         let exists: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1)", [&hearing.case_id], |r| r.get(0))?;
+            tx.one("SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1)", [&hearing.case_id], |r| r.get(0))?;
         if !exists {
             return Ok(false);
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO hearings (id, case_id, body) VALUES (?1, ?2, ?3)",
             [&hearing.id, &hearing.case_id, &to_json(&hearing)?],
         )?;
@@ -172,7 +173,7 @@ pub(crate) async fn check_in(
     }
     let now = unix_now();
     state.store.with(|c| {
-        c.execute(
+        c.run(
             "INSERT INTO check_ins (hearing_id, account_id, body, at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (hearing_id, account_id) DO UPDATE SET body = excluded.body, at = excluded.at",
             rusqlite::params![id, caller.account_id, to_json(&check)?, now],
@@ -194,8 +195,7 @@ pub(crate) async fn clerk_check_ins(
     let rows: Vec<(String, String, i64)> = state
         .store
         .with(|c| {
-            let exists: bool =
-                c.query_row("SELECT EXISTS (SELECT 1 FROM hearings WHERE id = ?1)", [&id], |r| r.get(0))?;
+            let exists: bool = c.one("SELECT EXISTS (SELECT 1 FROM hearings WHERE id = ?1)", [&id], |r| r.get(0))?;
             if !exists {
                 return Ok(None);
             }
@@ -238,7 +238,7 @@ pub(crate) async fn join(
         return Err(ApiError::conflict("not-in-court-room", "this hearing is not held in the court's online room"));
     }
     let checked_in: bool = state.store.with(|c| {
-        c.query_row(
+        c.one(
             "SELECT EXISTS (SELECT 1 FROM check_ins WHERE hearing_id = ?1 AND account_id = ?2)",
             [&id, &caller.account_id],
             |r| r.get(0),
@@ -251,7 +251,7 @@ pub(crate) async fn join(
     let ends = hearing.starts_at.unix_timestamp() + i64::from(hearing.duration_minutes) * 60 + JOIN_GRACE_SECONDS;
     let expires = ends.max(unix_now() + JOIN_GRACE_SECONDS);
     state.store.with(|c| {
-        c.execute(
+        c.run(
             "INSERT INTO join_tokens (token_hash, hearing_id, account_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
             rusqlite::params![sha256_hex(token.as_bytes()), id, caller.account_id, expires],
         )
@@ -308,7 +308,7 @@ fn record_statement(
     }
     let receipt = StatementReceipt { id: new_id("stm"), received_at: now };
     state.store.with(|c| {
-        c.execute(
+        c.run(
             "INSERT INTO statements (id, hearing_id, account_id, question_id, text, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             rusqlite::params![receipt.id, id, caller.account_id, s.question_id, s.text, now.unix_timestamp()],
         )
@@ -363,7 +363,7 @@ pub(crate) struct RoomQuery {
 
 fn admitted(state: &CourtState, hearing: &str, token: &str) -> Result<bool, ApiError> {
     let expires: Option<i64> = state.store.with(|c| {
-        optional(c.query_row(
+        optional(c.one(
             "SELECT expires_at FROM join_tokens WHERE token_hash = ?1 AND hearing_id = ?2",
             [sha256_hex(token.as_bytes()), hearing.to_owned()],
             |r| r.get(0),

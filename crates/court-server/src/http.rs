@@ -1,6 +1,7 @@
 //! What every handler shares: the court's state, errors as RFC 9457 problems, and the
 //! bearer-token extractors for accounts and clerks.
 
+use crate::store::Cached;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -145,7 +146,7 @@ impl FromRequestParts<CourtState> for Caller {
         })?;
         let now = unix_now();
         let found: Option<String> = state.store.with(|c| {
-            optional(c.query_row(
+            optional(c.one(
                 "SELECT account_id FROM tokens WHERE token_hash = ?1 AND kind = 'access' AND expires_at > ?2",
                 rusqlite::params![sha256_hex(token.as_bytes()), now],
                 |r| r.get(0),
@@ -227,7 +228,7 @@ pub(crate) fn load_json<T: serde::de::DeserializeOwned>(
     sql: &str,
     params: impl rusqlite::Params,
 ) -> rusqlite::Result<Option<T>> {
-    optional(conn.query_row(sql, params, |r| r.get::<_, String>(0)))?.map(|t| from_json(&t)).transpose()
+    optional(conn.one(sql, params, |r| r.get::<_, String>(0)))?.map(|t| from_json(&t)).transpose()
 }
 
 /// Every row's first column, parsed from JSON.
@@ -261,7 +262,7 @@ pub(crate) fn party_name(state: &CourtState, case_id: &str, account_id: &str) ->
 
 /// The account id of a username.
 pub(crate) fn account_of(conn: &rusqlite::Connection, username: &str) -> rusqlite::Result<Option<String>> {
-    optional(conn.query_row("SELECT id FROM accounts WHERE username = ?1", [username], |r| r.get(0)))
+    optional(conn.one("SELECT id FROM accounts WHERE username = ?1", [username], |r| r.get(0)))
 }
 
 /// Puts a new case on the docket with the next case number; returns its id and number.
@@ -271,9 +272,9 @@ pub(crate) fn docket_case(
     title: &str,
 ) -> rusqlite::Result<(String, String)> {
     let id = new_id("case");
-    let number: i64 = conn.query_row("SELECT COUNT(*) + 1 FROM cases", [], |r| r.get(0))?;
+    let number: i64 = conn.one("SELECT COUNT(*) + 1 FROM cases", [], |r| r.get(0))?;
     let case_number = format!("({})示0101民初{number}号", OffsetDateTime::now_utc().year());
-    conn.execute(
+    conn.run(
         "INSERT INTO cases (id, case_number, case_type, title) VALUES (?1, ?2, ?3, ?4)",
         [&id, &case_number, case_type, title],
     )?;

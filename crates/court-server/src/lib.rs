@@ -17,6 +17,7 @@ mod store;
 mod timestamps;
 mod uploads;
 
+use crate::store::Cached;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -255,9 +256,7 @@ pub async fn start(config: CourtConfig) -> Result<RunningCourt, StartError> {
 /// The court's Ed25519 signing key, created at first start and kept in its database.
 fn court_key(store: &store::Store) -> Result<http::CourtKey, String> {
     let existing: Option<String> = store
-        .with(|c| {
-            http::optional(c.query_row("SELECT value FROM court_meta WHERE key = 'signing_key'", [], |r| r.get(0)))
-        })
+        .with(|c| http::optional(c.one("SELECT value FROM court_meta WHERE key = 'signing_key'", [], |r| r.get(0))))
         .map_err(|e| e.to_string())?;
     let pkcs8 = match existing.and_then(|v| courtside_court_api::encoding::b64url_decode(&v)) {
         Some(bytes) => bytes,
@@ -266,7 +265,7 @@ fn court_key(store: &store::Store) -> Result<http::CourtKey, String> {
             let bytes = doc.as_ref().to_vec();
             store
                 .with(|c| {
-                    c.execute(
+                    c.run(
                         "INSERT INTO court_meta (key, value) VALUES ('signing_key', ?1)",
                         [courtside_court_api::encoding::b64url(&bytes)],
                     )

@@ -116,6 +116,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+        // Room for every statement the court runs (see [`Cached`]).
+        conn.set_prepared_statement_cache_capacity(128);
         let found: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db_err)?;
         if found > MIGRATIONS.len() {
             return Err(StoreError::TooNew { path, found, known: MIGRATIONS.len() });
@@ -139,5 +141,34 @@ impl Store {
     pub(crate) fn ping(&self) -> bool {
         let Ok(conn) = self.conn.lock() else { return false };
         conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok()
+    }
+}
+
+/// Statements run through the connection's cache of prepared statements: the court answers
+/// the same few queries over and over, and preparing one costs more than running it.
+pub(crate) trait Cached {
+    /// `execute`, with the statement prepared once per connection.
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    /// `query_row`, with the statement prepared once per connection.
+    fn one<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn one<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
     }
 }

@@ -3,6 +3,7 @@
 //! certificate (extended key usage `timeStamping`, critical, as RFC 3161 §2.3 asks) is
 //! published at `GET /v1/timestamps/certificate` and carried in every token.
 
+use crate::store::Cached;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -31,7 +32,7 @@ impl Tsa {
             store
                 .with(|c| {
                     crate::http::optional(
-                        c.query_row("SELECT value FROM court_meta WHERE key = ?1", [key], |r| r.get::<_, String>(0)),
+                        c.one("SELECT value FROM court_meta WHERE key = ?1", [key], |r| r.get::<_, String>(0)),
                     )
                 })
                 .map_err(|e| e.to_string())
@@ -62,7 +63,7 @@ impl Tsa {
                 for (k, v) in [("tsa_key", &pkcs8), ("tsa_certificate", &certificate)] {
                     store
                         .with(|c| {
-                            c.execute(
+                            c.run(
                                 "INSERT OR REPLACE INTO court_meta (key, value) VALUES (?1, ?2)",
                                 [k, &courtside_court_api::encoding::b64url(v)],
                             )

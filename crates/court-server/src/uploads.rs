@@ -4,6 +4,7 @@
 //! A completed upload is hashed; a filing may reference it only when that hash equals the
 //! SHA-256 declared at creation (`Upload-Metadata: sha256 <hex>`) and in the manifest.
 
+use crate::store::Cached;
 use std::io::{Seek, SeekFrom, Write};
 
 use axum::body::Body;
@@ -116,7 +117,7 @@ pub(crate) async fn create(
     let id = new_id("upl");
     std::fs::File::create(state.uploads_dir.join(&id))?;
     state.store.with(|c| {
-        c.execute(
+        c.run(
             "INSERT INTO uploads (id, account_id, length, offset, filename, media_type, declared_sha256, created_at)
              VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7)",
             rusqlite::params![id, caller.account_id, length, filename, text("filetype"), declared, unix_now()],
@@ -141,7 +142,7 @@ fn owned(state: &CourtState, caller: &Caller, id: &str) -> Result<UploadRow, Api
     state
         .store
         .with(|c| {
-            optional(c.query_row(
+            optional(c.one(
                 "SELECT length, offset FROM uploads WHERE id = ?1 AND account_id = ?2",
                 [id, &caller.account_id],
                 |r| Ok(UploadRow { length: r.get(0)?, offset: r.get(1)? }),
@@ -317,7 +318,7 @@ pub(crate) async fn patch(
     }
     // One write per request: where the upload stands and what arrived.
     state.store.with(|c| {
-        c.execute(
+        c.run(
             "UPDATE uploads SET offset = ?1, received_bytes = received_bytes + ?2 WHERE id = ?3",
             rusqlite::params![offset, received, id],
         )
@@ -385,7 +386,7 @@ impl FrameWriter {
 
 fn count_received(state: &CourtState, id: &str, bytes: u64) -> Result<(), ApiError> {
     state.store.with(|c| {
-        c.execute("UPDATE uploads SET received_bytes = received_bytes + ?1 WHERE id = ?2", rusqlite::params![bytes, id])
+        c.run("UPDATE uploads SET received_bytes = received_bytes + ?1 WHERE id = ?2", rusqlite::params![bytes, id])
     })?;
     Ok(())
 }
@@ -418,18 +419,14 @@ pub(crate) async fn statistics(
     state
         .store
         .with(|c| {
-            optional(c.query_row(
-                "SELECT length, offset, received_bytes, sha256 FROM uploads WHERE id = ?1",
-                [&id],
-                |r| {
-                    Ok(UploadStatistics {
-                        length: r.get(0)?,
-                        offset: r.get(1)?,
-                        received_bytes: r.get(2)?,
-                        sha256: r.get(3)?,
-                    })
-                },
-            ))
+            optional(c.one("SELECT length, offset, received_bytes, sha256 FROM uploads WHERE id = ?1", [&id], |r| {
+                Ok(UploadStatistics {
+                    length: r.get(0)?,
+                    offset: r.get(1)?,
+                    received_bytes: r.get(2)?,
+                    sha256: r.get(3)?,
+                })
+            }))
         })?
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found("upload"))
@@ -452,8 +449,7 @@ pub(crate) async fn recover(state: &CourtState) -> Result<usize, ApiError> {
 /// byte went through this server process in order, else by reading the file again.
 async fn finish(state: &CourtState, id: &str) -> Result<(), ApiError> {
     let path = state.uploads_dir.join(id);
-    let length: u64 =
-        state.store.with(|c| c.query_row("SELECT length FROM uploads WHERE id = ?1", [id], |r| r.get(0)))?;
+    let length: u64 = state.store.with(|c| c.one("SELECT length FROM uploads WHERE id = ?1", [id], |r| r.get(0)))?;
     let running = state.digests.take(id, length).await;
     let digest = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
         let mut file = std::fs::File::open(path)?;
@@ -474,7 +470,7 @@ async fn finish(state: &CourtState, id: &str) -> Result<(), ApiError> {
     })
     .await
     .map_err(ApiError::internal)??;
-    state.store.with(|c| c.execute("UPDATE uploads SET sha256 = ?1 WHERE id = ?2", [&digest, id]))?;
+    state.store.with(|c| c.run("UPDATE uploads SET sha256 = ?1 WHERE id = ?2", [&digest, id]))?;
     Ok(())
 }
 
@@ -490,7 +486,7 @@ pub(crate) async fn delete(
 ) -> Result<Response, ApiError> {
     check_version(&headers)?;
     owned(&state, &caller, &id)?;
-    state.store.with(|c| c.execute("DELETE FROM uploads WHERE id = ?1", [&id]))?;
+    state.store.with(|c| c.run("DELETE FROM uploads WHERE id = ?1", [&id]))?;
     state.digests.forget(&id);
     let _ = std::fs::remove_file(state.uploads_dir.join(&id));
     Ok(tus_headers(StatusCode::NO_CONTENT.into_response()))
@@ -507,7 +503,7 @@ pub(crate) struct StoredUpload {
 
 pub(crate) fn stored(state: &CourtState, account_id: &str, id: &str) -> Result<Option<StoredUpload>, ApiError> {
     Ok(state.store.with(|c| {
-        optional(c.query_row(
+        optional(c.one(
             "SELECT length, offset, sha256, declared_sha256 FROM uploads WHERE id = ?1 AND account_id = ?2",
             [id, account_id],
             |r| {

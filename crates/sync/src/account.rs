@@ -184,6 +184,10 @@ pub struct Session {
     vault: Arc<Vault>,
     account: CourtAccount,
     network: Network,
+    /// The court's client, made at its first use and kept: its connections are reused from
+    /// one request to the next instead of a client (TLS settings, connection pool) being
+    /// built for each.
+    court: std::sync::OnceLock<CourtClient>,
 }
 
 /// The lock under which an account's tokens are refreshed, one per account in this process.
@@ -202,13 +206,14 @@ impl Session {
     /// A session for a stored account.
     #[must_use]
     pub fn new(vault: Arc<Vault>, account: CourtAccount) -> Self {
-        Self { vault, account, network: Network::default() }
+        Self { vault, account, network: Network::default(), court: std::sync::OnceLock::new() }
     }
 
     /// The same session going through these network settings.
     #[must_use]
     pub fn with_network(mut self, network: Network) -> Self {
         self.network = network;
+        self.court = std::sync::OnceLock::new();
         self
     }
 
@@ -249,9 +254,13 @@ impl Session {
     /// [`SyncError::Settings`] for unusable settings; a stored court address that no
     /// longer validates.
     pub fn court(&self) -> Result<CourtClient, SyncError> {
+        if let Some(court) = self.court.get() {
+            return Ok(court.clone());
+        }
         let url =
             CourtUrl::parse(&self.account.court).map_err(|e| SyncError::Protocol(format!("court address: {e}")))?;
-        Ok(CourtClient::with_network(url, &self.network)?)
+        let court = CourtClient::with_network(url, &self.network)?;
+        Ok(self.court.get_or_init(|| court).clone())
     }
 
     /// The court's endpoints as this account, with a valid access token (refreshed first

@@ -10,6 +10,11 @@
 //! court is asked by key before sending again) `→ receipted` (only after the court's receipt
 //! is verified with the court's key and stored). A refusal the user must fix becomes
 //! `needsAttention` with the court's reasons.
+//!
+//! Items are driven in batches (ADR 0058): the "being sent" marks of a batch are saved in one
+//! unit of work before the first of its filings is sent, and the court's answers in one after
+//! the last, so a drain commits twice per batch, not twice per item; an answer lost before
+//! that second save is asked for again by the filing's key, as after any crash.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -469,6 +474,93 @@ enum Step {
     Later { why: String, stop: bool },
 }
 
+/// Where an item of a batch stands between the phases of [`Drain::run`].
+enum Next {
+    /// Its files are at the court: it is to be signed and sent.
+    Ready,
+    /// Signed, and marked as being sent: to be sent.
+    Send,
+    /// Sent in an earlier run with an unknown outcome: the court is asked first.
+    Ask,
+    /// Settled and saved already (done, or the user must act).
+    Kept,
+    /// Changed in memory by the court's answer or a failed attempt: to be saved.
+    Changed(Step),
+    /// The user changed it meanwhile: their word stands, it is left for the next run.
+    Theirs,
+    /// Not tried in this run (the court seemed gone).
+    Untried,
+}
+
+/// What [`Drain::prepare`] left an item as.
+enum Prepared {
+    /// Every file is at the court.
+    Uploaded,
+    /// Signed and sent in an earlier run.
+    Submitted,
+    /// Nothing to do (not pending).
+    Kept,
+    /// It went no further; `true` when its new state is saved already.
+    Step(Step, bool),
+}
+
+/// Where an attempt left an item, the errors sorted as the drain treats them.
+fn outcome(result: Result<Prepared, SyncError>) -> Result<Next, SyncError> {
+    Ok(match result {
+        Ok(Prepared::Uploaded) => Next::Ready,
+        Ok(Prepared::Submitted) => Next::Ask,
+        Ok(Prepared::Kept | Prepared::Step(Step::Settled, true)) => Next::Kept,
+        Ok(Prepared::Step(step, _)) => Next::Changed(step),
+        // The user paused or withdrew it meanwhile: their word stands; the next run reads it
+        // again.
+        Err(SyncError::Vault(courtside_vault::VaultError::Conflict { .. })) => Next::Theirs,
+        Err(SyncError::Vault(e)) => return Err(SyncError::Vault(e)),
+        Err(e @ (SyncError::Unreachable(_) | SyncError::NotSignedIn(_))) => {
+            Next::Changed(Step::Later { why: e.to_string(), stop: true })
+        }
+        Err(e) => Next::Changed(Step::Later { why: e.to_string(), stop: false }),
+    })
+}
+
+/// Saves the items of `batch` at `which` in one unit of work. An item the user changed since
+/// it was read is left as they set it (`false` in its place); the others' revisions move on.
+fn save_items(vault: &Vault, batch: &mut [(OutboxItem, Next)], which: &[usize]) -> Result<Vec<bool>, SyncError> {
+    if which.is_empty() {
+        return Ok(Vec::new());
+    }
+    let jsons = which
+        .iter()
+        .map(|&k| serde_json::to_vec(&batch[k].0).map(zeroize::Zeroizing::new))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let saved = vault.transaction(|tx| {
+        let mut saved = Vec::with_capacity(which.len());
+        for (&k, json) in which.iter().zip(&jsons) {
+            let item = &batch[k].0;
+            match tx.put_expecting(OUTBOX, &item.id, records::SCHEMA, item.revision, json) {
+                Ok(()) => saved.push(true),
+                Err(courtside_vault::VaultError::Conflict { .. }) => saved.push(false),
+                Err(e) => return Err(SyncError::Vault(e)),
+            }
+        }
+        Ok(saved)
+    })?;
+    for (&k, kept) in which.iter().zip(&saved) {
+        if *kept {
+            batch[k].0.revision += 1;
+        }
+    }
+    Ok(saved)
+}
+
+/// A batch closes after this many items, so the "being sent" marks of its items are saved
+/// in one unit of work before any is sent, and the court's answers to them in one after the
+/// last (two commits per batch, not two per item) ...
+const BATCH_ITEMS: usize = 64;
+/// ... or once its uploads have taken this long, so a receipt is never kept waiting long.
+/// An item with a file of more than one chunk is a batch of its own.
+const BATCH_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl<'a> Drain<'a> {
     /// Prepares a drain for the session's account.
     ///
@@ -478,7 +570,11 @@ impl<'a> Drain<'a> {
         Ok(Self { vault, session, tus })
     }
 
-    /// Runs every pending item of the account once through its next steps.
+    /// Runs every pending item of the account once through its next steps, oldest first,
+    /// in batches: each batch's files are uploaded, its filings signed and marked as being
+    /// sent (one save), sent one after the other in order, and the court's answers kept
+    /// (one save). Each item is saved in a state a restart resumes from: an answer lost
+    /// before the batch's last save is asked for again, by the filing's key.
     ///
     /// # Errors
     /// [`SyncError::Vault`] (a vault failure stops everything); court trouble is reported in
@@ -489,51 +585,102 @@ impl<'a> Drain<'a> {
     ) -> Result<DrainReport, SyncError> {
         let mut report = DrainReport::default();
         let account = self.session.account().clone();
-        let pending: Vec<OutboxItem> = items(&self.vault)?
+        let mut pending = items(&self.vault)?
             .into_iter()
             .filter(|i| i.pending() && !i.paused && i.court == account.court && i.username == account.username)
-            .collect();
+            .peekable();
         let mut stopped = false;
-        for mut item in pending {
-            if stopped {
-                report.waiting += 1;
-                continue;
+        while pending.peek().is_some() {
+            let started = std::time::Instant::now();
+            let mut batch: Vec<(OutboxItem, Next)> = Vec::new();
+            // An item with a file of several chunks to send goes in a batch of its own: the
+            // items before it do not wait for its upload to be kept.
+            let chunk = self.tus.chunk_size();
+            let large = |i: &OutboxItem| i.uploads.iter().any(|u| !u.uploaded && u.bytes > chunk);
+            while batch.len() < BATCH_ITEMS && started.elapsed() < BATCH_TIME {
+                if !batch.is_empty() && pending.peek().is_some_and(large) {
+                    break;
+                }
+                let Some(mut item) = pending.next() else { break };
+                let alone = large(&item);
+                let next = if stopped { Next::Untried } else { outcome(self.prepare(&mut item, progress).await)? };
+                stopped |= matches!(next, Next::Changed(Step::Later { stop: true, .. }));
+                batch.push((item, next));
+                if alone {
+                    break;
+                }
             }
-            let step = match self.drive(&mut item, progress).await {
-                Ok(step) => step,
-                // The user paused or withdrew it meanwhile: their word stands; the next run
-                // reads it again.
-                Err(SyncError::Vault(courtside_vault::VaultError::Conflict { .. })) => {
-                    report.waiting += 1;
-                    continue;
-                }
-                Err(SyncError::Vault(e)) => return Err(SyncError::Vault(e)),
-                Err(e @ (SyncError::Unreachable(_) | SyncError::NotSignedIn(_))) => {
-                    let stop = true;
-                    Step::Later { why: e.to_string(), stop }
-                }
-                Err(e) => Step::Later { why: e.to_string(), stop: false },
-            };
-            match step {
-                Step::Settled => match item.state {
-                    ItemState::Receipted => report.receipted += 1,
-                    ItemState::NeedsAttention { .. } | ItemState::Failed { .. } => report.needs_attention += 1,
-                    _ => report.waiting += 1,
-                },
-                Step::Later { why, stop } => {
-                    item.attempts += 1;
-                    item.last_error = Some(why.clone());
-                    match save_item(&self.vault, &mut item) {
-                        Err(SyncError::Vault(courtside_vault::VaultError::Conflict { .. })) => {}
-                        other => other?,
+            self.finish(&mut batch, &mut stopped).await?;
+            for (item, next) in &batch {
+                match next {
+                    Next::Kept | Next::Changed(Step::Settled) => match item.state {
+                        ItemState::Receipted => report.receipted += 1,
+                        ItemState::NeedsAttention { .. } | ItemState::Failed { .. } => report.needs_attention += 1,
+                        _ => report.waiting += 1,
+                    },
+                    Next::Changed(Step::Later { why, .. }) => {
+                        report.waiting += 1;
+                        report.last_error = Some(why.clone());
                     }
-                    report.waiting += 1;
-                    report.last_error = Some(why);
-                    stopped |= stop;
+                    _ => report.waiting += 1,
                 }
             }
         }
         Ok(report)
+    }
+
+    /// Signs the batch's ready items and marks them as being sent (one save), sends them
+    /// and those of earlier runs in order, and saves what changed (one save).
+    async fn finish(&mut self, batch: &mut [(OutboxItem, Next)], stopped: &mut bool) -> Result<(), SyncError> {
+        if !*stopped {
+            for (item, next) in batch.iter_mut() {
+                if matches!(next, Next::Ready) {
+                    item.envelope = Some(self.sign(item)?);
+                    item.state = ItemState::Submitted;
+                    // Signed and about to be sent: after a crash from here on, the court is
+                    // asked whether it has the filing before it is sent again.
+                    item.send_attempted = true;
+                }
+            }
+            let signed: Vec<usize> = (0..batch.len()).filter(|&k| matches!(batch[k].1, Next::Ready)).collect();
+            let saved = save_items(&self.vault, batch, &signed)?;
+            for (k, kept) in signed.into_iter().zip(saved) {
+                batch[k].1 = if kept { Next::Send } else { Next::Theirs };
+            }
+        }
+        for (item, next) in batch.iter_mut() {
+            let step = match next {
+                Next::Send if !*stopped => self.send(item).await,
+                Next::Ask if !*stopped => self.submit(item).await,
+                // Uploaded but not signed (the court seemed gone): saved as it is, so its files
+                // are not sent again; it is signed at the next run.
+                Next::Ready => {
+                    *next = Next::Changed(Step::Settled);
+                    continue;
+                }
+                Next::Send | Next::Ask => {
+                    *next = Next::Untried;
+                    continue;
+                }
+                _ => continue,
+            };
+            *next = outcome(step.map(|step| Prepared::Step(step, false)))?;
+            *stopped |= matches!(next, Next::Changed(Step::Later { stop: true, .. }));
+        }
+        let changed: Vec<usize> = (0..batch.len()).filter(|&k| matches!(batch[k].1, Next::Changed(_))).collect();
+        for &k in &changed {
+            if let (item, Next::Changed(Step::Later { why, .. })) = &mut batch[k] {
+                item.attempts += 1;
+                item.last_error = Some(why.clone());
+            }
+        }
+        let saved = save_items(&self.vault, batch, &changed)?;
+        for (k, kept) in changed.into_iter().zip(saved) {
+            if !kept {
+                batch[k].1 = Next::Theirs;
+            }
+        }
+        Ok(())
     }
 
     fn save(&self, item: &mut OutboxItem) -> Result<(), SyncError> {
@@ -546,53 +693,52 @@ impl<'a> Drain<'a> {
         Ok(Step::Settled)
     }
 
-    async fn drive(
+    /// Uploads the item's files that are not at the court yet; says where that left it.
+    async fn prepare(
         &mut self,
         item: &mut OutboxItem,
         progress: &mut (dyn FnMut(&OutboxItem, Progress) + Send),
-    ) -> Result<Step, SyncError> {
+    ) -> Result<Prepared, SyncError> {
         // An item whose court address is damaged goes no further (the requests themselves go
         // to the session's court).
         Url::parse(&item.court)?;
-        if matches!(item.state, ItemState::Queued | ItemState::Uploading) {
-            for i in 0..item.uploads.len() {
-                if item.uploads[i].uploaded {
-                    continue;
-                }
-                let doc = item.filing.documents[i].source.clone();
-                match unchanged(&self.vault, &doc, &item.uploads[i]) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let title = item.filing.documents[i].title.clone();
-                        return self.attention(
-                            item,
-                            format!("{title}: the file changed after the filing was queued; queue it again"),
-                            Vec::new(),
-                        );
-                    }
-                    Err(e) => return self.attention(item, e.to_string(), Vec::new()),
-                }
-                let source = match doc {
-                    DocumentSource::File { path } => Source::File(path),
-                    DocumentSource::Blob { id, name, .. } => Source::Blob { vault: self.vault.clone(), id, name },
-                };
-                if let Some(step) = self.upload(item, i, &source, progress).await? {
-                    return Ok(step);
-                }
-            }
-            let envelope = self.sign(item)?;
-            item.envelope = Some(envelope);
-            item.state = ItemState::Submitted;
-            // Signed and about to be sent, in one save: after a crash from here on, the court
-            // is asked whether it has the filing before it is sent again.
-            item.send_attempted = true;
-            self.save(item)?;
-            return self.send(item).await;
-        }
         if item.state == ItemState::Submitted {
-            return self.submit(item).await;
+            return Ok(Prepared::Submitted);
         }
-        Ok(Step::Settled)
+        if !matches!(item.state, ItemState::Queued | ItemState::Uploading) {
+            return Ok(Prepared::Kept);
+        }
+        for i in 0..item.uploads.len() {
+            if item.uploads[i].uploaded {
+                continue;
+            }
+            let doc = item.filing.documents[i].source.clone();
+            let step = match unchanged(&self.vault, &doc, &item.uploads[i]) {
+                Ok(true) => None,
+                Ok(false) => {
+                    let title = item.filing.documents[i].title.clone();
+                    Some(self.attention(
+                        item,
+                        format!("{title}: the file changed after the filing was queued; queue it again"),
+                        Vec::new(),
+                    )?)
+                }
+                Err(e) => Some(self.attention(item, e.to_string(), Vec::new())?),
+            };
+            if let Some(step) = step {
+                return Ok(Prepared::Step(step, true));
+            }
+            let source = match doc {
+                DocumentSource::File { path } => Source::File(path),
+                DocumentSource::Blob { id, name, .. } => Source::Blob { vault: self.vault.clone(), id, name },
+            };
+            if let Some(step) = self.upload(item, i, &source, progress).await? {
+                // A settled step was saved by `upload`; a later one is saved with the batch.
+                let saved = matches!(step, Step::Settled);
+                return Ok(Prepared::Step(step, saved));
+            }
+        }
+        Ok(Prepared::Uploaded)
     }
 
     /// Uploads file `i`; `Some(step)` when the item cannot go further now.
@@ -751,7 +897,8 @@ impl<'a> Drain<'a> {
         self.send(item).await
     }
 
-    /// Sends the signed filing (its attempt is saved already) and takes the court's answer.
+    /// Sends the signed filing (its attempt is saved already) and takes the court's answer
+    /// into the item (saved with the batch).
     async fn send(&mut self, item: &mut OutboxItem) -> Result<Step, SyncError> {
         let envelope =
             item.envelope.clone().ok_or_else(|| SyncError::Protocol("submitted without a signed manifest".into()))?;
@@ -782,15 +929,18 @@ impl<'a> Drain<'a> {
                     let reason = problem.detail.clone().unwrap_or_else(|| problem.title.clone());
                     let details = problem.errors.iter().map(|e| e.detail.clone()).collect();
                     // A refusal is final for this manifest: a corrected filing is signed anew.
+                    // (Saved with the batch.)
                     item.envelope = None;
                     item.send_attempted = false;
-                    return self.attention(item, reason, details);
+                    item.state = ItemState::NeedsAttention { reason, details };
+                    return Ok(Step::Settled);
                 }
             }
         }
     }
 
-    /// Verifies the court's receipt against the court's key and what was sent, then keeps it.
+    /// Verifies the court's receipt against the court's key and what was sent, and takes it
+    /// into the item (saved with the batch).
     async fn accept(&mut self, item: &mut OutboxItem, filing: Filing) -> Result<Step, SyncError> {
         if self.session.account().court_keys.is_empty() {
             // An account signed in with an earlier version has no pinned keys: they are
@@ -829,12 +979,10 @@ impl<'a> Drain<'a> {
                 item.court_status = Some(filing.status.clone());
                 item.state = ItemState::Receipted;
                 item.last_error = None;
-                self.save(item)?;
                 Ok(Step::Settled)
             }
             Err(SyncError::Protocol(why)) => {
                 item.state = ItemState::Failed { reason: format!("the court's receipt does not verify: {why}") };
-                self.save(item)?;
                 Ok(Step::Settled)
             }
             Err(e) => Err(e),

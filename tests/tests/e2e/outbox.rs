@@ -16,6 +16,11 @@ use courtside_vault::Vault;
 use super::support::{Court, pattern_file, vault};
 
 pub fn draft(dir: &std::path::Path, case_type: &str) -> FilingDraft {
+    draft_of_sizes(dir, case_type, [300_000, 1_500_000, 2_500_000])
+}
+
+/// A filing whose three files (complaint, identity, evidence list) have these sizes.
+pub fn draft_of_sizes(dir: &std::path::Path, case_type: &str, sizes: [usize; 3]) -> FilingDraft {
     let doc = |kind: &str, role, len| DraftDocument {
         source: DocumentSource::File { path: pattern_file(dir, &format!("{kind}-{}.pdf", uuid_like()), len) },
         title: kind.to_owned(),
@@ -31,9 +36,9 @@ pub fn draft(dir: &std::path::Path, case_type: &str) -> FilingDraft {
         amount_in_controversy_fen: Some(10_000_000),
         parties: vec![],
         documents: vec![
-            doc("complaint", DocumentRole::Lead, 300_000),
-            doc("identity", DocumentRole::Attachment, 1_500_000),
-            doc("evidence-list", DocumentRole::Evidence, 2_500_000),
+            doc("complaint", DocumentRole::Lead, sizes[0]),
+            doc("identity", DocumentRole::Attachment, sizes[1]),
+            doc("evidence-list", DocumentRole::Evidence, sizes[2]),
         ],
     }
 }

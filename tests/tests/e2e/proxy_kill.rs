@@ -22,7 +22,7 @@ use courtside_sync::retry::RetryPolicy;
 use courtside_sync::tus::TusClient;
 use courtside_vault::Vault;
 
-use super::outbox::{assert_exactly_once, draft};
+use super::outbox::{assert_exactly_once, draft, draft_of_sizes};
 use super::support::{Court, FaultProxy, open_case, vault};
 
 const CHILD_DIR: &str = "COURTSIDE_PROXY_KILL_DIR";
@@ -117,7 +117,15 @@ async fn filings_and_actions_through_a_cutting_proxy_and_kills_arrive_exactly_on
         proxy.faults_on.store(false, Ordering::SeqCst);
         let account = account.expect("signed in through the proxy within 100 tries");
         for i in 0..filings {
-            outbox::enqueue(&vault, &account, draft(dir.path(), "civil-contract")).unwrap();
+            // The second half are small (each file within one chunk): those go to the court
+            // in batches (saved together before the first is sent and after the last answer),
+            // so kills land between a batch's sends and the save of its answers too.
+            let filing = if i < filings / 2 {
+                draft(dir.path(), "civil-contract")
+            } else {
+                draft_of_sizes(dir.path(), "civil-contract", [20_000, 60_000, 120_000])
+            };
+            outbox::enqueue(&vault, &account, filing).unwrap();
             let kind =
                 ActionKind::MediationMessage { case_id: case.id.clone(), text: format!("第{i}条调解意见") };
             actions::enqueue(&vault, &account, kind).unwrap();
