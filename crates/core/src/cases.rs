@@ -298,8 +298,12 @@ impl App {
     }
 
     pub(crate) fn case_view(&self, vault: &Arc<Vault>, case: Case) -> Result<CaseView, AppError> {
-        let items = outbox::items(vault)?;
-        let item = filing_of(&case, &items);
+        // The case's own filing, read alone (not the whole outbox).
+        let loaded = match case.filing_item.as_deref() {
+            Some(id) => outbox::load_item(vault, id)?,
+            None => None,
+        };
+        let item = loaded.as_ref();
         let (stage, case_number) = stage(item);
         let filing = item.map(|i| crate::courts::outbox_view(i, self.progress.get_view(&i.id), Some(case.id.clone())));
         let policy = self.cached_policy(vault)?;
@@ -312,7 +316,8 @@ impl App {
             }
             None => Vec::new(),
         };
-        Ok(CaseView { case, stage, case_number, filing, check, fee, offline_steps })
+        let exhibits = self.case_exhibits(&case)?;
+        Ok(CaseView { case, stage, case_number, filing, check, fee, offline_steps, exhibits })
     }
 }
 

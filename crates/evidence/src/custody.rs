@@ -258,7 +258,7 @@ pub fn first_break(log: &[SignedEntry], public_key: &[u8], expected: Option<(u64
     let key = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public_key);
     // Each entry is parsed and its signature checked on every core; the chain is then
     // followed in order.
-    let checked = crate::parallel::map(log, |stored| {
+    let checked = courtside_vault::parallel::map(log, |stored| {
         stored
             .entry()
             .ok()

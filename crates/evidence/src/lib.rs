@@ -18,7 +18,6 @@ mod device;
 pub mod inbox;
 mod locker;
 pub mod media;
-mod parallel;
 pub mod photo;
 mod source;
 pub mod timestamps;

@@ -492,8 +492,9 @@ impl Locker {
             self.exhibits().unwrap_or_default().into_iter().filter(|e| only.is_none_or(|id| id == e.id)).collect();
         let checked = to_check.len();
         // The originals are decrypted and hashed on every core, the findings kept in order.
-        let read =
-            crate::parallel::map(&to_check, |exhibit| self.vault.read_blob(&exhibit.blob_id, &mut std::io::sink()));
+        let read = courtside_vault::parallel::map(&to_check, |exhibit| {
+            self.vault.read_blob(&exhibit.blob_id, &mut std::io::sink())
+        });
         for (exhibit, result) in to_check.iter().zip(read) {
             let problem = |reason: String| Problem {
                 exhibit: Some(exhibit.id.clone()),

@@ -452,7 +452,7 @@ pub struct FeeView {
 }
 
 /// A case with everything its page shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CaseView {
     /// The case.
@@ -469,6 +469,9 @@ pub struct CaseView {
     pub fee: Option<FeeView>,
     /// Steps marked as continuing offline (Art. 33).
     pub offline_steps: Vec<OfflineStepView>,
+    /// The exhibits chosen for the case, in catalogue order (read one by one: the page does
+    /// not read the whole locker).
+    pub exhibits: Vec<Exhibit>,
 }
 
 /// What a calendar entry is.

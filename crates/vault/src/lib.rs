@@ -15,6 +15,7 @@ mod device;
 mod keyfile;
 mod keys;
 mod owner;
+pub mod parallel;
 mod records;
 mod revisions;
 mod transaction;

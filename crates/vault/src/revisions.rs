@@ -116,13 +116,24 @@ impl RevisionIndex {
         let mut buckets = Vec::with_capacity(BUCKETS);
         let mut bucket_revisions = Vec::with_capacity(BUCKETS);
         let mut rebuilt = std::collections::BTreeSet::new();
-        for i in 0..BUCKETS {
-            let name = bucket_key(i);
-            let found = read(conn, key, &name);
-            // Without an intact root nothing says which bucket copies are current: every
-            // bucket is rebuilt from the records.
-            let found = if expected.is_none() { Err("the index root is damaged".to_owned()) } else { found };
-            let opened = match (&expected, found) {
+        // The rows are read one by one (one connection); they are opened and parsed on every
+        // core, which is most of the work of opening a large vault.
+        let rows: Vec<(usize, Result<Option<SealedRow>, String>)> = (0..BUCKETS)
+            .map(|i| {
+                // Without an intact root nothing says which bucket copies are current: every
+                // bucket is rebuilt from the records.
+                let row = if expected.is_none() {
+                    Err("the index root is damaged".to_owned())
+                } else {
+                    read_sealed(conn, &bucket_key(i))
+                };
+                (i, row)
+            })
+            .collect();
+        let decoded = crate::parallel::map(&rows, |(i, row)| -> Result<(u64, BTreeMap<String, u64>), String> {
+            let i = *i;
+            let found = row.clone().and_then(|row| row.map(|row| open_sealed(key, &bucket_key(i), row)).transpose());
+            match (&expected, found) {
                 (Some(e), Ok(None)) if e[i] == 0 => Ok((0, BTreeMap::new())),
                 (Some(e), Ok(Some((revision, plain)))) if revision == e[i] => {
                     serde_json::from_slice(&plain).map(|m| (revision, m)).map_err(|e| e.to_string())
@@ -137,7 +148,10 @@ impl RevisionIndex {
                 }
                 (None, Ok(None)) => Ok((0, BTreeMap::new())),
                 (_, Err(e)) => Err(e),
-            };
+            }
+        });
+        for (i, opened) in decoded.into_iter().enumerate() {
+            let name = bucket_key(i);
             match opened {
                 Ok((revision, map)) => {
                     buckets.push(map);
@@ -215,16 +229,26 @@ impl RevisionIndex {
 type OpenedRow = (u64, Zeroizing<Vec<u8>>);
 
 fn read(conn: &Connection, key: &DataKey, name: &str) -> Result<Option<OpenedRow>, String> {
+    read_sealed(conn, name)?.map(|row| open_sealed(key, name, row)).transpose()
+}
+
+/// A meta row as stored: its revision, nonce and ciphertext.
+#[derive(Clone)]
+struct SealedRow(u64, Vec<u8>, Vec<u8>);
+
+fn read_sealed(conn: &Connection, name: &str) -> Result<Option<SealedRow>, String> {
     let row: Option<(i64, Vec<u8>, Vec<u8>)> = conn
-        .query_row("SELECT revision, nonce, ciphertext FROM meta WHERE key = ?1", params![name], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()
+        .prepare_cached("SELECT revision, nonce, ciphertext FROM meta WHERE key = ?1")
+        .and_then(|mut stmt| stmt.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
         .map_err(|e| e.to_string())?;
     let Some((revision, nonce, ct)) = row else { return Ok(None) };
     let revision = u64::try_from(revision).map_err(|_| "invalid revision".to_owned())?;
+    Ok(Some(SealedRow(revision, nonce, ct)))
+}
+
+fn open_sealed(key: &DataKey, name: &str, SealedRow(revision, nonce, ct): SealedRow) -> Result<OpenedRow, String> {
     let plain = open(&index_key(key), &aad(name, revision), &nonce, ct).ok_or("it was altered or replaced")?;
-    Ok(Some((revision, plain)))
+    Ok((revision, plain))
 }
 
 /// A bucket's map as the records now stand (each record's stored revision).

@@ -405,6 +405,12 @@ async fn exhibits_chosen_for_a_case_go_with_its_filing_and_the_courts_receipt_di
     assert!(app.set_case_exhibits(&id, vec!["no-such-exhibit".into()]).is_err(), "an unknown exhibit");
     let view = app.set_case_exhibits(&id, vec![chat.id.clone(), contract.id.clone()]).unwrap();
     assert_eq!(view.case.exhibits, [chat.id.clone(), contract.id.clone()], "in the catalogue's order");
+    // The page gets the exhibits themselves with the case (it does not read the locker).
+    let shown: Vec<&str> = view.exhibits.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(shown, [chat.id.as_str(), contract.id.as_str()]);
+    assert_eq!(app.get_case(&id).unwrap().exhibits, view.exhibits, "and again when the case is opened");
+    let described = app.describe_exhibit(&chat.id, "微信聊天记录（改）", "被告承认欠款").unwrap();
+    assert_eq!(app.get_case(&id).unwrap().exhibits[0].title, described.title, "as they are now");
     assert!(view.check.ready, "{:?}", view.check.problems);
     app.queue_case_filing(&id).unwrap();
     assert!(app.set_case_exhibits(&id, Vec::new()).is_err(), "a queued case keeps its exhibits");

@@ -262,6 +262,12 @@ for (const [locale, colorScheme] of [['zh-CN', 'light'], ['en-US', 'dark']]) {
     await page.getByTestId('case-title').waitFor();
     const status = page.getByTestId('checklist-status');
     assert.equal(await status.textContent(), zh ? '提交前还有 1 项需处理' : '1 to fix before filing');
+    // The locker is read only when the picker is opened; typing narrows what it lists.
+    assert.equal(await page.getByTestId('exhibit-choice').count(), 0);
+    await page.getByTestId('open-exhibit-picker').click();
+    await page.getByTestId('exhibit-filter').fill('no such exhibit');
+    assert.equal(await page.getByTestId('exhibit-choice').count(), 0);
+    await page.getByTestId('exhibit-filter').fill('微信');
     await page.getByTestId('exhibit-choice').check();
     await page.getByTestId('case-exhibit').waitFor();
     assert.match(await page.getByTestId('case-exhibit').textContent(), zh ? /^证据1：微信聊天记录\.txt/ : /^Exhibit 1: 微信聊天记录\.txt/);

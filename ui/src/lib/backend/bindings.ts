@@ -516,7 +516,12 @@ fee: FeeView | null,
 /**
  * Steps marked as continuing offline (Art. 33).
  */
-offlineSteps: Array<OfflineStepView>, };
+offlineSteps: Array<OfflineStepView>, 
+/**
+ * The exhibits chosen for the case, in catalogue order (read one by one: the page does
+ * not read the whole locker).
+ */
+exhibits: Array<Exhibit>, };
 
 export type CaseSummary = { 
 /**

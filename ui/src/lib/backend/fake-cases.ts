@@ -1,5 +1,5 @@
 import { BackendError, type Backend } from './index';
-import type { ActionView, AgendaItem, CalendarItem, CaseFields, CaseView, CheckProblem, CourtAccountView, ExchangedView, OutboxView, PolicyView, RequiredDocument } from './bindings';
+import type { ActionView, AgendaItem, Exhibit, CalendarItem, CaseFields, CaseView, CheckProblem, CourtAccountView, ExchangedView, OutboxView, PolicyView, RequiredDocument } from './bindings';
 
 type CaseMethods = Pick<
   Backend,
@@ -93,7 +93,8 @@ const POLICY: PolicyView = {
  * checks the UI relies on (missing parties, claims, facts and required documents). Papers
  * count as rendered; fees are computed only by the real backend.
  */
-export function createFakeCases(unlocked: () => void, offline: boolean): CaseMethods {
+/** `exhibitsOf` finds the locker's exhibits by id, in the order given (as the real backend reads a case's own). */
+export function createFakeCases(unlocked: () => void, offline: boolean, exhibitsOf: (ids: string[]) => Exhibit[]): CaseMethods {
   const cases = new Map<string, CaseView>();
   const accounts: CourtAccountView[] = [];
   let next = 1;
@@ -115,7 +116,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
     const req = (type?.requiredDocuments ?? []).map((r) => ({ ...r, present: r.generated || view.case.documents.some((d) => d.kind === r.kind) }));
     for (const r of req) if (!r.present) problems.push({ code: 'documentMissing', role: null, subject: r.kind, detail: `add the ${r.nameEn}` });
     const queued = view.case.filingItem !== null;
-    return { ...view, check: { ready: !queued && problems.length === 0, required: queued ? [] : req, problems: queued ? [] : problems, policyVersion: 'web' } };
+    return { ...view, exhibits: exhibitsOf(view.case.exhibits), check: { ready: !queued && problems.length === 0, required: queued ? [] : req, problems: queued ? [] : problems, policyVersion: 'web' } };
   };
   const get = (id: string) => {
     unlocked();
@@ -225,7 +226,7 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
           updatedAt: v.case.updatedAt
         }));
     },
-    getCase: async (id) => get(id),
+    getCase: async (id) => check(get(id)),
     createCase: async (fields: CaseFields) => {
       unlocked();
       const id = `case${next++}`;
@@ -246,7 +247,8 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
         filing: null,
         check: { ready: false, required: [], problems: [], policyVersion: 'web' },
         fee: null,
-        offlineSteps: []
+        offlineSteps: [],
+        exhibits: []
       });
     },
     updateCase: async (id, fields) => {
@@ -491,7 +493,8 @@ export function createFakeCases(unlocked: () => void, offline: boolean): CaseMet
       filing: null,
       check: { ready: false, required: [], problems: [], policyVersion: 'web' },
       fee: null,
-      offlineSteps: []
+      offlineSteps: [],
+      exhibits: []
     });
   }
   return methods;

@@ -29,7 +29,8 @@ const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toSt
  * `globalThis.__courtsideFakeDrop(files)` plays a drop on the desktop window (files: name
  * and text content; a `null` content is a file that vanished before it was kept).
  */
-export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
+/** The fake locker's methods, and `exhibitsOf` for the fake cases (a case's own exhibits, by id). */
+export function createFakeEvidence(unlocked: () => void): { methods: EvidenceMethods; exhibitsOf: (ids: string[]) => Exhibit[] } {
   const exhibits: Exhibit[] = [];
   const contents = new Map<string, Uint8Array>();
   let inbox: string | null = null;
@@ -166,5 +167,6 @@ export function createFakeEvidence(unlocked: () => void): EvidenceMethods {
       return '~/Downloads/courtside-evidence-web';
     }
   };
-  return methods;
+  const exhibitsOf = (ids: string[]) => ids.map((id) => exhibits.find((e) => e.id === id)).filter((e): e is Exhibit => !!e);
+  return { methods, exhibitsOf };
 }

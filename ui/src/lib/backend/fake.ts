@@ -15,6 +15,7 @@ import type { BackupStatus, DamagedItem, Draft, RestoreSource, VaultState } from
  * file whose bytes changed (as a bad disk or a sync tool would leave them).
  */
 export function createFakeBackend(): Backend {
+  const evidence = createFakeEvidence(() => unlocked());
   const params = new URLSearchParams(globalThis.location?.search ?? '');
   let state: VaultState = params.has('vault') ? 'locked' : 'absent';
   let passphrase = params.get('vault') ?? '';
@@ -205,8 +206,8 @@ export function createFakeBackend(): Backend {
         .filter((d) => `${d.title}\n${d.body}`.toLowerCase().includes(q))
         .map((d) => ({ id: d.id, title: d.title, snippet: d.body.slice(0, 80) }));
     },
-    ...createFakeCases(unlocked, params.has('offline')),
-    ...createFakeEvidence(unlocked),
+    ...createFakeCases(unlocked, params.has('offline'), evidence.exhibitsOf),
+    ...evidence.methods,
     onLockRequested: async (handler) => {
       lockRequests.add(handler);
       return () => lockRequests.delete(handler);

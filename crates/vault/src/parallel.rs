@@ -2,7 +2,7 @@
 
 /// `f` of every item, computed on up to as many threads as there are cores (one thread for
 /// few items), in the order of `items`.
-pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads =
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(items.len() / 16).max(1);
     if threads == 1 {
