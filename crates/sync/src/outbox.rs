@@ -239,6 +239,11 @@ fn parse_item(r: &courtside_vault::Record) -> Result<OutboxItem, SyncError> {
     Ok(item)
 }
 
+/// An item as its record stores it.
+fn stored_json(item: &OutboxItem) -> Result<zeroize::Zeroizing<Vec<u8>>, SyncError> {
+    serde_json::to_vec(item).map(zeroize::Zeroizing::new).map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
 /// Saves `item` if nobody changed it since it was read (compare-and-swap on its revision);
 /// its revision then moves on.
 ///
@@ -246,7 +251,7 @@ fn parse_item(r: &courtside_vault::Record) -> Result<OutboxItem, SyncError> {
 /// [`SyncError::Vault`] with [`courtside_vault::VaultError::Conflict`] when it was changed
 /// meanwhile (nothing is written then).
 pub fn save_item(vault: &Vault, item: &mut OutboxItem) -> Result<(), SyncError> {
-    let json = zeroize::Zeroizing::new(serde_json::to_vec(&*item).map_err(|e| SyncError::Protocol(e.to_string()))?);
+    let json = stored_json(item)?;
     vault.transaction(|tx| tx.put_expecting(OUTBOX, &item.id, records::SCHEMA, item.revision, &json))?;
     item.revision += 1;
     Ok(())
@@ -387,7 +392,7 @@ pub fn enqueue(vault: &Vault, account: &CourtAccount, filing: FilingDraft) -> Re
 /// # Errors
 /// [`SyncError::Vault`], with a conflict when an item of that id exists already.
 pub fn stage(tx: &mut courtside_vault::Transaction<'_>, item: &OutboxItem) -> Result<(), SyncError> {
-    let json = zeroize::Zeroizing::new(serde_json::to_vec(item).map_err(|e| SyncError::Protocol(e.to_string()))?);
+    let json = stored_json(item)?;
     tx.put_expecting(OUTBOX, &item.id, records::SCHEMA, 0, &json)?;
     Ok(())
 }
@@ -528,11 +533,7 @@ fn save_items(vault: &Vault, batch: &mut [(OutboxItem, Next)], which: &[usize]) 
     if which.is_empty() {
         return Ok(Vec::new());
     }
-    let jsons = which
-        .iter()
-        .map(|&k| serde_json::to_vec(&batch[k].0).map(zeroize::Zeroizing::new))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let jsons = which.iter().map(|&k| stored_json(&batch[k].0)).collect::<Result<Vec<_>, _>>()?;
     let saved = vault.transaction(|tx| {
         let mut saved = Vec::with_capacity(which.len());
         for (&k, json) in which.iter().zip(&jsons) {
@@ -590,13 +591,13 @@ impl<'a> Drain<'a> {
             .filter(|i| i.pending() && !i.paused && i.court == account.court && i.username == account.username)
             .peekable();
         let mut stopped = false;
+        // An item with a file of several chunks to send goes in a batch of its own: the items
+        // before it do not wait for its upload to be kept.
+        let chunk = self.tus.chunk_size();
+        let large = |i: &OutboxItem| i.uploads.iter().any(|u| !u.uploaded && u.bytes > chunk);
         while pending.peek().is_some() {
             let started = std::time::Instant::now();
             let mut batch: Vec<(OutboxItem, Next)> = Vec::new();
-            // An item with a file of several chunks to send goes in a batch of its own: the
-            // items before it do not wait for its upload to be kept.
-            let chunk = self.tus.chunk_size();
-            let large = |i: &OutboxItem| i.uploads.iter().any(|u| !u.uploaded && u.bytes > chunk);
             while batch.len() < BATCH_ITEMS && started.elapsed() < BATCH_TIME {
                 if !batch.is_empty() && pending.peek().is_some_and(large) {
                     break;
