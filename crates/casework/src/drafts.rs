@@ -293,7 +293,7 @@ impl Drafts {
         // Checked inside the unit of work, not against what this handle remembers: a version
         // number someone else wrote meanwhile is a conflict, never an overwrite.
         self.vault.transaction(|tx| {
-            let head_revision = tx.revision(HEADS, &draft.id);
+            let head_revision = tx.revision(HEADS, &draft.id)?;
             tx.put_expecting(VERSIONS, &version_id, SCHEMA, 0, &version_json)?;
             tx.put_expecting(HEADS, &draft.id, SCHEMA, head_revision, &head_json)
         })?;

@@ -167,7 +167,7 @@ fn parse_head(record: Option<courtside_vault::Record>) -> Result<Head, EvidenceE
 }
 
 fn head(tx: &Transaction<'_>) -> Result<(Head, u64), EvidenceError> {
-    Ok((parse_head(tx.get(HEAD, "head")?)?, tx.revision(HEAD, "head")))
+    Ok((parse_head(tx.get(HEAD, "head")?)?, tx.revision(HEAD, "head")?))
 }
 
 /// Appends an entry for `exhibit`, together with `also` (e.g. the exhibit record itself) in

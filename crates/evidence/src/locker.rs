@@ -397,7 +397,7 @@ impl Locker {
         check_text("title", title)?;
         check_text("what it proves", proves)?;
         self.vault.transaction(|tx| {
-            let revision = tx.revision(EXHIBITS, id);
+            let revision = tx.revision(EXHIBITS, id)?;
             let record = tx.get(EXHIBITS, id)?.ok_or_else(|| EvidenceError::NotFound(id.to_owned()))?;
             let mut exhibit: Exhibit = serde_json::from_slice(&record.plaintext)
                 .map_err(|e| EvidenceError::Decode(format!("exhibit {id}"), e.to_string()))?;

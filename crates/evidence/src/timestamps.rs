@@ -150,7 +150,7 @@ impl Locker {
             // meanwhile (the user's click beside the background loop) is left as it is.
             let kept = self.vault().transaction(|tx| {
                 let json = serde_json::to_vec(&stamp).map_err(|e| EvidenceError::Invalid(e.to_string()))?;
-                if tx.revision(TABLE, &stamp.subject) != 0 {
+                if tx.revision(TABLE, &stamp.subject)? != 0 {
                     return Ok(false);
                 }
                 tx.put(TABLE, &stamp.subject, 1, &json);

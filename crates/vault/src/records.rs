@@ -23,7 +23,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
 use crate::keys::{DataKey, KEY_LEN, random_bytes};
-use crate::revisions::RevisionIndex;
+use crate::revisions::{RevisionIndex, TableIndex};
 use crate::{Damage, VaultError};
 
 /// The first schema: every column but the ciphertext in the clear (vaults of 2026-11 and
@@ -60,8 +60,12 @@ const SCHEMA_2_RECORDS: &str = "
 
 /// `PRAGMA user_version` of a vault this app writes: 1, the first schema; 2, records resealed
 /// with opaque names; 3, blob files renamed to opaque names (done by [`crate::Vault`] once the
-/// records can be written, see `blobs::rename_to_opaque_names`).
-pub(crate) const SCHEMA_VERSION: usize = 3;
+/// records can be written, see `blobs::rename_to_opaque_names`); 4, the revision index in
+/// format 2 (per-table buckets that split as they grow; written at open, see
+/// [`RecordStore::open`]).
+pub(crate) const SCHEMA_VERSION: usize = 4;
+/// The version whose revision index is format 1 (64 buckets over every table).
+const BLOBS_RENAMED: usize = 3;
 /// The version after which only the blob files are left to migrate.
 pub(crate) const RECORDS_RESEALED: usize = 2;
 
@@ -161,6 +165,22 @@ impl RecordStore {
         let mut store =
             Self { conn, path, revisions, namer, schema_version, data_version, damaged: std::cell::RefCell::default() };
         store.note_index_damage(index_damage);
+        if store.revisions.is_format_1() {
+            // The index is written again as format 2 in one transaction (a crash leaves format
+            // 1 in place, read again at the next open). A vault whose blob files are still to
+            // be renamed reaches version 4 once they are (`Vault::open`).
+            store.begin_write(data_key)?;
+            let written = store.write_staged(data_key, &[], crate::now_millis()).and_then(|_| {
+                if found == BLOBS_RENAMED {
+                    store.conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(store.db_err())?;
+                }
+                Ok(())
+            });
+            store.end_write(written)?;
+            if found == BLOBS_RENAMED {
+                store.schema_version = SCHEMA_VERSION;
+            }
+        }
         // Index damage found earlier stays reported (the index was sealed again since, so
         // nothing else would still show it: a rollback must not become trusted by a write).
         let markers = store.read(data_key, |s| s.list(data_key, HEALTH))?;
@@ -235,6 +255,21 @@ impl RecordStore {
         Ok(())
     }
 
+    /// The latest revision of a record, as the index says (`None`: never written); damage met
+    /// while reading the index is remembered.
+    fn indexed(&self, key: &DataKey, table: &str, id: &str) -> Result<Option<u64>, VaultError> {
+        let found = self.revisions.get(&self.conn, key, table, id);
+        self.note_index_damage(self.revisions.take_found());
+        found
+    }
+
+    /// A table's whole index; damage met while reading it is remembered.
+    fn table_index(&self, key: &DataKey, table: &str) -> Result<TableIndex, VaultError> {
+        let found = self.revisions.table(&self.conn, key, table);
+        self.note_index_damage(self.revisions.take_found());
+        found
+    }
+
     fn note_index_damage(&self, damage: Vec<crate::revisions::IndexDamage>) {
         let mut damaged = self.damaged.borrow_mut();
         for (name, reason) in damage {
@@ -269,8 +304,8 @@ impl RecordStore {
     }
 
     /// The latest revision of a record (0: never written), as the index says.
-    pub(crate) fn revision_of(&self, table: &str, id: &str) -> u64 {
-        self.revisions.get(&item_name(table, id)).unwrap_or(0)
+    pub(crate) fn revision_of(&self, key: &DataKey, table: &str, id: &str) -> Result<u64, VaultError> {
+        Ok(self.indexed(key, table, id)?.unwrap_or(0))
     }
 
     fn db_err(&self) -> impl Fn(rusqlite::Error) -> VaultError + use<> {
@@ -361,12 +396,14 @@ impl RecordStore {
             .collect();
         let writes: Vec<RecordWrite<'_>> = writes.iter().copied().chain(marker_writes).collect();
         let writes = &writes[..];
-        let mut updates: Vec<(String, u64)> = Vec::with_capacity(writes.len());
+        let mut updates: Vec<(String, String, u64)> = Vec::with_capacity(writes.len());
         let mut sealed = Vec::with_capacity(writes.len());
         for w in writes {
-            let name = item_name(w.table, w.id);
-            let previous = updates.iter().rev().find(|(n, _)| *n == name).map(|(_, r)| *r);
-            let revision = previous.or_else(|| self.revisions.get(&name)).unwrap_or(0) + 1;
+            let previous = updates.iter().rev().find(|(t, id, _)| t == w.table && id == w.id).map(|(_, _, r)| *r);
+            let revision = match previous {
+                Some(r) => r,
+                None => self.indexed(key, w.table, w.id)?.unwrap_or(0),
+            } + 1;
             let row = self.namer.row(w.table, w.id);
             let envelope = Envelope {
                 table: w.table,
@@ -377,10 +414,11 @@ impl RecordStore {
                 content: w.plaintext,
             };
             let (nonce, ciphertext) = seal(&row.key(key), &row.aad(), &envelope.encode())?;
-            updates.push((name, revision));
+            updates.push((w.table.to_owned(), w.id.to_owned(), revision));
             sealed.push((revision, row, nonce, ciphertext));
         }
-        let staged = self.revisions.stage(key, &updates)?;
+        let staged = self.revisions.stage(&self.conn, key, &updates)?;
+        self.note_index_damage(self.revisions.take_found());
         let err = self.db_err();
         {
             let mut stmt = self
@@ -399,8 +437,8 @@ impl RecordStore {
         {
             // A new revision replaces a damaged one (a restored copy, a re-entered case).
             let mut damaged = self.damaged.borrow_mut();
-            for (name, _) in &updates {
-                damaged.remove(name);
+            for (table, id, _) in &updates {
+                damaged.remove(&item_name(table, id));
             }
         }
         Ok(sealed.into_iter().map(|(r, _, _, _)| r).collect())
@@ -421,13 +459,15 @@ impl RecordStore {
         match row {
             // A deleted record is a sealed, empty revision: checked like any other, then absent.
             Some((nonce, ciphertext)) => {
-                match self.open_row(key, RawRow { name, nonce, ciphertext }, &item_name(table, id), Some((table, id))) {
+                let row = RawRow { name, nonce, ciphertext };
+                let lookup = |_: &str, _: &str| self.indexed(key, table, id);
+                match self.open_row(key, row, &item_name(table, id), Some((table, id)), lookup) {
                     Ok(record) if record.schema_version == TOMBSTONE => Ok(None),
                     Ok(record) => Ok(Some(record)),
                     Err(e) => Err(self.note(e)),
                 }
             }
-            None if self.revisions.get(&item_name(table, id)).is_some() => Err(self.note(VaultError::Tampered {
+            None if self.indexed(key, table, id)?.is_some() => Err(self.note(VaultError::Tampered {
                 item: item_name(table, id),
                 kind: Damage::Missing,
                 reason: "the record is missing".to_owned(),
@@ -439,6 +479,7 @@ impl RecordStore {
     /// Every record of a table, opened, in id order.
     pub(crate) fn list(&self, key: &DataKey, table: &str) -> Result<Vec<Record>, VaultError> {
         let rows = self.rows(Some(&self.namer.table(table)))?;
+        let index = self.table_index(key, table)?;
         // Computed only when a row does not open: it costs a keyed hash per record.
         let names = std::cell::OnceCell::new();
         // A damaged record is left out (and remembered, for [`Vault::damaged`]) rather than
@@ -446,12 +487,12 @@ impl RecordStore {
         let mut opened = Vec::with_capacity(rows.len());
         for row in rows {
             let name = row.name.clone();
-            match self.open_row(key, row, "", None) {
+            match self.open_row(key, row, "", None, |_, id| Ok(index.get(id))) {
                 Ok(record) if record.schema_version == TOMBSTONE => {}
                 Ok(record) => opened.push(record),
                 Err(VaultError::Tampered { item, kind, reason }) => {
                     let item = if item.is_empty() {
-                        let names = names.get_or_init(|| self.index_names(Some(table)));
+                        let names = names.get_or_init(|| self.index_names(table, &index));
                         names.get(&name).cloned().unwrap_or_else(|| format!("{table}/{}", name.id))
                     } else {
                         item
@@ -484,16 +525,10 @@ impl RecordStore {
         rows.map_err(self.db_err())
     }
 
-    /// The names the index knows (of one table, or all), by their rows' opaque names: a row
-    /// that does not open cannot say whose it is, the index can.
-    fn index_names(&self, table: Option<&str>) -> BTreeMap<RowName, String> {
-        self.revisions
-            .names()
-            .filter_map(|n| {
-                let (t, id) = n.split_once('/')?;
-                (table.is_none_or(|want| want == t)).then(|| (self.namer.row(t, id), n.clone()))
-            })
-            .collect()
+    /// The names a table's index knows, by their rows' opaque names: a row that does not
+    /// open cannot say whose it is, the index can.
+    fn index_names(&self, table: &str, index: &TableIndex) -> BTreeMap<RowName, String> {
+        index.ids().map(|id| (self.namer.row(table, id), item_name(table, id))).collect()
     }
 
     /// How many records a table has ever held (deleted ones too, so numbers counted from it
@@ -509,11 +544,19 @@ impl RecordStore {
     pub(crate) fn verify(&self, key: &DataKey) -> Result<Vec<VaultError>, VaultError> {
         let mut problems = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
-        let names = self.index_names(None);
+        let tables: Vec<String> = self.revisions.tables().cloned().collect();
+        let mut indexes = BTreeMap::new();
+        for table in tables {
+            let index = self.table_index(key, &table)?;
+            indexes.insert(table, index);
+        }
+        let names: BTreeMap<RowName, String> =
+            indexes.iter().flat_map(|(table, index)| self.index_names(table, index)).collect();
+        let lookup = |table: &str, id: &str| Ok(indexes.get(table).and_then(|index| index.get(id)));
         // Tombstones too: each is checked like any record (and then reads as absent).
         for row in self.rows(None)? {
             let item = names.get(&row.name).cloned().unwrap_or_else(|| format!("records/{}", row.name.id));
-            match self.open_row(key, row, &item, None) {
+            match self.open_row(key, row, &item, None, lookup) {
                 Ok(record) => {
                     seen.insert(item_name(&record.table, &record.id));
                 }
@@ -523,9 +566,10 @@ impl RecordStore {
                 }
             }
         }
-        for name in self.revisions.names().filter(|n| !seen.contains(*n)) {
+        let indexed = indexes.iter().flat_map(|(table, index)| index.ids().map(|id| item_name(table, id)));
+        for name in indexed.filter(|n| !seen.contains(n)) {
             problems.push(VaultError::Tampered {
-                item: name.clone(),
+                item: name,
                 kind: Damage::Missing,
                 reason: "the record is missing".to_owned(),
             });
@@ -540,13 +584,14 @@ impl RecordStore {
     /// Opens a row and checks it against the revision index; `item` names it in errors until
     /// the envelope says whose it is. `requested` is the table and id the row's names were
     /// computed from, when they were (then the envelope's are compared as they are, not
-    /// hashed again).
+    /// hashed again). `indexed` gives a record's latest revision by its table and id.
     fn open_row(
         &self,
         key: &DataKey,
         row: RawRow,
         item: &str,
         requested: Option<(&str, &str)>,
+        indexed: impl FnOnce(&str, &str) -> Result<Option<u64>, VaultError>,
     ) -> Result<Record, VaultError> {
         let tampered = |kind: Damage, reason: &str| VaultError::Tampered {
             item: item.to_owned(),
@@ -568,7 +613,7 @@ impl RecordStore {
         let name = item_name(&record.table, &record.id);
         let tampered =
             |kind: Damage, reason: &str| VaultError::Tampered { item: name.clone(), kind, reason: reason.to_owned() };
-        match self.revisions.get(&name) {
+        match indexed(&record.table, &record.id)? {
             Some(expected) if expected == record.revision => Ok(record),
             Some(expected) if expected > record.revision => Err(tampered(
                 Damage::RolledBack,
@@ -829,11 +874,15 @@ pub(crate) fn open(key: &[u8; KEY_LEN], aad: &[u8], nonce: &[u8], ciphertext: Ve
     Some(buf)
 }
 
-/// Every record's name and stored revision, from the rows that open (for rebuilding a
-/// damaged part of the revision index).
-pub(crate) fn stored_revisions(conn: &Connection, key: &DataKey) -> rusqlite::Result<Vec<(String, u64)>> {
-    let mut stmt = conn.prepare("SELECT tbl, id, nonce, ciphertext FROM records")?;
-    let rows = stmt.query_map([], |r| {
+/// The table, id and stored revision of every record (of one table, by its opaque name, or
+/// of all) whose row opens: for rebuilding a damaged part of the revision index.
+pub(crate) fn stored_revisions(
+    conn: &Connection,
+    key: &DataKey,
+    opaque_table: Option<&str>,
+) -> rusqlite::Result<Vec<(String, String, u64)>> {
+    let mut stmt = conn.prepare("SELECT tbl, id, nonce, ciphertext FROM records WHERE ?1 IS NULL OR tbl = ?1")?;
+    let rows = stmt.query_map(params![opaque_table], |r| {
         Ok(RawRow { name: RowName { table: r.get(0)?, id: r.get(1)? }, nonce: r.get(2)?, ciphertext: r.get(3)? })
     })?;
     let mut out = Vec::new();
@@ -841,38 +890,44 @@ pub(crate) fn stored_revisions(conn: &Connection, key: &DataKey) -> rusqlite::Re
         let row = row?;
         let opened = open(&row.name.key(key), &row.name.aad(), &row.nonce, row.ciphertext).and_then(Envelope::decode);
         if let Some(record) = opened {
-            out.push((item_name(&record.table, &record.id), record.revision));
+            out.push((record.table, record.id, record.revision));
         }
     }
     Ok(out)
 }
 
 /// For the fuzz target `vault_files`: a database of today's schema in memory, with rows an
-/// attacker wrote (`meta` rows named by index, or record rows), read as the vault reads them
-/// at open. Never a panic, whatever the rows hold.
+/// attacker wrote (index rows of format 1 or 2 by slot, or record rows), read as the vault
+/// reads them at open and then on demand. Never a panic, whatever the rows hold.
 pub(crate) fn fuzz_index(key: &DataKey, rows: &[(u8, i64, &[u8])]) {
     let Ok(mut conn) = Connection::open_in_memory() else { return };
     let Ok(tx) = conn.transaction() else { return };
     if tx.execute_batch(SCHEMA_1).is_err() || reseal_schema_1_records(&tx, key).is_err() || tx.commit().is_err() {
         return;
     }
+    let namer = Namer::new(key);
     for (slot, revision, bytes) in rows {
         let (nonce, ciphertext) = bytes.split_at(bytes.len().min(12));
-        let _ = match slot % 66 {
-            0 => conn.execute(
-                "INSERT OR REPLACE INTO meta (key, revision, nonce, ciphertext) VALUES ('revisions/root', ?1, ?2, ?3)",
-                params![revision, nonce, ciphertext],
-            ),
+        let meta = |name: String| {
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, revision, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)",
+                params![name, revision, nonce, ciphertext],
+            )
+        };
+        let _ = match slot % 70 {
+            0 => meta("revisions/root".to_owned()),
             65 => conn.execute(
                 "INSERT OR REPLACE INTO records (tbl, id, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)",
-                params![format!("{revision:x}"), format!("{:x}", bytes.len()), nonce, ciphertext],
+                params![namer.table("cases"), format!("{:x}", bytes.len()), nonce, ciphertext],
             ),
-            b => conn.execute(
-                "INSERT OR REPLACE INTO meta (key, revision, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4)",
-                params![format!("revisions/{:02}", b - 1), revision, nonce, ciphertext],
-            ),
+            b @ 66..=69 => meta(format!("revisions/{}/{}", namer.table("cases"), b - 66)),
+            b => meta(format!("revisions/{:02}", b - 1)),
         };
     }
-    let _ = RevisionIndex::load(&conn, key);
-    let _ = stored_revisions(&conn, key);
+    if let Ok((index, _)) = RevisionIndex::load(&conn, key) {
+        let _ = index.get(&conn, key, "cases", "c1");
+        let _ = index.table(&conn, key, "cases");
+        let _ = index.stage(&conn, key, &[("cases".to_owned(), "c2".to_owned(), 1)]);
+    }
+    let _ = stored_revisions(&conn, key, None);
 }

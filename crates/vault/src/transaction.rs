@@ -65,7 +65,7 @@ impl<'a> Transaction<'a> {
                 table: w.table.clone(),
                 id: w.id.clone(),
                 schema_version: w.schema_version,
-                revision: self.store.revision_of(table, id) + 1,
+                revision: self.store.revision_of(self.key, table, id)? + 1,
                 updated_at: 0,
                 plaintext: w.plaintext.clone(),
             }));
@@ -74,9 +74,11 @@ impl<'a> Transaction<'a> {
     }
 
     /// The record's current revision (0: it does not exist), staged writes not counted.
-    #[must_use]
-    pub fn revision(&self, table: &str, id: &str) -> u64 {
-        self.store.revision_of(table, id)
+    ///
+    /// # Errors
+    /// A database error while reading the revision index.
+    pub fn revision(&self, table: &str, id: &str) -> Result<u64, VaultError> {
+        self.store.revision_of(self.key, table, id)
     }
 
     /// How many records a table holds as this unit of work sees it (its own staged writes of
@@ -87,7 +89,7 @@ impl<'a> Transaction<'a> {
     pub fn count(&self, table: &str) -> Result<u64, VaultError> {
         let mut new: Vec<&str> = Vec::new();
         for w in self.writes.iter().filter(|w| w.table == table) {
-            if self.store.revision_of(table, &w.id) == 0 && !new.contains(&w.id.as_str()) {
+            if self.store.revision_of(self.key, table, &w.id)? == 0 && !new.contains(&w.id.as_str()) {
                 new.push(&w.id);
             }
         }
@@ -118,7 +120,7 @@ impl<'a> Transaction<'a> {
         if expected == 0 {
             return Err(VaultError::Conflict { item: item_name(table, id), expected, found: 0 });
         }
-        let found = self.revision(table, id);
+        let found = self.revision(table, id)?;
         if found != expected || self.staged(table, id).is_some() {
             return Err(VaultError::Conflict { item: item_name(table, id), expected, found });
         }
@@ -139,7 +141,7 @@ impl<'a> Transaction<'a> {
         expected: u64,
         plaintext: &[u8],
     ) -> Result<(), VaultError> {
-        let found = self.revision(table, id);
+        let found = self.revision(table, id)?;
         if found != expected || self.staged(table, id).is_some() {
             return Err(VaultError::Conflict { item: item_name(table, id), expected, found });
         }

@@ -4,7 +4,7 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use courtside_vault::{BLOB_DIR, DB_FILE, KdfParams, Vault};
+use courtside_vault::{BLOB_DIR, DB_FILE, KdfParams, Vault, VaultError};
 use rusqlite::Connection;
 
 /// Every byte of every file of a vault directory, by file.
@@ -189,6 +189,85 @@ fn an_interrupted_migration_is_finished_at_the_next_open() {
     let vault = Vault::unlock(dir.path(), V1_PASSPHRASE).unwrap();
     assert!(renamed.exists() && !dir.path().join(BLOB_DIR).join("exhibit-e1").exists());
     check_v1_contents(&vault);
+}
+
+/// A copy of a vault with the first revision index (tests/fixtures/vault-v2, see its README).
+fn v2_fixture() -> tempfile::TempDir {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-v2");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(BLOB_DIR)).unwrap();
+    for name in ["vault.json", DB_FILE] {
+        std::fs::copy(from.join(name), dir.path().join(name)).unwrap();
+    }
+    for e in std::fs::read_dir(from.join(BLOB_DIR)).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(BLOB_DIR).join(e.file_name())).unwrap();
+    }
+    dir
+}
+
+const V2_PASSPHRASE: &str = "fixture passphrase 2";
+
+fn index_row_names(dir: &Path) -> Vec<String> {
+    let conn = Connection::open(dir.join(DB_FILE)).unwrap();
+    let mut stmt = conn.prepare("SELECT key FROM meta ORDER BY key").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+/// The first revision index (64 buckets over every table) is written again as per-table
+/// buckets when the vault opens: every record keeps its revision, a record put back to an
+/// older copy is still caught, and the old index rows are gone.
+#[test]
+fn a_vault_with_the_first_revision_index_opens_and_its_index_is_written_per_table() {
+    let dir = v2_fixture();
+    let old_rows = index_row_names(dir.path());
+    assert_eq!(old_rows.len(), 65, "the fixture's 64 buckets and root: {old_rows:?}");
+    let custody_7 = {
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let vault = Vault::unlock(dir.path(), V2_PASSPHRASE).unwrap();
+        let (_, id) = vault.stored_row("custody", "e1.000007");
+        drop(vault);
+        // The copy of revision 5 as the migration found it, to put back after a new revision.
+        let sealed: (Vec<u8>, Vec<u8>) = conn
+            .query_row("SELECT nonce, ciphertext FROM records WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        (id, sealed)
+    };
+    let vault = Vault::unlock(dir.path(), V2_PASSPHRASE).unwrap();
+    let d1 = vault.get("drafts", "d1").unwrap().unwrap();
+    assert_eq!((d1.revision, &d1.plaintext[..]), (2, "起诉状 第二稿".as_bytes()));
+    assert_eq!(&vault.get("draft_versions", "d1.0000000002").unwrap().unwrap().plaintext[..], b"second");
+    let cases: Vec<String> = vault.list("cases").unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(cases, ["c1"], "the deleted case stays deleted");
+    let custody = vault.list("custody").unwrap();
+    assert_eq!(custody.len(), 700);
+    let seventh = vault.get("custody", "e1.000007").unwrap().unwrap();
+    assert_eq!((seventh.revision, &seventh.plaintext[..]), (5, &br#"{"seq":7,"rewritten":5}"#[..]));
+    let mut exhibit = Vec::new();
+    vault.read_blob("exhibit-e1", &mut exhibit).unwrap();
+    assert_eq!(exhibit, (0..300_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+    assert!(vault.verify().unwrap().is_empty(), "{:?}", vault.verify());
+    assert!(vault.damaged().is_empty());
+    // The deleted case's id is still known: it is not used again.
+    let reuse = vault.transaction(|tx| tx.put_expecting("cases", "c2", 3, 0, b"{}"));
+    assert!(matches!(reuse, Err(VaultError::Conflict { .. })), "{reuse:?}");
+    vault.put("custody", "e1.000007", 1, b"{}").unwrap();
+    drop(vault);
+    let rows = index_row_names(dir.path());
+    assert!(rows.iter().all(|r| !old_rows.contains(r) || r == "revisions/root"), "format 1 rows left: {rows:?}");
+    // 700 custody names: at least 3 buckets for them, one each for the other tables.
+    assert!(rows.len() > 3 + 4, "{rows:?}");
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, 4);
+    conn.execute(
+        "UPDATE records SET nonce = ?1, ciphertext = ?2 WHERE id = ?3",
+        rusqlite::params![custody_7.1.0, custody_7.1.1, custody_7.0],
+    )
+    .unwrap();
+    let vault = Vault::unlock(dir.path(), V2_PASSPHRASE).unwrap();
+    let err = vault.get("custody", "e1.000007").unwrap_err();
+    assert!(err.to_string().contains("revision 5 was put back in place of revision 6"), "{err}");
 }
 
 /// A vault from a later version is refused, not misread.

@@ -457,3 +457,92 @@ fn a_source_failing_midway_is_reported_and_leaves_nothing_behind() {
     assert!(left.is_empty(), "{left:?}");
     assert!(vault.read_blob("cut", &mut Vec::new()).is_err());
 }
+
+/// The index rows as stored: name → (revision, ciphertext length).
+fn index_rows(conn: &Connection) -> std::collections::BTreeMap<String, (i64, usize)> {
+    conn.prepare("SELECT key, revision, length(ciphertext) FROM meta WHERE key LIKE 'revisions/%'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get::<_, i64>(2)? as usize))))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The cost of a write does not grow with the vault: its table's index splits as it grows, and
+/// one more record re-seals one small bucket and the root, not a share of everything.
+#[test]
+fn a_write_reseals_one_small_bucket_and_the_root_whatever_the_tables_size() {
+    let (dir, vault) = vault();
+    let ids: Vec<String> = (0..3000).map(|i| format!("exhibit-{i:05}.custody-{i:06}")).collect();
+    for chunk in ids.chunks(500) {
+        let writes: Vec<courtside_vault::RecordWrite<'_>> = chunk
+            .iter()
+            .map(|id| courtside_vault::RecordWrite { table: "custody", id, schema_version: 1, plaintext: b"entry" })
+            .collect();
+        vault.put_all(&writes).unwrap();
+    }
+    vault.put("cases", "c1", 1, b"a case").unwrap();
+    let conn = raw(dir.path());
+    let before = index_rows(&conn);
+    // 3,000 names at 256 a bucket on average: at least 12 buckets for the custody log, one for
+    // the cases, and the root; none holds more than about twice the average.
+    assert!(before.len() > 12 + 1, "{before:?}");
+    let largest = before.iter().filter(|(k, _)| *k != "revisions/root").map(|(_, (_, len))| *len).max().unwrap();
+    assert!(largest < 2 * 256 * 48, "a bucket of {largest} bytes");
+    vault.put("custody", "exhibit-03000.custody-003000", 1, b"one more").unwrap();
+    let after = index_rows(&conn);
+    let changed: Vec<&String> = after.keys().filter(|k| before.get(*k) != after.get(*k)).collect();
+    assert_eq!(changed.len(), 2, "one bucket and the root: {changed:?}");
+    assert!(changed.iter().any(|k| *k == "revisions/root"));
+    // Every record still reads at its revision after the splits, and a copy put back is caught.
+    let first = row(&vault, "custody", &ids[0]);
+    let old = sealed_row(&conn, &first);
+    vault.put("custody", &ids[0], 1, b"entry, rewritten").unwrap();
+    drop(vault);
+    let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    assert_eq!(vault.list("custody").unwrap().len(), 3001);
+    assert!(vault.verify().unwrap().is_empty());
+    put_back_row(&conn, &first, &old);
+    let err = vault.get("custody", &ids[0]).unwrap_err();
+    assert!(matches!(&err, VaultError::Tampered { kind: Damage::RolledBack, .. }), "{err:?}");
+}
+
+/// A bucket altered where it lies (its revision left as it was) is found when it is first
+/// read: its records still open, it is named as damaged, and sealed again by the next write,
+/// the damage staying reported.
+#[test]
+fn a_bucket_altered_in_place_is_found_when_read_and_its_records_still_open() {
+    let (dir, vault) = vault();
+    for i in 0..600 {
+        vault.put("custody", &format!("e{i:04}"), 1, format!("entry {i}").as_bytes()).unwrap();
+    }
+    vault.put("cases", "c1", 1, b"a case").unwrap();
+    drop(vault);
+    let conn = raw(dir.path());
+    let buckets: Vec<String> = index_rows(&conn).into_keys().filter(|k| k != "revisions/root").collect();
+    assert!(buckets.len() >= 3, "{buckets:?}");
+    let victim = &buckets[0];
+    conn.execute("UPDATE meta SET ciphertext = zeroblob(length(ciphertext)) WHERE key = ?1", [victim]).unwrap();
+    let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    let mut listed = vault.list("custody").unwrap().len() + vault.list("cases").unwrap().len();
+    assert_eq!(listed, 601);
+    let named: Vec<String> = vault
+        .damaged()
+        .iter()
+        .filter_map(|p| match p {
+            VaultError::Tampered { item, kind: Damage::Index, .. } => Some(item.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(&named[..], std::slice::from_ref(victim));
+    vault.put("cases", "c2", 1, b"another").unwrap();
+    drop(vault);
+    let vault = Vault::unlock(dir.path(), "correct horse battery").unwrap();
+    listed = vault.list("custody").unwrap().len() + vault.list("cases").unwrap().len();
+    assert_eq!(listed, 602);
+    let problems = vault.verify().unwrap();
+    assert!(
+        !problems.is_empty() && problems.iter().all(|p| matches!(p, VaultError::Tampered { kind: Damage::Index, .. })),
+        "only the index damage, still reported: {problems:?}"
+    );
+}
